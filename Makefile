@@ -1,0 +1,27 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench
+
+$(BIN)/snek: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(BIN)/snek
+
+setup: $(BIN)/snek
+
+demo: setup
+	$(BIN)/snek demo
+
+test: setup
+	$(BIN)/ruff check arena bots viewer tests benchmarks
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check arena bots viewer tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/engine.py

@@ -1,0 +1,192 @@
+"""The engine: one ruleset on one board size, stepping a batch of games per call.
+
+    engine = Engine("standard", 11, 11)
+    batch = engine.new_batch(seeds=range(1024), num_snakes=4)
+    engine.step(batch, moves)          # moves: (B, N) ints 0..3 (up, down, left, right), -1 = none
+    engine.frame(batch, 0)             # one game's state as a replay frame dict
+
+A game's history depends only on (ruleset, settings, seed, moves): every random choice is
+keyed by the game's own seed and turn (``arena.rng``), never by its batch neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from arena.geometry import MOVE_INDEX, MOVES, Geometry
+from arena.rules import Ruleset, get_ruleset
+from arena.setup import classic_spot, setup_classic, setup_standard
+from arena.stages import Step
+from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch
+from arena import rng
+
+
+def seat_ids(count: int) -> list[str]:
+    return [f"s{i}" for i in range(count)]
+
+
+class Engine:
+    def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
+                 settings: dict | None = None) -> None:
+        self.ruleset: Ruleset = get_ruleset(ruleset)
+        default_w, default_h = self.ruleset.default_size
+        self.settings = self.ruleset.resolve(settings)
+        self.geometry = Geometry(width or default_w, height or default_h, wrapped=self.ruleset.wrapped)
+        self.stages = self.ruleset.stages_for(self.settings)
+        self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
+
+    # --- creating games -----------------------------------------------------------------
+
+    def new_batch(self, seeds: Iterable[int], num_snakes: int | Sequence[int] = 4,
+                  seats: int | None = None) -> GameBatch:
+        seeds = np.array([rng.seed_to_int(s) for s in seeds], dtype=np.uint64)
+        counts = np.broadcast_to(np.asarray(num_snakes, dtype=np.int64), seeds.shape).copy()
+        batch = GameBatch.empty(self.geometry, seeds.size, int(seats or counts.max(initial=1)))
+        self.reset(batch, np.arange(seeds.size), seeds, counts)
+        return batch
+
+    def reset(self, batch: GameBatch, games, seeds=None, num_snakes=None) -> None:
+        """(Re)start the given games; by default with the same seeds and snake counts."""
+        games = np.asarray(games, dtype=np.int64).reshape(-1)
+        if not games.size:
+            return
+        counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
+            np.asarray(num_snakes, dtype=np.int64), games.shape).copy()
+        if counts.min() < self.ruleset.min_snakes or counts.max() > min(batch.seats, MAX_SNAKES):
+            raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to "
+                             f"{min(batch.seats, MAX_SNAKES)} snakes per game, got {int(counts.min())}..{int(counts.max())}")
+        if seeds is not None:
+            seeds = np.broadcast_to(np.asarray(seeds, dtype=np.uint64), games.shape)
+        else:
+            seeds = batch.seed[games].copy()
+        batch.clear_games(games)
+        batch.seed[games] = seeds
+        if self.ruleset.classic:
+            setup_classic(batch, games, counts)
+        else:
+            setup_standard(batch, games, counts, food=self.ruleset.food_at_start)
+        self._check_over(batch, games)
+
+    def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
+        stepping = np.zeros(batch.size, bool)
+        stepping[games] = True
+        self.game_over(self._step_context(batch, np.full(batch.alive.shape, -1, np.int8), stepping))
+
+    def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None) -> GameBatch:
+        """A batch set to explicit positions: ``{"turn", "food", "hazards", "snakes": [{"body",
+        "health", "alive"?}]}`` with ``[x, y]`` points, bodies head first (tests, Battlesnake JSON)."""
+        g = self.geometry
+        seats = max(len(p["snakes"]) for p in positions)
+        batch = GameBatch.empty(g, len(positions), max(seats, 1))
+        batch.clear_games(np.arange(len(positions)))
+        for game, pos in enumerate(positions):
+            batch.seed[game] = rng.seed_to_int(seeds[game] if seeds is not None else 0)
+            batch.turn[game] = int(pos.get("turn", 0))
+            for x, y in pos.get("food", []):
+                if not batch.food[game, self._cell(x, y)]:
+                    batch.food[game, self._cell(x, y)] = True
+                    batch.food_count[game] += 1
+            for x, y in pos.get("hazards", []):
+                batch.hazard[game, self._cell(x, y)] += 1
+            for seat, snake in enumerate(pos["snakes"]):
+                body = [self._cell(x, y, allow_outside=not snake.get("alive", True)) for x, y in snake["body"]]
+                batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
+                if not snake.get("alive", True):
+                    self.remove(batch, game, seat, cause=(snake.get("death") or {}).get("cause", "left"))
+        self._check_over(batch, np.arange(len(positions)))
+        return batch
+
+    def _cell(self, x, y, allow_outside: bool = False) -> int:
+        g = self.geometry
+        if not (isinstance(x, int) and isinstance(y, int)):
+            raise ValueError(f"coordinates must be integers, got ({x!r}, {y!r})")
+        lo = -1 if allow_outside else 0
+        if not (lo <= x < g.width - lo and lo <= y < g.height - lo):
+            raise ValueError(f"point ({x}, {y}) is outside the {g.width}x{g.height} board")
+        return g.cell(x, y)
+
+    # --- stepping -----------------------------------------------------------------------
+
+    def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray) -> Step:
+        return Step(
+            batch=batch, settings=self.settings, moves=moves, stepping=stepping,
+            active=batch.alive & stepping[:, None],
+            new_turn=(batch.turn + stepping).astype(np.int32),
+            game_offset=(np.arange(batch.size, dtype=np.int64) * self.geometry.cells)[:, None],
+            seat_ids=np.arange(batch.seats, dtype=np.int8)[None, :],
+        )
+
+    def step(self, batch: GameBatch, moves) -> None:
+        """Advance every unfinished game by one turn; finished games are left untouched."""
+        moves = np.asarray(moves)
+        if moves.shape != batch.alive.shape:
+            raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
+        stepping = ~batch.done
+        if not stepping.any():
+            return
+        step = self._step_context(batch, moves.astype(np.int8, copy=False), stepping)
+        for stage in self.stages:
+            stage(step)
+        batch.turn[:] = step.new_turn
+
+    # --- drop-in / drop-out (classic live games) ----------------------------------------
+
+    def remove(self, batch: GameBatch, game: int, seat: int, cause: str = "left") -> None:
+        """Take a live snake out of a running game (a player left)."""
+        if batch.alive[game, seat]:
+            batch.lift_bodies(np.array([game]), np.array([seat]), skip_head=False)
+            batch.alive[game, seat] = False
+            batch.death_cause[game, seat] = CAUSE_INDEX[cause]
+            batch.death_turn[game, seat] = batch.turn[game]
+            batch.death_by[game, seat] = -1
+
+    def spawn(self, batch: GameBatch, game: int, seat: int) -> bool:
+        """(Re)spawn a snake at a safe classic spot; False when there is no room right now."""
+        if seat >= batch.seats:
+            raise ValueError(f"seat {seat} does not exist (the batch has {batch.seats})")
+        self.remove(batch, game, seat)
+        body = classic_spot(batch, game, seat, int(batch.turn[game]))
+        if body is None:
+            return False
+        batch.place(game, seat, body, MAX_HEALTH)
+        batch.done[game] = False
+        return True
+
+    # --- reading state ------------------------------------------------------------------
+
+    def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
+        """One game's state in the replay frame schema (docs/replay-format.md)."""
+        g = self.geometry
+        ids = list(ids) if ids is not None else seat_ids(batch.seats)
+        xy = lambda cell: [int(g.x_of[cell]), int(g.y_of[cell])]  # noqa: E731
+        hazards = []
+        for cell in np.nonzero(batch.hazard[game])[0]:
+            hazards.extend([xy(cell)] * int(batch.hazard[game, cell]))
+        snakes = []
+        for seat in np.nonzero(batch.present[game])[0]:
+            cause = CAUSES[batch.death_cause[game, seat]]
+            by = int(batch.death_by[game, seat])
+            move = int(batch.last_move[game, seat])
+            snakes.append({
+                "id": ids[seat],
+                "body": [xy(c) for c in batch.body_cells(game, seat)],
+                "health": int(batch.health[game, seat]),
+                "alive": bool(batch.alive[game, seat]),
+                "death": None if cause is None else {
+                    "cause": cause, "turn": int(batch.death_turn[game, seat]), "by": ids[by] if by >= 0 else None},
+                "move": MOVES[move] if move >= 0 else None,
+            })
+        return {
+            "type": "frame",
+            "turn": int(batch.turn[game]),
+            "food": [xy(c) for c in np.nonzero(batch.food[game])[0]],
+            "hazards": hazards,
+            "snakes": snakes,
+        }
+
+
+def move_codes(moves: Sequence[str | None]) -> list[int]:
+    """Move names to engine codes; anything unknown (None, garbage) becomes -1 (default move)."""
+    return [MOVE_INDEX.get(m, -1) if isinstance(m, str) else -1 for m in moves]

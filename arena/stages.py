@@ -1,0 +1,306 @@
+"""Rule stages: small functions over a batch, composed into rulesets (see ``arena.rules``).
+
+Each stage reads and updates a ``Step`` (the batch plus this turn's scratch masks), in the
+order Battlesnake's pipeline runs them.  Nothing here loops over games or snakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arena import rng
+from arena.geometry import OPPOSITE
+from arena.state import CAUSE_INDEX, MAX_HEALTH, GameBatch
+
+
+@dataclass
+class Step:
+    """One turn in progress: what moved, who is still in play, and the new turn number."""
+
+    batch: GameBatch
+    settings: dict
+    moves: np.ndarray  # (B, N) int8 requested moves, -1 for none
+    stepping: np.ndarray  # (B,) games that advance this call
+    active: np.ndarray  # (B, N) snakes still in play this turn
+    new_turn: np.ndarray  # (B,) int32
+    game_offset: np.ndarray  # (B, 1) int64 offset of each game in the flattened grids
+    seat_ids: np.ndarray  # (1, N)
+
+    def head_flat(self) -> np.ndarray:
+        return self.game_offset + self.batch.head
+
+
+def neck_cells(batch: GameBatch) -> np.ndarray:
+    ptr = batch.head_ptr.ravel()
+    return batch.ring[np.arange(ptr.size), (ptr - 1) % batch.ring_len].reshape(batch.head.shape)
+
+
+def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarray:
+    """Battlesnake's default move: the direction from neck to head (wrap-aware), else up."""
+    g = batch.geometry
+    neck = neck_cells(batch) if neck is None else neck
+    hx, hy = g.x_of[batch.head], g.y_of[batch.head]
+    nx, ny = g.x_of[neck], g.y_of[neck]
+    conditions = [hx == nx + 1, hx == nx - 1, hy == ny + 1, hy == ny - 1,
+                  (hx == 0) & (nx > 0), (nx == 0) & (hx > 0), (hy == 0) & (ny > 0), (ny == 0) & (hy > 0)]
+    choices = [3, 2, 0, 1, 3, 2, 0, 1]
+    direction = np.select(conditions, choices, default=0).astype(np.int8)
+    return np.where(batch.length >= 2, direction, np.int8(0))
+
+
+def kill(step: Step, mask: np.ndarray, cause: str, by: np.ndarray | None = None) -> None:
+    """Eliminate the masked snakes this turn and take their bodies (minus the new head) off the grid."""
+    games, seats = np.nonzero(mask)
+    if not games.size:
+        return
+    b = step.batch
+    b.alive[games, seats] = False
+    b.death_cause[games, seats] = CAUSE_INDEX[cause]
+    b.death_turn[games, seats] = step.new_turn[games]
+    b.death_by[games, seats] = -1 if by is None else by[games, seats]
+    step.active[games, seats] = False
+    b.lift_bodies(games, seats, skip_head=True)
+
+
+def _advance(step: Step, moves: np.ndarray) -> None:
+    """Prepend the new head and drop the tail of every snake in play."""
+    b = step.batch
+    act = step.active
+    new_head = b.geometry.next_cell[b.head, moves]
+    games, seats = np.nonzero(act)
+    rows = games * b.seats + seats
+    ptr = b.head_ptr[games, seats]
+    tail = b.ring[rows, (ptr - b.length[games, seats] + 1) % b.ring_len]
+    b.occ.reshape(-1)[games * b.geometry.cells + tail] -= 1
+    ptr = (ptr + 1) % b.ring_len
+    b.head_ptr[games, seats] = ptr
+    b.ring[rows, ptr] = new_head[games, seats]
+    b.head[games, seats] = new_head[games, seats]
+    b.last_move[games, seats] = moves[games, seats]
+
+
+def move(step: Step) -> None:
+    """Move every live snake; a missing or invalid move becomes the neck direction."""
+    moves = step.moves
+    invalid = step.active & ((moves < 0) | (moves > 3))
+    if invalid.any():
+        moves = np.where(invalid, neck_direction(step.batch), moves)
+    _advance(step, np.where(step.active, moves, 0))
+
+
+def move_classic(step: Step) -> None:
+    """Classic movement: a missing move or a 180-degree reversal keeps the current heading."""
+    neck = neck_cells(step.batch)
+    heading = neck_direction(step.batch, neck)
+    moves = step.moves
+    moves = np.where((moves < 0) | (moves > 3), heading, moves)
+    reversed_ = (step.batch.head != neck) & (moves == OPPOSITE[heading])
+    moves = np.where(reversed_, heading, moves)
+    _advance(step, np.where(step.active, moves, 0))
+
+
+def starve(step: Step) -> None:
+    step.batch.health -= step.active
+
+
+def hazard_damage(step: Step) -> None:
+    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell."""
+    b = step.batch
+    flat = step.head_flat()
+    stacks = b.hazard.reshape(-1)[flat]
+    hit = step.active & (stacks > 0) & ~b.food.reshape(-1)[flat]
+    if not hit.any():
+        return
+    damage = stacks.astype(np.int32) * int(step.settings["hazardDamagePerTurn"])
+    b.health[:] = np.where(hit, np.clip(b.health - damage, 0, MAX_HEALTH), b.health)
+    kill(step, hit & (b.health <= 0), "hazard")
+
+
+def _feed(step: Step, growth: int, heal: bool) -> None:
+    b = step.batch
+    flat = step.head_flat()
+    eats = step.active & b.food.reshape(-1)[flat]
+    if not eats.any():
+        return
+    games, seats = np.nonzero(eats)
+    if heal:
+        b.health[games, seats] = MAX_HEALTH
+    for _ in range(growth):
+        b.grow(games, seats)
+    eaten = np.unique(flat[games, seats])
+    b.food.reshape(-1)[eaten] = False
+    b.food_count -= np.bincount(eaten // b.geometry.cells, minlength=b.size).astype(np.int32)
+
+
+def feed(step: Step) -> None:
+    """Snakes whose head is on food: health back to full, tail duplicated; several may share one food."""
+    _feed(step, growth=1, heal=True)
+
+
+def feed_classic(step: Step) -> None:
+    """Classic food: +2 segments, no health."""
+    _feed(step, growth=2, heal=False)
+
+
+def _eliminate(step: Step, head_on_kills_all: bool) -> None:
+    b = step.batch
+    if not step.active.any():
+        return
+    # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
+    starved = step.active & (b.health <= 0)
+    kill(step, starved, "out-of-health")
+    kill(step, step.active & ~b.geometry.interior[b.head], "wall-collision")
+    act = step.active
+    flat = step.head_flat()
+    # Pass 2: all decided against the moved board, then applied together.
+    hit = act & (b.occ.reshape(-1)[flat] > 0)
+    owner = b.owner.reshape(-1)[flat].astype(np.int8)
+    self_hit = hit & (owner == step.seat_ids)
+    body_hit = hit & ~self_hit
+    heads = np.where(act, b.head, -1 - step.seat_ids)
+    same = heads[:, :, None] == heads[:, None, :]
+    same &= ~np.eye(b.seats, dtype=bool)
+    lost = by_head = None
+    if same.any():
+        length = b.length
+        beaten = same if head_on_kills_all else same & (length[:, :, None] <= length[:, None, :])
+        lost = beaten.any(axis=2) & ~hit
+        rank = length[:, None, :] * 32 + (31 - step.seat_ids[:, None, :])
+        by_head = np.argmax(np.where(beaten, rank, -1), axis=2).astype(np.int8)
+    kill(step, self_hit, "snake-self-collision", np.broadcast_to(step.seat_ids, act.shape).astype(np.int8))
+    kill(step, body_hit, "snake-collision", owner)
+    if lost is not None:
+        kill(step, lost, "head-collision", by_head)
+    games, seats = np.nonzero(step.active)
+    cells = flat[games, seats]
+    b.occ.reshape(-1)[cells] += 1
+    b.owner.reshape(-1)[cells] = seats
+
+
+def eliminate(step: Step) -> None:
+    """Battlesnake's two-pass elimination; in a head-on the shorter or equal snakes die."""
+    _eliminate(step, head_on_kills_all=False)
+
+
+def eliminate_classic(step: Step) -> None:
+    """Classic: as standard, but a head-on kills every snake in it (fair, order-free)."""
+    _eliminate(step, head_on_kills_all=True)
+
+
+def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, turns: np.ndarray, stream: int) -> None:
+    """Add up to ``counts`` food per game on the best-scoring free cells.
+
+    Free: on the board, no live segment, no food, not next to a live head (unwrapped
+    neighbours, as Battlesnake's GetUnoccupiedPoints).  Hazards do not block food.
+    """
+    if not games.size:
+        return
+    g = batch.geometry
+    blocked = (batch.occ[games] > 0) | batch.food[games] | ~g.interior
+    heads = g.neighbours[batch.head[games]]  # (G, N, 4)
+    rows = np.broadcast_to(np.arange(games.size)[:, None, None], heads.shape)
+    live = np.broadcast_to(batch.alive[games][:, :, None], heads.shape)
+    blocked[rows[live], heads[live]] = True
+    prefix = rng.prefix_np(batch.seed[games], turns, stream)
+    scores = rng.score_np(prefix[:, None], np.arange(g.area))
+    scores[blocked[:, g.interior_cells]] = 0
+    picks = np.arange(games.size)
+    for k in range(int(counts.max())):
+        best = np.argmax(scores, axis=1)
+        ok = (scores[picks, best] > 0) & (k < counts)
+        cells = g.interior_cells[best[ok]]
+        batch.food[games[ok], cells] = True
+        batch.food_count[games[ok]] += 1
+        scores[picks, best] = 0
+
+
+def spawn_food(step: Step) -> None:
+    """Top food up to minimumFood; otherwise add one with foodSpawnChance percent.
+
+    The chance test is Battlesnake's ``100 - rand.Intn(100) < foodSpawnChance`` exactly.
+    """
+    b = step.batch
+    minimum = int(step.settings["minimumFood"])
+    chance = int(step.settings["foodSpawnChance"])
+    need = np.where(b.food_count < minimum, minimum - b.food_count, 0)
+    if chance > 0:
+        roll = rng.draw_np(rng.prefix_np(b.seed, step.new_turn, rng.FOOD_CHANCE), 0) % np.uint64(100)
+        lucky = (b.food_count >= minimum) & (100 - roll.astype(np.int64) < chance)
+        need = np.where(lucky, 1, need)
+    need = np.where(step.stepping, need, 0)
+    games = np.nonzero(need)[0]
+    place_food(b, games, need[games], step.new_turn[games], rng.FOOD_CELL)
+
+
+def spawn_food_classic(step: Step) -> None:
+    """Classic food target: max(live snakes - 1, 1) on the board at all times."""
+    b = step.batch
+    target = np.maximum(b.alive.sum(axis=1) - 1, 1)
+    need = np.where(step.stepping, np.maximum(target - b.food_count, 0), 0)
+    games = np.nonzero(need)[0]
+    place_food(b, games, need[games], step.new_turn[games], rng.FOOD_CELL)
+
+
+def remove_food(step: Step) -> None:
+    """Constrictor: no food, ever."""
+    b = step.batch
+    b.food[step.stepping] = False
+    b.food_count[step.stepping] = 0
+
+
+def grow_always(step: Step) -> None:
+    """Constrictor: every live snake is healed and grows, unless its tail is already stacked."""
+    b = step.batch
+    games, seats = np.nonzero(step.active)
+    rows = games * b.seats + seats
+    ptr, length = b.head_ptr[games, seats], b.length[games, seats]
+    tail = b.ring[rows, (ptr - length + 1) % b.ring_len]
+    sub_tail = b.ring[rows, (ptr - length + 2) % b.ring_len]
+    b.health[games, seats] = MAX_HEALTH
+    grows = (tail != sub_tail) & (length >= 2)
+    b.grow(games[grows], seats[grows])
+
+
+def shrink_royale(step: Step) -> None:
+    """Every shrinkEveryNTurns turns one random side of the safe box moves in; outside is hazard."""
+    b = step.batch
+    every = int(step.settings["shrinkEveryNTurns"])
+    turn = step.new_turn
+    games = np.nonzero(step.stepping & (turn >= every) & (turn % every == 0))[0]
+    if not games.size:
+        return
+    side = rng.draw_np(rng.prefix_np(b.seed[games], turn[games] // every, rng.ROYALE_SIDE), 0) % np.uint64(4)
+    box = b.box[games]
+    lo_x, hi_x, lo_y, hi_y = box.T.copy()
+    box[:, 0] += (side == 0) & (lo_x < hi_x)
+    box[:, 1] -= (side == 1) & (hi_x > lo_x)
+    box[:, 2] += (side == 2) & (lo_y < hi_y)
+    box[:, 3] -= (side == 3) & (hi_y > lo_y)
+    b.box[games] = box
+    g = b.geometry
+    x, y = g.x_of[None, :], g.y_of[None, :]
+    inside = (x >= box[:, :1]) & (x <= box[:, 1:2]) & (y >= box[:, 2:3]) & (y <= box[:, 3:4])
+    b.hazard[games] = (g.interior & ~inside).astype(np.int16)
+
+
+def game_over_standard(step: Step) -> None:
+    b = step.batch
+    b.done |= step.stepping & (b.alive.sum(axis=1) <= 1)
+
+
+def game_over_solo(step: Step) -> None:
+    b = step.batch
+    b.done |= step.stepping & ~b.alive.any(axis=1)
+
+
+def game_over_classic(step: Step) -> None:
+    """Classic: a lone snake plays until it dies; several play until one is left."""
+    b = step.batch
+    alive = b.alive.sum(axis=1)
+    b.done |= step.stepping & ((alive == 0) | ((alive <= 1) & (b.present.sum(axis=1) > 1)))
+
+
+def game_over_never(step: Step) -> None:
+    """Endless drop-in games (the live classic server) never end by themselves."""

@@ -1,0 +1,197 @@
+"""The batched game state: B games held in numpy arrays, plus the body bookkeeping.
+
+Bodies live in a per-snake ring buffer of padded cell ids (head at ``head_ptr``, tail
+``length - 1`` slots behind it), mirrored by a per-cell segment count ``occ`` and the seat
+``owner`` of each occupied cell, so collision checks are single fancy-index reads.
+Invariant between steps: ``occ`` counts exactly the segments of live snakes, and live
+snakes never share a cell (stacking happens only within one snake, at its tail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from arena.geometry import Geometry
+
+MAX_SNAKES = 16
+MAX_HEALTH = 100
+
+CAUSES = (
+    None,
+    "snake-collision",
+    "snake-self-collision",
+    "out-of-health",
+    "hazard",
+    "head-collision",
+    "wall-collision",
+    "left",  # a player left a drop-in (classic) game
+)
+CAUSE_INDEX = {name: i for i, name in enumerate(CAUSES) if name}
+
+
+@dataclass
+class GameBatch:
+    """State of B games on one board geometry; every array's first axis is the game."""
+
+    geometry: Geometry
+    seed: np.ndarray  # (B,) uint64
+    turn: np.ndarray  # (B,) int32
+    done: np.ndarray  # (B,) bool
+    present: np.ndarray  # (B, N) bool: the seat is used in this game
+    alive: np.ndarray  # (B, N) bool
+    health: np.ndarray  # (B, N) int32
+    length: np.ndarray  # (B, N) int32
+    head: np.ndarray  # (B, N) int32 padded cell id
+    head_ptr: np.ndarray  # (B, N) int32 ring slot of the head
+    ring: np.ndarray  # (B * N, L) int32 body cells, ring buffer per snake
+    last_move: np.ndarray  # (B, N) int8 move applied last turn, -1 before the first
+    death_cause: np.ndarray  # (B, N) int8 index into CAUSES
+    death_turn: np.ndarray  # (B, N) int32
+    death_by: np.ndarray  # (B, N) int8 seat of the killer, -1 for none
+    occ: np.ndarray  # (B, C) int16 live segments per cell
+    owner: np.ndarray  # (B, C) int8 seat occupying the cell (valid where occ > 0)
+    food: np.ndarray  # (B, C) bool
+    food_count: np.ndarray  # (B,) int32
+    hazard: np.ndarray  # (B, C) int16 stacked hazard entries per cell
+    box: np.ndarray  # (B, 4) int32 royale safe box: min_x, max_x, min_y, max_y
+
+    @classmethod
+    def empty(cls, geometry: Geometry, batch_size: int, num_seats: int) -> GameBatch:
+        if not 1 <= num_seats <= MAX_SNAKES:
+            raise ValueError(f"a game has 1 to {MAX_SNAKES} snakes, got {num_seats}")
+        b, n, c = batch_size, num_seats, geometry.cells
+        ring_len = geometry.area + 4
+        return cls(
+            geometry=geometry,
+            seed=np.zeros(b, np.uint64),
+            turn=np.zeros(b, np.int32),
+            done=np.ones(b, bool),
+            present=np.zeros((b, n), bool),
+            alive=np.zeros((b, n), bool),
+            health=np.zeros((b, n), np.int32),
+            length=np.zeros((b, n), np.int32),
+            head=np.zeros((b, n), np.int32),
+            head_ptr=np.zeros((b, n), np.int32),
+            ring=np.zeros((b * n, ring_len), np.int32),
+            last_move=np.full((b, n), -1, np.int8),
+            death_cause=np.zeros((b, n), np.int8),
+            death_turn=np.zeros((b, n), np.int32),
+            death_by=np.full((b, n), -1, np.int8),
+            occ=np.zeros((b, c), np.int16),
+            owner=np.zeros((b, c), np.int8),
+            food=np.zeros((b, c), bool),
+            food_count=np.zeros(b, np.int32),
+            hazard=np.zeros((b, c), np.int16),
+            box=np.tile(np.array([0, geometry.width - 1, 0, geometry.height - 1], np.int32), (b, 1)),
+        )
+
+    @property
+    def size(self) -> int:
+        return self.seed.shape[0]
+
+    @property
+    def seats(self) -> int:
+        return self.alive.shape[1]
+
+    @property
+    def ring_len(self) -> int:
+        return self.ring.shape[1]
+
+    def select(self, games) -> GameBatch:
+        """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
+        games = np.asarray(games, dtype=np.int64)
+        n = self.seats
+        rows = (games[:, None] * n + np.arange(n)).ravel()
+        values = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "geometry":
+                values[f.name] = value
+            elif f.name == "ring":
+                values[f.name] = value[rows]
+            else:
+                values[f.name] = value[games]
+        return GameBatch(**values)
+
+    def copy(self) -> GameBatch:
+        return self.select(np.arange(self.size))
+
+    # --- body bookkeeping shared by stages, setup and drop-in ---------------------------
+
+    def rows(self, games: np.ndarray, seats: np.ndarray) -> np.ndarray:
+        return games * self.seats + seats
+
+    def body_cells(self, game: int, seat: int) -> np.ndarray:
+        """Ordered body (head first) of one snake as padded cell ids."""
+        ptr = self.head_ptr[game, seat]
+        slots = (ptr - np.arange(self.length[game, seat])) % self.ring_len
+        return self.ring[game * self.seats + seat, slots]
+
+    def segments(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Flat occ indices of the given snakes' segments (one entry per stacked segment)."""
+        start = 1 if skip_head else 0
+        lengths = self.length[games, seats]
+        offsets = np.arange(start, lengths.max(initial=start))
+        keep = offsets[None, :] < lengths[:, None]
+        slots = (self.head_ptr[games, seats][:, None] - offsets[None, :]) % self.ring_len
+        cells = self.ring[self.rows(games, seats)[:, None], slots]
+        flat = games[:, None] * self.geometry.cells + cells
+        return flat[keep], np.broadcast_to(games[:, None], keep.shape)[keep]
+
+    def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
+        """Take snakes' segments off the occupancy grid (when they are eliminated)."""
+        if games.size:
+            flat, _ = self.segments(games, seats, skip_head)
+            np.subtract.at(self.occ.reshape(-1), flat, 1)
+
+    def grow(self, games: np.ndarray, seats: np.ndarray) -> None:
+        """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn)."""
+        rows = self.rows(games, seats)
+        ptr = self.head_ptr[games, seats]
+        length = self.length[games, seats]
+        tail = self.ring[rows, (ptr - length + 1) % self.ring_len]
+        self.ring[rows, (ptr - length) % self.ring_len] = tail
+        self.length[games, seats] = length + 1
+        np.add.at(self.occ.reshape(-1), games * self.geometry.cells + tail, 1)
+
+    def place(self, game: int, seat: int, body_cells, health: int) -> None:
+        """Put a snake with the given body (head first) on the board of one game."""
+        body = np.asarray(body_cells, dtype=np.int32)
+        if body.size == 0:
+            raise ValueError("a snake needs at least one body segment")
+        if body.size > self.ring_len:
+            raise ValueError("snake body is longer than the board allows")
+        row = game * self.seats + seat
+        self.ring[row, : body.size] = body[::-1]
+        self.head_ptr[game, seat] = body.size - 1
+        self.length[game, seat] = body.size
+        self.head[game, seat] = body[0]
+        self.health[game, seat] = health
+        self.present[game, seat] = True
+        self.alive[game, seat] = True
+        self.death_cause[game, seat] = 0
+        self.death_by[game, seat] = -1
+        self.death_turn[game, seat] = 0
+        self.last_move[game, seat] = -1
+        np.add.at(self.occ[game], body, 1)
+        self.owner[game, body] = seat
+
+    def clear_games(self, games: np.ndarray) -> None:
+        """Empty the boards of the given games (before setting them up again)."""
+        self.present[games] = False
+        self.alive[games] = False
+        self.length[games] = 0
+        self.occ[games] = 0
+        self.food[games] = False
+        self.food_count[games] = 0
+        self.hazard[games] = 0
+        self.turn[games] = 0
+        self.done[games] = False
+        self.last_move[games] = -1
+        self.death_cause[games] = 0
+        self.death_by[games] = -1
+        self.death_turn[games] = 0
+        g = self.geometry
+        self.box[games] = (0, g.width - 1, 0, g.height - 1)

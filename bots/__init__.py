@@ -1,0 +1,3 @@
+"""Built-in bot strategies, one small file each, registered by name."""
+
+REGISTRY: dict = {}

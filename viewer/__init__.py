@@ -1,0 +1,1 @@
+"""Flask viewer: live and recorded games in the browser."""
