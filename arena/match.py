@@ -1,0 +1,174 @@
+"""Run one game between players: ask every live snake for a move each turn, concurrently,
+step the engine, and stream frames to a replay file and/or a callback.
+
+A late, crashed or garbled answer never stalls the game: that snake repeats its previous
+move (Battlesnake's rule; ``up`` on the first turn) and the error and latency are recorded
+on the snake in that turn's frame.  Players are always closed at the end, even on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arena.battlesnake import GameInfo, game_state
+from arena.engine import Engine, move_codes
+from arena.players.base import MoveResult, Player
+from arena.replay import ReplayWriter, result_for
+
+COLORS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+          "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3")
+GRACE_MS = 150  # the match's own backstop beyond a transport's timeout
+
+
+@dataclass
+class MatchConfig:
+    ruleset: str = "standard"
+    width: int | None = None
+    height: int | None = None
+    settings: dict = field(default_factory=dict)
+    seed: int = 0
+    timeout_ms: int = 500
+    first_timeout_ms: int | None = None  # default: twice timeout_ms, at least 1 s
+    max_turns: int = 10_000
+    game_id: str | None = None
+
+    @property
+    def first_turn_ms(self) -> int:
+        return self.first_timeout_ms or max(2 * self.timeout_ms, 1000)
+
+
+@dataclass
+class MatchOutcome:
+    header: dict
+    result: dict
+    frames: list[dict]
+
+
+class Match:
+    """One game in progress; ``run()`` plays it to the end."""
+
+    def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
+                 on_frame: Callable[[dict], None] | None = None, keep_frames: bool = True) -> None:
+        if not players:
+            raise ValueError("a match needs at least one player")
+        self.players = list(players)
+        self.config = config
+        self.engine = Engine(config.ruleset, config.width, config.height, config.settings)
+        self.batch = self.engine.new_batch([config.seed], num_snakes=len(players))
+        self.ids = [f"s{i}" for i in range(len(players))]
+        self.info = GameInfo(
+            game_id=config.game_id or uuid.uuid4().hex[:12], ruleset=config.ruleset,
+            settings=self.engine.settings, timeout_ms=config.timeout_ms,
+            names={i: p.name for i, p in zip(self.ids, self.players)},
+            colors={i: p.color or COLORS[n % len(COLORS)] for n, (i, p) in enumerate(zip(self.ids, self.players))},
+        )
+        g = self.engine.geometry
+        self.header = {
+            "type": "header", "game_id": self.info.game_id, "ruleset": config.ruleset,
+            "settings": self.engine.settings, "seed": config.seed, "width": g.width, "height": g.height,
+            "timeout_ms": config.timeout_ms, "max_turns": config.max_turns,
+            "players": [{"id": i, "name": p.name, "color": self.info.colors[i], "kind": p.kind}
+                        for i, p in zip(self.ids, self.players)],
+        }
+        self.writer = ReplayWriter(out, self.header) if out else None
+        self.on_frame = on_frame
+        self.keep_frames = keep_frames
+        self.frames: list[dict] = []
+        self._pool = ThreadPoolExecutor(max_workers=2 * len(players), thread_name_prefix="snek-player")
+        self._busy: dict[int, Future] = {}
+        self._last_move: list[str | None] = [None] * len(players)
+
+    def _state(self, frame: dict, seat: int) -> dict:
+        g = self.engine.geometry
+        return game_state(frame, g.width, g.height, self.info, self.ids[seat])
+
+    def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
+                  timeout_ms: int) -> dict[int, MoveResult]:
+        """Run ``call(seat)`` for every seat at once; seats still busy or late get a timeout."""
+        futures: dict[int, Future] = {}
+        results: dict[int, MoveResult] = {}
+        for seat in seats:
+            if seat in self._busy and not self._busy[seat].done():
+                results[seat] = MoveResult(None, latency_ms=None, error="timeout (still busy with an earlier turn)")
+                continue
+            futures[seat] = self._busy[seat] = self._pool.submit(call, seat)
+        began = time.perf_counter()
+        wait(futures.values(), timeout=(timeout_ms + GRACE_MS) / 1000)
+        for seat, future in futures.items():
+            if not future.done():
+                results[seat] = MoveResult(None, latency_ms=round((time.perf_counter() - began) * 1000, 2),
+                                           error="timeout")
+            else:
+                try:
+                    results[seat] = future.result() or MoveResult(None)
+                except Exception as exc:  # a transport bug must not end the game
+                    results[seat] = MoveResult(None, error=f"crash: {type(exc).__name__}: {exc}"[:200])
+        return results
+
+    def _emit(self, frame: dict) -> None:
+        if self.writer:
+            self.writer.write_frame(frame)
+        if self.keep_frames:
+            self.frames.append(frame)
+        if self.on_frame:
+            self.on_frame(frame)
+
+    def _annotate(self, frame: dict, results: dict[int, MoveResult]) -> dict:
+        for seat, snake in enumerate(frame["snakes"]):
+            r = results.get(seat)
+            snake["latency_ms"] = r.latency_ms if r else None
+            snake["error"] = r.error if r else None
+            if r and r.shout:
+                snake["shout"] = r.shout[:256]
+        return frame
+
+    def run(self) -> MatchOutcome:
+        try:
+            frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), {})
+            self._emit(frame)
+            everyone = range(len(self.players))
+            self._call_all(everyone, lambda s: self.players[s].start(self._state(frame, s)), self.config.first_turn_ms)
+            while not self.batch.done[0] and frame["turn"] < self.config.max_turns:
+                alive = [s for s in everyone if self.batch.alive[0, s]]
+                limit = self.config.first_turn_ms if frame["turn"] == 0 else self.config.timeout_ms
+                current = frame
+                results = self._call_all(alive, lambda s: self.players[s].move(self._state(current, s), limit), limit)
+                for seat, r in results.items():
+                    self.info.latency_ms[self.ids[seat]] = r.latency_ms
+                    if r.shout:
+                        self.info.shouts[self.ids[seat]] = r.shout[:256]
+                    chosen = r.move or self._last_move[seat] or "up"
+                    self._last_move[seat] = chosen
+                moves = move_codes([self._last_move[s] if s in results else None for s in everyone])
+                self.engine.step(self.batch, [moves])
+                frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
+                self._emit(frame)
+            result = result_for(frame)
+            if not self.batch.done[0]:
+                result["reason"] = "max-turns"
+            self._call_all(everyone, lambda s: self.players[s].end(self._state(frame, s)), self.config.timeout_ms)
+            if self.writer:
+                self.writer.finish(result)
+            return MatchOutcome(self.header, result, self.frames)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for player in self.players:
+            try:
+                player.close()
+            except Exception:  # closing is best effort; the game result is already decided
+                pass
+        if self.writer:
+            self.writer.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_match(players: Sequence[Player], config: MatchConfig | None = None, out: str | Path | None = None,
+              on_frame: Callable[[dict], None] | None = None) -> MatchOutcome:
+    return Match(players, config or MatchConfig(), out, on_frame).run()

@@ -1,0 +1,77 @@
+"""Re-simulate a replay from its header and recorded moves, and find the first turn that differs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arena.engine import Engine, move_codes
+from arena.replay import Replay
+
+STATE_SNAKE_KEYS = ("id", "body", "health", "alive", "death")
+
+
+def state_of(frame: dict) -> dict:
+    """The rule-determined part of a frame (drops latency, errors, shouts, events)."""
+    return {
+        "turn": frame["turn"],
+        "food": sorted(map(tuple, frame["food"])),
+        "hazards": sorted(map(tuple, frame["hazards"])),
+        "snakes": [{k: s.get(k) for k in STATE_SNAKE_KEYS} for s in frame["snakes"]],
+    }
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    turns: int
+    first_bad_turn: int | None = None
+    detail: str = ""
+
+
+def _first_difference(expected: dict, actual: dict) -> str:
+    for key in ("food", "hazards"):
+        if expected[key] != actual[key]:
+            return f"{key}: replay has {expected[key]}, simulation gives {actual[key]}"
+    for want, got in zip(expected["snakes"], actual["snakes"]):
+        for key in STATE_SNAKE_KEYS:
+            if want.get(key) != got.get(key):
+                return f"snake {want['id']} {key}: replay has {want.get(key)}, simulation gives {got.get(key)}"
+    return "snake list differs"
+
+
+def apply_events(engine: Engine, batch, frame: dict, ids: list[str]) -> None:
+    """Drop-in events recorded on a frame happen right after the step that produced it."""
+    for event in frame.get("events") or []:
+        seat = ids.index(event["id"])
+        if event["kind"] == "spawn":
+            engine.spawn(batch, 0, seat)
+        elif event["kind"] == "remove":
+            engine.remove(batch, 0, seat)
+
+
+def verify(replay: Replay) -> Verdict:
+    h = replay.header
+    ids = [p["id"] for p in h["players"]]
+    try:
+        engine = Engine(h["ruleset"], h["width"], h["height"], h.get("settings") or {})
+        first = replay.frames[0]
+        initial = h.get("initial")
+        if initial:  # a game started from a given position (e.g. a loaded Battlesnake state)
+            batch = engine.from_positions([initial], seeds=[h["seed"]])
+        else:
+            batch = engine.new_batch([h["seed"]], num_snakes=len(ids))
+    except (ValueError, KeyError) as exc:
+        return Verdict(False, 0, replay.frames[0]["turn"], f"cannot rebuild the game: {exc}")
+    apply_events(engine, batch, first, ids)
+    previous = None
+    for frame in replay.frames:
+        if previous is not None:
+            alive = {s["id"] for s in previous["snakes"] if s["alive"]}
+            moves = {s["id"]: s.get("move") for s in frame["snakes"] if s["id"] in alive}
+            engine.step(batch, [move_codes([moves.get(i) for i in ids])])
+            apply_events(engine, batch, frame, ids)
+        expected, actual = state_of(frame), state_of(engine.frame(batch, 0, ids))
+        if expected != actual:
+            return Verdict(False, len(replay.frames), frame["turn"], _first_difference(expected, actual))
+        previous = frame
+    return Verdict(True, len(replay.frames))
