@@ -113,6 +113,7 @@ class Engine:
         return Step(
             batch=batch, settings=self.settings, moves=moves, stepping=stepping,
             active=batch.alive & stepping[:, None],
+            dead=np.zeros(batch.alive.shape, bool),
             new_turn=(batch.turn + stepping).astype(np.int32),
             game_offset=(np.arange(batch.size, dtype=np.int64) * self.geometry.cells)[:, None],
             seat_ids=np.arange(batch.seats, dtype=np.int8)[None, :],

@@ -10,9 +10,12 @@ snake.  Classic places straight 3-long snakes at safe spots instead (see ``spawn
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from arena import rng
+from arena.geometry import Geometry
 from arena.stages import place_food
 from arena.state import MAX_HEALTH, GameBatch
 
@@ -80,33 +83,61 @@ def _random_starts(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, count
     return starts
 
 
-def _fixed_food(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> None:
-    g = batch.geometry
+@cache
+def _diagonal_table(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Per head cell: its 4 diagonal cells and whether Battlesnake allows start food there.
+
+    Allowed: on the board, not the centre, not a corner, and further from the centre than
+    the head on at least one axis.
+    """
     cx, cy = (g.width - 1) // 2, (g.height - 1) // 2
-    small = g.area < 11 * 11
-    for seat in range(batch.seats):
-        wants = (seat < counts) & ((counts <= 4) | (not small))
-        if not wants.any():
-            continue
-        sel = games[wants]
-        hx = g.x_of[batch.head[sel, seat]].astype(np.int64)
-        hy = g.y_of[batch.head[sel, seat]].astype(np.int64)
-        px = hx[:, None] + np.array([d[0] for d in DIAGONALS])
-        py = hy[:, None] + np.array([d[1] for d in DIAGONALS])
-        cells = (py + 1) * g.padded_width + (px + 1)
-        away = (((px < hx[:, None]) & (hx[:, None] < cx)) | ((cx < hx[:, None]) & (hx[:, None] < px))
-                | ((py < hy[:, None]) & (hy[:, None] < cy)) | ((cy < hy[:, None]) & (hy[:, None] < py)))
-        corner = ((px == 0) | (px == g.width - 1)) & ((py == 0) | (py == g.height - 1))
-        on_board = (px >= 0) & (px < g.width) & (py >= 0) & (py < g.height)
-        valid = on_board & away & ~corner & ~((px == cx) & (py == cy))
-        valid &= ~batch.food[sel[:, None], np.where(on_board, cells, 0)]
-        scores = rng.score_np(rng.prefix_np(seeds[wants], 0, rng.START_FOOD_DIAGONAL)[:, None],
-                              seat * 4 + np.arange(4))
-        scores[~valid] = 0
-        best = np.argmax(scores, axis=1)
-        ok = scores[np.arange(sel.size), best] > 0
-        batch.food[sel[ok], cells[np.arange(sel.size), best][ok]] = True
-        batch.food_count[sel[ok]] += 1
+    hx, hy = g.x_of[:, None].astype(np.int64), g.y_of[:, None].astype(np.int64)
+    px, py = hx + np.array([d[0] for d in DIAGONALS]), hy + np.array([d[1] for d in DIAGONALS])
+    away = (((px < hx) & (hx < cx)) | ((cx < hx) & (hx < px)) | ((py < hy) & (hy < cy)) | ((cy < hy) & (hy < py)))
+    corner = ((px == 0) | (px == g.width - 1)) & ((py == 0) | (py == g.height - 1))
+    on_board = (px >= 0) & (px < g.width) & (py >= 0) & (py < g.height)
+    cells = np.where(on_board, (py + 1) * g.padded_width + (px + 1), 0)
+    return cells, on_board & away & ~corner & ~((px == cx) & (py == cy))
+
+
+def _diagonal_choices(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, seats: np.ndarray) -> tuple:
+    """Candidate food cells (G, S, 4) next to the heads of ``seats`` (G, S) and their scores (0 = not allowed)."""
+    table_cells, table_ok = _diagonal_table(batch.geometry)
+    heads = batch.head[games[:, None], seats]
+    cells = table_cells[heads]
+    valid = table_ok[heads] & ~batch.food[games[:, None, None], cells]
+    prefix = rng.prefix_np(seeds, 0, rng.START_FOOD_DIAGONAL)[:, None, None]
+    scores = rng.score_np(prefix, seats[..., None] * 4 + np.arange(4))
+    scores[~valid] = 0
+    return cells, scores
+
+
+def _fixed_food(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> None:
+    """One food per snake on a diagonal, chosen for all snakes at once, then one in the centre.
+
+    Snakes are served in seat order, so a later snake cannot take a cell an earlier one just
+    got: games where two snakes pick the same cell (small boards only) are redone seat by seat.
+    """
+    g = batch.geometry
+    seats = np.arange(batch.seats)
+    wants = (seats[None, :] < counts[:, None]) & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
+    cells, scores = _diagonal_choices(batch, games, seeds, np.broadcast_to(seats, wants.shape))
+    best = np.argmax(scores, axis=2)[..., None]
+    picked = np.take_along_axis(cells, best, axis=2)[..., 0]
+    ok = wants & (np.take_along_axis(scores, best, axis=2)[..., 0] > 0)
+    tagged = np.where(ok, picked, -1 - seats[None, :])
+    clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(batch.seats, dtype=bool)).any(axis=(1, 2))
+    gi, si = np.nonzero(ok & ~clash[:, None])
+    batch.food[games[gi], picked[gi, si]] = True
+    np.add.at(batch.food_count, games[gi], 1)
+    for row in np.nonzero(clash)[0]:
+        for seat in np.nonzero(wants[row])[0]:
+            c, sc = _diagonal_choices(batch, games[row : row + 1], seeds[row : row + 1], np.array([[seat]]))
+            k = int(np.argmax(sc[0, 0]))
+            if sc[0, 0, k] > 0:
+                batch.food[games[row], c[0, 0, k]] = True
+                batch.food_count[games[row]] += 1
+    cx, cy = (g.width - 1) // 2, (g.height - 1) // 2
     center = g.cell(cx, cy)
     free = (batch.occ[games, center] == 0) & ~batch.food[games, center]
     batch.food[games[free], center] = True

@@ -14,6 +14,13 @@ from arena import rng
 from arena.geometry import OPPOSITE
 from arena.state import CAUSE_INDEX, MAX_HEALTH, GameBatch
 
+OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
+WALL = CAUSE_INDEX["wall-collision"]
+HAZARD = CAUSE_INDEX["hazard"]
+SELF_COLLISION = CAUSE_INDEX["snake-self-collision"]
+BODY_COLLISION = CAUSE_INDEX["snake-collision"]
+HEAD_COLLISION = CAUSE_INDEX["head-collision"]
+
 
 @dataclass
 class Step:
@@ -24,6 +31,7 @@ class Step:
     moves: np.ndarray  # (B, N) int8 requested moves, -1 for none
     stepping: np.ndarray  # (B,) games that advance this call
     active: np.ndarray  # (B, N) snakes still in play this turn
+    dead: np.ndarray  # (B, N) snakes eliminated this turn (bodies still on the grid until lifted)
     new_turn: np.ndarray  # (B,) int32
     game_offset: np.ndarray  # (B, 1) int64 offset of each game in the flattened grids
     seat_ids: np.ndarray  # (1, N)
@@ -50,18 +58,22 @@ def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarr
     return np.where(batch.length >= 2, direction, np.int8(0))
 
 
-def kill(step: Step, mask: np.ndarray, cause: str, by: np.ndarray | None = None) -> None:
-    """Eliminate the masked snakes this turn and take their bodies (minus the new head) off the grid."""
-    games, seats = np.nonzero(mask)
+def kill(step: Step, causes: np.ndarray, by: np.ndarray | None = None) -> None:
+    """Eliminate snakes this turn: ``causes`` holds a CAUSES index per snake (0 = survives).
+
+    Their bodies stay on the grid until ``_eliminate`` lifts every snake that died this turn
+    at once; until then collision checks ignore cells owned by ``step.dead`` snakes.
+    """
+    games, seats = np.nonzero(causes)
     if not games.size:
         return
     b = step.batch
     b.alive[games, seats] = False
-    b.death_cause[games, seats] = CAUSE_INDEX[cause]
+    b.death_cause[games, seats] = causes[games, seats]
     b.death_turn[games, seats] = step.new_turn[games]
     b.death_by[games, seats] = -1 if by is None else by[games, seats]
     step.active[games, seats] = False
-    b.lift_bodies(games, seats, skip_head=True)
+    step.dead[games, seats] = True
 
 
 def _advance(step: Step, moves: np.ndarray) -> None:
@@ -115,7 +127,7 @@ def hazard_damage(step: Step) -> None:
         return
     damage = stacks.astype(np.int32) * int(step.settings["hazardDamagePerTurn"])
     b.health[:] = np.where(hit, np.clip(b.health - damage, 0, MAX_HEALTH), b.health)
-    kill(step, hit & (b.health <= 0), "hazard")
+    kill(step, np.where(hit & (b.health <= 0), HAZARD, 0))
 
 
 def _feed(step: Step, growth: int, heal: bool) -> None:
@@ -129,9 +141,9 @@ def _feed(step: Step, growth: int, heal: bool) -> None:
         b.health[games, seats] = MAX_HEALTH
     for _ in range(growth):
         b.grow(games, seats)
-    eaten = np.unique(flat[games, seats])
-    b.food.reshape(-1)[eaten] = False
-    b.food_count -= np.bincount(eaten // b.geometry.cells, minlength=b.size).astype(np.int32)
+    b.food.reshape(-1)[flat[games, seats]] = False
+    fed = eats.any(axis=1)  # several snakes may share one food: recount rather than subtract
+    b.food_count[fed] = b.food[fed].sum(axis=1)
 
 
 def feed(step: Step) -> None:
@@ -146,33 +158,31 @@ def feed_classic(step: Step) -> None:
 
 def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     b = step.batch
-    if not step.active.any():
-        return
     # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
-    starved = step.active & (b.health <= 0)
-    kill(step, starved, "out-of-health")
-    kill(step, step.active & ~b.geometry.interior[b.head], "wall-collision")
+    off_board = ~b.geometry.interior[b.head]
+    kill(step, np.where(step.active, np.where(b.health <= 0, OUT_OF_HEALTH, np.where(off_board, WALL, 0)), 0))
     act = step.active
     flat = step.head_flat()
-    # Pass 2: all decided against the moved board, then applied together.
-    hit = act & (b.occ.reshape(-1)[flat] > 0)
+    # Pass 2: all decided against the moved board, then applied together.  Snakes already
+    # eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
     owner = b.owner.reshape(-1)[flat].astype(np.int8)
+    hit = act & (b.occ.reshape(-1)[flat] > 0) & ~np.take_along_axis(step.dead, owner.astype(np.intp), axis=1)
     self_hit = hit & (owner == step.seat_ids)
-    body_hit = hit & ~self_hit
+    causes = np.where(hit, np.where(self_hit, SELF_COLLISION, BODY_COLLISION), 0)
+    by = np.where(self_hit, step.seat_ids, owner)
     heads = np.where(act, b.head, -1 - step.seat_ids)
     same = heads[:, :, None] == heads[:, None, :]
     same &= ~np.eye(b.seats, dtype=bool)
-    lost = by_head = None
     if same.any():
         length = b.length
         beaten = same if head_on_kills_all else same & (length[:, :, None] <= length[:, None, :])
         lost = beaten.any(axis=2) & ~hit
         rank = length[:, None, :] * 32 + (31 - step.seat_ids[:, None, :])
-        by_head = np.argmax(np.where(beaten, rank, -1), axis=2).astype(np.int8)
-    kill(step, self_hit, "snake-self-collision", np.broadcast_to(step.seat_ids, act.shape).astype(np.int8))
-    kill(step, body_hit, "snake-collision", owner)
-    if lost is not None:
-        kill(step, lost, "head-collision", by_head)
+        causes = np.where(lost, HEAD_COLLISION, causes)
+        by = np.where(lost, np.argmax(np.where(beaten, rank, -1), axis=2), by)
+    kill(step, causes, by.astype(np.int8))
+    games, seats = np.nonzero(step.dead)
+    b.lift_bodies(games, seats, skip_head=True)  # the new heads are not on the grid yet
     games, seats = np.nonzero(step.active)
     cells = flat[games, seats]
     b.occ.reshape(-1)[cells] += 1
