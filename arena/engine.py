@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry
 from arena.rules import Ruleset, get_ruleset
 from arena.setup import classic_spot, setup_classic, setup_standard
 from arena.stages import Step
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch
-from arena import rng
 
 
 def seat_ids(count: int) -> list[str]:
@@ -55,8 +55,9 @@ class Engine:
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
             np.asarray(num_snakes, dtype=np.int64), games.shape).copy()
         if counts.min() < self.ruleset.min_snakes or counts.max() > min(batch.seats, MAX_SNAKES):
-            raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to "
-                             f"{min(batch.seats, MAX_SNAKES)} snakes per game, got {int(counts.min())}..{int(counts.max())}")
+            most = min(batch.seats, MAX_SNAKES)
+            raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to {most} snakes "
+                             f"per game, got {int(counts.min())}..{int(counts.max())}")
         if seeds is not None:
             seeds = np.broadcast_to(np.asarray(seeds, dtype=np.uint64), games.shape)
         else:

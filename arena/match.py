@@ -110,6 +110,9 @@ class Match:
                     results[seat] = MoveResult(None, error=f"crash: {type(exc).__name__}: {exc}"[:200])
         return results
 
+    def _mover(self, frame: dict, limit: int) -> Callable[[int], MoveResult]:
+        return lambda seat: self.players[seat].move(self._state(frame, seat), limit)
+
     def _emit(self, frame: dict) -> None:
         if self.writer:
             self.writer.write_frame(frame)
@@ -136,8 +139,7 @@ class Match:
             while not self.batch.done[0] and frame["turn"] < self.config.max_turns:
                 alive = [s for s in everyone if self.batch.alive[0, s]]
                 limit = self.config.first_turn_ms if frame["turn"] == 0 else self.config.timeout_ms
-                current = frame
-                results = self._call_all(alive, lambda s: self.players[s].move(self._state(current, s), limit), limit)
+                results = self._call_all(alive, self._mover(frame, limit), limit)
                 for seat, r in results.items():
                     self.info.latency_ms[self.ids[seat]] = r.latency_ms
                     if r.shout:

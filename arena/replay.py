@@ -96,8 +96,7 @@ def _lines(path: Path):
     """Yield (line number, text) and turn gzip damage into ReplayError."""
     try:
         with _open_text(path, "r") as handle:
-            for number, line in enumerate(handle, 1):
-                yield number, line
+            yield from enumerate(handle, 1)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise ReplayError(f"{path}: no such file") from None
