@@ -193,7 +193,8 @@ def classic_spot(batch: GameBatch, game: int, seat: int, turn: int) -> np.ndarra
 
     The snake lies straight, its tail towards the nearest wall, heading away from it; the
     three body cells, the three cells ahead and everything within two steps of a live head
-    must be free of snakes.  The spot is the best-scoring such cell (stream RESPAWN_SPOT).
+    must be free of snakes, and the body cells free of food too.  The spot is the
+    best-scoring such cell (stream RESPAWN_SPOT).
     """
     g = batch.geometry
     x = g.x_of[g.interior_cells].astype(np.int64)
@@ -203,12 +204,13 @@ def classic_spot(batch: GameBatch, game: int, seat: int, turn: int) -> np.ndarra
     back_dx = np.array([-1, 1, 0, 0])[wall]
     back_dy = np.array([0, 0, -1, 1])[wall]
     occupied = batch.occ[game] > 0
+    covered = occupied | batch.food[game]  # food is never under a live body
     ok = np.ones(g.area, bool)
     for k in range(-3, 3):  # k = 1, 2 behind the head (body); -1..-3 ahead of it; 0 the head
         cx, cy = x + k * back_dx, y + k * back_dy
         inside = (cx >= 0) & (cx < g.width) & (cy >= 0) & (cy < g.height)
         cells = np.where(inside, (cy + 1) * g.padded_width + (cx + 1), 0)
-        ok &= inside & ~occupied[cells] if k >= 0 else ~(inside & occupied[cells])
+        ok &= inside & ~covered[cells] if k >= 0 else ~(inside & occupied[cells])
     heads = batch.head[game][batch.alive[game]]
     if heads.size:
         hx, hy = g.x_of[heads].astype(np.int64), g.y_of[heads].astype(np.int64)

@@ -108,7 +108,8 @@ def move_classic(step: Step) -> None:
     heading = neck_direction(step.batch, neck)
     moves = step.moves
     moves = np.where((moves < 0) | (moves > 3), heading, moves)
-    reversed_ = (step.batch.head != neck) & (moves == OPPOSITE[heading])
+    has_neck = (step.batch.length >= 2) & (step.batch.head != neck)  # a lone head has no "back"
+    reversed_ = has_neck & (moves == OPPOSITE[heading])
     moves = np.where(reversed_, heading, moves)
     _advance(step, np.where(step.active, moves, 0))
 

@@ -154,7 +154,9 @@ class GameBatch:
         tail = self.ring[rows, (ptr - length + 1) % self.ring_len]
         self.ring[rows, (ptr - length) % self.ring_len] = tail
         self.length[games, seats] = length + 1
-        np.add.at(self.occ.reshape(-1), games * self.geometry.cells + tail, 1)
+        flat = games * self.geometry.cells + tail
+        np.add.at(self.occ.reshape(-1), flat, 1)
+        self.owner.reshape(-1)[flat] = seats  # a length-1 snake's tail is its new head's cell
 
     def place(self, game: int, seat: int, body_cells, health: int) -> None:
         """Put a snake with the given body (head first) on the board of one game."""
