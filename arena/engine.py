@@ -91,6 +91,7 @@ class Engine:
                     batch.food_count[game] += 1
             for x, y in pos.get("hazards", []):
                 batch.hazard[game, self._cell(x, y)] += 1
+            batch.box[game] = self._safe_box(batch.hazard[game])
             for seat, snake in enumerate(pos["snakes"]):
                 body = [self._cell(x, y, allow_outside=not snake.get("alive", True)) for x, y in snake["body"]]
                 batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
@@ -98,6 +99,16 @@ class Engine:
                     self.remove(batch, game, seat, cause=(snake.get("death") or {}).get("cause", "left"))
         self._check_over(batch, np.arange(len(positions)))
         return batch
+
+    def _safe_box(self, hazard: np.ndarray) -> tuple[int, int, int, int]:
+        """Royale's safe box implied by a position's hazards (the bounds of its hazard-free cells),
+        so a resumed royale game keeps shrinking from where it was instead of from the full board."""
+        g = self.geometry
+        safe = g.interior_cells[hazard[g.interior_cells] == 0]
+        if safe.size == 0 or safe.size == g.area:
+            return 0, g.width - 1, 0, g.height - 1
+        xs, ys = g.x_of[safe], g.y_of[safe]
+        return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
 
     def _cell(self, x, y, allow_outside: bool = False) -> int:
         g = self.geometry
