@@ -12,6 +12,7 @@ keyed by the game's own seed and turn (``arena.rng``), never by its batch neighb
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -21,6 +22,19 @@ from arena.rules import Ruleset, get_ruleset
 from arena.setup import classic_spot, setup_classic, setup_standard
 from arena.stages import Step
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch
+
+
+@lru_cache(maxsize=16)
+def grid_indices(games: int, seats: int, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-shape (games, seats) index helpers, built once per batch shape."""
+    shape = (games, seats)
+    game = np.arange(games, dtype=np.int64)[:, None]
+    arrays = (np.broadcast_to(game * cells, shape).copy(),
+              np.broadcast_to(np.arange(seats, dtype=np.int8), shape).copy(),
+              np.broadcast_to(game * seats, shape).copy())
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
 
 
 def seat_ids(count: int) -> list[str]:
@@ -122,13 +136,13 @@ class Engine:
     # --- stepping -----------------------------------------------------------------------
 
     def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray) -> Step:
+        game_offset, seat_ids, row_base = grid_indices(batch.size, batch.seats, self.geometry.cells)
         return Step(
             batch=batch, settings=self.settings, moves=moves, stepping=stepping,
             active=batch.alive & stepping[:, None],
             dead=np.zeros(batch.alive.shape, bool),
             new_turn=(batch.turn + stepping).astype(np.int32),
-            game_offset=(np.arange(batch.size, dtype=np.int64) * self.geometry.cells)[:, None],
-            seat_ids=np.arange(batch.seats, dtype=np.int8)[None, :],
+            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base,
         )
 
     def step(self, batch: GameBatch, moves) -> None:

@@ -4,9 +4,11 @@ Why: a game's history must depend only on its own seed and moves, never on the b
 runs in.  A stateless hash of the key gives every game and turn its own independent
 stream, identical whether computed for one game in pure Python or for 1024 games in numpy.
 
-The mixer is SplitMix64's finaliser applied four times, folding in one key part each time.
+draw = mix(key(seed, turn) ^ (stream * M1 + index * M2)), where key folds the seed and the
+turn in with two rounds of SplitMix64's finaliser (``mix``).  The (game, turn) key is the
+expensive part and is shared by every draw of that game and turn.
 Every random choice in the rules is "the candidate with the highest ``score``", where
-``score = draw(...) | 1`` (so a real candidate never scores 0), ties broken by the lowest
+``score = draw | 1`` (so a real candidate never scores 0), ties broken by the lowest
 candidate index.  The streams below name each kind of choice; ``docs/rules.md`` lists them.
 """
 
@@ -41,12 +43,13 @@ def _mix_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def _key_py(seed: int, turn: int) -> int:
+    return _mix_py(_mix_py(seed ^ _GOLDEN) ^ ((turn * _GOLDEN) & MASK64))
+
+
 def draw_py(seed: int, turn: int, stream: int, index: int) -> int:
     """One 64-bit draw, pure Python (the reference the numpy version must equal)."""
-    z = _mix_py(seed ^ _GOLDEN)
-    z = _mix_py(z ^ ((turn * _GOLDEN) & MASK64))
-    z = _mix_py(z ^ ((stream * _M1) & MASK64))
-    return _mix_py(z ^ ((index * _M2) & MASK64))
+    return _mix_py(_key_py(seed, turn) ^ ((stream * _M1 + index * _M2) & MASK64))
 
 
 def score_py(seed: int, turn: int, stream: int, index: int) -> int:
@@ -61,24 +64,20 @@ def _mix_np(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def prefix_np(seeds: np.ndarray, turns: np.ndarray | int, stream: int) -> np.ndarray:
-    """The per-(game, turn, stream) part of the hash; reuse it across many indices."""
-    with np.errstate(over="ignore"):
-        z = _mix_np(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(_GOLDEN))
-        t = np.asarray(turns).astype(np.uint64) * np.uint64(_GOLDEN)
-        z = _mix_np(z ^ t)
-        return _mix_np(z ^ np.uint64((stream * _M1) & MASK64))
+def key_np(seeds: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
+    """The (game, turn) part of the hash; reuse it for every draw of that game and turn."""
+    z = _mix_np(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(_GOLDEN))
+    return _mix_np(z ^ (np.asarray(turns).astype(np.uint64) * np.uint64(_GOLDEN)))
 
 
-def draw_np(prefix: np.ndarray, index: np.ndarray | int) -> np.ndarray:
-    """Draws for ``prefix`` (any shape) combined with ``index`` (broadcast against it)."""
-    with np.errstate(over="ignore"):
-        idx = np.asarray(index).astype(np.uint64) * np.uint64(_M2)
-        return _mix_np(prefix ^ idx)
+def draw_np(key: np.ndarray, stream: int, index: np.ndarray | int) -> np.ndarray:
+    """Draws for ``key`` (any shape) and candidate ``index`` (broadcast against it)."""
+    salt = np.asarray(index).astype(np.uint64) * np.uint64(_M2) + np.uint64((stream * _M1) & MASK64)
+    return _mix_np(key ^ salt)
 
 
-def score_np(prefix: np.ndarray, index: np.ndarray | int) -> np.ndarray:
-    return draw_np(prefix, index) | np.uint64(1)
+def score_np(key: np.ndarray, stream: int, index: np.ndarray | int) -> np.ndarray:
+    return draw_np(key, stream, index) | np.uint64(1)
 
 
 def seed_to_int(seed: int) -> int:

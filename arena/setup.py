@@ -23,24 +23,24 @@ START_LENGTH = 3
 DIAGONALS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
-def _ranked(seeds: np.ndarray, stream: int, count: int) -> np.ndarray:
+def _ranked(keys: np.ndarray, stream: int, count: int) -> np.ndarray:
     """Per game, the indices 0..count-1 ordered by descending score (ties: lower index first)."""
-    scores = rng.score_np(rng.prefix_np(seeds, 0, stream)[:, None], np.arange(count))
+    scores = rng.score_np(keys[:, None], stream, np.arange(count))
     return np.argsort(~scores, axis=1, kind="stable")
 
 
-def _fixed_starts(batch: GameBatch, seeds: np.ndarray) -> np.ndarray:
+def _fixed_starts(batch: GameBatch, keys: np.ndarray) -> np.ndarray:
     g = batch.geometry
     lo, mid, hi = 1, (g.width - 1) // 2, g.width - 2
     corners = np.array([g.cell(lo, lo), g.cell(lo, hi), g.cell(hi, lo), g.cell(hi, hi)])
     cardinals = np.array([g.cell(lo, mid), g.cell(mid, lo), g.cell(mid, hi), g.cell(hi, mid)])
-    corner_order = corners[_ranked(seeds, rng.START_CORNERS, 4)]
-    cardinal_order = cardinals[_ranked(seeds, rng.START_CARDINALS, 4)]
-    coin = rng.draw_np(rng.prefix_np(seeds, 0, rng.START_COIN), 0) % np.uint64(2) == 0
+    corner_order = corners[_ranked(keys, rng.START_CORNERS, 4)]
+    cardinal_order = cardinals[_ranked(keys, rng.START_CARDINALS, 4)]
+    coin = rng.draw_np(keys, rng.START_COIN, 0) % np.uint64(2) == 0
     return np.where(coin[:, None], np.hstack([corner_order, cardinal_order]), np.hstack([cardinal_order, corner_order]))
 
 
-def _distributed_starts(batch: GameBatch, seeds: np.ndarray) -> np.ndarray:
+def _distributed_starts(batch: GameBatch, keys: np.ndarray) -> np.ndarray:
     g = batch.geometry
     qw, qh = g.width // 2, g.height // 2
     ox, oy = qw // 3, qh // 3
@@ -52,18 +52,18 @@ def _distributed_starts(batch: GameBatch, seeds: np.ndarray) -> np.ndarray:
         [(g.width - x - 1, g.height - y - 1) for x, y in quad0],
     ]
     cells = np.array([[g.cell(x, y) for x, y in q] for q in quads])  # (4 quadrants, 4 slots)
-    first = (rng.draw_np(rng.prefix_np(seeds, 0, rng.START_QUADRANT), 0) % np.uint64(4)).astype(np.int64)
-    scores = rng.score_np(rng.prefix_np(seeds, 0, rng.START_QUADRANT_ORDER)[:, None], np.arange(16)).reshape(-1, 4, 4)
+    first = (rng.draw_np(keys, rng.START_QUADRANT, 0) % np.uint64(4)).astype(np.int64)
+    scores = rng.score_np(keys[:, None], rng.START_QUADRANT_ORDER, np.arange(16)).reshape(-1, 4, 4)
     order = np.argsort(~scores, axis=2, kind="stable")  # (game, quadrant, rank) -> slot
-    rows = np.arange(seeds.size)
-    starts = np.empty((seeds.size, 16), np.int64)
+    rows = np.arange(keys.size)
+    starts = np.empty((keys.size, 16), np.int64)
     for i in range(16):
         quad = (first + i) % 4
         starts[:, i] = cells[quad, order[rows, quad, i // 4]]
     return starts
 
 
-def _random_starts(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _random_starts(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Each snake in turn takes the best-scoring free even cell that is not the centre."""
     g = batch.geometry
     x, y = g.x_of[g.interior_cells], g.y_of[g.interior_cells]
@@ -72,7 +72,7 @@ def _random_starts(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, count
     starts = np.full((games.size, batch.seats), -1, np.int64)
     rows = np.arange(games.size)
     for i in range(int(counts.max(initial=0))):
-        scores = rng.score_np(rng.prefix_np(seeds, 0, rng.START_RANDOM_SPOT)[:, None], i * 1024 + np.arange(g.area))
+        scores = rng.score_np(keys[:, None], rng.START_RANDOM_SPOT, i * 1024 + np.arange(g.area))
         scores[~allowed[None, :] | taken] = 0
         best = np.argmax(scores, axis=1)
         wants = i < counts
@@ -100,19 +100,18 @@ def _diagonal_table(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
     return cells, on_board & away & ~corner & ~((px == cx) & (py == cy))
 
 
-def _diagonal_choices(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, seats: np.ndarray) -> tuple:
+def _diagonal_choices(batch: GameBatch, games: np.ndarray, keys: np.ndarray, seats: np.ndarray) -> tuple:
     """Candidate food cells (G, S, 4) next to the heads of ``seats`` (G, S) and their scores (0 = not allowed)."""
     table_cells, table_ok = _diagonal_table(batch.geometry)
     heads = batch.head[games[:, None], seats]
     cells = table_cells[heads]
     valid = table_ok[heads] & ~batch.food[games[:, None, None], cells]
-    prefix = rng.prefix_np(seeds, 0, rng.START_FOOD_DIAGONAL)[:, None, None]
-    scores = rng.score_np(prefix, seats[..., None] * 4 + np.arange(4))
+    scores = rng.score_np(keys[:, None, None], rng.START_FOOD_DIAGONAL, seats[..., None] * 4 + np.arange(4))
     scores[~valid] = 0
     return cells, scores
 
 
-def _fixed_food(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> None:
+def _fixed_food(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> None:
     """One food per snake on a diagonal, chosen for all snakes at once, then one in the centre.
 
     Snakes are served in seat order, so a later snake cannot take a cell an earlier one just
@@ -121,7 +120,7 @@ def _fixed_food(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: 
     g = batch.geometry
     seats = np.arange(batch.seats)
     wants = (seats[None, :] < counts[:, None]) & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
-    cells, scores = _diagonal_choices(batch, games, seeds, np.broadcast_to(seats, wants.shape))
+    cells, scores = _diagonal_choices(batch, games, keys, np.broadcast_to(seats, wants.shape))
     best = np.argmax(scores, axis=2)[..., None]
     picked = np.take_along_axis(cells, best, axis=2)[..., 0]
     ok = wants & (np.take_along_axis(scores, best, axis=2)[..., 0] > 0)
@@ -129,10 +128,10 @@ def _fixed_food(batch: GameBatch, games: np.ndarray, seeds: np.ndarray, counts: 
     clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(batch.seats, dtype=bool)).any(axis=(1, 2))
     gi, si = np.nonzero(ok & ~clash[:, None])
     batch.food[games[gi], picked[gi, si]] = True
-    np.add.at(batch.food_count, games[gi], 1)
+    batch.food_count[games] += np.bincount(gi, minlength=games.size).astype(np.int32)
     for row in np.nonzero(clash)[0]:
         for seat in np.nonzero(wants[row])[0]:
-            c, sc = _diagonal_choices(batch, games[row : row + 1], seeds[row : row + 1], np.array([[seat]]))
+            c, sc = _diagonal_choices(batch, games[row : row + 1], keys[row : row + 1], np.array([[seat]]))
             k = int(np.argmax(sc[0, 0]))
             if sc[0, 0, k] > 0:
                 batch.food[games[row], c[0, 0, k]] = True
@@ -164,7 +163,7 @@ def _stack_snakes(batch: GameBatch, games: np.ndarray, starts: np.ndarray, count
 
 def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food: bool) -> None:
     g = batch.geometry
-    seeds = batch.seed[games]
+    keys = rng.key_np(batch.seed[games], 0)
     square = g.width == g.height
     fixed = np.full(games.size, square and g.width >= 7) & (counts <= 8)
     spread = np.full(games.size, square and g.width >= 11) & (counts > 8)
@@ -173,19 +172,19 @@ def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food
     starts = np.full((games.size, batch.seats), -1, np.int64)
     if fixed.any():
         width = min(8, batch.seats)
-        starts[np.nonzero(fixed)[0], :width] = _fixed_starts(batch, seeds[fixed])[:, :width]
+        starts[np.nonzero(fixed)[0], :width] = _fixed_starts(batch, keys[fixed])[:, :width]
     if spread.any():
-        starts[spread] = _distributed_starts(batch, seeds[spread])[:, : batch.seats]
+        starts[spread] = _distributed_starts(batch, keys[spread])[:, : batch.seats]
     rand = ~fixed & ~spread
     if rand.any():
-        starts[rand] = _random_starts(batch, games[rand], seeds[rand], counts[rand])
+        starts[rand] = _random_starts(batch, games[rand], keys[rand], counts[rand])
     _stack_snakes(batch, games, starts, counts)
     if not food:
         return
     if square and g.width >= 7:
-        _fixed_food(batch, games, seeds, counts)
+        _fixed_food(batch, games, keys, counts)
     else:
-        place_food(batch, games, counts, np.zeros(games.size, np.int64), rng.START_FOOD_RANDOM)
+        place_food(batch, games, counts, keys, rng.START_FOOD_RANDOM)
 
 
 def classic_spot(batch: GameBatch, game: int, seat: int, turn: int) -> np.ndarray | None:
@@ -216,8 +215,8 @@ def classic_spot(batch: GameBatch, game: int, seat: int, turn: int) -> np.ndarra
         hx, hy = g.x_of[heads].astype(np.int64), g.y_of[heads].astype(np.int64)
         near = (np.abs(x[:, None] - hx[None, :]) + np.abs(y[:, None] - hy[None, :])) <= 2
         ok &= ~near.any(axis=1)
-    scores = rng.score_np(rng.prefix_np(batch.seed[game : game + 1], turn, rng.RESPAWN_SPOT)[:, None],
-                          seat * 1024 + np.arange(g.area))[0]
+    key = rng.key_np(batch.seed[game : game + 1], turn)
+    scores = rng.score_np(key[:, None], rng.RESPAWN_SPOT, seat * 1024 + np.arange(g.area))[0]
     scores[~ok] = 0
     best = int(np.argmax(scores))
     if scores[best] == 0:
@@ -234,4 +233,4 @@ def setup_classic(batch: GameBatch, games: np.ndarray, counts: np.ndarray) -> No
                 raise ValueError(f"no room for {count} classic snakes on this board")
             batch.place(game, seat, body, MAX_HEALTH)
     target = np.maximum(counts - 1, 1)
-    place_food(batch, games, target, np.zeros(games.size, np.int64), rng.FOOD_CELL)
+    place_food(batch, games, target, rng.key_np(batch.seed[games], 0), rng.FOOD_CELL)

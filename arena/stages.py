@@ -33,8 +33,9 @@ class Step:
     active: np.ndarray  # (B, N) snakes still in play this turn
     dead: np.ndarray  # (B, N) snakes eliminated this turn (bodies still on the grid until lifted)
     new_turn: np.ndarray  # (B,) int32
-    game_offset: np.ndarray  # (B, 1) int64 offset of each game in the flattened grids
-    seat_ids: np.ndarray  # (1, N)
+    game_offset: np.ndarray  # (B, N) int64 offset of each snake's game in the flattened grids
+    seat_ids: np.ndarray  # (B, N) int8 seat of each snake (full shape: numpy is slow on tiny broadcasts)
+    row_base: np.ndarray  # (B, N) int64 flat index of seat 0 of each snake's game in (B * N) arrays
 
     def head_flat(self) -> np.ndarray:
         return self.game_offset + self.batch.head
@@ -42,7 +43,7 @@ class Step:
 
 def neck_cells(batch: GameBatch) -> np.ndarray:
     ptr = batch.head_ptr.ravel()
-    return batch.ring[np.arange(ptr.size), (ptr - 1) % batch.ring_len].reshape(batch.head.shape)
+    return batch.ring[np.arange(ptr.size), (ptr - 1) & batch.ring_mask].reshape(batch.head.shape)
 
 
 def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarray:
@@ -64,33 +65,32 @@ def kill(step: Step, causes: np.ndarray, by: np.ndarray | None = None) -> None:
     Their bodies stay on the grid until ``_eliminate`` lifts every snake that died this turn
     at once; until then collision checks ignore cells owned by ``step.dead`` snakes.
     """
-    games, seats = np.nonzero(causes)
-    if not games.size:
+    dies = causes > 0
+    if not dies.any():
         return
     b = step.batch
-    b.alive[games, seats] = False
-    b.death_cause[games, seats] = causes[games, seats]
-    b.death_turn[games, seats] = step.new_turn[games]
-    b.death_by[games, seats] = -1 if by is None else by[games, seats]
-    step.active[games, seats] = False
-    step.dead[games, seats] = True
+    b.alive &= ~dies
+    np.copyto(b.death_cause, causes, where=dies, casting="unsafe")
+    np.copyto(b.death_turn, step.new_turn[:, None], where=dies)
+    np.copyto(b.death_by, -1 if by is None else by, where=dies, casting="unsafe")
+    step.active &= ~dies
+    step.dead |= dies
 
 
 def _advance(step: Step, moves: np.ndarray) -> None:
     """Prepend the new head and drop the tail of every snake in play."""
     b = step.batch
     act = step.active
-    new_head = b.geometry.next_cell[b.head, moves]
-    games, seats = np.nonzero(act)
-    rows = games * b.seats + seats
-    ptr = b.head_ptr[games, seats]
-    tail = b.ring[rows, (ptr - b.length[games, seats] + 1) % b.ring_len]
-    b.occ.reshape(-1)[games * b.geometry.cells + tail] -= 1
-    ptr = (ptr + 1) % b.ring_len
-    b.head_ptr[games, seats] = ptr
-    b.ring[rows, ptr] = new_head[games, seats]
-    b.head[games, seats] = new_head[games, seats]
-    b.last_move[games, seats] = moves[games, seats]
+    ring = b.ring.reshape(-1)
+    row_start = (step.row_base + step.seat_ids) * b.ring_len
+    tail = ring[row_start + ((b.head_ptr - b.length + 1) & b.ring_mask)]
+    b.occ.reshape(-1)[(step.game_offset + tail)[act]] -= 1
+    new_head = np.where(act, b.geometry.next_cell[b.head, moves], b.head)
+    b.head_ptr += act
+    b.head_ptr &= b.ring_mask
+    ring[row_start + b.head_ptr] = new_head  # snakes not in play rewrite their own head
+    b.head[:] = new_head
+    np.copyto(b.last_move, moves, where=act, casting="unsafe")
 
 
 def move(step: Step) -> None:
@@ -160,27 +160,33 @@ def feed_classic(step: Step) -> None:
 def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     b = step.batch
     # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
-    off_board = ~b.geometry.interior[b.head]
-    kill(step, np.where(step.active, np.where(b.health <= 0, OUT_OF_HEALTH, np.where(off_board, WALL, 0)), 0))
-    act = step.active
+    first = np.where(step.active, np.where(b.health <= 0, OUT_OF_HEALTH,
+                                           np.where(b.geometry.interior[b.head], 0, WALL)), 0)
+    act = step.active & (first == 0)
+    gone = step.dead | (first > 0)
     flat = step.head_flat()
     # Pass 2: all decided against the moved board, then applied together.  Snakes already
     # eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
-    owner = b.owner.reshape(-1)[flat].astype(np.int8)
-    hit = act & (b.occ.reshape(-1)[flat] > 0) & ~np.take_along_axis(step.dead, owner.astype(np.intp), axis=1)
+    owner = b.owner.reshape(-1)[flat]
+    hit = act & (b.occ.reshape(-1)[flat] > 0) & ~gone.reshape(-1)[step.row_base + owner]
     self_hit = hit & (owner == step.seat_ids)
-    causes = np.where(hit, np.where(self_hit, SELF_COLLISION, BODY_COLLISION), 0)
-    by = np.where(self_hit, step.seat_ids, owner)
-    heads = np.where(act, b.head, -1 - step.seat_ids)
-    same = heads[:, :, None] == heads[:, None, :]
-    same &= ~np.eye(b.seats, dtype=bool)
+    causes = np.where(hit, np.where(self_hit, SELF_COLLISION, BODY_COLLISION), first)
+    by = np.where(hit, owner, -1)  # own seat on a self-collision
+    # Head-to-head on (N, N, B) arrays: the game axis innermost keeps numpy's loops long.
+    heads = np.ascontiguousarray(np.where(act, b.head, -1 - step.seat_ids).T)
+    same = heads[:, None, :] == heads[None, :, :]
+    seats = np.arange(b.seats)
+    same[seats, seats] = False
     if same.any():
-        length = b.length
-        beaten = same if head_on_kills_all else same & (length[:, :, None] <= length[:, None, :])
-        lost = beaten.any(axis=2) & ~hit
-        rank = length[:, None, :] * 32 + (31 - step.seat_ids[:, None, :])
-        causes = np.where(lost, HEAD_COLLISION, causes)
-        by = np.where(lost, np.argmax(np.where(beaten, rank, -1), axis=2), by)
+        length = np.ascontiguousarray(b.length.T)
+        beaten = same if head_on_kills_all else same & (length[:, None, :] <= length[None, :, :])
+        lost = beaten.any(axis=1).T & ~hit
+        if lost.any():
+            games = np.nonzero(lost.any(axis=1))[0]
+            rank = length[:, games] * 32 + (31 - seats[:, None])  # longest first, then lowest seat
+            killer = np.argmax(np.where(beaten[:, :, games], rank[None, :, :], -1), axis=1).T
+            causes = np.where(lost, HEAD_COLLISION, causes)
+            by[games] = np.where(lost[games], killer, by[games])
     kill(step, causes, by.astype(np.int8))
     games, seats = np.nonzero(step.dead)
     b.lift_bodies(games, seats, skip_head=True)  # the new heads are not on the grid yet
@@ -200,7 +206,7 @@ def eliminate_classic(step: Step) -> None:
     _eliminate(step, head_on_kills_all=True)
 
 
-def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, turns: np.ndarray, stream: int) -> None:
+def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, keys: np.ndarray, stream: int) -> None:
     """Add up to ``counts`` food per game on the best-scoring free cells.
 
     Free: on the board, no live segment, no food, not next to a live head (unwrapped
@@ -214,8 +220,7 @@ def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, turns: n
     rows = np.broadcast_to(np.arange(games.size)[:, None, None], heads.shape)
     live = np.broadcast_to(batch.alive[games][:, :, None], heads.shape)
     blocked[rows[live], heads[live]] = True
-    prefix = rng.prefix_np(batch.seed[games], turns, stream)
-    scores = rng.score_np(prefix[:, None], np.arange(g.area))
+    scores = rng.score_np(keys[:, None], stream, np.arange(g.area))
     scores[blocked[:, g.interior_cells]] = 0
     picks = np.arange(games.size)
     for k in range(int(counts.max())):
@@ -236,13 +241,14 @@ def spawn_food(step: Step) -> None:
     minimum = int(step.settings["minimumFood"])
     chance = int(step.settings["foodSpawnChance"])
     need = np.where(b.food_count < minimum, minimum - b.food_count, 0)
+    keys = rng.key_np(b.seed, step.new_turn)
     if chance > 0:
-        roll = rng.draw_np(rng.prefix_np(b.seed, step.new_turn, rng.FOOD_CHANCE), 0) % np.uint64(100)
+        roll = rng.draw_np(keys, rng.FOOD_CHANCE, 0) % np.uint64(100)
         lucky = (b.food_count >= minimum) & (100 - roll.astype(np.int64) < chance)
         need = np.where(lucky, 1, need)
     need = np.where(step.stepping, need, 0)
     games = np.nonzero(need)[0]
-    place_food(b, games, need[games], step.new_turn[games], rng.FOOD_CELL)
+    place_food(b, games, need[games], keys[games], rng.FOOD_CELL)
 
 
 def spawn_food_classic(step: Step) -> None:
@@ -251,7 +257,7 @@ def spawn_food_classic(step: Step) -> None:
     target = np.maximum(b.alive.sum(axis=1) - 1, 1)
     need = np.where(step.stepping, np.maximum(target - b.food_count, 0), 0)
     games = np.nonzero(need)[0]
-    place_food(b, games, need[games], step.new_turn[games], rng.FOOD_CELL)
+    place_food(b, games, need[games], rng.key_np(b.seed[games], step.new_turn[games]), rng.FOOD_CELL)
 
 
 def remove_food(step: Step) -> None:
@@ -267,8 +273,8 @@ def grow_always(step: Step) -> None:
     games, seats = np.nonzero(step.active)
     rows = games * b.seats + seats
     ptr, length = b.head_ptr[games, seats], b.length[games, seats]
-    tail = b.ring[rows, (ptr - length + 1) % b.ring_len]
-    sub_tail = b.ring[rows, (ptr - length + 2) % b.ring_len]
+    tail = b.ring[rows, (ptr - length + 1) & b.ring_mask]
+    sub_tail = b.ring[rows, (ptr - length + 2) & b.ring_mask]
     b.health[games, seats] = MAX_HEALTH
     grows = (tail != sub_tail) & (length >= 2)
     b.grow(games[grows], seats[grows])
@@ -282,7 +288,7 @@ def shrink_royale(step: Step) -> None:
     games = np.nonzero(step.stepping & (turn >= every) & (turn % every == 0))[0]
     if not games.size:
         return
-    side = rng.draw_np(rng.prefix_np(b.seed[games], turn[games] // every, rng.ROYALE_SIDE), 0) % np.uint64(4)
+    side = rng.draw_np(rng.key_np(b.seed[games], turn[games] // every), rng.ROYALE_SIDE, 0) % np.uint64(4)
     box = b.box[games]
     lo_x, hi_x, lo_y, hi_y = box.T.copy()
     box[:, 0] += (side == 0) & (lo_x < hi_x)

@@ -45,7 +45,7 @@ class GameBatch:
     length: np.ndarray  # (B, N) int32
     head: np.ndarray  # (B, N) int32 padded cell id
     head_ptr: np.ndarray  # (B, N) int32 ring slot of the head
-    ring: np.ndarray  # (B * N, L) int32 body cells, ring buffer per snake
+    ring: np.ndarray  # (B * N, L) int16 body cells, ring buffer per snake (L a power of two)
     last_move: np.ndarray  # (B, N) int8 move applied last turn, -1 before the first
     death_cause: np.ndarray  # (B, N) int8 index into CAUSES
     death_turn: np.ndarray  # (B, N) int32
@@ -62,7 +62,7 @@ class GameBatch:
         if not 1 <= num_seats <= MAX_SNAKES:
             raise ValueError(f"a game has 1 to {MAX_SNAKES} snakes, got {num_seats}")
         b, n, c = batch_size, num_seats, geometry.cells
-        ring_len = geometry.area + 4
+        ring_len = 1 << (geometry.area + 3).bit_length()  # a power of two: slot arithmetic is a bit mask
         return cls(
             geometry=geometry,
             seed=np.zeros(b, np.uint64),
@@ -74,7 +74,7 @@ class GameBatch:
             length=np.zeros((b, n), np.int32),
             head=np.zeros((b, n), np.int32),
             head_ptr=np.zeros((b, n), np.int32),
-            ring=np.zeros((b * n, ring_len), np.int32),
+            ring=np.zeros((b * n, ring_len), np.int16),
             last_move=np.full((b, n), -1, np.int8),
             death_cause=np.zeros((b, n), np.int8),
             death_turn=np.zeros((b, n), np.int32),
@@ -98,6 +98,11 @@ class GameBatch:
     @property
     def ring_len(self) -> int:
         return self.ring.shape[1]
+
+    @property
+    def ring_mask(self) -> int:
+        """``slot & ring_mask`` wraps a ring slot, negative ones included."""
+        return self.ring.shape[1] - 1
 
     def select(self, games) -> GameBatch:
         """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
@@ -126,33 +131,35 @@ class GameBatch:
     def body_cells(self, game: int, seat: int) -> np.ndarray:
         """Ordered body (head first) of one snake as padded cell ids."""
         ptr = self.head_ptr[game, seat]
-        slots = (ptr - np.arange(self.length[game, seat])) % self.ring_len
+        slots = (ptr - np.arange(self.length[game, seat])) & self.ring_mask
         return self.ring[game * self.seats + seat, slots]
 
-    def segments(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> tuple[np.ndarray, np.ndarray]:
+    def segments(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> np.ndarray:
         """Flat occ indices of the given snakes' segments (one entry per stacked segment)."""
         start = 1 if skip_head else 0
         lengths = self.length[games, seats]
         offsets = np.arange(start, lengths.max(initial=start))
-        keep = offsets[None, :] < lengths[:, None]
-        slots = (self.head_ptr[games, seats][:, None] - offsets[None, :]) % self.ring_len
+        slots = (self.head_ptr[games, seats][:, None] - offsets[None, :]) & self.ring_mask
         cells = self.ring[self.rows(games, seats)[:, None], slots]
         flat = games[:, None] * self.geometry.cells + cells
-        return flat[keep], np.broadcast_to(games[:, None], keep.shape)[keep]
+        return flat[offsets[None, :] < lengths[:, None]]
 
     def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
-        """Take snakes' segments off the occupancy grid (when they are eliminated)."""
+        """Take snakes' segments off the occupancy grid (when they are eliminated).
+
+        A live snake's cells are its own (stacking happens only within one snake), so
+        lifting it just empties them, stacked segments included.
+        """
         if games.size:
-            flat, _ = self.segments(games, seats, skip_head)
-            np.subtract.at(self.occ.reshape(-1), flat, 1)
+            self.occ.reshape(-1)[self.segments(games, seats, skip_head)] = 0
 
     def grow(self, games: np.ndarray, seats: np.ndarray) -> None:
         """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn)."""
         rows = self.rows(games, seats)
         ptr = self.head_ptr[games, seats]
         length = self.length[games, seats]
-        tail = self.ring[rows, (ptr - length + 1) % self.ring_len]
-        self.ring[rows, (ptr - length) % self.ring_len] = tail
+        tail = self.ring[rows, (ptr - length + 1) & self.ring_mask]
+        self.ring[rows, (ptr - length) & self.ring_mask] = tail
         self.length[games, seats] = length + 1
         flat = games * self.geometry.cells + tail
         np.add.at(self.occ.reshape(-1), flat, 1)
