@@ -42,35 +42,45 @@ def engine_moves(moves: list[list[str | None]], seats: int) -> np.ndarray:
     return codes
 
 
-def choose_moves(game: ModelGame, rnd: random.Random, chaos: float = 0.1) -> list[str | None]:
-    """Mostly sensible moves (on the board, off bodies, sometimes towards food) so games last,
-    with a ``chaos`` share of random directions and junk (None, unknown strings)."""
-    blocked = {p for s in game.live() for p in s.body[:-1]}
+def choose_moves(frame: dict, width: int, height: int, wrapped: bool, rnd: random.Random,
+                 chaos: float = 0.1) -> list[str | None]:
+    """Moves for every seat in ``frame``: mostly sensible (on the board, off bodies, sometimes
+    towards food) so games last, with a ``chaos`` share of random directions and junk."""
+    live = [s for s in frame["snakes"] if s["alive"]]
+    blocked = {tuple(p) for s in live for p in s["body"][:-1]}
+    food = [tuple(p) for p in frame["food"]]
     moves: list[str | None] = []
-    for snake in game.snakes:
-        if snake is None or not snake.alive:
+    for snake in frame["snakes"]:
+        if not snake["alive"]:
             moves.append(None)
             continue
         if rnd.random() < chaos:
             moves.append(rnd.choice(list(DIRECTIONS) + list(JUNK_MOVES)))
             continue
+        hx, hy = snake["body"][0]
         safe = []
         for name, (dx, dy) in DIRECTIONS.items():
-            x, y = snake.head[0] + dx, snake.head[1] + dy
-            if game.mode.wrapped:
-                x, y = x % game.width, y % game.height
-            if game.on_board((x, y)) and (x, y) not in blocked:
+            x, y = hx + dx, hy + dy
+            if wrapped:
+                x, y = x % width, y % height
+            if 0 <= x < width and 0 <= y < height and (x, y) not in blocked:
                 safe.append((name, (x, y)))
         if not safe:
             moves.append(rnd.choice(list(DIRECTIONS)))
-        elif game.food and rnd.random() < 0.4:
+        elif food and rnd.random() < 0.4:
             def distance(item: tuple[str, tuple[int, int]]) -> int:
-                (x, y) = item[1]
-                return min(abs(x - fx) + abs(y - fy) for fx, fy in game.food)
+                x, y = item[1]
+                return min(abs(x - fx) + abs(y - fy) for fx, fy in food)
             moves.append(min(safe, key=distance)[0])
         else:
             moves.append(rnd.choice(safe)[0])
     return moves
+
+
+def model_moves(game: ModelGame, rnd: random.Random, chaos: float = 0.1) -> list[str | None]:
+    """``choose_moves`` for a model game, one entry per seat (empty seats get None)."""
+    names = iter(choose_moves(game.frame(), game.width, game.height, game.mode.wrapped, rnd, chaos))
+    return [next(names) if s is not None else None for s in game.snakes]
 
 
 def random_position(rnd: random.Random, width: int, height: int, num_snakes: int, wrapped: bool,

@@ -12,7 +12,7 @@ import random
 
 import pytest
 from model import ModelGame
-from play import choose_moves, engine_frames, engine_moves, frame_diff, normalise, random_position
+from play import engine_frames, engine_moves, frame_diff, model_moves, normalise, random_position
 
 from arena.engine import Engine
 
@@ -68,7 +68,7 @@ def _run(engine: Engine, batch, models: list[ModelGame], rnd: random.Random, tur
     for _ in range(turns):
         if all(m.done for m in models):
             break
-        moves = [choose_moves(m, rnd, chaos) for m in models]
+        moves = [model_moves(m, rnd, chaos) for m in models]
         engine.step(batch, engine_moves(moves, batch.seats))
         for model, names in zip(models, moves):
             model.step(names)
@@ -121,7 +121,7 @@ def test_classic_drop_in_matches_model() -> None:
                     engine.remove(batch, g, seat)
                     model.remove(seat)
         _compare(engine, batch, models, "drop-in")
-        moves = [choose_moves(m, rnd, 0.1) for m in models]
+        moves = [model_moves(m, rnd, 0.1) for m in models]
         engine.step(batch, engine_moves(moves, batch.seats))
         for model, names in zip(models, moves):
             model.step(names)
@@ -139,7 +139,7 @@ def test_batched_equals_one_by_one() -> None:
     for _ in range(100):
         for g, single in enumerate(alone):
             assert engine.frame(batch, g) == engine.frame(single, 0)
-        moves = [choose_moves(m, rnd) for m in models]
+        moves = [model_moves(m, rnd) for m in models]
         engine.step(batch, engine_moves(moves, batch.seats))
         for single, model, names in zip(alone, models, moves):
             engine.step(single, engine_moves([names], single.seats))
