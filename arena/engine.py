@@ -82,7 +82,8 @@ class Engine:
             setup_classic(batch, games, counts)
         else:
             setup_standard(batch, games, counts, food=self.ruleset.food_at_start)
-        self._check_over(batch, games)
+        if counts.min() <= 1:  # only a lone snake can make a fresh game over (standard, classic)
+            self._check_over(batch, games)
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         stepping = np.zeros(batch.size, bool)

@@ -14,6 +14,8 @@ candidate index.  The streams below name each kind of choice; ``docs/rules.md`` 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 MASK64 = (1 << 64) - 1
@@ -57,11 +59,14 @@ def score_py(seed: int, turn: int, stream: int, index: int) -> int:
 
 
 def _mix_np(z: np.ndarray) -> np.ndarray:
-    z = z ^ (z >> np.uint64(30))
-    z = z * np.uint64(_M1)
-    z = z ^ (z >> np.uint64(27))
-    z = z * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's finaliser, in place on a fresh uint64 array (this is the hot loop of food spawning)."""
+    tmp = np.empty_like(z)
+    for shift, mult in ((30, _M1), (27, _M2)):
+        np.right_shift(z, np.uint64(shift), out=tmp)
+        np.bitwise_xor(z, tmp, out=z)
+        np.multiply(z, np.uint64(mult), out=z)
+    np.right_shift(z, np.uint64(31), out=tmp)
+    return np.bitwise_xor(z, tmp, out=z)
 
 
 def key_np(seeds: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
@@ -70,13 +75,23 @@ def key_np(seeds: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
     return _mix_np(z ^ (np.asarray(turns).astype(np.uint64) * np.uint64(_GOLDEN)))
 
 
-def draw_np(key: np.ndarray, stream: int, index: np.ndarray | int) -> np.ndarray:
+@lru_cache(maxsize=64)
+def _salts(stream: int, count: int) -> np.ndarray:
+    salts = (np.arange(count, dtype=np.uint64) * np.uint64(_M2)) + np.uint64((stream * _M1) & MASK64)
+    salts.setflags(write=False)
+    return salts
+
+
+def draw_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
     """Draws for ``key`` (any shape) and candidate ``index`` (broadcast against it)."""
-    salt = np.asarray(index).astype(np.uint64) * np.uint64(_M2) + np.uint64((stream * _M1) & MASK64)
+    if isinstance(index, range):  # the common case: candidates 0..n-1, salts cached
+        salt = _salts(stream, index.stop) if index.start == 0 else _salts(stream, index.stop)[index.start:]
+    else:
+        salt = np.asarray(index).astype(np.uint64) * np.uint64(_M2) + np.uint64((stream * _M1) & MASK64)
     return _mix_np(key ^ salt)
 
 
-def score_np(key: np.ndarray, stream: int, index: np.ndarray | int) -> np.ndarray:
+def score_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
     return draw_np(key, stream, index) | np.uint64(1)
 
 

@@ -190,10 +190,9 @@ def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     kill(step, causes, by.astype(np.int8))
     games, seats = np.nonzero(step.dead)
     b.lift_bodies(games, seats, skip_head=True)  # the new heads are not on the grid yet
-    games, seats = np.nonzero(step.active)
-    cells = flat[games, seats]
+    cells = flat[step.active]
     b.occ.reshape(-1)[cells] += 1
-    b.owner.reshape(-1)[cells] = seats
+    b.owner.reshape(-1)[cells] = step.seat_ids[step.active]
 
 
 def eliminate(step: Step) -> None:
@@ -216,12 +215,10 @@ def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, keys: np
         return
     g = batch.geometry
     blocked = (batch.occ[games] > 0) | batch.food[games] | ~g.interior
-    heads = g.neighbours[batch.head[games]]  # (G, N, 4)
-    rows = np.broadcast_to(np.arange(games.size)[:, None, None], heads.shape)
-    live = np.broadcast_to(batch.alive[games][:, :, None], heads.shape)
-    blocked[rows[live], heads[live]] = True
-    scores = rng.score_np(keys[:, None], stream, np.arange(g.area))
-    scores[blocked[:, g.interior_cells]] = 0
+    near = np.where(batch.alive[games][:, :, None], g.neighbours[batch.head[games]], 0)  # cell 0: a wall
+    blocked[np.arange(games.size)[:, None, None], near] = True
+    scores = rng.score_np(keys[:, None], stream, range(g.area))
+    np.copyto(scores, 0, where=blocked[:, g.interior_cells])
     picks = np.arange(games.size)
     for k in range(int(counts.max())):
         best = np.argmax(scores, axis=1)
