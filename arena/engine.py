@@ -112,6 +112,13 @@ class Engine:
                 batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
                 if not snake.get("alive", True):
                     self.remove(batch, game, seat, cause=(snake.get("death") or {}).get("cause", "left"))
+            # Eliminated bodies may lie under live ones (frames keep them where they died):
+            # recount the grid from the live snakes alone.
+            batch.occ[game] = 0
+            for seat in np.nonzero(batch.alive[game])[0]:
+                cells = batch.body_cells(game, seat)
+                np.add.at(batch.occ[game], cells, 1)
+                batch.owner[game, cells] = seat
         self._check_over(batch, np.arange(len(positions)))
         return batch
 

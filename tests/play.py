@@ -86,7 +86,8 @@ def model_moves(game: ModelGame, rnd: random.Random, chaos: float = 0.1) -> list
 def random_position(rnd: random.Random, width: int, height: int, num_snakes: int, wrapped: bool,
                     hazards: bool = True) -> dict:
     """A plausible mid-game position: self-avoiding snakes (tails sometimes stacked), low
-    health now and then, food off the bodies, hazards with repeated (stacked) entries."""
+    health now and then, eliminated snakes lying anywhere, food off the live bodies, hazards
+    with repeated (stacked) entries."""
     taken: set[tuple[int, int]] = set()
     snakes = []
     for _ in range(num_snakes):
@@ -112,6 +113,13 @@ def random_position(rnd: random.Random, width: int, height: int, num_snakes: int
         taken.update(body)
         health = rnd.choice([1, 1, 2, 3, 15, 50, 100, rnd.randint(1, 100)])
         snakes.append({"body": [list(p) for p in body], "health": health})
+    for _ in range(rnd.choice([0, 0, 1, 2])):  # eliminated snakes lie anywhere, even under live ones
+        body = [(rnd.randrange(width), rnd.randrange(height)) for _ in range(rnd.randint(1, 4))]
+        if rnd.random() < 0.3:
+            body[0] = rnd.choice([(-1, body[0][1]), (width, body[0][1]), (body[0][0], -1), (body[0][0], height)])
+        dead = {"body": [list(p) for p in body], "health": rnd.randint(0, 100), "alive": False,
+                "death": {"cause": rnd.choice(["snake-collision", "wall-collision", "out-of-health"]), "turn": 1}}
+        snakes.insert(rnd.randint(0, len(snakes)), dead)
     free = [(x, y) for x in range(width) for y in range(height) if (x, y) not in taken]
     food = rnd.sample(free, min(len(free), rnd.randint(0, 6)))
     cells = [(x, y) for x in range(width) for y in range(height)]
