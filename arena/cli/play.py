@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from arena.engine import Engine
 from arena.match import Match, MatchConfig
 from arena.render import frame_view, header_styles
 from arena.replay import ReplayError, read_replay
@@ -76,6 +77,7 @@ def load_players(specs: list[str]) -> list:
 
 def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: bool, fps: float) -> dict:
     """Play one match, drawing the board live unless ``quiet``; returns the result line."""
+    Engine(config.ruleset, config.width, config.height, config.settings)  # bad rules fail before bots start
     players = load_players(bots)
     try:
         match = Match(players, config, out)
