@@ -159,15 +159,5 @@ def load_request(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBa
         batch = engine.from_positions([position])
     except ValueError as exc:
         raise RequestError(str(exc)) from None
-    if engine.ruleset.name == "royale" and position["hazards"]:
-        _fit_royale_box(engine, batch)
     return engine, batch, ids
 
-
-def _fit_royale_box(engine: Engine, batch: GameBatch) -> None:
-    """Royale shrinks a box; recover it from the hazards of a loaded position."""
-    g = engine.geometry
-    safe = g.interior & (batch.hazard[0] == 0)
-    if safe.any():
-        xs, ys = g.x_of[safe], g.y_of[safe]
-        batch.box[0] = (xs.min(), xs.max(), ys.min(), ys.max())
