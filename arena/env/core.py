@@ -1,0 +1,156 @@
+"""The machinery every env shares: a batch of games, their rewards and episode bookkeeping.
+
+Why one core: the PettingZoo env (one game), the Gymnasium env (one game, opponents in the
+other seats) and the vector env (B games) differ only in how they present a step, so the
+rules of reward, termination and truncation live here once, vectorised over games and seats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from arena.engine import Engine
+from arena.env.observation import Observer
+from arena.state import GameBatch
+
+POOL_SIZE = 256  # start positions set up per engine call when games restart one by one
+
+
+@dataclass(frozen=True)
+class Rewards:
+    """Reward scheme.  Outcomes are paid once, when a snake's episode ends:
+
+    - ``win``: the snake is alive when the game is over (it outlived everyone);
+    - ``draw``: the snake died on the last turn together with every other remaining snake;
+    - ``loss``: the snake died while another snake lived on (or died alone, in ``solo``).
+
+    A game cut off at ``max_turns`` pays no outcome (the episode is truncated, not decided).
+    Shaping, per turn: ``food`` for each food eaten, ``survival`` for each turn survived.
+    """
+
+    win: float = 1.0
+    loss: float = -1.0
+    draw: float = 0.0
+    food: float = 0.0
+    survival: float = 0.0
+
+    @classmethod
+    def of(cls, value: Rewards | dict | None) -> Rewards:
+        if value is None:
+            return cls()
+        if isinstance(value, Rewards):
+            return value
+        known = {f.name for f in fields(cls)}
+        unknown = set(value) - known
+        if unknown:
+            raise ValueError(f"unknown reward keys {sorted(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**{k: float(v) for k, v in value.items()})
+
+
+@dataclass
+class StepOutcome:
+    """What one step did, per (game, seat) unless noted."""
+
+    rewards: np.ndarray  # float32
+    terminated: np.ndarray  # bool: the snake died, or the game is over
+    truncated: np.ndarray  # bool: the game hit max_turns with the snake alive
+    ended: np.ndarray  # (B,) bool: the game is over or truncated
+
+
+def copy_games(target: GameBatch, games: np.ndarray, source: GameBatch, source_games: np.ndarray) -> None:
+    """Overwrite ``target``'s games with ``source``'s (same geometry and seat count)."""
+    n = target.seats
+    for f in fields(target):
+        if f.name == "geometry":
+            continue
+        to, of = getattr(target, f.name), getattr(source, f.name)
+        if f.name == "ring":
+            to[(games[:, None] * n + np.arange(n)).ravel()] = of[(source_games[:, None] * n + np.arange(n)).ravel()]
+        else:
+            to[games] = of[source_games]
+
+
+class Games:
+    """B games of ``num_snakes`` snakes each, with per-seat returns and episode lengths."""
+
+    def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
+                 num_snakes: int = 4, max_turns: int | None = 500, settings: dict | None = None,
+                 obs: str = "egocentric", view_radius: int | None = None,
+                 rewards: Rewards | dict | None = None, size: int = 1) -> None:
+        self.engine = Engine(ruleset, width, height, settings)
+        if not self.engine.ruleset.min_snakes <= num_snakes:
+            raise ValueError(f"ruleset {ruleset} needs at least {self.engine.ruleset.min_snakes} snakes")
+        self.num_snakes, self.size = int(num_snakes), int(size)
+        self.max_turns = max_turns
+        self.rewards = Rewards.of(rewards)
+        self.observer = Observer(self.engine, self.num_snakes, obs, view_radius)
+        self.batch = self.engine.new_batch(range(self.size), self.num_snakes)
+        self.returns = np.zeros((self.size, self.num_snakes), np.float32)
+        self.lengths = np.zeros((self.size, self.num_snakes), np.int32)
+        self._pool: GameBatch | None = None
+        self._pool_next = 0
+
+    @property
+    def geometry(self):
+        return self.engine.geometry
+
+    def reset(self, games: np.ndarray, seeds: np.ndarray) -> None:
+        """Start the given games afresh with the given seeds."""
+        games = np.asarray(games, dtype=np.intp)
+        self.engine.reset(self.batch, games, np.asarray(seeds, dtype=np.uint64), self.num_snakes)
+        self.returns[games] = 0
+        self.lengths[games] = 0
+
+    def restart(self, games: np.ndarray, rng: np.random.Generator) -> None:
+        """Start the given games afresh with seeds drawn from ``rng``, in game order.
+
+        Start positions come from a pool set up ``POOL_SIZE`` seeds at a time: setting up
+        games costs about the same for one game as for hundreds, and a start position depends
+        only on its seed, so this is exactly ``reset`` with the same seeds, only cheaper.
+        """
+        games = np.asarray(games, dtype=np.intp)
+        done = 0
+        while done < games.size:
+            if self._pool is None or self._pool_next == self._pool.size:
+                seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
+                self._pool = self.engine.new_batch(seeds, self.num_snakes, seats=self.num_snakes)
+                self._pool_next = 0
+            take = min(games.size - done, self._pool.size - self._pool_next)
+            source = np.arange(self._pool_next, self._pool_next + take)
+            copy_games(self.batch, games[done:done + take], self._pool, source)
+            self._pool_next += take
+            done += take
+        self.returns[games] = 0
+        self.lengths[games] = 0
+
+    def step(self, moves: np.ndarray) -> StepOutcome:
+        """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""
+        b, r = self.batch, self.rewards
+        alive_before = b.alive.copy()
+        stepping = ~b.done
+        food_before = b.food.copy() if r.food else None
+        self.engine.step(b, moves)
+        alive = b.alive
+        died = alive_before & ~alive
+        over = b.done & stepping
+        truncated_games = stepping & ~b.done
+        if self.max_turns is not None:
+            truncated_games &= b.turn >= self.max_turns
+        else:
+            truncated_games[:] = False
+        nobody_left = over & ~alive.any(axis=1)
+        draw = died & (nobody_left & (died.sum(axis=1) >= 2))[:, None]
+        win = alive & over[:, None]
+        rewards = np.where(win, r.win, 0.0) + np.where(draw, r.draw, 0.0) + np.where(died & ~draw, r.loss, 0.0)
+        if r.survival:
+            rewards += r.survival * (alive_before & alive)
+        if food_before is not None:
+            cells = np.arange(b.size)[:, None] * self.geometry.cells + b.head
+            rewards += r.food * (alive_before & food_before.reshape(-1)[cells])
+        rewards = rewards.astype(np.float32)
+        self.returns += rewards
+        self.lengths += alive_before
+        return StepOutcome(rewards=rewards, terminated=died | win,
+                           truncated=alive & truncated_games[:, None], ended=over | truncated_games)
