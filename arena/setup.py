@@ -100,12 +100,13 @@ def _diagonal_table(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
     return cells, on_board & away & ~corner & ~((px == cx) & (py == cy))
 
 
-def _diagonal_choices(batch: GameBatch, games: np.ndarray, keys: np.ndarray, seats: np.ndarray) -> tuple:
+def _diagonal_choices(batch: GameBatch, games: np.ndarray, keys: np.ndarray, seats: np.ndarray,
+                      avoid_food: bool) -> tuple:
     """Candidate food cells (G, S, 4) next to the heads of ``seats`` (G, S) and their scores (0 = not allowed)."""
     table_cells, table_ok = _diagonal_table(batch.geometry)
     heads = batch.head[games[:, None], seats]
     cells = table_cells[heads]
-    valid = table_ok[heads] & ~batch.food[games[:, None, None], cells]
+    valid = table_ok[heads] & ~batch.food[games[:, None, None], cells] if avoid_food else table_ok[heads]
     scores = rng.score_np(keys[:, None, None], rng.START_FOOD_DIAGONAL, seats[..., None] * 4 + np.arange(4))
     scores[~valid] = 0
     return cells, scores
@@ -120,7 +121,8 @@ def _fixed_food(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: n
     g = batch.geometry
     seats = np.arange(batch.seats)
     wants = (seats[None, :] < counts[:, None]) & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
-    cells, scores = _diagonal_choices(batch, games, keys, np.broadcast_to(seats, wants.shape))
+    # the board has no food yet: only the snakes' own picks can collide (handled below)
+    cells, scores = _diagonal_choices(batch, games, keys, np.broadcast_to(seats, wants.shape), avoid_food=False)
     best = np.argmax(scores, axis=2)[..., None]
     picked = np.take_along_axis(cells, best, axis=2)[..., 0]
     ok = wants & (np.take_along_axis(scores, best, axis=2)[..., 0] > 0)
@@ -131,7 +133,8 @@ def _fixed_food(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: n
     batch.food_count[games] += np.bincount(gi, minlength=games.size).astype(np.int32)
     for row in np.nonzero(clash)[0]:
         for seat in np.nonzero(wants[row])[0]:
-            c, sc = _diagonal_choices(batch, games[row : row + 1], keys[row : row + 1], np.array([[seat]]))
+            c, sc = _diagonal_choices(batch, games[row : row + 1], keys[row : row + 1], np.array([[seat]]),
+                                      avoid_food=True)
             k = int(np.argmax(sc[0, 0]))
             if sc[0, 0, k] > 0:
                 batch.food[games[row], c[0, 0, k]] = True
