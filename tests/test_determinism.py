@@ -106,3 +106,23 @@ def test_copies_step_identically() -> None:
         engine.step(fan, moves[[0, 0, 1, 0]])
         for i, g in enumerate([0, 0, 1, 0]):
             assert engine.frame(fan, i) == engine.frame(batch, g)
+
+
+def test_reset_inside_a_running_batch() -> None:
+    """Restarting one game mid-batch (as vector envs do) gives the game a fresh batch would."""
+    engine = Engine("royale", 11, 11, {"shrinkEveryNTurns": 5})
+    batch = engine.new_batch(range(8), 4)
+    policies = [random.Random(seed) for seed in range(8)]
+    w, h = engine.geometry.width, engine.geometry.height
+    history = []
+    for turn in range(70):
+        if turn == 20:
+            engine.reset(batch, [3], seeds=[777], num_snakes=[2])
+            policies[3] = random.Random(777)
+        frames = [engine.frame(batch, g) for g in range(batch.size)]
+        if turn >= 20:
+            history.append(frames[3])
+        moves = [choose_moves(f, w, h, False, p, 0.05) for f, p in zip(frames, policies)]
+        engine.step(batch, engine_moves(moves, batch.seats))
+    alone = play(engine, [777], [2], turns=50)[0]
+    assert_same_game(alone, history, "reset game")
