@@ -34,7 +34,7 @@ START_QUADRANT = 13  # turn 0; index 0; first quadrant = draw % 4
 START_QUADRANT_ORDER = 14  # turn 0; index: quadrant * 4 + slot
 START_RANDOM_SPOT = 15  # turn 0; index: snake * 1024 + y * width + x
 START_FOOD_DIAGONAL = 16  # turn 0; index: snake * 4 + diagonal
-START_FOOD_RANDOM = 17  # turn 0; index: food number * 1024 + y * width + x
+START_FOOD_RANDOM = 17  # turn 0; index: y * width + x (the n best cells, n = snakes)
 RESPAWN_SPOT = 20  # turn: current turn; index: seat * 1024 + y * width + x
 
 

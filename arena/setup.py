@@ -3,7 +3,7 @@
 Follows Battlesnake's board setup: square boards of width >= 7 with <= 8 snakes use the 8
 fixed spots (corners and edge midpoints one cell in, each group shuffled, a coin deciding
 which group fills first); square boards >= 11 with more snakes spread them over quadrants;
-anything else picks random even cells.  Fixed boards get one food on a diagonal next to
+anything else picks random even cells (and square boards under 7x7 refuse more than 8).  Fixed boards get one food on a diagonal next to
 each snake, away from the centre, plus one in the centre; others get one random food per
 snake.  Classic places straight 3-long snakes at safe spots instead (see ``spawn_classic``).
 """
@@ -170,8 +170,8 @@ def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food
     square = g.width == g.height
     fixed = np.full(games.size, square and g.width >= 7) & (counts <= 8)
     spread = np.full(games.size, square and g.width >= 11) & (counts > 8)
-    if np.any(counts > 8) and not (square and g.width >= 11):
-        raise ValueError("more than 8 snakes need a square board of at least 11x11")
+    if square and g.width < 7 and np.any(counts > 8):
+        raise ValueError("more than 8 snakes need a board of at least 7x7")
     starts = np.full((games.size, batch.seats), -1, np.int64)
     if fixed.any():
         width = min(8, batch.seats)

@@ -199,8 +199,8 @@ class ModelGame:
             starts = self._fixed_starts()
         elif square and w >= 11:
             starts = self._distributed_starts()
-        elif count > 8:
-            raise ValueError("more than 8 snakes need a square board of at least 11x11")
+        elif square and w < 7 and count > 8:
+            raise ValueError("more than 8 snakes need a board of at least 7x7")
         else:
             starts = self._random_starts(count)
         for seat in range(count):

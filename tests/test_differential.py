@@ -24,7 +24,8 @@ CONFIGS = [
     ("standard", 11, 11, [2, 3, 4, 8], None),
     ("standard", 7, 7, [2, 5, 8], None),
     ("standard", 19, 19, [9, 16, 4], None),
-    ("standard", 9, 13, [2, 4], None),
+    ("standard", 9, 13, [2, 4, 10], None),
+    ("standard", 9, 9, [12], None),  # more than 8 on a small square board: random even cells
     ("standard", 5, 5, [2, 3], {"minimumFood": 3, "foodSpawnChance": 50}),
     ("standard", 11, 11, [4], {"minimumFood": 0, "foodSpawnChance": 100}),
     ("standard", 11, 11, [4], {"minimumFood": 0, "foodSpawnChance": 0}),
