@@ -3,9 +3,10 @@
 Follows Battlesnake's board setup: square boards of width >= 7 with <= 8 snakes use the 8
 fixed spots (corners and edge midpoints one cell in, each group shuffled, a coin deciding
 which group fills first); square boards >= 11 with more snakes spread them over quadrants;
-anything else picks random even cells (and square boards under 7x7 refuse more than 8).  Fixed boards get one food on a diagonal next to
-each snake, away from the centre, plus one in the centre; others get one random food per
-snake.  Classic places straight 3-long snakes at safe spots instead (see ``spawn_classic``).
+anything else picks random even cells (square boards under 7x7 refuse more than 8).
+Fixed boards get one food on a diagonal next to each snake, away from the centre, plus one
+in the centre; others get one random food per snake.  Classic places straight 3-long
+snakes at safe spots instead (see ``classic_spot``).
 """
 
 from __future__ import annotations
