@@ -58,8 +58,8 @@ def observation(frame: dict, me: str, width: int, height: int, encoding: str = "
 
 
 def action_mask(frame: dict, me: str, width: int, height: int, wrapped: bool = False,
-                starves: bool = True, hazard_damage: int = 14) -> np.ndarray:
-    """1 for each move that does not kill ``me`` outright; all ones when every move does."""
+                starves: bool = True, hazard_damage: int = 14, fallback: bool = True) -> np.ndarray:
+    """1 for each move that does not kill ``me`` outright; all ones when every move does (if ``fallback``)."""
     occupied: dict[tuple[int, int], int] = {}
     for snake in frame["snakes"]:
         if snake["alive"]:
@@ -80,4 +80,4 @@ def action_mask(frame: dict, me: str, width: int, height: int, wrapped: bool = F
         if starves and health <= 0 and (x, y) not in food:
             continue
         mask[move] = 1
-    return mask if mask.any() else np.ones(4, np.int8)
+    return mask if mask.any() or not fallback else np.ones(4, np.int8)
