@@ -199,17 +199,16 @@ class Observer:
         nxt = g.next_cell[head]  # (G, N, 4)
         flat = (np.arange(count) * g.cells)[:, None, None] + nxt
         # Live snakes never share a cell, so at most the owner's tail leaves the cell ahead.
-        owner = pick(batch.owner).reshape(-1)[flat]
-        local = np.arange(count)[:, None, None]
-        leaving = (tails[local, owner] == nxt) & alive[local, owner]
+        owner = (np.arange(count) * batch.seats)[:, None, None] + pick(batch.owner).reshape(-1)[flat]
+        leaving = (tails.reshape(-1)[owner] == nxt) & alive.reshape(-1)[owner]
         deadly = ~g.interior[nxt] | (pick(batch.occ).reshape(-1)[flat] > leaving)
         if self._starves:
             health = pick(batch.health)[:, :, None] - 1
             if self._hazard_damage:
                 health = health - self._hazard_damage * pick(batch.hazard).reshape(-1)[flat]
             deadly |= (health <= 0) & ~pick(batch.food).reshape(-1)[flat]
-        mask = (~deadly).view(np.int8).reshape(-1, 4)
-        mask[~mask.any(axis=1)] = 1
+        mask = np.ascontiguousarray((~deadly).view(np.int8).reshape(-1, 4))
+        mask[mask.view(np.int32)[:, 0] == 0] = 1  # four int8 flags read as one int32: no safe move
         return mask
 
 
