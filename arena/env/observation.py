@@ -91,7 +91,7 @@ class Observer:
         self._translate = self._table.size <= 256  # bytes.translate: a 256-entry lookup, 2-3x faster than take
         self._table_bytes = self._table.tobytes().ljust(256, b"\0")
         self._index_dtype = np.uint8 if self._translate else np.uint16
-        self._categories = np.arange(1, _ONE_HOT + 1, dtype=np.uint8)[None, :, None, None]
+        self._categories = np.arange(1, _ONE_HOT + 1, dtype=np.uint8)[:, None, None, None]
         self._starves = stages.starve in engine.stages
         self._hazard_damage = int(engine.settings.get("hazardDamagePerTurn", 0)) \
             if stages.hazard_damage in engine.stages else 0
@@ -134,10 +134,15 @@ class Observer:
         """Cell codes of the given games on the engine grid: (G, cells) uint8."""
         pick = _picker(games)
         owner = pick(batch.owner).view(np.uint8)
-        owner_rank = np.zeros(owner.shape, np.uint8)
-        for seat in range(self.seats):  # N passes over the grid beat one gather by owner
-            owner_rank += (owner == seat) * rank[:, seat:seat + 1].astype(np.uint8)
-        code = np.where(pick(batch.occ) > 0, (owner_rank << 1) + 2, self._base).astype(np.uint8, copy=False)
+        seat_code = (rank * 2 + 2).astype(np.uint8)  # body code of each seat
+        code = np.zeros(owner.shape, np.uint8)
+        is_seat, term = np.empty(owner.shape, bool), np.empty(owner.shape, np.uint8)
+        for seat in range(self.seats):  # N cheap passes over the grid beat one gather by owner
+            np.equal(owner, seat, out=is_seat)
+            np.multiply(is_seat, seat_code[:, seat:seat + 1], out=term)
+            code += term
+        code *= (pick(batch.occ) > 0).view(np.uint8)
+        code += self._base
         code += pick(batch.food).view(np.uint8) * np.uint8(self._food_code)  # food never lies under a snake
         code += (pick(batch.hazard) > 0).view(np.uint8) * np.uint8(self._hazard_code)
         rows, seats = np.nonzero(pick(batch.alive))
@@ -159,8 +164,17 @@ class Observer:
     def _games(self, batch: GameBatch, games) -> np.ndarray:
         return np.arange(batch.size) if games is None else np.asarray(games, dtype=np.intp).reshape(-1)
 
+    def buffer(self, games: int) -> np.ndarray:
+        """A channel-major ``(C, G*N, h, w)`` buffer for ``observe(..., out=)``."""
+        return np.empty((NUM_CHANNELS, games * self.seats, *self.window), np.uint8)
+
     def observe(self, batch: GameBatch, games=None, out: np.ndarray | None = None) -> np.ndarray:
-        """Observations of every seat of the given games (default all), game-major: (G*N, C, h, w) uint8."""
+        """Observations of every seat of the given games (default all), game-major: (G*N, C, h, w) uint8.
+
+        The result is a view of a channel-major buffer (``out``, from ``buffer()``): every
+        channel of every snake is one contiguous slab, so each channel is written in one long
+        pass.  ``np.ascontiguousarray`` it if a consumer needs C order.
+        """
         picked = self._games(batch, games)
         pick = _picker(None if games is None else picked)
         rank, klass = self._ranks(pick(batch.length))
@@ -175,12 +189,11 @@ class Observer:
             category = np.frombuffer(index.tobytes().translate(self._table_bytes), np.uint8).reshape(index.shape)
         else:
             category = self._table.take(index)
-        obs = np.empty((heads.size, *self.shape), np.uint8) if out is None else out
-        np.equal(category[:, None], self._categories, out=obs[:, :_ONE_HOT].view(bool))
-        np.greater_equal(code, self._hazard_code, out=obs[:, _HAZARD].view(bool))
-        health = np.clip(pick(batch.health).reshape(-1), 0, MAX_HEALTH).astype(np.uint8)
-        obs[:, _HEALTH] = health[:, None, None]
-        return obs
+        buf = self.buffer(picked.size) if out is None else out
+        np.equal(category[None], self._categories, out=buf[:_ONE_HOT].view(bool))
+        np.greater_equal(code, self._hazard_code, out=buf[_HAZARD].view(bool))
+        buf[_HEALTH] = np.clip(pick(batch.health).reshape(-1), 0, MAX_HEALTH).astype(np.uint8)[:, None, None]
+        return buf.transpose(1, 0, 2, 3)
 
     def action_masks(self, batch: GameBatch, games=None) -> np.ndarray:
         """1 for moves that do not kill the snake outright, game-major: (G*N, 4) int8.

@@ -132,7 +132,7 @@ class SnakeParallelEnv(ParallelEnv):
 
     def _observe(self, agents: list[str]) -> tuple[dict, dict]:
         observer, batch = self.games.observer, self.games.batch
-        obs = observer.observe(batch)
+        obs = np.ascontiguousarray(observer.observe(batch))
         masks = observer.action_masks(batch)
         seat = {a: i for i, a in enumerate(self.possible_agents)}
         observations = {a: {"observation": obs[seat[a]], "action_mask": masks[seat[a]]} for a in agents}

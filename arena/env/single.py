@@ -122,7 +122,7 @@ class SnakeEnv(gym.Env):
     def _observe(self) -> tuple[dict, dict]:
         observer, batch = self.games.observer, self.games.batch
         games = np.array([0])
-        obs = observer.observe(batch, games)[0]
+        obs = np.ascontiguousarray(observer.observe(batch, games)[0])
         self._mask = observer.action_masks(batch, games)[0]
         return {"observation": obs, "action_mask": self._mask}, {"action_mask": self._mask}
 

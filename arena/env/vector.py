@@ -71,7 +71,7 @@ class SnakeVectorEnv(VectorEnv):
         self.single_action_space = spaces.Discrete(len(MOVES))
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._obs = np.zeros((self.num_envs, *self.games.observer.shape), np.uint8)
+        self._obs = self.games.observer.buffer(num_games)
         self.recorder = Recorder(record_dir, self.games, [f"snake_{i}" for i in range(num_snakes)]) \
             if record_dir else None
         self.record_game = record_game
@@ -111,7 +111,7 @@ class SnakeVectorEnv(VectorEnv):
         obs = {"observation": g.observer.observe(g.batch, out=self._obs), "action_mask": masks}
         infos.update(alive=g.batch.alive.reshape(-1).copy(), action_mask=masks)
         if self.copy:
-            obs = {k: v.copy() for k, v in obs.items()}
+            obs = {k: v.copy(order="K") for k, v in obs.items()}
         return obs, infos
 
     def _final_obs(self, games: np.ndarray) -> dict[str, np.ndarray]:
