@@ -87,6 +87,7 @@ class Observer:
         self._hazard_code = 2 * seats + 3
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
         self._buffers: dict[int, np.ndarray] = {}
+        self._raw: dict[int, bytearray] = {}
         self._table = _category_table(seats)
         self._translate = self._table.size <= 256  # bytes.translate: a 256-entry lookup, 2-3x faster than take
         self._table_bytes = self._table.tobytes().ljust(256, b"\0")
@@ -164,6 +165,14 @@ class Observer:
     def _games(self, batch: GameBatch, games) -> np.ndarray:
         return np.arange(batch.size) if games is None else np.asarray(games, dtype=np.intp).reshape(-1)
 
+    def _index_buffer(self, shape: tuple[int, ...]) -> tuple[bytearray, np.ndarray]:
+        """A reused bytearray (what ``bytes.translate`` reads without a copy) and an array view of it."""
+        size = int(np.prod(shape))
+        raw = self._raw.get(size)
+        if raw is None:
+            raw = self._raw[size] = bytearray(size)
+        return raw, np.frombuffer(raw, np.uint8).reshape(shape)
+
     def buffer(self, games: int) -> np.ndarray:
         """A channel-major ``(C, G*N, h, w)`` buffer for ``observe(..., out=)``."""
         return np.empty((NUM_CHANNELS, games * self.seats, *self.window), np.uint8)
@@ -184,11 +193,12 @@ class Observer:
         local = np.repeat(np.arange(picked.size), self.seats)
         code = windows[local, self._row_of[heads], self._col_of[heads]]  # (A, h, w)
         offsets = (klass.reshape(-1, 1, 1) * (2 * self._hazard_code)).astype(self._index_dtype)
-        index = np.add(code, offsets, dtype=self._index_dtype)
         if self._translate:
-            category = np.frombuffer(index.tobytes().translate(self._table_bytes), np.uint8).reshape(index.shape)
+            raw, index = self._index_buffer(code.shape)
+            np.add(code, offsets, out=index)
+            category = np.frombuffer(raw.translate(self._table_bytes), np.uint8).reshape(code.shape)
         else:
-            category = self._table.take(index)
+            category = self._table.take(np.add(code, offsets, dtype=self._index_dtype))
         buf = self.buffer(picked.size) if out is None else out
         np.equal(category[None], self._categories, out=buf[:_ONE_HOT].view(bool))
         np.greater_equal(code, self._hazard_code, out=buf[_HAZARD].view(bool))
