@@ -32,6 +32,8 @@ class SnakeVectorEnv(VectorEnv):
     ## Observation space
     ``Dict(observation=Box(0, .., (num_envs, 10, h, w), uint8), action_mask=Box(0, 1, (num_envs, 4), int8))``,
     each slot encoded as in :class:`arena.env.parallel.SnakeParallelEnv` (see ``docs/envs.md``).
+    ``observation`` is a view of a channel-major ``(10, num_envs, h, w)`` buffer (each channel
+    is written in one pass); ``torch.from_numpy`` and ``np.ascontiguousarray`` take it as is.
     With ``copy=False`` the arrays are reused by the next ``step``: copy what you keep.
 
     ## Rewards
