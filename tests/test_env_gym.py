@@ -80,3 +80,12 @@ def test_recorded_episode_verifies(tmp_path):
     assert replay.header["players"][1]["name"] == "safe_bot"
     assert all(s["move"] in (None, *MOVES) for f in replay.frames for s in f["snakes"])
     assert verify(replay).ok
+
+
+def test_builtin_bots_by_name():
+    from arena.registry import builtin_bots
+
+    missing = {"safe", "greedy"} - set(builtin_bots())
+    if missing:
+        pytest.skip(f"built-in bots not installed: {sorted(missing)}")
+    check_env(gym.make("snek/Snake-v0", opponents=["safe", "greedy"]).unwrapped, skip_render_check=True)
