@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import reference_env as ref
 
 from arena.env import parallel_env, vector_env
 from arena.replay import read_replay
@@ -104,3 +106,24 @@ def test_recording_one_game(tmp_path):
     assert len(first.frames) == len(frames) + 1  # the last frame was taken before the restart
     for path in env.recorder.paths[:-1]:
         assert verify(read_replay(path, require_result=True)).ok
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"ruleset": "wrapped", "view_radius": 6}, {"ruleset": "royale", "num_snakes": 3},
+])
+def test_every_live_slot_matches_the_per_snake_model(kwargs):
+    env = vector_env(num_games=12, max_turns=30, **kwargs)
+    obs, infos = env.reset(seed=4)
+    g, engine, batch = env.games.geometry, env.games.engine, env.games.batch
+    damage = engine.settings.get("hazardDamagePerTurn", 0)
+    rng = np.random.default_rng(4)
+    n = env.num_snakes
+    for _ in range(80):  # several restarts per game
+        for slot in np.flatnonzero(infos["alive"]):
+            frame = engine.frame(batch, slot // n, env._ids)
+            me = f"snake_{slot % n}"
+            want = ref.observation(frame, me, g.width, g.height, "egocentric", env.games.observer.radius, g.wrapped)
+            np.testing.assert_array_equal(obs["observation"][slot], want)
+            mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, hazard_damage=damage)
+            np.testing.assert_array_equal(obs["action_mask"][slot], mask)
+        obs, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))
