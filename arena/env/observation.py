@@ -88,6 +88,7 @@ class Observer:
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
         self._buffers: dict[int, np.ndarray] = {}
         self._raw: dict[int, bytearray] = {}
+        self._mask_offsets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._table = _category_table(seats)
         self._translate = self._table.size <= 256  # bytes.translate: a 256-entry lookup, 2-3x faster than take
         self._table_bytes = self._table.tobytes().ljust(256, b"\0")
@@ -165,6 +166,13 @@ class Observer:
     def _games(self, batch: GameBatch, games) -> np.ndarray:
         return np.arange(batch.size) if games is None else np.asarray(games, dtype=np.intp).reshape(-1)
 
+    def _offsets_for(self, games: int, seats: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of G games' cells and seats start in flattened (G, ...) arrays: (G, 1, 1) each."""
+        if games not in self._mask_offsets:
+            local = np.arange(games)[:, None, None]
+            self._mask_offsets[games] = (local * self.geometry.cells, local * seats)
+        return self._mask_offsets[games]
+
     def _index_buffer(self, shape: tuple[int, ...]) -> tuple[bytearray, np.ndarray]:
         """A reused bytearray (what ``bytes.translate`` reads without a copy) and an array view of it."""
         size = int(np.prod(shape))
@@ -216,20 +224,24 @@ class Observer:
         pick = _picker(None if games is None else self._games(batch, games))
         g = self.geometry
         alive, length, ptr, head = pick(batch.alive), pick(batch.length), pick(batch.head_ptr), pick(batch.head)
-        count = alive.shape[0]
+        cell_offset, seat_offset = self._offsets_for(alive.shape[0], batch.seats)
         rows = pick(np.arange(batch.size * batch.seats).reshape(batch.size, batch.seats))
         tails = batch.ring[rows, (ptr - length + 1) % batch.ring_len]  # (G, N)
         nxt = g.next_cell[head]  # (G, N, 4)
-        flat = (np.arange(count) * g.cells)[:, None, None] + nxt
+        flat = cell_offset + nxt
         # Live snakes never share a cell, so at most the owner's tail leaves the cell ahead.
-        owner = (np.arange(count) * batch.seats)[:, None, None] + pick(batch.owner).reshape(-1)[flat]
+        owner = seat_offset + pick(batch.owner).reshape(-1)[flat]
         leaving = (tails.reshape(-1)[owner] == nxt) & alive.reshape(-1)[owner]
         deadly = ~g.interior[nxt] | (pick(batch.occ).reshape(-1)[flat] > leaving)
         if self._starves:
-            health = pick(batch.health)[:, :, None] - 1
-            if self._hazard_damage:
-                health = health - self._hazard_damage * pick(batch.hazard).reshape(-1)[flat]
-            deadly |= (health <= 0) & ~pick(batch.food).reshape(-1)[flat]
+            health = pick(batch.health)
+            hazard = pick(batch.hazard)
+            worst = 1 + self._hazard_damage * int(hazard.max(initial=0)) if self._hazard_damage > 0 else 1
+            if (health <= worst).any():  # nobody can starve this turn: skip the check
+                left = health[:, :, None] - 1
+                if self._hazard_damage:
+                    left = left - self._hazard_damage * hazard.reshape(-1)[flat]
+                deadly |= (left <= 0) & ~pick(batch.food).reshape(-1)[flat]
         mask = np.ascontiguousarray((~deadly).view(np.int8).reshape(-1, 4))
         mask[mask.view(np.int32)[:, 0] == 0] = 1  # four int8 flags read as one int32: no safe move
         return mask
