@@ -1,3 +1,18 @@
-"""Built-in bot strategies, one small file each, registered by name."""
+"""Built-in bot strategies, one small file each, registered by name (the ``snek.bots`` entry point).
 
-REGISTRY: dict = {}
+A registry entry is a zero-argument factory returning a policy ``policy(state) -> move``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bots import greedy, random_bot, safe, search, space
+
+REGISTRY: dict[str, Callable[[], Callable[[dict], object]]] = {
+    "random": random_bot.create,
+    "safe": safe.create,
+    "greedy": greedy.create,
+    "space": space.create,
+    "search": search.create,
+}

@@ -1,0 +1,13 @@
+"""`random`: a uniformly random move each turn — the floor of the ladder."""
+
+from __future__ import annotations
+
+from bots.common import MOVES, pick, rng_for
+
+
+def random_move(state: dict) -> str:
+    return pick(rng_for(state), list(MOVES))
+
+
+def create():
+    return random_move

@@ -1,0 +1,13 @@
+"""`safe`: random among the moves that don't die at once (walls, bodies, starvation)."""
+
+from __future__ import annotations
+
+from bots.common import parse, pick, rng_for, safe_moves
+
+
+def safe_move(state: dict) -> str:
+    return pick(rng_for(state), safe_moves(parse(state)))
+
+
+def create():
+    return safe_move
