@@ -128,6 +128,8 @@ class Match:
             snake["error"] = r.error if r else None
             if r and r.shout:
                 snake["shout"] = r.shout[:256]
+            if r and r.stderr:
+                snake["stderr"] = r.stderr
         return frame
 
     def run(self) -> MatchOutcome:

@@ -16,6 +16,7 @@ class MoveResult:
     latency_ms: float | None = None
     error: str | None = None
     shout: str | None = None
+    stderr: str | None = None  # what a subprocess bot wrote to stderr during this turn (its tail)
 
 
 def parse_answer(answer) -> MoveResult:

@@ -1,0 +1,128 @@
+"""Bot specs: one string names a player, the same for ``snek play``, ``snek tournament`` and
+``snek serve-bot``.  The syntax, checked in this order (docs/bots.md):
+
+- ``http://...`` or ``https://...``: a Battlesnake HTTP server (``HttpPlayer``)
+- ``cmd:<shell command>``: a stdio bot in any language (``StdioPlayer``), e.g. ``cmd:node bot.js``
+- ``path/to/file.py:attr``: ``attr`` from a Python file
+- ``package.module:attr``: ``attr`` from an importable module
+- ``name``: a built-in or plugin bot registered under the ``snek.bots`` entry point
+
+A Python ``attr`` is a policy ``policy(state) -> move``, a class (instantiated with no arguments:
+a ``Player`` subclass, or a policy class with ``__call__``), or a ready ``Player`` instance.
+Anything else is a ValueError with a one-line message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from arena.players.base import Player, PythonPlayer
+from arena.registry import builtin_bots, resolve_bot
+
+SYNTAX = ("a built-in name, module:attr, path/to/file.py:attr, 'cmd:<shell command>' (stdio) "
+          "or an http(s):// URL")
+_SHELL = re.compile(r"[;&|$`()<>=*?~{}\\]")
+_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+def load_player(spec: str, name: str | None = None) -> Player:
+    """The player a spec names (started lazily: processes launch at the game's start)."""
+    from arena.players.http import HttpPlayer
+    from arena.players.stdio import StdioPlayer
+
+    spec = spec.strip()
+    if not spec:
+        raise ValueError(f"empty bot spec (expected {SYNTAX})")
+    if spec.startswith(("http://", "https://")):
+        return HttpPlayer(spec, name=name)
+    if spec.startswith("cmd:"):
+        command = spec[4:].strip()
+        check_command(command)
+        return StdioPlayer(command, name=name)
+    if ":" in spec:
+        where, _, attr = spec.rpartition(":")
+        return python_player(load_attr(where, attr), name or default_name(where, attr))
+    if spec.endswith(".py"):
+        raise ValueError(f"bot spec {spec!r} needs the callable's name: {spec}:move")
+    if not _NAME.match(spec):
+        raise ValueError(f"bad bot spec {spec!r} (expected {SYNTAX})")
+    if spec not in builtin_bots():
+        known = ", ".join(sorted(builtin_bots())) or "none installed"
+        raise ValueError(f"unknown bot {spec!r}: not a built-in ({known}); specs are {SYNTAX}")
+    return PythonPlayer(resolve_bot(spec), name=name or spec)
+
+
+def check_command(command: str) -> None:
+    """Catch a missing program now rather than as a crashed snake (simple command lines only)."""
+    if not command:
+        raise ValueError("'cmd:' needs a command, e.g. cmd:python3 mybot.py")
+    if _SHELL.search(command):
+        return  # shell syntax: let the shell decide
+    try:
+        program = shlex.split(command)[0]
+    except ValueError as exc:
+        raise ValueError(f"cannot parse command {command!r}: {exc}") from None
+    if shutil.which(program) is None and not os.path.exists(program):
+        raise ValueError(f"command not found: {program!r} (in 'cmd:{command}')")
+
+
+def default_name(where: str, attr: str) -> str:
+    stem = Path(where).stem if where.endswith(".py") else where.rsplit(".", 1)[-1]
+    return stem if attr in ("move", "policy", "Bot", "create") else f"{stem}.{attr}"
+
+
+def load_attr(where: str, attr: str):
+    """``attr`` from a Python file (``*.py``) or an importable module."""
+    if not where or not attr or not attr.isidentifier():
+        raise ValueError(f"bad bot spec {where}:{attr!r} (expected {SYNTAX})")
+    if where.endswith(".py"):
+        path = Path(where).expanduser().resolve()
+        if not path.is_file():
+            raise ValueError(f"no such bot file: {where}")
+        module_name = f"snek_bot_{abs(hash(str(path)))}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            if str(path.parent) not in sys.path:
+                sys.path.append(str(path.parent))  # let the bot import its neighbours
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                raise ValueError(f"cannot load {where}: {type(exc).__name__}: {exc}") from None
+            sys.modules[module_name] = module
+    else:
+        try:
+            module = importlib.import_module(where)
+        except Exception as exc:
+            raise ValueError(f"cannot import module {where!r}: {type(exc).__name__}: {exc}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"{where} has no attribute {attr!r}") from None
+
+
+def python_player(obj, name: str) -> Player:
+    if isinstance(obj, Player):
+        return obj
+    if inspect.isclass(obj):
+        try:
+            instance = obj()
+        except Exception as exc:
+            raise ValueError(f"cannot create {obj.__name__}(): {type(exc).__name__}: {exc}") from None
+        if isinstance(instance, Player):
+            if name and getattr(instance, "name", Player.name) == Player.name:
+                instance.name = name
+            return instance
+        obj = instance
+    if not callable(obj):
+        raise ValueError(f"{name} is not callable (a bot is a function state -> move, a class or a Player)")
+    return PythonPlayer(obj, name=name)
