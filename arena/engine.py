@@ -25,13 +25,15 @@ from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch
 
 
 @lru_cache(maxsize=16)
-def grid_indices(games: int, seats: int, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Full-shape (games, seats) index helpers, built once per batch shape."""
+def grid_indices(games: int, seats: int, cells: int, ring_len: int) -> tuple[np.ndarray, ...]:
+    """Full-shape (games, seats) index helpers and an all-true (games,) mask, built once per batch shape."""
     shape = (games, seats)
     game = np.arange(games, dtype=np.int64)[:, None]
     arrays = (np.broadcast_to(game * cells, shape).copy(),
               np.broadcast_to(np.arange(seats, dtype=np.int8), shape).copy(),
-              np.broadcast_to(game * seats, shape).copy())
+              np.broadcast_to(game * seats, shape).copy(),
+              (game * seats + np.arange(seats)) * ring_len,
+              np.ones(games, bool))
     for a in arrays:
         a.setflags(write=False)
     return arrays
@@ -68,21 +70,20 @@ class Engine:
             return
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
             np.asarray(num_snakes, dtype=np.int64), games.shape).copy()
-        if counts.min() < self.ruleset.min_snakes or counts.max() > min(batch.seats, MAX_SNAKES):
+        fewest, most = int(counts.min()), int(counts.max())
+        if fewest < self.ruleset.min_snakes or most > min(batch.seats, MAX_SNAKES):
             most = min(batch.seats, MAX_SNAKES)
             raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to {most} snakes "
-                             f"per game, got {int(counts.min())}..{int(counts.max())}")
+                             f"per game, got {fewest}..{int(counts.max())}")
         if seeds is not None:
-            seeds = np.broadcast_to(np.asarray(seeds, dtype=np.uint64), games.shape)
-        else:
-            seeds = batch.seed[games].copy()
-        batch.clear_games(games)
-        batch.seed[games] = seeds
+            seeds = np.asarray(seeds, dtype=np.uint64)
+            batch.seed[games] = seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape)
         if self.ruleset.classic:
+            batch.clear_games(games)
             setup_classic(batch, games, counts)
-        else:
+        else:  # rewrites every field of those games
             setup_standard(batch, games, counts, food=self.ruleset.food_at_start)
-        if counts.min() <= 1:  # only a lone snake can make a fresh game over (standard, classic)
+        if fewest <= 1:  # only a lone snake can make a fresh game over (standard, classic)
             self._check_over(batch, games)
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
@@ -143,14 +144,21 @@ class Engine:
 
     # --- stepping -----------------------------------------------------------------------
 
-    def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray) -> Step:
-        game_offset, seat_ids, row_base = grid_indices(batch.size, batch.seats, self.geometry.cells)
+    def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray | None) -> Step:
+        """``stepping=None``: every game steps (the common case, which spares the stages some masking)."""
+        game_offset, seat_ids, row_base, ring_start, everyone = grid_indices(
+            batch.size, batch.seats, self.geometry.cells, batch.ring_len)
+        if stepping is None:
+            return Step(batch=batch, settings=self.settings, moves=moves, stepping=everyone,
+                        active=batch.alive.copy(), dead=np.zeros(batch.alive.shape, bool),
+                        new_turn=batch.turn + np.int32(1), game_offset=game_offset, seat_ids=seat_ids,
+                        row_base=row_base, ring_start=ring_start, everyone=True)
         return Step(
             batch=batch, settings=self.settings, moves=moves, stepping=stepping,
             active=batch.alive & stepping[:, None],
             dead=np.zeros(batch.alive.shape, bool),
             new_turn=(batch.turn + stepping).astype(np.int32),
-            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base,
+            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base, ring_start=ring_start,
         )
 
     def step(self, batch: GameBatch, moves) -> None:
@@ -158,9 +166,11 @@ class Engine:
         moves = np.asarray(moves)
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        stepping = ~batch.done
-        if not stepping.any():
-            return
+        stepping = None
+        if batch.done.any():
+            stepping = ~batch.done
+            if not stepping.any():
+                return
         step = self._step_context(batch, moves.astype(np.int8, copy=False), stepping)
         for stage in self.stages:
             stage(step)

@@ -58,41 +58,63 @@ def score_py(seed: int, turn: int, stream: int, index: int) -> int:
     return draw_py(seed, turn, stream, index) | 1
 
 
+# numpy scalars made once: building them per call costs as much as a small array op.
+_M1_NP, _M2_NP, _GOLDEN_NP = np.uint64(_M1), np.uint64(_M2), np.uint64(_GOLDEN)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+ONE = np.uint64(1)
+
+
 def _mix_np(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser, in place on a fresh uint64 array (this is the hot loop of food spawning)."""
-    tmp = np.empty_like(z)
-    for shift, mult in ((30, _M1), (27, _M2)):
-        np.right_shift(z, np.uint64(shift), out=tmp)
-        np.bitwise_xor(z, tmp, out=z)
-        np.multiply(z, np.uint64(mult), out=z)
-    np.right_shift(z, np.uint64(31), out=tmp)
-    return np.bitwise_xor(z, tmp, out=z)
+    z ^= z >> _S30
+    z *= _M1_NP
+    z ^= z >> _S27
+    z *= _M2_NP
+    z ^= z >> _S31
+    return z
+
+
+def seed_key_np(seeds: np.ndarray) -> np.ndarray:
+    """The seed-only half of ``key_np`` (constant for a game: worth keeping)."""
+    return _mix_np(np.asarray(seeds, dtype=np.uint64) ^ _GOLDEN_NP)
+
+
+def turn_key_np(seed_keys: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
+    """``key_np`` from a ``seed_key_np``."""
+    return _mix_np(seed_keys ^ (np.asarray(turns).astype(np.uint64) * _GOLDEN_NP))
 
 
 def key_np(seeds: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
     """The (game, turn) part of the hash; reuse it for every draw of that game and turn."""
-    z = _mix_np(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(_GOLDEN))
-    return _mix_np(z ^ (np.asarray(turns).astype(np.uint64) * np.uint64(_GOLDEN)))
+    return turn_key_np(seed_key_np(seeds), turns)
 
 
 @lru_cache(maxsize=64)
-def _salts(stream: int, count: int) -> np.ndarray:
-    salts = (np.arange(count, dtype=np.uint64) * np.uint64(_M2)) + np.uint64((stream * _M1) & MASK64)
-    salts.setflags(write=False)
-    return salts
+def salts(stream: int, count: int) -> np.ndarray:
+    """The per-candidate halves of draws 0..count-1 of a stream (see ``draw_salted_np``)."""
+    values = (np.arange(count, dtype=np.uint64) * np.uint64(_M2)) + np.uint64((stream * _M1) & MASK64)
+    values.setflags(write=False)
+    return values
+
+
+def draw_salted_np(key: np.ndarray, salt: np.ndarray) -> np.ndarray:
+    """Draws for precomputed ``salts`` (concatenate several streams' to draw them in one go)."""
+    return _mix_np(key ^ salt)
 
 
 def draw_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
     """Draws for ``key`` (any shape) and candidate ``index`` (broadcast against it)."""
     if isinstance(index, range):  # the common case: candidates 0..n-1, salts cached
-        salt = _salts(stream, index.stop) if index.start == 0 else _salts(stream, index.stop)[index.start:]
+        salt = salts(stream, index.stop) if index.start == 0 else salts(stream, index.stop)[index.start:]
     else:
-        salt = np.asarray(index).astype(np.uint64) * np.uint64(_M2) + np.uint64((stream * _M1) & MASK64)
+        salt = np.asarray(index).astype(np.uint64) * _M2_NP + np.uint64((stream * _M1) & MASK64)
     return _mix_np(key ^ salt)
 
 
 def score_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
-    return draw_np(key, stream, index) | np.uint64(1)
+    z = draw_np(key, stream, index)
+    z |= ONE
+    return z
 
 
 def seed_to_int(seed: int) -> int:

@@ -24,21 +24,37 @@ START_LENGTH = 3
 DIAGONALS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
-def _ranked(keys: np.ndarray, stream: int, count: int) -> np.ndarray:
-    """Per game, the indices 0..count-1 ordered by descending score (ties: lower index first)."""
-    scores = rng.score_np(keys[:, None], stream, np.arange(count))
-    return np.argsort(~scores, axis=1, kind="stable")
-
-
-def _fixed_starts(batch: GameBatch, keys: np.ndarray) -> np.ndarray:
-    g = batch.geometry
+@cache
+def _fixed_spots(g: Geometry) -> np.ndarray:
+    """The 8 fixed start cells: corners then edge midpoints (one cell in), in candidate order."""
     lo, mid, hi = 1, (g.width - 1) // 2, g.width - 2
-    corners = np.array([g.cell(lo, lo), g.cell(lo, hi), g.cell(hi, lo), g.cell(hi, hi)])
-    cardinals = np.array([g.cell(lo, mid), g.cell(mid, lo), g.cell(mid, hi), g.cell(hi, mid)])
-    corner_order = corners[_ranked(keys, rng.START_CORNERS, 4)]
-    cardinal_order = cardinals[_ranked(keys, rng.START_CARDINALS, 4)]
-    coin = rng.draw_np(keys, rng.START_COIN, 0) % np.uint64(2) == 0
-    return np.where(coin[:, None], np.hstack([corner_order, cardinal_order]), np.hstack([cardinal_order, corner_order]))
+    corners = [g.cell(lo, lo), g.cell(lo, hi), g.cell(hi, lo), g.cell(hi, hi)]
+    cardinals = [g.cell(lo, mid), g.cell(mid, lo), g.cell(mid, hi), g.cell(hi, mid)]
+    spots = np.array(corners + cardinals, np.int64)
+    spots.setflags(write=False)
+    return spots
+
+
+@cache
+def _start_salts(seats: int) -> np.ndarray:
+    """Every turn-0 draw a standard start may use, drawn in one go: corner ranks 0..3, cardinal
+    ranks 0..3, the coin, then each seat's 4 diagonal food candidates."""
+    salts = np.concatenate([rng.salts(rng.START_CORNERS, 4), rng.salts(rng.START_CARDINALS, 4),
+                            rng.salts(rng.START_COIN, 1), rng.salts(rng.START_FOOD_DIAGONAL, 4 * seats)])
+    salts.setflags(write=False)
+    return salts
+
+
+_GROUP_OFFSET = np.array([[0], [4]])  # corners, cardinals within ``_fixed_spots``
+
+
+def _fixed_starts(batch: GameBatch, draws: np.ndarray) -> np.ndarray:
+    """(G, 8) start cells in fill order: each group ranked by score, the coin picks the first group."""
+    scores = draws[:, :8].reshape(-1, 2, 4) | rng.ONE
+    order = np.argsort(~scores, axis=2, kind="stable")  # per group, candidates by descending score
+    starts = _fixed_spots(batch.geometry)[order + _GROUP_OFFSET]
+    coin = (draws[:, 8] & rng.ONE) == 0  # draw % 2 == 0: corners first
+    return np.where(coin[:, None, None], starts, starts[:, ::-1]).reshape(-1, 8)
 
 
 def _distributed_starts(batch: GameBatch, keys: np.ndarray) -> np.ndarray:
@@ -101,93 +117,103 @@ def _diagonal_table(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
     return cells, on_board & away & ~corner & ~((px == cx) & (py == cy))
 
 
-def _diagonal_choices(batch: GameBatch, games: np.ndarray, keys: np.ndarray, seats: np.ndarray,
-                      avoid_food: bool) -> tuple:
-    """Candidate food cells (G, S, 4) next to the heads of ``seats`` (G, S) and their scores (0 = not allowed)."""
+def _diagonal_choices(batch: GameBatch, heads: np.ndarray, scores: np.ndarray,
+                      food: np.ndarray | None = None) -> tuple:
+    """Candidate food cells (G, S, 4) next to ``heads`` (G, S) and their ``scores`` (G, S, 4, from
+    stream START_FOOD_DIAGONAL) zeroed where not allowed (or, given ``food`` rows, already food)."""
     table_cells, table_ok = _diagonal_table(batch.geometry)
-    heads = batch.head[games[:, None], seats]
     cells = table_cells[heads]
-    valid = table_ok[heads] & ~batch.food[games[:, None, None], cells] if avoid_food else table_ok[heads]
-    scores = rng.score_np(keys[:, None, None], rng.START_FOOD_DIAGONAL, seats[..., None] * 4 + np.arange(4))
-    scores[~valid] = 0
+    valid = table_ok[heads]
+    if food is not None:
+        valid &= ~food[np.arange(heads.shape[0])[:, None, None], cells]
+    scores = scores | rng.ONE
+    scores *= valid
     return cells, scores
 
 
-def _fixed_food(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> None:
-    """One food per snake on a diagonal, chosen for all snakes at once, then one in the centre.
+@cache
+def _spots_share_diagonals(g: Geometry) -> bool:
+    """Whether two fixed start spots have a diagonal cell in common (small boards only)."""
+    cells, ok = _diagonal_table(g)
+    candidates = [set(cells[spot][ok[spot]].tolist()) for spot in _fixed_spots(g)]
+    return any(a & b for i, a in enumerate(candidates) for b in candidates[i + 1:])
+
+
+def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts: np.ndarray,
+                draws: np.ndarray, may_clash: bool) -> np.ndarray:
+    """Start food rows (G, C): one food per snake on a diagonal, chosen for all snakes at once,
+    then one in the centre.
 
     Snakes are served in seat order, so a later snake cannot take a cell an earlier one just
     got: games where two snakes pick the same cell (small boards only) are redone seat by seat.
     """
     g = batch.geometry
-    seats = np.arange(batch.seats)
-    wants = (seats[None, :] < counts[:, None]) & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
+    n = batch.seats
+    count = heads.shape[0]
+    wants = present & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
+    diagonal = draws[:, 9:].reshape(count, n, 4)
     # the board has no food yet: only the snakes' own picks can collide (handled below)
-    cells, scores = _diagonal_choices(batch, games, keys, np.broadcast_to(seats, wants.shape), avoid_food=False)
-    best = np.argmax(scores, axis=2)[..., None]
-    picked = np.take_along_axis(cells, best, axis=2)[..., 0]
-    ok = wants & (np.take_along_axis(scores, best, axis=2)[..., 0] > 0)
-    tagged = np.where(ok, picked, -1 - seats[None, :])
-    clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(batch.seats, dtype=bool)).any(axis=(1, 2))
-    gi, si = np.nonzero(ok & ~clash[:, None])
-    batch.food[games[gi], picked[gi, si]] = True
-    batch.food_count[games] += np.bincount(gi, minlength=games.size).astype(np.int32)
-    for row in np.nonzero(clash)[0]:
-        for seat in np.nonzero(wants[row])[0]:
-            c, sc = _diagonal_choices(batch, games[row : row + 1], keys[row : row + 1], np.array([[seat]]),
-                                      avoid_food=True)
-            k = int(np.argmax(sc[0, 0]))
-            if sc[0, 0, k] > 0:
-                batch.food[games[row], c[0, 0, k]] = True
-                batch.food_count[games[row]] += 1
-    cx, cy = (g.width - 1) // 2, (g.height - 1) // 2
-    center = g.cell(cx, cy)
-    free = (batch.occ[games, center] == 0) & ~batch.food[games, center]
-    batch.food[games[free], center] = True
-    batch.food_count[games[free]] += 1
-
-
-def _stack_snakes(batch: GameBatch, games: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> None:
-    """Put every snake's three segments on its start cell."""
-    seats = np.arange(batch.seats)
-    present = seats[None, :] < counts[:, None]
-    gi, si = np.nonzero(present)
-    g_ids, cells = games[gi], starts[gi, si]
-    rows = batch.rows(g_ids, si)
-    batch.ring[rows, :START_LENGTH] = cells[:, None]
-    batch.head_ptr[g_ids, si] = START_LENGTH - 1
-    batch.length[g_ids, si] = START_LENGTH
-    batch.head[g_ids, si] = cells
-    batch.health[g_ids, si] = MAX_HEALTH
-    batch.present[g_ids, si] = True
-    batch.alive[g_ids, si] = True
-    batch.occ[g_ids, cells] += START_LENGTH
-    batch.owner[g_ids, cells] = si
+    cells, scores = _diagonal_choices(batch, heads, diagonal)
+    best = np.argmax(scores, axis=2).ravel()
+    pairs = np.arange(count * n)
+    picked = cells.reshape(-1, 4)[pairs, best].reshape(count, n)
+    ok = scores.reshape(-1, 4)[pairs, best].reshape(count, n) > 0
+    ok &= wants
+    rows = np.arange(count)[:, None]
+    food = np.zeros((count, g.cells), bool)
+    food[rows, np.where(ok, picked, 0)] = ok  # cell 0 (a wall) takes the misses
+    if may_clash:
+        tagged = np.where(ok, picked, -1 - np.arange(n))
+        clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(n, dtype=bool)).any(axis=(1, 2))
+        for row in np.nonzero(clash)[0]:
+            food[row] = False
+            for seat in np.nonzero(wants[row])[0]:
+                c, sc = _diagonal_choices(batch, heads[row : row + 1, seat : seat + 1],
+                                          diagonal[row : row + 1, seat : seat + 1], food[row : row + 1])
+                k = int(np.argmax(sc[0, 0]))
+                if sc[0, 0, k] > 0:
+                    food[row, c[0, 0, k]] = True
+    center = g.cell((g.width - 1) // 2, (g.height - 1) // 2)
+    food[:, center] = ~((heads == center) & present).any(axis=1)  # diagonals never pick the centre
+    return food
 
 
 def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food: bool) -> None:
+    """Set the given games up from scratch (every per-game field is rewritten)."""
     g = batch.geometry
+    n = batch.seats
     keys = rng.key_np(batch.seed[games], 0)
+    draws = rng.draw_salted_np(keys[:, None], _start_salts(n))
     square = g.width == g.height
-    fixed = np.full(games.size, square and g.width >= 7) & (counts <= 8)
-    spread = np.full(games.size, square and g.width >= 11) & (counts > 8)
-    if square and g.width < 7 and np.any(counts > 8):
+    most = int(counts.max())
+    if square and g.width < 7 and most > 8:
         raise ValueError("more than 8 snakes need a board of at least 7x7")
-    starts = np.full((games.size, batch.seats), -1, np.int64)
-    if fixed.any():
-        width = min(8, batch.seats)
-        starts[np.nonzero(fixed)[0], :width] = _fixed_starts(batch, keys[fixed])[:, :width]
-    if spread.any():
-        starts[spread] = _distributed_starts(batch, keys[spread])[:, : batch.seats]
-    rand = ~fixed & ~spread
-    if rand.any():
-        starts[rand] = _random_starts(batch, games[rand], keys[rand], counts[rand])
-    _stack_snakes(batch, games, starts, counts)
-    if not food:
-        return
-    if square and g.width >= 7:
-        _fixed_food(batch, games, keys, counts)
+    fixed_board = square and g.width >= 7
+    present = np.arange(n) < counts[:, None]
+    if fixed_board and most <= 8:  # the usual case: every game starts on the fixed spots
+        all_fixed = True
+        starts = _fixed_starts(batch, draws)
+        starts = starts[:, :n] if n <= 8 else np.pad(starts, ((0, 0), (0, n - 8)))
     else:
+        all_fixed = False
+        fixed = np.full(games.size, fixed_board) & (counts <= 8)
+        spread = np.full(games.size, square and g.width >= 11) & (counts > 8)
+        starts = np.zeros((games.size, n), np.int64)
+        if fixed.any():
+            width = min(8, n)
+            starts[np.nonzero(fixed)[0], :width] = _fixed_starts(batch, draws[fixed])[:, :width]
+        if spread.any():
+            starts[spread] = _distributed_starts(batch, keys[spread])[:, :n]
+        rand = ~fixed & ~spread
+        if rand.any():
+            starts[rand] = _random_starts(batch, games[rand], keys[rand], counts[rand])
+    starts = np.where(present, starts, 0)  # absent seats: cell 0, a wall corner
+    food_rows = None
+    if food and fixed_board:
+        may_clash = not all_fixed or _spots_share_diagonals(g)
+        food_rows = _fixed_food(batch, starts, present, counts, draws, may_clash)
+    batch.start_games(games, starts, present, START_LENGTH, MAX_HEALTH, food_rows)
+    if food and not fixed_board:
         place_food(batch, games, counts, keys, rng.START_FOOD_RANDOM)
 
 

@@ -7,6 +7,7 @@ order Battlesnake's pipeline runs them.  Nothing here loops over games or snakes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,9 +37,15 @@ class Step:
     game_offset: np.ndarray  # (B, N) int64 offset of each snake's game in the flattened grids
     seat_ids: np.ndarray  # (B, N) int8 seat of each snake (full shape: numpy is slow on tiny broadcasts)
     row_base: np.ndarray  # (B, N) int64 flat index of seat 0 of each snake's game in (B * N) arrays
+    ring_start: np.ndarray  # (B, N) int64 flat index of each snake's ring row in ``ring.reshape(-1)``
+    everyone: bool = False  # every game steps: masking by ``stepping`` can be skipped
+    deaths: bool = False  # ``dead`` has a snake in it (lets the common no-death turn skip work)
+    flat: np.ndarray | None = None  # (B, N) heads as flat grid indices, set once the snakes moved
 
     def head_flat(self) -> np.ndarray:
-        return self.game_offset + self.batch.head
+        if self.flat is None:
+            self.flat = self.game_offset + self.batch.head
+        return self.flat
 
 
 def neck_cells(batch: GameBatch) -> np.ndarray:
@@ -69,12 +76,14 @@ def kill(step: Step, causes: np.ndarray, by: np.ndarray | None = None) -> None:
     if not dies.any():
         return
     b = step.batch
-    b.alive &= ~dies
+    lives = ~dies
+    b.alive &= lives
     np.copyto(b.death_cause, causes, where=dies, casting="unsafe")
     np.copyto(b.death_turn, step.new_turn[:, None], where=dies)
     np.copyto(b.death_by, -1 if by is None else by, where=dies, casting="unsafe")
-    step.active &= ~dies
+    step.active &= lives
     step.dead |= dies
+    step.deaths = True
 
 
 def _advance(step: Step, moves: np.ndarray) -> None:
@@ -82,24 +91,29 @@ def _advance(step: Step, moves: np.ndarray) -> None:
     b = step.batch
     act = step.active
     ring = b.ring.reshape(-1)
-    row_start = (step.row_base + step.seat_ids) * b.ring_len
-    tail = ring[row_start + ((b.head_ptr - b.length + 1) & b.ring_mask)]
-    b.occ.reshape(-1)[(step.game_offset + tail)[act]] -= 1
-    new_head = np.where(act, b.geometry.next_cell[b.head, moves], b.head)
-    b.head_ptr += act
-    b.head_ptr &= b.ring_mask
-    ring[row_start + b.head_ptr] = new_head  # snakes not in play rewrite their own head
-    b.head[:] = new_head
-    np.copyto(b.last_move, moves, where=act, casting="unsafe")
+    ptr = b.head_ptr
+    tail_slot = ptr - b.length
+    tail_slot += 1
+    tail_slot &= b.ring_mask
+    tail = step.game_offset + ring[step.ring_start + tail_slot]
+    b.occ.reshape(-1)[tail[act]] -= 1
+    np.copyto(b.head, b.geometry.next_cell[b.head, moves], where=act)  # snakes not in play stay put
+    ptr += act
+    ptr &= b.ring_mask
+    ring[step.ring_start + ptr] = b.head  # snakes not in play rewrite their own head
+    np.copyto(b.last_move, moves, where=act)
+    step.flat = step.game_offset + b.head
 
 
 def move(step: Step) -> None:
     """Move every live snake; a missing or invalid move becomes the neck direction."""
     moves = step.moves
-    invalid = step.active & ((moves < 0) | (moves > 3))
-    if invalid.any():
-        moves = np.where(invalid, neck_direction(step.batch), moves)
-    _advance(step, np.where(step.active, moves, 0))
+    if (moves.view(np.uint8) > 3).any():  # -1 (as uint8: 255) or garbage somewhere: the slow path
+        invalid = step.active & ((moves < 0) | (moves > 3))
+        if invalid.any():
+            moves = np.where(invalid, neck_direction(step.batch), moves)
+        moves = np.where(step.active, moves, np.int8(0))
+    _advance(step, moves)
 
 
 def move_classic(step: Step) -> None:
@@ -111,7 +125,7 @@ def move_classic(step: Step) -> None:
     has_neck = (step.batch.length >= 2) & (step.batch.head != neck)  # a lone head has no "back"
     reversed_ = has_neck & (moves == OPPOSITE[heading])
     moves = np.where(reversed_, heading, moves)
-    _advance(step, np.where(step.active, moves, 0))
+    _advance(step, np.where(step.active, moves, np.int8(0)))
 
 
 def starve(step: Step) -> None:
@@ -123,6 +137,8 @@ def hazard_damage(step: Step) -> None:
     b = step.batch
     flat = step.head_flat()
     stacks = b.hazard.reshape(-1)[flat]
+    if not stacks.any():  # the usual case (no hazards at all outside royale): two cheap ops
+        return
     hit = step.active & (stacks > 0) & ~b.food.reshape(-1)[flat]
     if not hit.any():
         return
@@ -134,7 +150,10 @@ def hazard_damage(step: Step) -> None:
 def _feed(step: Step, growth: int, heal: bool) -> None:
     b = step.batch
     flat = step.head_flat()
-    eats = step.active & b.food.reshape(-1)[flat]
+    eats = b.food.reshape(-1)[flat]
+    if not eats.any():
+        return
+    eats &= step.active
     if not eats.any():
         return
     games, seats = np.nonzero(eats)
@@ -157,29 +176,55 @@ def feed_classic(step: Step) -> None:
     _feed(step, growth=2, heal=False)
 
 
+@lru_cache(maxsize=16)
+def _seat_pairs(seats: int) -> tuple[np.ndarray, np.ndarray]:
+    first, second = np.triu_indices(seats, 1)
+    return first, second
+
+
 def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     b = step.batch
-    # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
-    first = np.where(step.active, np.where(b.health <= 0, OUT_OF_HEALTH,
-                                           np.where(b.geometry.interior[b.head], 0, WALL)), 0)
-    act = step.active & (first == 0)
-    gone = step.dead | (first > 0)
+    act = step.active
     flat = step.head_flat()
+    # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
+    starved = b.health <= 0
+    out = b.geometry.interior[b.head]
+    out &= ~starved
+    np.greater(act, out, out=out)  # act & ~(on the board and healthy)
+    first = None
+    if out.any():
+        first = np.where(out, np.where(starved, OUT_OF_HEALTH, WALL), 0)
+        act = act & ~out
     # Pass 2: all decided against the moved board, then applied together.  Snakes already
     # eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
     owner = b.owner.reshape(-1)[flat]
-    hit = act & (b.occ.reshape(-1)[flat] > 0) & ~gone.reshape(-1)[step.row_base + owner]
-    self_hit = hit & (owner == step.seat_ids)
-    causes = np.where(hit, np.where(self_hit, SELF_COLLISION, BODY_COLLISION), first)
+    hit = b.occ.reshape(-1)[flat] > 0
+    hit &= act
+    if first is not None or step.deaths:
+        gone = step.dead | out
+        hit &= ~gone.reshape(-1)[step.row_base + owner]
+    # Head-to-head: compare each pair of seats; (pairs, B) arrays keep numpy's loops long.
+    heads = np.where(act, b.head, -1 - step.seat_ids).T
+    i, j = _seat_pairs(b.seats)
+    same = heads[i] == heads[j]
+    head_on = same.any()
+    if not (head_on or first is not None or hit.any()):
+        if step.deaths:  # hazard victims
+            b.lift_bodies(*np.nonzero(step.dead), skip_head=True)
+        cells = flat[act]
+        b.occ.reshape(-1)[cells] = 1  # a survivor's new head is on a free cell
+        b.owner.reshape(-1)[cells] = step.seat_ids[act]
+        return
+    causes = np.where(hit, np.where(owner == step.seat_ids, SELF_COLLISION, BODY_COLLISION),
+                      0 if first is None else first)
     by = np.where(hit, owner, -1)  # own seat on a self-collision
-    # Head-to-head on (N, N, B) arrays: the game axis innermost keeps numpy's loops long.
-    heads = np.ascontiguousarray(np.where(act, b.head, -1 - step.seat_ids).T)
-    same = heads[:, None, :] == heads[None, :, :]
-    seats = np.arange(b.seats)
-    same[seats, seats] = False
-    if same.any():
+    if head_on:
+        seats = np.arange(b.seats)
+        same_all = np.zeros((b.seats, b.seats, b.size), bool)
+        same_all[i, j] = same
+        same_all[j, i] = same
         length = np.ascontiguousarray(b.length.T)
-        beaten = same if head_on_kills_all else same & (length[:, None, :] <= length[None, :, :])
+        beaten = same_all if head_on_kills_all else same_all & (length[:, None, :] <= length[None, :, :])
         lost = beaten.any(axis=1).T & ~hit
         if lost.any():
             games = np.nonzero(lost.any(axis=1))[0]
@@ -190,9 +235,10 @@ def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     kill(step, causes, by.astype(np.int8))
     games, seats = np.nonzero(step.dead)
     b.lift_bodies(games, seats, skip_head=True)  # the new heads are not on the grid yet
-    cells = flat[step.active]
-    b.occ.reshape(-1)[cells] += 1
-    b.owner.reshape(-1)[cells] = step.seat_ids[step.active]
+    act = step.active
+    cells = flat[act]
+    b.occ.reshape(-1)[cells] = 1
+    b.owner.reshape(-1)[cells] = step.seat_ids[act]
 
 
 def eliminate(step: Step) -> None:
@@ -237,15 +283,20 @@ def spawn_food(step: Step) -> None:
     b = step.batch
     minimum = int(step.settings["minimumFood"])
     chance = int(step.settings["foodSpawnChance"])
-    need = np.where(b.food_count < minimum, minimum - b.food_count, 0)
+    count = b.food_count
+    need = minimum - count
+    np.maximum(need, 0, out=need)
     keys = rng.key_np(b.seed, step.new_turn)
     if chance > 0:
         roll = rng.draw_np(keys, rng.FOOD_CHANCE, 0) % np.uint64(100)
-        lucky = (b.food_count >= minimum) & (100 - roll.astype(np.int64) < chance)
-        need = np.where(lucky, 1, need)
-    need = np.where(step.stepping, need, 0)
-    games = np.nonzero(need)[0]
-    place_food(b, games, need[games], keys[games], rng.FOOD_CELL)
+        lucky = roll > np.uint64(100 - chance)  # 100 - roll < chance
+        lucky &= count >= minimum
+        need[lucky] = 1
+    if not step.everyone:
+        need[~step.stepping] = 0
+    games = np.flatnonzero(need)
+    if games.size:
+        place_food(b, games, need[games], keys[games], rng.FOOD_CELL)
 
 
 def spawn_food_classic(step: Step) -> None:
@@ -301,7 +352,8 @@ def shrink_royale(step: Step) -> None:
 
 def game_over_standard(step: Step) -> None:
     b = step.batch
-    b.done |= step.stepping & (b.alive.sum(axis=1) <= 1)
+    over = b.alive.sum(axis=1) <= 1
+    b.done |= over if step.everyone else over & step.stepping
 
 
 def game_over_solo(step: Step) -> None:

@@ -187,6 +187,39 @@ class GameBatch:
         np.add.at(self.occ[game], body, 1)
         self.owner[game, body] = seat
 
+    def start_games(self, games: np.ndarray, heads: np.ndarray, present: np.ndarray, length: int, health: int,
+                    food: np.ndarray | None = None) -> None:
+        """Rewrite every per-game field of ``games`` (all but the seed) for a fresh start: the
+        ``present`` seats' snakes stacked ``length`` deep on ``heads`` (G, N), ``food`` rows (G, C)
+        or none.  One whole-row write per field (a reset costs a few numpy calls per field)."""
+        g = self.geometry
+        n = self.seats
+        self.present[games] = present
+        self.alive[games] = present
+        self.length[games] = present * np.int32(length)
+        self.head_ptr[games] = present * np.int32(length - 1)
+        self.health[games] = present * np.int32(health)
+        self.head[games] = heads
+        self.ring.reshape(self.size, n, -1)[games, :, :length] = heads[:, :, None]
+        occ = np.zeros((games.size, g.cells), np.int16)
+        occ[np.arange(games.size)[:, None], heads] = present * np.int16(length)  # absent seats: 0 on cell 0
+        self.occ[games] = occ
+        self.owner[games[:, None], heads] = np.arange(n, dtype=np.int8)  # only read where occ > 0
+        if food is None:
+            self.food[games] = False
+            self.food_count[games] = 0
+        else:
+            self.food[games] = food
+            self.food_count[games] = food.sum(axis=1)
+        self.hazard[games] = 0
+        self.turn[games] = 0
+        self.done[games] = False
+        self.last_move[games] = -1
+        self.death_cause[games] = 0
+        self.death_by[games] = -1
+        self.death_turn[games] = 0
+        self.box[games] = (0, g.width - 1, 0, g.height - 1)
+
     def clear_games(self, games: np.ndarray) -> None:
         """Empty the boards of the given games (before setting them up again)."""
         self.present[games] = False
