@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/env.py [--games 1024] [--snakes 4] [--steps 300] [--view-radius R]
 
-Both sides step the same batched engine with random masked moves; the vector env builds
+Both sides step the same batched engine with random masked moves (the time to pick them is
+not counted: it is the policy's, not the env's); the vector env builds
 every observation and mask in a few numpy calls, the per-agent side loops over live snakes
 and builds each one from the game's frame dict (``tests/reference_env.py``).  Reported: slot
 steps (every seat of every game, the arrays the learner receives) and live agent-steps (only
@@ -43,12 +44,13 @@ def bench_vector(games: int, snakes: int, steps: int, radius: int | None, repeat
         _, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))
     best = (0.0, 0.0)
     for _ in range(repeats):
-        live = 0
-        began = time.perf_counter()
+        live, took = 0, 0.0
         for _ in range(steps):
             live += int(infos["alive"].sum())
-            _, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))
-        took = time.perf_counter() - began
+            actions = masked_random(rng, infos["action_mask"])  # the policy's time is not the env's
+            began = time.perf_counter()
+            _, _, _, _, infos = env.step(actions)
+            took += time.perf_counter() - began
         best = max(best, (games * snakes * steps / took, live / took))
     return best
 
@@ -61,9 +63,9 @@ def bench_per_agent(games: int, snakes: int, steps: int, radius: int | None) -> 
     r = env.games.observer.radius
     ids = [f"snake_{i}" for i in range(snakes)]
     rng = np.random.default_rng(0)
-    live = 0
-    began = time.perf_counter()
+    live, took = 0, 0.0
     for _ in range(steps):
+        began = time.perf_counter()
         masks = np.ones((games, snakes, 4), np.int8)
         for game in range(games):
             frame = engine.frame(batch, game, ids)
@@ -72,12 +74,15 @@ def bench_per_agent(games: int, snakes: int, steps: int, radius: int | None) -> 
                     ref.observation(frame, snake["id"], g.width, g.height, "egocentric", r, g.wrapped)
                     masks[game, seat] = ref.action_mask(frame, snake["id"], g.width, g.height, g.wrapped)
                     live += 1
+        took += time.perf_counter() - began
         moves = masked_random(rng, masks.reshape(-1, 4)).reshape(games, snakes)
+        began = time.perf_counter()
         env.games.step(moves)
         ended = np.nonzero(batch.done)[0]
         if ended.size:
             env.games.restart(ended, rng)
-    return live / (time.perf_counter() - began)
+        took += time.perf_counter() - began
+    return live / took
 
 
 def main() -> None:
