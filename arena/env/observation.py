@@ -86,7 +86,7 @@ class Observer:
         self._food_code, self._wall_code = 2 * seats + 1, 2 * seats + 2
         self._hazard_code = 2 * seats + 3
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
-        self._buffers: dict[int, np.ndarray] = {}
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._raw: dict[int, bytearray] = {}
         self._mask_offsets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._table = _category_table(seats)
@@ -152,16 +152,22 @@ class Observer:
         code[rows, heads] -= 1  # a head is its body code minus one
         return code
 
-    def _padded(self, codes: np.ndarray) -> np.ndarray:
-        """Codes laid out top row first and padded by the view radius: (G, H', W') uint8."""
-        g, r = self.geometry, self.radius
+    def _windows(self, codes: np.ndarray) -> np.ndarray:
+        """Every window of the codes laid out top row first and padded by the view radius.
+
+        A sliding-window view ``(G, rows, cols, h, w)`` of a buffer kept per batch size, so
+        neither the padded grid nor the view is rebuilt each step.
+        """
+        g, r, count = self.geometry, self.radius, codes.shape[0]
+        if count not in self._buffers:
+            big = np.full((count, *self._big_shape), self._wall_code, np.uint8)
+            self._buffers[count] = (big, np.lib.stride_tricks.sliding_window_view(big, self.window, axis=(1, 2)))
+        big, windows = self._buffers[count]
         if self._wrap_source is not None:
-            return codes[:, self._wrap_source].reshape(codes.shape[0], *self._big_shape)
-        big = self._buffers.get(codes.shape[0])
-        if big is None:
-            big = self._buffers[codes.shape[0]] = np.full((codes.shape[0], *self._big_shape), self._wall_code, np.uint8)
-        big[:, r:r + g.height + 2, r:r + g.width + 2] = codes.reshape(-1, g.height + 2, g.width + 2)[:, ::-1]
-        return big
+            np.take(codes, self._wrap_source, axis=1, out=big.reshape(count, -1))
+        else:
+            big[:, r:r + g.height + 2, r:r + g.width + 2] = codes.reshape(-1, g.height + 2, g.width + 2)[:, ::-1]
+        return windows
 
     def _games(self, batch: GameBatch, games) -> np.ndarray:
         return np.arange(batch.size) if games is None else np.asarray(games, dtype=np.intp).reshape(-1)
@@ -195,8 +201,7 @@ class Observer:
         picked = self._games(batch, games)
         pick = _picker(None if games is None else picked)
         rank, klass = self._ranks(pick(batch.length))
-        big = self._padded(self._codes(batch, None if games is None else picked, rank))
-        windows = np.lib.stride_tricks.sliding_window_view(big, self.window, axis=(1, 2))
+        windows = self._windows(self._codes(batch, None if games is None else picked, rank))
         heads = pick(batch.head).reshape(-1)
         local = np.repeat(np.arange(picked.size), self.seats)
         code = windows[local, self._row_of[heads], self._col_of[heads]]  # (A, h, w)
