@@ -159,17 +159,23 @@ def safe_moves(board: Board, blocked: set[int] | None = None) -> list[str]:
     return out
 
 
-def bfs(board: Board, start: int, blocked: set[int], limit: int | None = None) -> dict[int, int]:
-    """Distances from ``start`` to every cell reachable through unblocked cells (``start`` included)."""
-    dist = {start: 0}
-    queue = deque([start])
+def bfs(board: Board, start: int | Iterable[int], blocked: set[int], limit: int | None = None,
+        before: dict[int, int] | None = None, offset: int = 0) -> dict[int, int]:
+    """Distances from ``start`` (one cell or several) through unblocked cells, starting at ``offset``.
+
+    With ``before`` (another BFS's distances), only cells reached strictly earlier than in
+    ``before`` are entered: the cells I get to first, i.e. my territory against those sources.
+    """
+    starts = [start] if isinstance(start, int) else list(start)
+    dist = dict.fromkeys(starts, offset)
+    queue = deque(starts)
     while queue:
         cell = queue.popleft()
         d = dist[cell] + 1
         if limit is not None and d > limit:
             continue
         for n in board.neighbours[cell]:
-            if n >= 0 and n not in blocked and n not in dist:
+            if n >= 0 and n not in blocked and n not in dist and (before is None or d < before.get(n, 1 << 30)):
                 dist[n] = d
                 queue.append(n)
     return dist

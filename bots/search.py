@@ -27,6 +27,7 @@ from bots.space import space_move
 
 WIN, LOSS = 1e6, -1e6
 MIX = 0.15  # weight of the average reply next to the worst one
+OUTCOME_CAP = 3000.0  # won and lost positions count as this much in the average
 
 
 def open_moves(batch: GameBatch) -> np.ndarray:
@@ -144,8 +145,9 @@ def combine(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Paranoid value over the last axis (opponent replies), softened by the average."""
     valid = valid | ~valid.any(axis=-1, keepdims=True)  # a snake with no open move still moves somewhere
     worst = np.where(valid, values, np.inf).min(axis=-1)
-    mean = np.where(valid, values, 0).sum(axis=-1) / valid.sum(axis=-1)
-    return worst + MIX * (mean - worst)
+    capped = np.clip(values, -OUTCOME_CAP, OUTCOME_CAP)  # one reply that wins or loses outright must not
+    mean = np.where(valid, capped, 0).sum(axis=-1) / valid.sum(axis=-1)  # swamp the average
+    return worst + MIX * (mean - np.clip(worst, -OUTCOME_CAP, OUTCOME_CAP))
 
 
 class SearchBot:

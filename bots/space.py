@@ -1,16 +1,18 @@
-"""`space`: area control.  Each safe move is scored by the room it leads to (flood fill around
-cells longer heads could take), never risks a head-on with a longer-or-equal snake when there
-is another way, hunts shorter heads, and only goes for food when hungry or not the longest."""
+"""`space`: area control.  Each safe move is scored by its territory — the cells I would reach
+before any rival at least as long as me (a BFS race, so corridors a longer head can close count
+for nothing) — never risks a head-on with a longer-or-equal snake when there is another way,
+hunts shorter heads, and goes for food when hungry or not clearly the longest."""
 
 from __future__ import annotations
 
-from bots.common import STARVING_HEALTH, Board, flood_fill, nearest_food, parse, pick, rng_for, safe_moves
+from bots.common import STARVING_HEALTH, Board, bfs, nearest_food, parse, pick, rng_for, safe_moves
 
 
-def score_move(board: Board, move: str, blocked: set[int], threats: set[int], prey: set[int]) -> float:
+def score_move(board: Board, move: str, blocked: set[int], threats: set[int], prey: set[int],
+               rivals: dict[int, int]) -> float:
     me = board.me
     target = board.step(me.head, move)
-    room = flood_fill(board, target, blocked | (threats - {target}), cap=3 * me.length + 8)
+    room = min(len(bfs(board, target, blocked, before=rivals, offset=1)), 3 * me.length + 8)
     score = 10.0 * room
     if room < me.length:  # a dead end shorter than me: I will bite myself
         score -= 5000
@@ -35,7 +37,9 @@ def space_move(state: dict) -> str:
     if not moves:
         return pick(rng_for(state), [])
     threats, prey = board.head_threats(), board.head_prey()
-    scores = {m: score_move(board, m, blocked, threats, prey) for m in moves}
+    longer = [s.head for s in board.opponents if s.length >= board.me.length]
+    rivals = bfs(board, longer, blocked - set(longer)) if longer else {}
+    scores = {m: score_move(board, m, blocked, threats, prey, rivals) for m in moves}
     best = max(scores.values())
     return pick(rng_for(state), [m for m, s in scores.items() if s == best])
 
