@@ -1,0 +1,196 @@
+"""`snek serve-bot` and `snek tournament`: thin commands over ``arena.players`` and ``arena.tournament``."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from arena.cli.play import board_size, parse_settings, user_errors
+from arena.engine import Engine
+from arena.players.base import Player
+from arena.rules import RULESETS
+from arena.tournament import GameRecord, Leaderboard, TournamentConfig, run_tournament
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+console = Console()
+MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest is dropped
+SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
+
+
+def bot_app(spec: str):
+    """A Flask app serving one bot spec over the Battlesnake HTTP API.
+
+    Why one player per (game, snake): a spec may be a stateful stdio process or object, and
+    Battlesnake may send several games (or several copies of our snake in one game) at once.
+    """
+    from flask import Flask, jsonify, request
+
+    from arena import __version__
+    from arena.players.spec import load_player
+
+    probe = load_player(spec)  # fails fast on a bad spec, and gives the name for GET /
+    name, color = probe.name, probe.color
+    probe.close()
+    players: OrderedDict[tuple[str, str], Player] = OrderedDict()
+    last_move: dict[tuple[str, str], str] = {}
+    lock = threading.Lock()
+    flask_app = Flask("snek-serve-bot")
+
+    def key(body: dict) -> tuple[str, str]:
+        return str((body.get("game") or {}).get("id", "")), str((body.get("you") or {}).get("id", ""))
+
+    def player_for(body: dict, create: bool = True) -> Player | None:
+        k = key(body)
+        with lock:
+            player = players.get(k)
+            if player is None and create:
+                player = players[k] = load_player(spec)
+                while len(players) > MAX_GAMES_SERVED:
+                    _, old = players.popitem(last=False)
+                    old.close()
+        return player
+
+    @flask_app.get("/")
+    def info():
+        return jsonify(apiversion="1", author="snek-arena", name=name, color=color or "#888888",
+                       head="default", tail="default", version=__version__)
+
+    @flask_app.post("/start")
+    def start():
+        body = request.get_json(force=True, silent=True) or {}
+        player_for(body).start(body)
+        return "ok"
+
+    @flask_app.post("/move")
+    def move():
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict) or "you" not in body:
+            return jsonify(error="expected a Battlesnake /move body"), 400
+        timeout = int((body.get("game") or {}).get("timeout") or 500)
+        result = player_for(body).move(body, max(20, timeout - SERVE_MARGIN_MS))
+        chosen = result.move or last_move.get(key(body), "up")  # as the engine would do with a bad answer
+        last_move[key(body)] = chosen
+        answer = {"move": chosen}
+        if result.shout:
+            answer["shout"] = result.shout
+        return jsonify(answer)
+
+    @flask_app.post("/end")
+    def end():
+        body = request.get_json(force=True, silent=True) or {}
+        player = player_for(body, create=False)
+        if player is not None:
+            player.end(body)
+            player.close()
+            with lock:
+                players.pop(key(body), None)
+                last_move.pop(key(body), None)
+        return "ok"
+
+    return flask_app
+
+
+@app.command("serve-bot")
+def serve_bot(
+    bot: str = typer.Argument(..., help="Bot spec to serve (built-in name, module:attr, file.py:attr, 'cmd:...')."),
+    port: int = typer.Option(8001, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to accept other machines)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
+) -> None:
+    """Serve a bot over the Battlesnake HTTP API, so it can play on Battlesnake's own engine."""
+    with user_errors():
+        flask_app = bot_app(bot)
+    if not verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    console.print(f"serving [bold]{bot}[/] on http://{host}:{port}  (Ctrl-C to stop)")
+    try:
+        flask_app.run(host=host, port=port, threaded=True)
+    except OSError as exc:  # port in use, bad address
+        console.print(f"[bold red]error:[/] cannot serve on {host}:{port}: {exc}")
+        raise typer.Exit(2) from None
+
+
+def leaderboard_table(board: Leaderboard, title: str) -> Table:
+    table = Table(title=title)
+    for column, justify in (("#", "right"), ("bot", "left"), ("rating", "right"), ("mu", "right"),
+                            ("sigma", "right"), ("games", "right"), ("wins", "right"), ("win %", "right"),
+                            ("avg place", "right"), ("errors", "right")):
+        table.add_column(column, justify=justify)
+    for i, s in enumerate(board.standings(), 1):
+        table.add_row(str(i), s.name, f"{s.ordinal:.2f}", f"{s.mu:.2f}", f"{s.sigma:.2f}", str(s.games), str(s.wins),
+                      f"{100 * s.wins / s.games:.0f}" if s.games else "-", f"{s.avg_place:.2f}", str(s.errors))
+    return table
+
+
+@app.command()
+def tournament(
+    bots: list[str] = typer.Argument(..., help="Bot specs: a built-in name, module:attr, file.py:attr, "
+                                     "'cmd:<command>' (stdio) or an http(s):// URL."),
+    games: int = typer.Option(200, help="Number of games."),
+    players: int = typer.Option(4, help="Snakes per game (free-for-all); every bot if there are fewer."),
+    ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
+    size: int | None = typer.Option(None, help="Square board size (default 11, classic 24)."),
+    width: int | None = typer.Option(None, help="Board width (overrides --size)."),
+    height: int | None = typer.Option(None, help="Board height (overrides --size)."),
+    seed: int = typer.Option(0, help="Tournament seed: same seed, same schedule and games."),
+    workers: int = typer.Option(2, help="Worker processes playing games in parallel (1 = in this process)."),
+    timeout: int = typer.Option(500, help="Per-move timeout in milliseconds."),
+    max_turns: int = typer.Option(10_000, help="Stop a game after this many turns."),
+    out_dir: Path | None = typer.Option(None, help="Save every replay, results.jsonl and leaderboard.txt here."),
+    setting: list[str] = typer.Option([], "--set", help="Ruleset setting name=value, e.g. --set minimumFood=3."),
+) -> None:
+    """Play many seeded games among bots and rate them with OpenSkill (Plackett-Luce)."""
+    began = time.perf_counter()
+    with user_errors():
+        w, h = board_size(size, width, height)
+        config = TournamentConfig(bots=list(bots), games=games, players_per_game=players, ruleset=ruleset,
+                                  width=w, height=h, settings=parse_settings(setting), seed=seed,
+                                  timeout_ms=timeout, max_turns=max_turns, workers=workers, out_dir=out_dir)
+        config.check()
+        progress = Progress(TextColumn("[bold]games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("eta"), TimeRemainingColumn(), console=console)
+        task = progress.add_task("games", total=games)
+        state: dict = {"board": None}
+
+        def view(board: Leaderboard | None):
+            return Group(progress, leaderboard_table(board, "leaderboard")) if board else progress
+
+        with Live(view(None), console=console, refresh_per_second=4, transient=True) as live:
+            def on_game(record: GameRecord, board: Leaderboard) -> None:
+                state["board"] = board
+                progress.advance(task)
+                live.update(view(board))
+
+            try:
+                board = run_tournament(config, on_game)
+            except KeyboardInterrupt:
+                board = state["board"]
+                live.stop()
+                console.print(f"[yellow]interrupted after {board.played if board else 0} games[/]")
+                if board:
+                    console.print(leaderboard_table(board, "leaderboard (partial)"))
+                raise typer.Exit(130) from None
+    seconds = time.perf_counter() - began
+    g = Engine(ruleset, w, h).geometry
+    title = f"{board.played} games, {ruleset} {g.width}x{g.height}, {min(players, len(bots))} per game, seed {seed}"
+    table = leaderboard_table(board, title)
+    console.print(table)
+    command = "snek " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    console.print(f"played in {seconds:.0f} s with {workers} worker(s)")
+    if out_dir:
+        with open(out_dir / "leaderboard.txt", "w", encoding="utf-8") as handle:
+            file_console = Console(file=handle, width=120, color_system=None)
+            file_console.print(f"$ {command}")
+            file_console.print(table)
+        console.print(f"replays, results.jsonl and leaderboard.txt saved in [bold]{out_dir}[/]")
