@@ -33,6 +33,7 @@ def grid_indices(games: int, seats: int, cells: int, ring_len: int) -> tuple[np.
               np.broadcast_to(np.arange(seats, dtype=np.int8), shape).copy(),
               np.broadcast_to(game * seats, shape).copy(),
               (game * seats + np.arange(seats)) * ring_len,
+              np.broadcast_to(-1 - np.arange(seats, dtype=np.int32), shape).copy(),
               np.ones(games, bool))
     for a in arrays:
         a.setflags(write=False)
@@ -78,6 +79,7 @@ class Engine:
         if seeds is not None:
             seeds = np.asarray(seeds, dtype=np.uint64)
             batch.seed[games] = seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape)
+            batch.seed_key[games] = rng.seed_key_np(batch.seed[games])
         if self.ruleset.classic:
             batch.clear_games(games)
             setup_classic(batch, games, counts)
@@ -120,6 +122,7 @@ class Engine:
                 cells = batch.body_cells(game, seat)
                 np.add.at(batch.occ[game], cells, 1)
                 batch.owner[game, cells] = seat
+        batch.seed_key[:] = rng.seed_key_np(batch.seed)
         self._check_over(batch, np.arange(len(positions)))
         return batch
 
@@ -146,19 +149,19 @@ class Engine:
 
     def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray | None) -> Step:
         """``stepping=None``: every game steps (the common case, which spares the stages some masking)."""
-        game_offset, seat_ids, row_base, ring_start, everyone = grid_indices(
+        game_offset, seat_ids, row_base, ring_start, no_head, everyone = grid_indices(
             batch.size, batch.seats, self.geometry.cells, batch.ring_len)
         if stepping is None:
             return Step(batch=batch, settings=self.settings, moves=moves, stepping=everyone,
                         active=batch.alive.copy(), dead=np.zeros(batch.alive.shape, bool),
                         new_turn=batch.turn + np.int32(1), game_offset=game_offset, seat_ids=seat_ids,
-                        row_base=row_base, ring_start=ring_start, everyone=True)
+                        row_base=row_base, ring_start=ring_start, no_head=no_head, everyone=True)
         return Step(
             batch=batch, settings=self.settings, moves=moves, stepping=stepping,
             active=batch.alive & stepping[:, None],
             dead=np.zeros(batch.alive.shape, bool),
             new_turn=(batch.turn + stepping).astype(np.int32),
-            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base, ring_start=ring_start,
+            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base, ring_start=ring_start, no_head=no_head,
         )
 
     def step(self, batch: GameBatch, moves) -> None:
@@ -167,7 +170,7 @@ class Engine:
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
         stepping = None
-        if batch.done.any():
+        if np.count_nonzero(batch.done):
             stepping = ~batch.done
             if not stepping.any():
                 return

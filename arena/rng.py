@@ -58,20 +58,31 @@ def score_py(seed: int, turn: int, stream: int, index: int) -> int:
     return draw_py(seed, turn, stream, index) | 1
 
 
-# numpy scalars made once: building them per call costs as much as a small array op.
-_M1_NP, _M2_NP, _GOLDEN_NP = np.uint64(_M1), np.uint64(_M2), np.uint64(_GOLDEN)
-_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
-ONE = np.uint64(1)
+# Constants made once: building numpy scalars per call costs as much as a small array op
+# (0-d arrays: numpy converts scalar operands on every call)
+_M1_NP, _M2_NP, _GOLDEN_NP = (np.array(v, np.uint64) for v in (_M1, _M2, _GOLDEN))
+_S27, _S30, _S31 = (np.array(v, np.uint64) for v in (27, 30, 31))
+ONE = np.array(1, np.uint64)
 
 
 def _mix_np(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser, in place on a fresh uint64 array (this is the hot loop of food spawning)."""
-    z ^= z >> _S30
-    z *= _M1_NP
-    z ^= z >> _S27
-    z *= _M2_NP
-    z ^= z >> _S31
-    return z
+    """SplitMix64's finaliser on a fresh uint64 array (this is the hot loop of food spawning).
+
+    Large arrays are mixed in place (no temporaries to fill the cache); small ones out of
+    place, because numpy's in-place ufuncs take a slow path on one-element arrays.
+    """
+    if z.size > 64:
+        z ^= z >> _S30
+        z *= _M1_NP
+        z ^= z >> _S27
+        z *= _M2_NP
+        z ^= z >> _S31
+        return z
+    z = z ^ (z >> _S30)
+    z = z * _M1_NP
+    z = z ^ (z >> _S27)
+    z = z * _M2_NP
+    return z ^ (z >> _S31)
 
 
 def seed_key_np(seeds: np.ndarray) -> np.ndarray:

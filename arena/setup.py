@@ -182,7 +182,7 @@ def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food
     """Set the given games up from scratch (every per-game field is rewritten)."""
     g = batch.geometry
     n = batch.seats
-    keys = rng.key_np(batch.seed[games], 0)
+    keys = rng.turn_key_np(batch.seed_key[games], 0)
     draws = rng.draw_salted_np(keys[:, None], _start_salts(n))
     square = g.width == g.height
     most = int(counts.max())

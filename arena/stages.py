@@ -38,6 +38,7 @@ class Step:
     seat_ids: np.ndarray  # (B, N) int8 seat of each snake (full shape: numpy is slow on tiny broadcasts)
     row_base: np.ndarray  # (B, N) int64 flat index of seat 0 of each snake's game in (B * N) arrays
     ring_start: np.ndarray  # (B, N) int64 flat index of each snake's ring row in ``ring.reshape(-1)``
+    no_head: np.ndarray  # (B, N) int32 -1 - seat: a cell no head is on, distinct per seat
     everyone: bool = False  # every game steps: masking by ``stepping`` can be skipped
     deaths: bool = False  # ``dead`` has a snake in it (lets the common no-death turn skip work)
     flat: np.ndarray | None = None  # (B, N) heads as flat grid indices, set once the snakes moved
@@ -73,7 +74,7 @@ def kill(step: Step, causes: np.ndarray, by: np.ndarray | None = None) -> None:
     at once; until then collision checks ignore cells owned by ``step.dead`` snakes.
     """
     dies = causes > 0
-    if not dies.any():
+    if not np.count_nonzero(dies):
         return
     b = step.batch
     lives = ~dies
@@ -92,14 +93,12 @@ def _advance(step: Step, moves: np.ndarray) -> None:
     act = step.active
     ring = b.ring.reshape(-1)
     ptr = b.head_ptr
-    tail_slot = ptr - b.length
-    tail_slot += 1
-    tail_slot &= b.ring_mask
-    tail = step.game_offset + ring[step.ring_start + tail_slot]
+    mask = b.ring_mask
+    tail = step.game_offset + ring[step.ring_start + ((ptr - b.length + 1) & mask)]
     b.occ.reshape(-1)[tail[act]] -= 1
     np.copyto(b.head, b.geometry.next_cell[b.head, moves], where=act)  # snakes not in play stay put
     ptr += act
-    ptr &= b.ring_mask
+    ptr &= mask
     ring[step.ring_start + ptr] = b.head  # snakes not in play rewrite their own head
     np.copyto(b.last_move, moves, where=act)
     step.flat = step.game_offset + b.head
@@ -108,9 +107,9 @@ def _advance(step: Step, moves: np.ndarray) -> None:
 def move(step: Step) -> None:
     """Move every live snake; a missing or invalid move becomes the neck direction."""
     moves = step.moves
-    if (moves.view(np.uint8) > 3).any():  # -1 (as uint8: 255) or garbage somewhere: the slow path
+    if np.count_nonzero(moves.view(np.uint8) > 3):  # -1 (as uint8: 255) or garbage somewhere: the slow path
         invalid = step.active & ((moves < 0) | (moves > 3))
-        if invalid.any():
+        if np.count_nonzero(invalid):
             moves = np.where(invalid, neck_direction(step.batch), moves)
         moves = np.where(step.active, moves, np.int8(0))
     _advance(step, moves)
@@ -137,10 +136,10 @@ def hazard_damage(step: Step) -> None:
     b = step.batch
     flat = step.head_flat()
     stacks = b.hazard.reshape(-1)[flat]
-    if not stacks.any():  # the usual case (no hazards at all outside royale): two cheap ops
+    if not np.count_nonzero(stacks):  # the usual case (no hazards outside royale): two cheap calls
         return
     hit = step.active & (stacks > 0) & ~b.food.reshape(-1)[flat]
-    if not hit.any():
+    if not np.count_nonzero(hit):
         return
     damage = stacks.astype(np.int32) * int(step.settings["hazardDamagePerTurn"])
     b.health[:] = np.where(hit, np.clip(b.health - damage, 0, MAX_HEALTH), b.health)
@@ -151,17 +150,17 @@ def _feed(step: Step, growth: int, heal: bool) -> None:
     b = step.batch
     flat = step.head_flat()
     eats = b.food.reshape(-1)[flat]
-    if not eats.any():
+    if not np.count_nonzero(eats):
         return
     eats &= step.active
-    if not eats.any():
+    rows = eats.ravel().nonzero()[0]  # game * seats + seat
+    if not rows.size:
         return
-    games, seats = np.nonzero(eats)
     if heal:
-        b.health[games, seats] = MAX_HEALTH
+        b.health.reshape(-1)[rows] = MAX_HEALTH
     for _ in range(growth):
-        b.grow(games, seats)
-    b.food.reshape(-1)[flat[games, seats]] = False
+        b.grow_rows(rows)
+    b.food.reshape(-1)[flat.reshape(-1)[rows]] = False
     fed = eats.any(axis=1)  # several snakes may share one food: recount rather than subtract
     b.food_count[fed] = b.food[fed].sum(axis=1)
 
@@ -186,39 +185,47 @@ def _eliminate(step: Step, head_on_kills_all: bool) -> None:
     b = step.batch
     act = step.active
     flat = step.head_flat()
+    occ = b.occ.reshape(-1)
     # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
-    starved = b.health <= 0
-    out = b.geometry.interior[b.head]
-    out &= ~starved
-    np.greater(act, out, out=out)  # act & ~(on the board and healthy)
-    first = None
-    if out.any():
-        first = np.where(out, np.where(starved, OUT_OF_HEALTH, WALL), 0)
-        act = act & ~out
-    # Pass 2: all decided against the moved board, then applied together.  Snakes already
-    # eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
-    owner = b.owner.reshape(-1)[flat]
-    hit = b.occ.reshape(-1)[flat] > 0
+    out = act > (b.geometry.interior[b.head] & (b.health > 0))  # act & ~(on the board and healthy)
+    # Pass 2: all decided against the moved board, then applied together.
+    hit = occ[flat] > 0
     hit &= act
-    if first is not None or step.deaths:
+    # Head-to-head: compare each pair of seats; (pairs, B) arrays keep numpy's loops long.
+    i, j = _seat_pairs(b.seats)
+    heads = np.where(act, b.head, step.no_head).T
+    same = heads[i] == heads[j]
+    if np.count_nonzero(out) or np.count_nonzero(hit) or np.count_nonzero(same):
+        _collide(step, head_on_kills_all, out, hit, same)
+    if step.deaths:
+        b.lift_rows(step.dead.ravel().nonzero()[0], skip_head=True)  # the new heads are not on the grid yet
+        act = step.active
+    cells = flat[act]
+    occ[cells] = 1  # a survivor's new head is on a free cell
+    b.owner.reshape(-1)[cells] = step.seat_ids[act]
+
+
+def _collide(step: Step, head_on_kills_all: bool, out: np.ndarray, hit: np.ndarray, same: np.ndarray) -> None:
+    """The eliminations of ``_eliminate`` once its cheap checks found some."""
+    b = step.batch
+    flat = step.flat
+    first = np.where(out, np.where(b.health <= 0, OUT_OF_HEALTH, WALL), 0)
+    owner = b.owner.reshape(-1)[flat]
+    pass_one = np.count_nonzero(out) > 0
+    if pass_one:  # pass-1 victims take no part in pass 2
+        act = step.active & ~out
+        hit &= act
+        heads = np.where(act, b.head, step.no_head).T
+        i, j = _seat_pairs(b.seats)
+        same = heads[i] == heads[j]
+    if pass_one or step.deaths:
+        # Snakes already eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
         gone = step.dead | out
         hit &= ~gone.reshape(-1)[step.row_base + owner]
-    # Head-to-head: compare each pair of seats; (pairs, B) arrays keep numpy's loops long.
-    heads = np.where(act, b.head, -1 - step.seat_ids).T
-    i, j = _seat_pairs(b.seats)
-    same = heads[i] == heads[j]
-    head_on = same.any()
-    if not (head_on or first is not None or hit.any()):
-        if step.deaths:  # hazard victims
-            b.lift_bodies(*np.nonzero(step.dead), skip_head=True)
-        cells = flat[act]
-        b.occ.reshape(-1)[cells] = 1  # a survivor's new head is on a free cell
-        b.owner.reshape(-1)[cells] = step.seat_ids[act]
-        return
-    causes = np.where(hit, np.where(owner == step.seat_ids, SELF_COLLISION, BODY_COLLISION),
-                      0 if first is None else first)
+    causes = np.where(hit, np.where(owner == step.seat_ids, SELF_COLLISION, BODY_COLLISION), first)
     by = np.where(hit, owner, -1)  # own seat on a self-collision
-    if head_on:
+    if np.count_nonzero(same):
+        i, j = _seat_pairs(b.seats)
         seats = np.arange(b.seats)
         same_all = np.zeros((b.seats, b.seats, b.size), bool)
         same_all[i, j] = same
@@ -226,19 +233,13 @@ def _eliminate(step: Step, head_on_kills_all: bool) -> None:
         length = np.ascontiguousarray(b.length.T)
         beaten = same_all if head_on_kills_all else same_all & (length[:, None, :] <= length[None, :, :])
         lost = beaten.any(axis=1).T & ~hit
-        if lost.any():
-            games = np.nonzero(lost.any(axis=1))[0]
+        if np.count_nonzero(lost):
+            games = lost.any(axis=1).nonzero()[0]
             rank = length[:, games] * 32 + (31 - seats[:, None])  # longest first, then lowest seat
-            killer = np.argmax(np.where(beaten[:, :, games], rank[None, :, :], -1), axis=1).T
+            killer = np.where(beaten[:, :, games], rank[None, :, :], -1).argmax(axis=1).T
             causes = np.where(lost, HEAD_COLLISION, causes)
             by[games] = np.where(lost[games], killer, by[games])
     kill(step, causes, by.astype(np.int8))
-    games, seats = np.nonzero(step.dead)
-    b.lift_bodies(games, seats, skip_head=True)  # the new heads are not on the grid yet
-    act = step.active
-    cells = flat[act]
-    b.occ.reshape(-1)[cells] = 1
-    b.owner.reshape(-1)[cells] = step.seat_ids[act]
 
 
 def eliminate(step: Step) -> None:
@@ -267,12 +268,15 @@ def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, keys: np
     np.copyto(scores, 0, where=blocked[:, g.interior_cells])
     picks = np.arange(games.size)
     for k in range(int(counts.max())):
-        best = np.argmax(scores, axis=1)
+        best = scores.argmax(axis=1)
         ok = (scores[picks, best] > 0) & (k < counts)
         cells = g.interior_cells[best[ok]]
         batch.food[games[ok], cells] = True
         batch.food_count[games[ok]] += 1
         scores[picks, best] = 0
+
+
+_HUNDRED = np.uint64(100)
 
 
 def spawn_food(step: Step) -> None:
@@ -284,17 +288,15 @@ def spawn_food(step: Step) -> None:
     minimum = int(step.settings["minimumFood"])
     chance = int(step.settings["foodSpawnChance"])
     count = b.food_count
-    need = minimum - count
-    np.maximum(need, 0, out=need)
-    keys = rng.key_np(b.seed, step.new_turn)
+    keys = rng.turn_key_np(b.seed_key, step.new_turn)
     if chance > 0:
-        roll = rng.draw_np(keys, rng.FOOD_CHANCE, 0) % np.uint64(100)
-        lucky = roll > np.uint64(100 - chance)  # 100 - roll < chance
-        lucky &= count >= minimum
-        need[lucky] = 1
+        lucky = rng.draw_np(keys, rng.FOOD_CHANCE, 0) % _HUNDRED > np.uint64(100 - chance)  # 100 - roll < chance
+        need = np.where(count < minimum, minimum - count, lucky)
+    else:
+        need = np.maximum(minimum - count, 0)
     if not step.everyone:
-        need[~step.stepping] = 0
-    games = np.flatnonzero(need)
+        need *= step.stepping
+    games = need.nonzero()[0]
     if games.size:
         place_food(b, games, need[games], keys[games], rng.FOOD_CELL)
 
@@ -352,7 +354,7 @@ def shrink_royale(step: Step) -> None:
 
 def game_over_standard(step: Step) -> None:
     b = step.batch
-    over = b.alive.sum(axis=1) <= 1
+    over = np.add.reduce(b.alive, axis=1) <= 1
     b.done |= over if step.everyone else over & step.stepping
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from arena import rng
 from arena.geometry import Geometry
 
 MAX_SNAKES = 16
@@ -37,6 +38,7 @@ class GameBatch:
 
     geometry: Geometry
     seed: np.ndarray  # (B,) uint64
+    seed_key: np.ndarray  # (B,) uint64 rng.seed_key_np(seed), set with it (every turn's draws start from it)
     turn: np.ndarray  # (B,) int32
     done: np.ndarray  # (B,) bool
     present: np.ndarray  # (B, N) bool: the seat is used in this game
@@ -66,6 +68,7 @@ class GameBatch:
         return cls(
             geometry=geometry,
             seed=np.zeros(b, np.uint64),
+            seed_key=rng.seed_key_np(np.zeros(b, np.uint64)),
             turn=np.zeros(b, np.int32),
             done=np.ones(b, bool),
             present=np.zeros((b, n), bool),
@@ -134,36 +137,42 @@ class GameBatch:
         slots = (ptr - np.arange(self.length[game, seat])) & self.ring_mask
         return self.ring[game * self.seats + seat, slots]
 
-    def segments(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> np.ndarray:
-        """Flat occ indices of the given snakes' segments (one entry per stacked segment)."""
-        start = 1 if skip_head else 0
-        lengths = self.length[games, seats]
-        offsets = np.arange(start, lengths.max(initial=start))
-        slots = (self.head_ptr[games, seats][:, None] - offsets[None, :]) & self.ring_mask
-        cells = self.ring[self.rows(games, seats)[:, None], slots]
-        flat = games[:, None] * self.geometry.cells + cells
-        return flat[offsets[None, :] < lengths[:, None]]
-
-    def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
-        """Take snakes' segments off the occupancy grid (when they are eliminated).
+    def lift_rows(self, rows: np.ndarray, skip_head: bool) -> None:
+        """Take snakes' segments off the occupancy grid (when they are eliminated); ``rows`` are
+        flat snake indices ``game * seats + seat`` (flat indexing: numpy's cheapest kind).
 
         A live snake's cells are its own (stacking happens only within one snake), so
         lifting it just empties them, stacked segments included.
         """
-        if games.size:
-            self.occ.reshape(-1)[self.segments(games, seats, skip_head)] = 0
+        if not rows.size:
+            return
+        start = 1 if skip_head else 0
+        lengths = self.length.reshape(-1)[rows]
+        offsets = np.arange(start, max(int(lengths.max()), start))
+        slots = (self.head_ptr.reshape(-1)[rows][:, None] - offsets) & self.ring_mask
+        cells = self.ring.reshape(-1)[(rows * self.ring_len)[:, None] + slots]
+        flat = (rows // self.seats * self.geometry.cells)[:, None] + cells
+        self.occ.reshape(-1)[flat[offsets < lengths[:, None]]] = 0
+
+    def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
+        self.lift_rows(self.rows(games, seats), skip_head)
+
+    def grow_rows(self, rows: np.ndarray) -> None:
+        """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn).
+        ``rows`` are flat snake indices ``game * seats + seat``."""
+        ring = self.ring.reshape(-1)
+        length = self.length.reshape(-1)
+        start = rows * self.ring_len
+        tail_slot = self.head_ptr.reshape(-1)[rows] - length[rows]
+        tail = ring[start + ((tail_slot + 1) & self.ring_mask)]
+        ring[start + (tail_slot & self.ring_mask)] = tail
+        length[rows] += 1
+        flat = rows // self.seats * self.geometry.cells + tail
+        np.add.at(self.occ.reshape(-1), flat, 1)
+        self.owner.reshape(-1)[flat] = rows % self.seats  # a length-1 snake's tail is its new head's cell
 
     def grow(self, games: np.ndarray, seats: np.ndarray) -> None:
-        """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn)."""
-        rows = self.rows(games, seats)
-        ptr = self.head_ptr[games, seats]
-        length = self.length[games, seats]
-        tail = self.ring[rows, (ptr - length + 1) & self.ring_mask]
-        self.ring[rows, (ptr - length) & self.ring_mask] = tail
-        self.length[games, seats] = length + 1
-        flat = games * self.geometry.cells + tail
-        np.add.at(self.occ.reshape(-1), flat, 1)
-        self.owner.reshape(-1)[flat] = seats  # a length-1 snake's tail is its new head's cell
+        self.grow_rows(self.rows(games, seats))
 
     def place(self, game: int, seat: int, body_cells, health: int) -> None:
         """Put a snake with the given body (head first) on the board of one game."""
@@ -189,7 +198,7 @@ class GameBatch:
 
     def start_games(self, games: np.ndarray, heads: np.ndarray, present: np.ndarray, length: int, health: int,
                     food: np.ndarray | None = None) -> None:
-        """Rewrite every per-game field of ``games`` (all but the seed) for a fresh start: the
+        """Rewrite every per-game field of ``games`` (all but the seed and its key) for a fresh start: the
         ``present`` seats' snakes stacked ``length`` deep on ``heads`` (G, N), ``food`` rows (G, C)
         or none.  One whole-row write per field (a reset costs a few numpy calls per field)."""
         g = self.geometry
