@@ -7,6 +7,7 @@ import shlex
 import sys
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from arena.cli.play import board_size, parse_settings, user_errors
 from arena.engine import Engine
+from arena.match import COLORS
 from arena.players.base import Player
 from arena.rules import RULESETS
 from arena.tournament import GameRecord, Leaderboard, TournamentConfig, run_tournament
@@ -28,7 +30,7 @@ MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest i
 SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
 
 
-def bot_app(spec: str):
+def bot_app(spec: str, color: str | None = None):
     """A Flask app serving one bot spec over the Battlesnake HTTP API.
 
     Why one player per (game, snake): a spec may be a stateful stdio process or object, and
@@ -40,7 +42,8 @@ def bot_app(spec: str):
     from arena.players.spec import load_player
 
     probe = load_player(spec)  # fails fast on a bad spec, and gives the name for GET /
-    name, color = probe.name, probe.color
+    name = probe.name
+    color = color or probe.color or COLORS[zlib.crc32(name.encode()) % len(COLORS)]
     probe.close()
     players: OrderedDict[tuple[str, str], Player] = OrderedDict()
     last_move: dict[tuple[str, str], str] = {}
@@ -63,7 +66,7 @@ def bot_app(spec: str):
 
     @flask_app.get("/")
     def info():
-        return jsonify(apiversion="1", author="snek-arena", name=name, color=color or "#888888",
+        return jsonify(apiversion="1", author="snek-arena", name=name, color=color,
                        head="default", tail="default", version=__version__)
 
     @flask_app.post("/start")
@@ -106,11 +109,12 @@ def serve_bot(
     bot: str = typer.Argument(..., help="Bot spec to serve (built-in name, module:attr, file.py:attr, 'cmd:...')."),
     port: int = typer.Option(8001, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to accept other machines)."),
+    color: str | None = typer.Option(None, help="Snake color for GET / (default: one picked by name)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
 ) -> None:
     """Serve a bot over the Battlesnake HTTP API, so it can play on Battlesnake's own engine."""
     with user_errors():
-        flask_app = bot_app(bot)
+        flask_app = bot_app(bot, color)
     if not verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     console.print(f"serving [bold]{bot}[/] on http://{host}:{port}  (Ctrl-C to stop)")

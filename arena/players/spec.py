@@ -25,19 +25,17 @@ import sys
 from pathlib import Path
 
 from arena.players.base import Player, PythonPlayer
+from arena.players.http import HttpPlayer
+from arena.players.stdio import SHELL_SYNTAX, StdioPlayer
 from arena.registry import builtin_bots, resolve_bot
 
 SYNTAX = ("a built-in name, module:attr, path/to/file.py:attr, 'cmd:<shell command>' (stdio) "
           "or an http(s):// URL")
-_SHELL = re.compile(r"[;&|$`()<>=*?~{}\\]")
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
 def load_player(spec: str, name: str | None = None) -> Player:
     """The player a spec names (started lazily: processes launch at the game's start)."""
-    from arena.players.http import HttpPlayer
-    from arena.players.stdio import StdioPlayer
-
     spec = spec.strip()
     if not spec:
         raise ValueError(f"empty bot spec (expected {SYNTAX})")
@@ -64,7 +62,7 @@ def check_command(command: str) -> None:
     """Catch a missing program now rather than as a crashed snake (simple command lines only)."""
     if not command:
         raise ValueError("'cmd:' needs a command, e.g. cmd:python3 mybot.py")
-    if _SHELL.search(command):
+    if SHELL_SYNTAX.search(command):
         return  # shell syntax: let the shell decide
     try:
         program = shlex.split(command)[0]

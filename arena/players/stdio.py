@@ -18,6 +18,8 @@ import atexit
 import json
 import os
 import queue
+import re
+import shlex
 import signal
 import subprocess
 import threading
@@ -30,6 +32,7 @@ from arena.players.base import MoveResult, Player, parse_answer
 STDERR_LINES = 20  # tail kept per turn
 STDERR_CHARS = 2000
 MAX_LINE = 1 << 20  # an answer line longer than this is garbage
+SHELL_SYNTAX = re.compile(r"[;&|$`()<>*?~{}\\=\n'\"]")  # anything shlex alone would not run as the shell does
 _EOF = object()
 _live: weakref.WeakSet[StdioPlayer] = weakref.WeakSet()
 
@@ -69,9 +72,11 @@ class StdioPlayer(Player):
     # --- process lifecycle ----------------------------------------------------------------
 
     def _launch(self) -> None:
+        # A plain command line runs directly (the pid we hold is the bot's); shell syntax gets a shell.
+        shell = bool(SHELL_SYNTAX.search(self.command))
         self._proc = subprocess.Popen(
-            self.command, shell=True, cwd=self.cwd, env=self.env, start_new_session=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            self.command if shell else shlex.split(self.command), shell=shell, cwd=self.cwd, env=self.env,
+            start_new_session=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self._answers, self._requests = queue.Queue(), queue.Queue()
         self._outstanding, self._crash = 0, None
