@@ -140,9 +140,9 @@ def _spots_share_diagonals(g: Geometry) -> bool:
 
 
 def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts: np.ndarray,
-                draws: np.ndarray, may_clash: bool) -> np.ndarray:
-    """Start food rows (G, C): one food per snake on a diagonal, chosen for all snakes at once,
-    then one in the centre.
+                draws: np.ndarray, may_clash: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Start food rows (G, C) and their food counts: one food per snake on a diagonal, chosen
+    for all snakes at once, then one in the centre.
 
     Snakes are served in seat order, so a later snake cannot take a cell an earlier one just
     got: games where two snakes pick the same cell (small boards only) are redone seat by seat.
@@ -154,7 +154,7 @@ def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts
     diagonal = draws[:, 9:].reshape(count, n, 4)
     # the board has no food yet: only the snakes' own picks can collide (handled below)
     cells, scores = _diagonal_choices(batch, heads, diagonal)
-    best = np.argmax(scores, axis=2).ravel()
+    best = scores.argmax(axis=2).ravel()
     pairs = np.arange(count * n)
     picked = cells.reshape(-1, 4)[pairs, best].reshape(count, n)
     ok = scores.reshape(-1, 4)[pairs, best].reshape(count, n) > 0
@@ -162,6 +162,10 @@ def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts
     rows = np.arange(count)[:, None]
     food = np.zeros((count, g.cells), bool)
     food[rows, np.where(ok, picked, 0)] = ok  # cell 0 (a wall) takes the misses
+    center = g.cell((g.width - 1) // 2, (g.height - 1) // 2)
+    in_center = ~((heads == center) & present).any(axis=1)  # diagonals never pick the centre
+    food[:, center] = in_center
+    total = np.add.reduce(ok, axis=1) + in_center
     if may_clash:
         tagged = np.where(ok, picked, -1 - np.arange(n))
         clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(n, dtype=bool)).any(axis=(1, 2))
@@ -173,9 +177,9 @@ def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts
                 k = int(np.argmax(sc[0, 0]))
                 if sc[0, 0, k] > 0:
                     food[row, c[0, 0, k]] = True
-    center = g.cell((g.width - 1) // 2, (g.height - 1) // 2)
-    food[:, center] = ~((heads == center) & present).any(axis=1)  # diagonals never pick the centre
-    return food
+            food[row, center] = in_center[row]
+            total[row] = food[row].sum()
+    return food, total
 
 
 def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food: bool) -> None:
@@ -208,11 +212,11 @@ def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food
         if rand.any():
             starts[rand] = _random_starts(batch, games[rand], keys[rand], counts[rand])
     starts = np.where(present, starts, 0)  # absent seats: cell 0, a wall corner
-    food_rows = None
+    food_rows = food_counts = None
     if food and fixed_board:
         may_clash = not all_fixed or _spots_share_diagonals(g)
-        food_rows = _fixed_food(batch, starts, present, counts, draws, may_clash)
-    batch.start_games(games, starts, present, START_LENGTH, MAX_HEALTH, food_rows)
+        food_rows, food_counts = _fixed_food(batch, starts, present, counts, draws, may_clash)
+    batch.start_games(games, starts, present, START_LENGTH, MAX_HEALTH, food_rows, food_counts)
     if food and not fixed_board:
         place_food(batch, games, counts, keys, rng.START_FOOD_RANDOM)
 

@@ -197,10 +197,10 @@ class GameBatch:
         self.owner[game, body] = seat
 
     def start_games(self, games: np.ndarray, heads: np.ndarray, present: np.ndarray, length: int, health: int,
-                    food: np.ndarray | None = None) -> None:
+                    food: np.ndarray | None = None, food_count: np.ndarray | None = None) -> None:
         """Rewrite every per-game field of ``games`` (all but the seed and its key) for a fresh start: the
         ``present`` seats' snakes stacked ``length`` deep on ``heads`` (G, N), ``food`` rows (G, C)
-        or none.  One whole-row write per field (a reset costs a few numpy calls per field)."""
+        (``food_count``: their counts, if known) or none.  One whole-row write per field."""
         g = self.geometry
         n = self.seats
         self.present[games] = present
@@ -209,7 +209,8 @@ class GameBatch:
         self.head_ptr[games] = present * np.int32(length - 1)
         self.health[games] = present * np.int32(health)
         self.head[games] = heads
-        self.ring.reshape(self.size, n, -1)[games, :, :length] = heads[:, :, None]
+        rows = games[:, None] * n + np.arange(n)
+        self.ring.reshape(-1)[(rows * self.ring_len)[:, :, None] + np.arange(length)] = heads[:, :, None]
         occ = np.zeros((games.size, g.cells), np.int16)
         occ[np.arange(games.size)[:, None], heads] = present * np.int16(length)  # absent seats: 0 on cell 0
         self.occ[games] = occ
@@ -219,7 +220,7 @@ class GameBatch:
             self.food_count[games] = 0
         else:
             self.food[games] = food
-            self.food_count[games] = food.sum(axis=1)
+            self.food_count[games] = food.sum(axis=1) if food_count is None else food_count
         self.hazard[games] = 0
         self.turn[games] = 0
         self.done[games] = False
