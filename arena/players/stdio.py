@@ -19,6 +19,7 @@ import json
 import os
 import queue
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -122,7 +123,17 @@ class StdioPlayer(Player):
     def _running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._crash is None
 
-    def _take_stderr(self) -> str | None:
+    def _take_stderr(self, wait_s: float = 0.005) -> str | None:
+        """This turn's stderr tail.  Lines written just before the answer may still sit in the
+        pipe: give the drain thread a moment to pick them up (a pipe at end-of-file stays
+        readable, hence the short cap)."""
+        pipe = self._proc.stderr if self._proc else None
+        deadline = time.perf_counter() + wait_s
+        try:
+            while pipe and select.select([pipe], [], [], 0)[0] and time.perf_counter() < deadline:
+                time.sleep(0.0005)
+        except (OSError, ValueError):
+            pass
         with self._stderr_lock:
             lines = list(self._stderr)
             self._stderr.clear()
@@ -175,9 +186,7 @@ class StdioPlayer(Player):
                 break
             result = parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
-        if result.error == "timeout" or (result.error or "").startswith("crash"):
-            time.sleep(0.01)  # let the drain thread catch the last words of a dying bot
-        result.stderr = self._take_stderr()
+        result.stderr = self._take_stderr(0.02 if result.error else 0.005)
         return result
 
     def end(self, state: dict) -> None:
