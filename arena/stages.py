@@ -209,9 +209,9 @@ def _collide(step: Step, head_on_kills_all: bool, out: np.ndarray, hit: np.ndarr
     """The eliminations of ``_eliminate`` once its cheap checks found some."""
     b = step.batch
     flat = step.flat
-    first = np.where(out, np.where(b.health <= 0, OUT_OF_HEALTH, WALL), 0)
     owner = b.owner.reshape(-1)[flat]
     pass_one = np.count_nonzero(out) > 0
+    first = np.where(out, np.where(b.health <= 0, OUT_OF_HEALTH, WALL), 0) if pass_one else 0
     if pass_one:  # pass-1 victims take no part in pass 2
         act = step.active & ~out
         hit &= act

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from arena import rng
-from arena.geometry import Geometry
+from arena.geometry import MAX_SIZE, Geometry
 
 MAX_SNAKES = 16
 MAX_HEALTH = 100
@@ -30,6 +30,7 @@ CAUSES = (
     "left",  # a player left a drop-in (classic) game
 )
 CAUSE_INDEX = {name: i for i, name in enumerate(CAUSES) if name}
+_OFFSETS = np.arange(1 << (MAX_SIZE * MAX_SIZE + 3).bit_length())  # ring offsets, enough for any board
 
 
 @dataclass
@@ -146,12 +147,12 @@ class GameBatch:
         """
         if not rows.size:
             return
-        start = 1 if skip_head else 0
         lengths = self.length.reshape(-1)[rows]
-        offsets = np.arange(start, max(int(lengths.max()), start))
+        offsets = _OFFSETS[1 if skip_head else 0 : int(np.maximum.reduce(lengths))]
         slots = (self.head_ptr.reshape(-1)[rows][:, None] - offsets) & self.ring_mask
-        cells = self.ring.reshape(-1)[(rows * self.ring_len)[:, None] + slots]
-        flat = (rows // self.seats * self.geometry.cells)[:, None] + cells
+        slots += (rows * self.ring_len)[:, None]
+        game_offset = (rows // self.seats * self.geometry.cells)[:, None]
+        flat = self.ring.reshape(-1)[slots] + game_offset  # int64 (the ring is int16)
         self.occ.reshape(-1)[flat[offsets < lengths[:, None]]] = 0
 
     def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
