@@ -1,0 +1,94 @@
+"""Built-in bots: every bot plays every ruleset on small, odd and big boards without an error or a
+late answer, and the strength ladder random < safe < greedy < space < search holds by a wide margin."""
+
+from __future__ import annotations
+
+import pytest
+
+from arena.engine import Engine
+from arena.match import MatchConfig, run_match
+from arena.players import PythonPlayer
+from arena.registry import builtin_bots, resolve_bot
+from arena.rules import RULESETS
+from arena.tournament import TournamentConfig, run_tournament
+from bots.common import parse, safe_moves
+
+LADDER = ["random", "safe", "greedy", "space", "search"]
+SIZES = [(3, 3), (7, 7), (19, 11), (25, 25)]
+TIMEOUT_MS = 300
+
+
+def test_registry_has_the_ladder() -> None:
+    assert set(LADDER) <= set(builtin_bots())
+
+
+@pytest.mark.parametrize("ruleset", list(RULESETS))
+def test_every_bot_plays_every_ruleset_and_size(ruleset: str) -> None:
+    for i, (width, height) in enumerate(SIZES):
+        seats = 1 if ruleset == "solo" else 2 if width * height < 25 else 4
+        lineups = [[LADDER[(k + j) % len(LADDER)] for j in range(seats)] for k in range(0, len(LADDER), seats)]
+        for lineup in lineups:  # every bot plays on every board
+            try:
+                Engine(ruleset, width, height).new_batch([i], seats)
+            except ValueError:
+                continue  # no room for these snakes on this board (classic's spawn rules)
+            config = MatchConfig(ruleset=ruleset, width=width, height=height, seed=100 + i, max_turns=40,
+                                 timeout_ms=TIMEOUT_MS, game_id=f"{ruleset}-{width}x{height}")
+            outcome = run_match([PythonPlayer(resolve_bot(b), name=b) for b in lineup], config)
+            for frame in outcome.frames:
+                for seat, snake in enumerate(frame["snakes"]):
+                    where = f"{lineup[seat]} on {ruleset} {width}x{height} turn {frame['turn']}"
+                    assert snake["error"] is None, f"{where}: {snake['error']}"
+                    assert snake["latency_ms"] is None or snake["latency_ms"] < TIMEOUT_MS, where
+
+
+def test_search_answers_within_a_tight_timeout() -> None:
+    bot = resolve_bot("search")
+    outcome = run_match([PythonPlayer(bot, "search"), PythonPlayer(resolve_bot("search"), "search"),
+                         PythonPlayer(resolve_bot("space"), "space"), PythonPlayer(resolve_bot("greedy"), "greedy")],
+                        MatchConfig(width=25, height=25, seed=1, timeout_ms=60, max_turns=30))
+    latencies = [s["latency_ms"] for f in outcome.frames for s in f["snakes"][:2] if s["latency_ms"] is not None]
+    assert latencies and max(latencies) < 60
+
+
+def test_safe_moves_know_wrapping_and_tails() -> None:
+    body = [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0, "y": 1}]
+    state = {
+        "game": {"id": "g", "ruleset": {"name": "wrapped", "settings": {}}, "timeout": 500},
+        "turn": 5,
+        "board": {"width": 5, "height": 5, "food": [], "hazards": [],
+                  "snakes": [{"id": "a", "health": 90, "body": body}]},
+        "you": {"id": "a", "health": 90, "body": body, "head": body[0]},
+    }
+    # left and down wrap around; up is the tail, which moves away
+    assert sorted(safe_moves(parse(state))) == ["down", "left", "up"]
+    state["game"]["ruleset"]["name"] = "standard"
+    assert safe_moves(parse(state)) == ["up"]
+
+
+def test_hazard_that_would_kill_is_not_safe() -> None:
+    body = [{"x": 2, "y": 2}, {"x": 2, "y": 1}, {"x": 2, "y": 0}]
+    state = {
+        "game": {"id": "g", "ruleset": {"name": "royale", "settings": {"hazardDamagePerTurn": 14}}, "timeout": 500},
+        "turn": 50,
+        "board": {"width": 5, "height": 5, "food": [], "snakes": [{"id": "a", "health": 10, "body": body}],
+                  "hazards": [{"x": 1, "y": 2}, {"x": 3, "y": 2}]},
+        "you": {"id": "a", "health": 10, "body": body, "head": body[0]},
+    }
+    assert safe_moves(parse(state)) == ["up"]
+
+
+def test_ladder_order_with_a_margin() -> None:
+    """A seeded free-for-all of the four fast bots, then search against space head to head.
+
+    Margins: neighbouring ratings differ by more than three combined sigmas (a flip by chance
+    is then far below one in a thousand), and search wins at least 3 of 4 duels.
+    """
+    board = run_tournament(TournamentConfig(bots=LADDER[:4], games=60, seed=7, workers=2))
+    rating = {s.name: s for s in board.standings()}
+    for low, high in zip(LADDER[:3], LADDER[1:4]):
+        lo, hi = rating[low], rating[high]
+        assert hi.mu - lo.mu > 3 * (lo.sigma ** 2 + hi.sigma ** 2) ** 0.5, (low, high, lo, hi)
+    duel = run_tournament(TournamentConfig(bots=["space", "search"], games=12, seed=7, workers=2))
+    wins = {s.name: s.wins for s in duel.standings()}
+    assert wins["search"] >= 9, wins

@@ -1,0 +1,97 @@
+"""Tournaments: a fair seeded schedule, the same games and ratings whatever the worker count,
+shared ranks for ties, files in the output folder, and the CLI's table and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from arena.replay import read_replay
+from arena.tournament import GameRecord, Leaderboard, TournamentConfig, entrant_names, run_tournament, schedule
+
+
+def test_schedule_covers_combinations_and_rotates_seats() -> None:
+    games = schedule(5, 40, 4, seed=1)
+    assert all(len(set(g)) == 4 for g in games)
+    assert Counter(tuple(sorted(g)) for g in games) == {c: 8 for c in combinations(range(5), 4)}
+    seats = Counter((bot, seat) for g in games for seat, bot in enumerate(g))
+    assert set(seats.values()) == {8}  # every bot sits in every seat equally often
+    assert schedule(5, 40, 4, seed=1) == games and schedule(5, 40, 4, seed=2) != games
+
+
+def test_fewer_bots_than_seats_play_all_together() -> None:
+    assert all(sorted(g) == [0, 1] for g in schedule(2, 6, 4, seed=0))
+
+
+def test_entrant_names_number_repeats() -> None:
+    assert entrant_names(["greedy", "safe", "greedy"]) == ["greedy", "safe", "greedy#2"]
+
+
+def test_ties_share_a_rank() -> None:
+    board = Leaderboard(["a", "b", "c"])
+    board.add(GameRecord(index=0, seed=0, seats=[0, 1, 2], ranks=[1, 2, 2], winner=0, turns=9,
+                         errors=[0, 0, 0], seconds=0.1))
+    a, b, c = board.ratings
+    assert a.mu > b.mu and b.mu == pytest.approx(c.mu)
+    assert board.wins == [1, 0, 0] and board.played == 1
+
+
+def test_workers_do_not_change_the_games(tmp_path: Path) -> None:
+    def run(workers: int, out: Path | None) -> tuple[list, list]:
+        records: list[GameRecord] = []
+        config = TournamentConfig(bots=["random", "safe", "greedy"], games=9, seed=3, workers=workers, out_dir=out)
+        board = run_tournament(config, lambda record, _: records.append(record))
+        strip = [(r.index, r.seed, r.seats, r.ranks, r.winner, r.turns) for r in records]
+        return strip, [(s.name, round(s.mu, 9)) for s in board.standings()]
+
+    one = run(1, None)
+    two = run(2, tmp_path)
+    assert one == two
+    assert [i for i, *_ in two[0]] == list(range(9))  # rated in schedule order
+    results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 9 and results[0]["names"]
+    replay = read_replay(tmp_path / "game-00004.jsonl.gz", require_result=True)
+    assert replay.header["game_id"] == "t3-4" and replay.header["seed"] == 3_000_004
+
+
+def test_bad_specs_fail_before_any_game() -> None:
+    with pytest.raises(ValueError, match="unknown bot 'nope'"):
+        run_tournament(TournamentConfig(bots=["random", "nope"], games=2))
+    with pytest.raises(ValueError, match="at least two bots"):
+        run_tournament(TournamentConfig(bots=["random"], games=2))
+
+
+def snek(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_tournament_prints_ratings(tmp_path: Path) -> None:
+    out = snek("tournament", "random", "safe", "greedy", "--games", "12", "--workers", "2", "--seed", "1",
+               "--out-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "12 games, standard 11x11, 3 per game, seed 1" in out.stdout
+    rows = [line for line in out.stdout.splitlines() if any(b in line for b in ("random", "safe", "greedy"))]
+    assert [r for r in rows if "greedy" in r][0].split()[1] == "1"  # greedy on top
+    saved = (tmp_path / "leaderboard.txt").read_text()
+    assert saved.startswith("$ snek tournament random safe greedy") and "greedy" in saved
+    assert len(list(tmp_path.glob("game-*.jsonl.gz"))) == 12
+
+
+@pytest.mark.parametrize("args,message", [
+    (["tournament", "random", "no-such-bot"], "unknown bot 'no-such-bot'"),
+    (["tournament", "random", "cmd:definitely-not-a-program"], "command not found"),
+    (["tournament", "random", "missing.py:move"], "no such bot file"),
+    (["tournament", "random", "safe", "--ruleset", "nope"], "unknown ruleset"),
+    (["tournament", "random", "safe", "--games", "0"], "must be positive"),
+    (["serve-bot", "nope"], "unknown bot 'nope'"),
+])
+def test_cli_user_errors_are_one_line(args: list[str], message: str) -> None:
+    out = snek(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
