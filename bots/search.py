@@ -153,7 +153,7 @@ def combine(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 class SearchBot:
     """A policy object: ``SearchBot()(state) -> move``."""
 
-    def __init__(self, budget: float = 0.4, reserve_ms: int = 150, radius: int = 6, max_near: int = 2,
+    def __init__(self, budget: float = 0.3, reserve_ms: int = 150, radius: int = 6, max_near: int = 2,
                  max_leaves: int = 4096) -> None:
         self.budget, self.reserve_ms = budget, reserve_ms
         self.radius, self.max_near, self.max_leaves = radius, max_near, max_leaves
