@@ -201,7 +201,7 @@ def _eliminate(step: Step, head_on_kills_all: bool) -> None:
         b.lift_rows(step.dead.ravel().nonzero()[0], skip_head=True)  # the new heads are not on the grid yet
         act = step.active
     cells = flat[act]
-    occ[cells] = 1  # a survivor's new head is on a free cell
+    occ[cells] = 1  # a survivor's new head is on a free cell (a taken one would have killed it)
     b.owner.reshape(-1)[cells] = step.seat_ids[act]
 
 
