@@ -194,7 +194,6 @@ def tournament(
     console.print(f"played in {seconds:.0f} s with {workers} worker(s)")
     if out_dir:
         with open(out_dir / "leaderboard.txt", "w", encoding="utf-8") as handle:
-            file_console = Console(file=handle, width=120, color_system=None)
-            file_console.print(f"$ {command}")
-            file_console.print(table)
+            handle.write(f"$ {command}\n")  # verbatim: no wrapping, no markup
+            Console(file=handle, width=120, color_system=None).print(table)
         console.print(f"replays, results.jsonl and leaderboard.txt saved in [bold]{out_dir}[/]")
