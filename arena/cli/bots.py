@@ -130,7 +130,7 @@ def leaderboard_table(board: Leaderboard, title: str) -> Table:
     for column, justify in (("#", "right"), ("bot", "left"), ("rating", "right"), ("mu", "right"),
                             ("sigma", "right"), ("games", "right"), ("wins", "right"), ("win %", "right"),
                             ("avg place", "right"), ("errors", "right")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=column == "bot")
     for i, s in enumerate(board.standings(), 1):
         table.add_row(str(i), s.name, f"{s.ordinal:.2f}", f"{s.mu:.2f}", f"{s.sigma:.2f}", str(s.games), str(s.wins),
                       f"{100 * s.wins / s.games:.0f}" if s.games else "-", f"{s.avg_place:.2f}", str(s.errors))
