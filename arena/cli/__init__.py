@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import typer
 
+from arena.cli import bots as _bots
 from arena.cli import play as _play
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="snek-arena: multiplayer Snake engine, bots, arena and replays.")
 _play.register(app)
 
-try:  # bot serving and tournaments (arena/cli/bots.py)
-    from arena.cli import bots as _bots
-
-    app.registered_commands.extend(_bots.app.registered_commands)
-except ImportError:  # pragma: no cover - only while that module is being written
-    pass
+app.registered_commands.extend(_bots.app.registered_commands)  # serve-bot, tournament
 
 
 def main() -> None:
