@@ -5,16 +5,41 @@ This package is the one place in ``arena`` allowed to import ``bots`` and ``view
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from arena.cli import bots as _bots
 from arena.cli import play as _play
+from arena.match import MatchConfig
+from arena.replay import read_replay
+from arena.verify import verify
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="snek-arena: multiplayer Snake engine, bots, arena and replays.")
 _play.register(app)
 
 app.registered_commands.extend(_bots.app.registered_commands)  # serve-bot, tournament
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("out"), help="Where the demo writes its replays."),
+    fps: float = typer.Option(12.0, help="Frames per second of the shown game."),
+    games: int = typer.Option(24, help="Games in the short tournament that follows."),
+) -> None:
+    """The main job: built-in bots play live in the terminal (replay saved and verified),
+    then a short tournament rates the bot ladder."""
+    with _play.user_errors():
+        out = out_dir / "demo.jsonl.gz"
+        _play.play_game(["search", "space", "greedy", "safe"], MatchConfig(seed=7), out, quiet=False, fps=fps)
+        verdict = verify(read_replay(out, require_result=True))
+        status = "[green]OK[/]" if verdict.ok else f"[red]MISMATCH[/] {verdict.detail}"
+        _play.console.print(f"verify {out}: {status}")
+    _bots.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
+                     size=None, width=None, height=None, seed=0, workers=2, timeout=500, max_turns=10_000,
+                     out_dir=out_dir / "tournament", setting=[])
+    _play.console.print(f"watch it again: [bold]snek replay show {out}[/]")
 
 
 def main() -> None:

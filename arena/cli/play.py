@@ -186,16 +186,3 @@ def register(app: typer.Typer) -> None:
             settings = "\n".join(f"{name}={spec.default}" for name, spec in r.settings.items()) or "-"
             table.add_row(r.name, "x".join(map(str, r.default_size)), settings, r.description)
         console.print(table)
-
-    @app.command()
-    def demo(
-        out_dir: Path = typer.Option(Path("out"), help="Where the demo writes its replays."),
-        fps: float = typer.Option(12.0, help="Frames per second of the shown game."),
-    ) -> None:
-        """The main job: a game between built-in bots shown live, saved as a replay and verified."""
-        with user_errors():
-            out = out_dir / "demo.jsonl.gz"
-            config = MatchConfig(seed=7, timeout_ms=500)
-            play_game(["search", "space", "greedy", "safe"], config, out, quiet=False, fps=fps)
-            verdict = verify(read_replay(out, require_result=True))
-            console.print(f"verify: {'[green]OK[/]' if verdict.ok else '[red]MISMATCH[/] ' + verdict.detail}")
