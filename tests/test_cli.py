@@ -69,3 +69,11 @@ def test_user_errors_are_one_line(tmp_path: Path, replay: Path, args: list[str],
     assert out.returncode == 2, out.stderr
     assert message in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_demo_plays_verifies_and_rates(tmp_path: Path) -> None:
+    out = snek("demo", "--fps", "0", "--games", "4", "--out-dir", str(tmp_path / "demo"))
+    assert out.returncode == 0, out.stderr
+    assert "verify" in out.stdout and "OK" in out.stdout
+    assert (tmp_path / "demo" / "demo.jsonl.gz").exists()
+    assert (tmp_path / "demo" / "tournament" / "leaderboard.txt").exists()
