@@ -222,6 +222,11 @@ class GameBatch:
         else:
             self.food[games] = food
             self.food_count[games] = food.sum(axis=1) if food_count is None else food_count
+        self._restart_status(games)
+
+    def _restart_status(self, games: np.ndarray) -> None:
+        """Turn 0, no hazards, nobody dead, the full royale box: shared by every way of starting games."""
+        g = self.geometry
         self.hazard[games] = 0
         self.turn[games] = 0
         self.done[games] = False
@@ -239,12 +244,4 @@ class GameBatch:
         self.occ[games] = 0
         self.food[games] = False
         self.food_count[games] = 0
-        self.hazard[games] = 0
-        self.turn[games] = 0
-        self.done[games] = False
-        self.last_move[games] = -1
-        self.death_cause[games] = 0
-        self.death_by[games] = -1
-        self.death_turn[games] = 0
-        g = self.geometry
-        self.box[games] = (0, g.width - 1, 0, g.height - 1)
+        self._restart_status(games)
