@@ -11,6 +11,9 @@ binary channels.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 from gymnasium import spaces
 
@@ -87,10 +90,11 @@ class Observer:
         self._hazard_code = 2 * seats + 3
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._raw: dict[int, bytearray] = {}
+        self._raw: dict[tuple[int, ...], tuple[bytearray, np.ndarray]] = {}
         self._cuts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._mask_offsets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._table = _category_table(seats)
+        self._perm_table, self._perm_id, self._perm_digits = _permutation_table(seats)
         self._translate = self._table.size <= 256  # bytes.translate: a 256-entry lookup, 2-3x faster than take
         self._table_bytes = self._table.tobytes().ljust(256, b"\0")
         self._index_dtype = np.uint8 if self._translate else np.uint16
@@ -137,20 +141,29 @@ class Observer:
         """Cell codes of the given games on the engine grid: (G, cells) uint8."""
         pick = _picker(games)
         owner = pick(batch.owner).view(np.uint8)
-        seat_code = (rank * 2 + 2).astype(np.uint8)  # body code of each seat
-        code = np.zeros(owner.shape, np.uint8)
-        is_seat, term = np.empty(owner.shape, bool), np.empty(owner.shape, np.uint8)
-        for seat in range(self.seats):  # N cheap passes over the grid beat one gather by owner
-            np.equal(owner, seat, out=is_seat)
-            np.multiply(is_seat, seat_code[:, seat:seat + 1], out=term)
-            code += term
-        code *= (pick(batch.occ) > 0).view(np.uint8)
+        occupied = (pick(batch.occ) > 0).view(np.uint8)
+        if self._perm_table is not None:
+            # Each game's ranks are a permutation: one byte lookup by (permutation, owner).
+            raw, index = self._index_buffer(owner.shape)
+            np.add(owner, self._perm_id[rank @ self._perm_digits][:, None], out=index)
+            body = np.frombuffer(raw.translate(self._perm_table), np.uint8).reshape(owner.shape)
+            code = np.multiply(body, occupied)
+        else:
+            seat_code = (rank * 2 + 2).astype(np.uint8)  # body code of each seat
+            code = np.zeros(owner.shape, np.uint8)
+            is_seat, term = np.empty(owner.shape, bool), np.empty(owner.shape, np.uint8)
+            for seat in range(self.seats):  # N cheap passes over the grid beat one gather by owner
+                np.equal(owner, seat, out=is_seat)
+                np.multiply(is_seat, seat_code[:, seat:seat + 1], out=term)
+                code += term
+            code *= occupied
         code += self._base
         code += pick(batch.food).view(np.uint8) * np.uint8(self._food_code)  # food never lies under a snake
         code += (pick(batch.hazard) > 0).view(np.uint8) * np.uint8(self._hazard_code)
-        rows, seats = np.nonzero(pick(batch.alive))
-        heads = pick(batch.head)[rows, seats]
-        code[rows, heads] -= 1  # a head is its body code minus one
+        alive = pick(batch.alive)
+        # A head is its body code minus one; dead seats subtract 0 from cell 0 (always a wall).
+        heads = np.where(alive, self._offsets_for(alive.shape[0], self.seats)[0][:, :, 0] + pick(batch.head), 0)
+        code.reshape(-1)[heads] -= alive.view(np.uint8)
         return code
 
     def _windows(self, codes: np.ndarray) -> np.ndarray:
@@ -200,11 +213,11 @@ class Observer:
 
     def _index_buffer(self, shape: tuple[int, ...]) -> tuple[bytearray, np.ndarray]:
         """A reused bytearray (what ``bytes.translate`` reads without a copy) and an array view of it."""
-        size = int(np.prod(shape))
-        raw = self._raw.get(size)
-        if raw is None:
-            raw = self._raw[size] = bytearray(size)
-        return raw, np.frombuffer(raw, np.uint8).reshape(shape)
+        found = self._raw.get(shape)
+        if found is None:
+            raw = bytearray(int(np.prod(shape)))
+            found = self._raw[shape] = (raw, np.frombuffer(raw, np.uint8).reshape(shape))
+        return found
 
     def buffer(self, games: int) -> np.ndarray:
         """A channel-major ``(C, G*N, h, w)`` buffer for ``observe(..., out=)``."""
@@ -284,6 +297,22 @@ def _category_table(seats: int) -> np.ndarray:
             row[2 * seats + 1], row[2 * seats + 2] = _FOOD_CAT, _WALL_CAT
             rows.append(np.concatenate([row, row]))  # the same with the hazard code added
     return np.concatenate(rows)
+
+
+def _permutation_table(seats: int) -> tuple[bytes | None, np.ndarray, np.ndarray]:
+    """Body code ``2 * rank + 2`` of every (rank permutation, seat), as a byte table
+    indexed by ``permutation * seats + seat``; the id of each permutation by its base-``seats``
+    digits; the digit weights.  None when the table would not fit in 256 bytes."""
+    digits = seats ** np.arange(seats)
+    if math.factorial(seats) * seats > 256:
+        return None, np.zeros(0, np.uint8), digits
+    ids = np.zeros(seats ** seats, np.uint8)
+    table = bytearray(256)
+    for i, perm in enumerate(itertools.permutations(range(seats))):
+        ids[int(np.dot(perm, digits))] = i * seats
+        for seat, rank in enumerate(perm):
+            table[i * seats + seat] = 2 * rank + 2
+    return bytes(table), ids, digits
 
 
 def _picker(games: np.ndarray | None):
