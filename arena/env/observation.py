@@ -91,7 +91,7 @@ class Observer:
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._raw: dict[tuple[int, ...], tuple[bytearray, np.ndarray]] = {}
-        self._cuts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._cuts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._mask_offsets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._table = _category_table(seats)
         self._perm_table, self._perm_id, self._perm_digits = _permutation_table(seats)
@@ -186,20 +186,30 @@ class Observer:
     def _cut(self, windows: np.ndarray, count: int, heads: np.ndarray) -> np.ndarray:
         """Each snake's window (A, h, w) out of the padded grids of ``count`` games.
 
-        Window rows are gathered whole, as ``w``-byte void items of an overlapping view of
-        the padded grids: one fancy index of A * h items rather than A * h * w bytes.
+        A window is gathered whole, as one void item spanning its first to its last cell in
+        an overlapping view of the padded grids (one fancy index of A items rather than of
+        A * h * w bytes), then its rows are packed, each as one ``w``-byte item, into a
+        buffer reused from step to step.
         """
+        if heads.size == 0:
+            return np.zeros((0, *self.window), np.uint8)
         key = (count, heads.size)
         if key not in self._cuts:
             big = self._buffers[count][0]
             rows, cols = self._big_shape
             h, w = self.window
-            items = np.ndarray((big.size - w + 1,), np.dtype((np.void, w)), big, strides=(1,))
+            span = (h - 1) * cols + w
+            items = np.ndarray((big.size - span + 1,), np.dtype((np.void, span)), big, strides=(1,))
             local = np.repeat(np.arange(count) * (rows * cols), heads.size // max(count, 1))
-            self._cuts[key] = (items, local[:, None] + np.arange(h) * cols)
-        items, base = self._cuts[key]
-        corner = self._row_of[heads] * self._big_shape[1] + self._col_of[heads]
-        return items[base + corner[:, None]].view(np.uint8).reshape(heads.size, *self.window)
+            corner = (self._row_of * cols + self._col_of).astype(np.intp)
+            packed = np.empty((heads.size, h, w), np.uint8)
+            self._cuts[key] = (items, local, corner, packed)
+        items, local, corner, packed = self._cuts[key]
+        cut = items[local + corner[heads]]
+        h, w = self.window
+        row = np.dtype((np.void, w))
+        packed.view(row)[..., 0] = np.ndarray((heads.size, h), row, cut, strides=(cut.itemsize, self._big_shape[1]))
+        return packed
 
     def _games(self, batch: GameBatch, games) -> np.ndarray:
         return np.arange(batch.size) if games is None else np.asarray(games, dtype=np.intp).reshape(-1)
