@@ -89,6 +89,7 @@ class Observer:
         self._food_code, self._wall_code = 2 * seats + 1, 2 * seats + 2
         self._hazard_code = 2 * seats + 3
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
+        self._outside = ~g.interior[g.next_cell]  # (cells, 4): the move leaves the board
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._raw: dict[tuple[int, ...], tuple[bytearray, np.ndarray]] = {}
         self._cuts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -272,14 +273,18 @@ class Observer:
         g = self.geometry
         alive, length, ptr, head = pick(batch.alive), pick(batch.length), pick(batch.head_ptr), pick(batch.head)
         cell_offset, seat_offset = self._offsets_for(alive.shape[0], batch.seats)
-        rows = pick(np.arange(batch.size * batch.seats).reshape(batch.size, batch.seats))
-        tails = batch.ring[rows, (ptr - length + 1) % batch.ring_len]  # (G, N)
+        ring_len = batch.ring_len
+        rows = pick(np.arange(batch.size * batch.seats).reshape(batch.size, batch.seats) * ring_len)
+        slot = ptr - length + 1
+        slot &= ring_len - 1  # ring_len is a power of two
+        tails = batch.ring.reshape(-1)[rows + slot]  # (G, N)
         nxt = g.next_cell[head]  # (G, N, 4)
         flat = cell_offset + nxt
         # Live snakes never share a cell, so at most the owner's tail leaves the cell ahead.
         owner = seat_offset + pick(batch.owner).reshape(-1)[flat]
         leaving = (tails.reshape(-1)[owner] == nxt) & alive.reshape(-1)[owner]
-        deadly = ~g.interior[nxt] | (pick(batch.occ).reshape(-1)[flat] > leaving)
+        deadly = pick(batch.occ).reshape(-1)[flat] > leaving
+        deadly |= self._outside[head]
         if self._starves:
             health = pick(batch.health)
             hazard = pick(batch.hazard)
