@@ -130,12 +130,15 @@ class Observer:
 
     def _ranks(self, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each seat's rank by length (longest first, ties by seat) and its observer class."""
-        key = length * 32 + (31 - np.arange(self.seats))  # unique per seat, larger ranks first
-        rank = np.zeros(length.shape, np.int64)
-        last = np.full(length.shape, -1, np.int64)  # the last rank as long as me
+        key = length * 32 + (31 - np.arange(self.seats, dtype=length.dtype))  # unique per seat, larger ranks first
+        rank = np.zeros(length.shape, np.int32)
+        last = np.full(length.shape, -1, np.int32)  # the last rank as long as me
+        beaten = np.empty(length.shape, bool)
         for seat in range(self.seats):  # N passes over (G, N): cheaper than (G, N, N) reductions
-            rank += key[:, seat:seat + 1] > key
-            last += length[:, seat:seat + 1] >= length
+            np.greater(key[:, seat:seat + 1], key, out=beaten)
+            rank += beaten
+            np.greater_equal(length[:, seat:seat + 1], length, out=beaten)
+            last += beaten
         return rank, last * (last + 1) // 2 + rank
 
     def _codes(self, batch: GameBatch, games: np.ndarray | None, rank: np.ndarray) -> np.ndarray:
