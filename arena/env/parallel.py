@@ -10,12 +10,12 @@ from pettingzoo import ParallelEnv
 
 from arena.env.core import Games, Rewards
 from arena.env.recording import Recorder
-from arena.env.rendering import RENDER_MODES, render_frame
+from arena.env.rendering import RENDER_MODES, OneGameView
 from arena.geometry import MOVES
 from arena.state import MAX_HEALTH
 
 
-class SnakeParallelEnv(ParallelEnv):
+class SnakeParallelEnv(OneGameView, ParallelEnv):
     """Multiplayer Snake under Battlesnake rules (or Kogame Snek's classic mode).
 
     Agents ``snake_0 .. snake_{n-1}`` act at once each turn.  A snake that dies leaves
@@ -73,6 +73,7 @@ class SnakeParallelEnv(ParallelEnv):
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
         self.possible_agents = [f"snake_{i}" for i in range(num_snakes)]
+        self.frame_ids = self.possible_agents
         self.agents: list[str] = []
         self.render_mode = render_mode
         space = self.games.observer.space()
@@ -161,18 +162,6 @@ class SnakeParallelEnv(ParallelEnv):
             state[4 + 2 * seat, row(hy), hx] = min(max(snake["health"], 0), MAX_HEALTH)
         return state
 
-    def frame(self) -> dict:
-        """The current game as a replay frame dict (docs/replay-format.md)."""
-        return self.games.engine.frame(self.games.batch, 0, self.possible_agents)
-
-    def render(self):
-        if self.render_mode is None:
-            return None
-        return render_frame(self.frame(), self.games.geometry, self.render_mode)
-
-    def close(self) -> None:
-        if self.recorder:
-            self.recorder.close()
 
 
 def parallel_env(**kwargs: Any) -> SnakeParallelEnv:

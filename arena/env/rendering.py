@@ -64,3 +64,22 @@ def render_frame(frame: dict, geometry: Geometry, mode: str | None):
         print(frame_ansi(frame, geometry), flush=True)
         return None
     raise ValueError(f"unknown render mode {mode!r} (choose from {', '.join(RENDER_MODES)})")
+
+
+class OneGameView:
+    """``frame``, ``render`` and ``close`` for the envs that play one game (parallel, single-agent).
+
+    Expects ``games`` (core.Games), ``frame_ids`` (snake ids in seat order), ``render_mode`` and
+    ``recorder`` (a Recorder or None) on the env.
+    """
+
+    def frame(self) -> dict:
+        """The current game as a replay frame dict (docs/replay-format.md)."""
+        return self.games.engine.frame(self.games.batch, 0, self.frame_ids)
+
+    def render(self):
+        return render_frame(self.frame(), self.games.geometry, self.render_mode)
+
+    def close(self) -> None:
+        if self.recorder:
+            self.recorder.close()

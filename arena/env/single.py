@@ -13,13 +13,13 @@ from arena.battlesnake import GameInfo, game_state
 from arena.engine import move_codes
 from arena.env.core import Games, Rewards
 from arena.env.recording import Recorder
-from arena.env.rendering import RENDER_MODES, render_frame
+from arena.env.rendering import RENDER_MODES, OneGameView
 from arena.geometry import MOVES
 from arena.players.base import PythonPlayer
 from arena.registry import Policy, resolve_bot
 
 
-class SnakeEnv(gym.Env):
+class SnakeEnv(OneGameView, gym.Env):
     """One snake against opponents, for single-agent RL (SB3, CleanRL, ...).
 
     ``gymnasium.make("snek/Snake-v0", opponents=["safe", "greedy", my_callable], ...)``.
@@ -61,7 +61,7 @@ class SnakeEnv(gym.Env):
         self.opponents = [PythonPlayer(resolve_bot(o), name=o if isinstance(o, str) else None) for o in opponents]
         num_snakes = 1 + len(self.opponents)
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
-        self.ids = [f"snake_{i}" for i in range(num_snakes)]
+        self.ids = self.frame_ids = [f"snake_{i}" for i in range(num_snakes)]
         self.observation_space = self.games.observer.space()
         self.action_space = spaces.Discrete(len(MOVES))
         self.render_mode = render_mode
@@ -130,16 +130,7 @@ class SnakeEnv(gym.Env):
         """Moves that do not kill outright, as bools (sb3-contrib MaskablePPO calls this)."""
         return self._mask.astype(bool)
 
-    def frame(self) -> dict:
-        return self.games.engine.frame(self.games.batch, 0, self.ids)
-
-    def render(self):
-        if self.render_mode is None:
-            return None
-        return render_frame(self.frame(), self.games.geometry, self.render_mode)
-
     def close(self) -> None:
-        if self.recorder:
-            self.recorder.close()
+        super().close()
         for player in self.opponents:
             player.close()
