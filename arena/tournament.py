@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from openskill.models import PlackettLuce
@@ -37,24 +37,20 @@ class TournamentConfig:
     bots: list[str]
     games: int = 200
     players_per_game: int = 4
-    ruleset: str = "standard"
-    width: int | None = None
-    height: int | None = None
-    settings: dict = field(default_factory=dict)
+    rules: MatchConfig = field(default_factory=MatchConfig)  # ruleset, board, settings, limits of every game
     seed: int = 0
-    timeout_ms: int = 500
-    max_turns: int = 10_000
     workers: int = 1
     out_dir: Path | None = None  # replays (game-00000.jsonl.gz ...) and results.jsonl
 
     def check(self) -> None:
-        if len(self.bots) < 2 and Engine(self.ruleset).ruleset.min_snakes > 1:
+        if len(self.bots) < 2 and Engine(self.rules.ruleset).ruleset.min_snakes > 1:
             raise ValueError("a tournament needs at least two bots")
-        if self.games < 1 or self.workers < 1 or self.timeout_ms < 1 or self.max_turns < 1:
+        if self.games < 1 or self.workers < 1 or self.rules.timeout_ms < 1 or self.rules.max_turns < 1:
             raise ValueError("--games, --workers, --timeout and --max-turns must be positive")
         if not 1 <= self.players_per_game <= 16:
             raise ValueError("players per game must be between 1 and 16")
-        Engine(self.ruleset, self.width, self.height, self.settings)  # bad rules fail before any game
+        r = self.rules
+        Engine(r.ruleset, r.width, r.height, r.settings)  # bad rules fail before any game
 
 
 @dataclass
@@ -104,9 +100,8 @@ def schedule(entrants: int, games: int, per_game: int, seed: int) -> list[list[i
 def jobs(config: TournamentConfig) -> Iterator[GameJob]:
     names = entrant_names(config.bots)
     for i, seats in enumerate(schedule(len(config.bots), config.games, config.players_per_game, config.seed)):
-        match = MatchConfig(ruleset=config.ruleset, width=config.width, height=config.height,
-                            settings=dict(config.settings), seed=config.seed * 1_000_000 + i,
-                            timeout_ms=config.timeout_ms, max_turns=config.max_turns, game_id=f"t{config.seed}-{i}")
+        match = replace(config.rules, settings=dict(config.rules.settings), seed=config.seed * 1_000_000 + i,
+                        game_id=f"t{config.seed}-{i}")
         out = str(Path(config.out_dir) / f"game-{i:05d}.jsonl.gz") if config.out_dir else None
         yield GameJob(i, seats, [config.bots[e] for e in seats], [names[e] for e in seats], match, out)
 

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from arena.cli.play import board_size, parse_settings, user_errors
 from arena.engine import Engine
-from arena.match import COLORS
+from arena.match import COLORS, MatchConfig
 from arena.players.base import Player
 from arena.rules import RULESETS
 from arena.tournament import GameRecord, Leaderboard, TournamentConfig, run_tournament
@@ -158,9 +158,10 @@ def tournament(
     began = time.perf_counter()
     with user_errors():
         w, h = board_size(size, width, height)
-        config = TournamentConfig(bots=list(bots), games=games, players_per_game=players, ruleset=ruleset,
-                                  width=w, height=h, settings=parse_settings(setting), seed=seed,
-                                  timeout_ms=timeout, max_turns=max_turns, workers=workers, out_dir=out_dir)
+        rules = MatchConfig(ruleset=ruleset, width=w, height=h, settings=parse_settings(setting),
+                            timeout_ms=timeout, max_turns=max_turns)
+        config = TournamentConfig(bots=list(bots), games=games, players_per_game=players, rules=rules, seed=seed,
+                                  workers=workers, out_dir=out_dir)
         config.check()
         progress = Progress(TextColumn("[bold]games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             TextColumn("eta"), TimeRemainingColumn(), console=console)
