@@ -108,21 +108,25 @@ class GameBatch:
         """``slot & ring_mask`` wraps a ring slot, negative ones included."""
         return self.ring.shape[1] - 1
 
+    def _parts(self, games: np.ndarray):
+        """(field name, array, index) for every per-game array; the ring is indexed by snake rows."""
+        rows = (games[:, None] * self.seats + np.arange(self.seats)).ravel()
+        for f in fields(self):
+            if f.name != "geometry":
+                yield f.name, getattr(self, f.name), rows if f.name == "ring" else games
+
     def select(self, games) -> GameBatch:
         """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
         games = np.asarray(games, dtype=np.int64)
-        n = self.seats
-        rows = (games[:, None] * n + np.arange(n)).ravel()
-        values = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "geometry":
-                values[f.name] = value
-            elif f.name == "ring":
-                values[f.name] = value[rows]
-            else:
-                values[f.name] = value[games]
-        return GameBatch(**values)
+        values = {name: array[index] for name, array, index in self._parts(games)}
+        return GameBatch(geometry=self.geometry, **values)
+
+    def assign(self, games, source: GameBatch, source_games) -> None:
+        """Overwrite these games with copies of ``source``'s (same geometry and seat count)."""
+        theirs = {name: (array, index) for name, array, index in source._parts(np.asarray(source_games, np.int64))}
+        for name, array, index in self._parts(np.asarray(games, np.int64)):
+            source_array, source_index = theirs[name]
+            array[index] = source_array[source_index]
 
     def copy(self) -> GameBatch:
         return self.select(np.arange(self.size))

@@ -59,19 +59,6 @@ class StepOutcome:
     ended: np.ndarray  # (B,) bool: the game is over or truncated
 
 
-def copy_games(target: GameBatch, games: np.ndarray, source: GameBatch, source_games: np.ndarray) -> None:
-    """Overwrite ``target``'s games with ``source``'s (same geometry and seat count)."""
-    n = target.seats
-    for f in fields(target):
-        if f.name == "geometry":
-            continue
-        to, of = getattr(target, f.name), getattr(source, f.name)
-        if f.name == "ring":
-            to[(games[:, None] * n + np.arange(n)).ravel()] = of[(source_games[:, None] * n + np.arange(n)).ravel()]
-        else:
-            to[games] = of[source_games]
-
-
 class Games:
     """B games of ``num_snakes`` snakes each, with per-seat returns and episode lengths."""
 
@@ -119,7 +106,7 @@ class Games:
                 self._pool_next = 0
             take = min(games.size - done, self._pool.size - self._pool_next)
             source = np.arange(self._pool_next, self._pool_next + take)
-            copy_games(self.batch, games[done:done + take], self._pool, source)
+            self.batch.assign(games[done:done + take], self._pool, source)
             self._pool_next += take
             done += take
         self.returns[games] = 0
