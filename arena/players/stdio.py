@@ -65,6 +65,7 @@ class StdioPlayer(Player):
         self._answers: queue.Queue = queue.Queue()
         self._requests: queue.Queue = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self._stderr_partial = b""  # an unfinished last line
         self._stderr_lock = threading.Lock()
         self._outstanding = 0  # move lines sent whose answer has not been read yet
         self._crash: str | None = None
@@ -83,6 +84,7 @@ class StdioPlayer(Player):
         self._outstanding, self._crash = 0, None
         with self._stderr_lock:
             self._stderr.clear()
+            self._stderr_partial = b""
         self._threads = [threading.Thread(target=target, args=(self._proc, self._answers, self._requests),
                                           daemon=True, name=f"snek-stdio{target.__name__}")
                          for target in (self._read_stdout, self._drain_stderr, self._write_stdin)]
@@ -100,12 +102,31 @@ class StdioPlayer(Player):
         answers.put(_EOF)
 
     def _drain_stderr(self, proc: subprocess.Popen, _answers: queue.Queue, _requests: queue.Queue) -> None:
+        """Keep the bot's stderr pipe empty (a full pipe would block the bot)."""
         try:
-            for line in iter(lambda: proc.stderr.readline(STDERR_CHARS), b""):
+            fd = proc.stderr.fileno()
+            os.set_blocking(fd, False)
+            while True:
+                select.select([fd], [], [], 0.2)
                 with self._stderr_lock:
-                    self._stderr.append(line.decode("utf-8", "replace").rstrip("\n"))
+                    if not self._pull_stderr(fd):
+                        return
         except (OSError, ValueError):
             pass
+
+    def _pull_stderr(self, fd: int) -> bool:
+        """Move whatever the pipe holds into the tail (caller holds the lock); False at end of file."""
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return True
+            if not data:
+                return False
+            self._stderr_partial += data
+            *lines, self._stderr_partial = self._stderr_partial.split(b"\n")
+            self._stderr.extend(line[:STDERR_CHARS].decode("utf-8", "replace") for line in lines)
+            self._stderr_partial = self._stderr_partial[-STDERR_CHARS:]
 
     @staticmethod
     def _write_stdin(proc: subprocess.Popen, _answers: queue.Queue, requests: queue.Queue) -> None:
@@ -123,18 +144,15 @@ class StdioPlayer(Player):
     def _running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._crash is None
 
-    def _take_stderr(self, wait_s: float = 0.005) -> str | None:
-        """This turn's stderr tail.  Lines written just before the answer may still sit in the
-        pipe: give the drain thread a moment to pick them up (a pipe at end-of-file stays
-        readable, hence the short cap)."""
-        pipe = self._proc.stderr if self._proc else None
-        deadline = time.perf_counter() + wait_s
-        try:
-            while pipe and select.select([pipe], [], [], 0)[0] and time.perf_counter() < deadline:
-                time.sleep(0.0005)
-        except (OSError, ValueError):
-            pass
+    def _take_stderr(self) -> str | None:
+        """This turn's stderr tail.  The bot wrote it before its answer, so what the drain thread
+        has not moved yet is still in the pipe: read that too, under the same lock (no race)."""
         with self._stderr_lock:
+            try:
+                if self._proc and self._proc.stderr:
+                    self._pull_stderr(self._proc.stderr.fileno())
+            except (OSError, ValueError):
+                pass
             lines = list(self._stderr)
             self._stderr.clear()
         return "\n".join(lines)[-STDERR_CHARS:] if lines else None
@@ -186,7 +204,7 @@ class StdioPlayer(Player):
                 break
             result = parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
-        result.stderr = self._take_stderr(0.02 if result.error else 0.005)
+        result.stderr = self._take_stderr()
         return result
 
     def end(self, state: dict) -> None:
