@@ -13,7 +13,6 @@ from arena.engine import Engine
 from arena.rules import RULESETS
 from arena.state import GameBatch
 
-API_VERSION = "1"
 SOURCE = "snek-arena"
 
 

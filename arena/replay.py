@@ -32,10 +32,6 @@ class Replay:
     frames: list[dict] = field(default_factory=list)
     result: dict | None = None
 
-    @property
-    def player_ids(self) -> list[str]:
-        return [p["id"] for p in self.header["players"]]
-
 
 def _open_text(path: Path, mode: str):
     if path.suffix == ".gz":

@@ -181,18 +181,6 @@ def bfs(board: Board, start: int | Iterable[int], blocked: set[int], limit: int 
     return dist
 
 
-def flood_fill(board: Board, start: int, blocked: set[int], cap: int | None = None) -> int:
-    """How many cells are reachable from ``start`` (itself included), stopping early at ``cap``."""
-    seen = {start}
-    stack = [start]
-    while stack and (cap is None or len(seen) < cap):
-        for n in board.neighbours[stack.pop()]:
-            if n >= 0 and n not in blocked and n not in seen:
-                seen.add(n)
-                stack.append(n)
-    return len(seen)
-
-
 def nearest_food(board: Board, start: int, blocked: set[int]) -> int | None:
     """BFS distance from ``start`` to the closest reachable food, or None."""
     if not board.food:

@@ -83,7 +83,6 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
         self.state_space = spaces.Box(0, 255, (3 + 2 * num_snakes, g.height, g.width), np.uint8)
         self.recorder = Recorder(record_dir, self.games, self.possible_agents) if record_dir else None
         self._rng = np.random.default_rng()
-        self._last_masks: np.ndarray | None = None
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
