@@ -1,6 +1,6 @@
 """Finding bots by name without importing ``bots/``: packages register them under the
 ``snek.bots`` entry-point group (a dict name -> factory), so ``arena`` stays independent
-of any bot package, ours included (pyproject: ``builtin = "bots:REGISTRY"``).
+of any bot package, ours included (pyproject: ``builtin = "snek_bots:REGISTRY"``).
 
 A factory takes no arguments and returns a policy: ``policy(game_state: dict) -> move``
 (a move string or ``{"move": ..., "shout": ...}``), optionally with ``start``/``end``.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bots import greedy, random_bot, safe, search, space
+from snek_bots import greedy, random_bot, safe, search, space
 
 REGISTRY: dict[str, Callable[[], Callable[[dict], object]]] = {
     "random": random_bot.create,

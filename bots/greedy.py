@@ -4,7 +4,7 @@ is why it loses to `space`."""
 
 from __future__ import annotations
 
-from bots.common import nearest_food, parse, pick, rng_for, safe_moves
+from snek_bots.common import nearest_food, parse, pick, rng_for, safe_moves
 
 
 def greedy_move(state: dict) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.common import MOVES, pick, rng_for
+from snek_bots.common import MOVES, pick, rng_for
 
 
 def random_move(state: dict) -> str:

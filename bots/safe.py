@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.common import parse, pick, rng_for, safe_moves
+from snek_bots.common import parse, pick, rng_for, safe_moves
 
 
 def safe_move(state: dict) -> str:

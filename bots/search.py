@@ -22,8 +22,8 @@ from arena.battlesnake import RequestError, load_request
 from arena.engine import Engine
 from arena.stages import neck_direction
 from arena.state import GameBatch
-from bots.common import MOVES
-from bots.space import space_move
+from snek_bots.common import MOVES
+from snek_bots.space import space_move
 
 WIN, LOSS = 1e6, -1e6
 MIX = 0.15  # weight of the average reply next to the worst one

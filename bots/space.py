@@ -5,7 +5,7 @@ hunts shorter heads, and goes for food when hungry or not clearly the longest.""
 
 from __future__ import annotations
 
-from bots.common import STARVING_HEALTH, Board, bfs, nearest_food, parse, pick, rng_for, safe_moves
+from snek_bots.common import STARVING_HEALTH, Board, bfs, nearest_food, parse, pick, rng_for, safe_moves
 
 
 def score_move(board: Board, move: str, blocked: set[int], threats: set[int], prey: set[int],

@@ -1,4 +1,4 @@
-"""Train a masked PPO snake on ``snek/Snake-v0`` against the random-safe bot; print its win rate before and after.
+"""Train a masked PPO snake on ``snek/Snake-v0`` against the built-in `safe` bot; print its win rate before and after.
 
     pip install -e ".[rl]"          # stable-baselines3 + sb3-contrib (torch: a CPU build is enough)
     python examples/train_ppo.py            # 150k steps: about 7 minutes on one CPU core
@@ -11,9 +11,7 @@ quotes how long this takes on a laptop-class CPU.
 from __future__ import annotations
 
 import argparse
-import random
 import time
-import zlib
 
 import gymnasium as gym
 import numpy as np
@@ -25,28 +23,6 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 import arena.env  # noqa: F401 - registers snek/Snake-v0
-from arena.registry import builtin_bots, resolve_bot
-
-DELTAS = {"up": (0, 1), "down": (0, -1), "left": (-1, 0), "right": (1, 0)}
-
-
-def random_safe(state: dict) -> str:
-    """A random move that stays on the board and off bodies (seeded by game and turn: reproducible)."""
-    board, head = state["board"], state["you"]["head"]
-    taken = {(p["x"], p["y"]) for s in board["snakes"] for p in s["body"][:-1]}
-    safe = [m for m, (dx, dy) in DELTAS.items()
-            if 0 <= head["x"] + dx < board["width"] and 0 <= head["y"] + dy < board["height"]
-            and (head["x"] + dx, head["y"] + dy) not in taken]
-    rng = random.Random(zlib.crc32(f"{state['game']['id']}/{state['turn']}".encode()))
-    return rng.choice(safe) if safe else "up"
-
-
-def opponent():
-    """The built-in random-safe bot when bots/ provides it, else the copy above."""
-    for name in ("random_safe", "random-safe", "safe"):
-        if name in builtin_bots():
-            return resolve_bot(name)
-    return random_safe
 
 
 class Planes(gym.ObservationWrapper):
@@ -77,7 +53,7 @@ class SmallCnn(BaseFeaturesExtractor):
 
 
 def make_env() -> gym.Env:
-    env = gym.make("snek/Snake-v0", opponents=[opponent()], max_turns=300,
+    env = gym.make("snek/Snake-v0", opponents=["safe"], max_turns=300,
                    rewards={"win": 1.0, "loss": -1.0, "food": 0.02, "survival": 0.005})
     return ActionMasker(Planes(env), lambda e: e.unwrapped.action_masks())
 

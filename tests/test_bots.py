@@ -11,7 +11,7 @@ from arena.players import PythonPlayer
 from arena.registry import builtin_bots, resolve_bot
 from arena.rules import RULESETS
 from arena.tournament import TournamentConfig, run_tournament
-from bots.common import parse, safe_moves
+from snek_bots.common import parse, safe_moves
 
 LADDER = ["random", "safe", "greedy", "space", "search"]
 SIZES = [(3, 3), (7, 7), (19, 11), (25, 25)]

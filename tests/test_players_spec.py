@@ -40,7 +40,7 @@ def test_builtin_name() -> None:
 
 
 def test_module_attr() -> None:
-    player = load_player("bots.greedy:greedy_move")
+    player = load_player("snek_bots.greedy:greedy_move")
     assert isinstance(player, PythonPlayer) and player.name == "greedy.greedy_move"
 
 
@@ -72,8 +72,8 @@ def test_http_without_fetching() -> None:
     ("mybot.py", "needs the callable's name"),
     ("missing.py:move", "no such bot file"),
     ("no_such_module_xyz:move", "cannot import module"),
-    ("bots.greedy:nothing", "has no attribute 'nothing'"),
-    ("bots.greedy:1bad", "bad bot spec"),
+    ("snek_bots.greedy:nothing", "has no attribute 'nothing'"),
+    ("snek_bots.greedy:1bad", "bad bot spec"),
     ("cmd:", "'cmd:' needs a command"),
     ("cmd:no-such-program-xyz", "command not found"),
     ("ftp://example.org", "bad bot spec"),
