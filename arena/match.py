@@ -82,6 +82,7 @@ class Match:
         self._pool = ThreadPoolExecutor(max_workers=2 * len(players), thread_name_prefix="snek-player")
         self._busy: dict[int, Future] = {}
         self._last_move: list[str | None] = [None] * len(players)
+        self.frame: dict = {}  # the latest frame
 
     def _state(self, frame: dict, seat: int) -> dict:
         g = self.engine.geometry
@@ -132,33 +133,57 @@ class Match:
                 snake["stderr"] = r.stderr
         return frame
 
+    # --- stepping: ``run`` for a whole game, or ``start``/``play_turn``/``finish`` for a caller
+    # that owns the clock (a live room ticks at its own rate and feeds human moves in) ---------
+
+    @property
+    def over(self) -> bool:
+        """The game is decided or reached ``max_turns``."""
+        return bool(self.batch.done[0]) or self.frame["turn"] >= self.config.max_turns
+
+    def start(self) -> dict:
+        """Emit the start frame and call every player's ``start``; returns frame 0."""
+        self.frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), {})
+        self._emit(self.frame)
+        everyone = range(len(self.players))
+        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s)), self.config.first_turn_ms)
+        return self.frame
+
+    def play_turn(self) -> dict:
+        """Ask every live snake for its move (concurrently, within the turn's limit), step, emit."""
+        everyone = range(len(self.players))
+        alive = [s for s in everyone if self.batch.alive[0, s]]
+        limit = self.config.first_turn_ms if self.frame["turn"] == 0 else self.config.timeout_ms
+        results = self._call_all(alive, self._mover(self.frame, limit), limit)
+        for seat, r in results.items():
+            self.info.latency_ms[self.ids[seat]] = r.latency_ms
+            if r.shout:
+                self.info.shouts[self.ids[seat]] = r.shout[:256]
+            chosen = r.move or self._last_move[seat] or "up"
+            self._last_move[seat] = chosen
+        moves = move_codes([self._last_move[s] if s in results else None for s in everyone])
+        self.engine.step(self.batch, [moves])
+        self.frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
+        self._emit(self.frame)
+        return self.frame
+
+    def finish(self) -> dict:
+        """The result line; calls every player's ``end`` and closes the replay file."""
+        result = result_for(self.frame)
+        if not self.batch.done[0]:
+            result["reason"] = "max-turns"
+        everyone = range(len(self.players))
+        self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
+        if self.writer:
+            self.writer.finish(result)
+        return result
+
     def run(self) -> MatchOutcome:
         try:
-            frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), {})
-            self._emit(frame)
-            everyone = range(len(self.players))
-            self._call_all(everyone, lambda s: self.players[s].start(self._state(frame, s)), self.config.first_turn_ms)
-            while not self.batch.done[0] and frame["turn"] < self.config.max_turns:
-                alive = [s for s in everyone if self.batch.alive[0, s]]
-                limit = self.config.first_turn_ms if frame["turn"] == 0 else self.config.timeout_ms
-                results = self._call_all(alive, self._mover(frame, limit), limit)
-                for seat, r in results.items():
-                    self.info.latency_ms[self.ids[seat]] = r.latency_ms
-                    if r.shout:
-                        self.info.shouts[self.ids[seat]] = r.shout[:256]
-                    chosen = r.move or self._last_move[seat] or "up"
-                    self._last_move[seat] = chosen
-                moves = move_codes([self._last_move[s] if s in results else None for s in everyone])
-                self.engine.step(self.batch, [moves])
-                frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
-                self._emit(frame)
-            result = result_for(frame)
-            if not self.batch.done[0]:
-                result["reason"] = "max-turns"
-            self._call_all(everyone, lambda s: self.players[s].end(self._state(frame, s)), self.config.timeout_ms)
-            if self.writer:
-                self.writer.finish(result)
-            return MatchOutcome(self.header, result, self.frames)
+            self.start()
+            while not self.over:
+                self.play_turn()
+            return MatchOutcome(self.header, self.finish(), self.frames)
         finally:
             self.close()
 
