@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from arena.cli import bots as _bots
 from arena.cli import play as _play
+from arena.cli import serve_bot as _serve_bot
+from arena.cli import tournament as _tournament
 from arena.match import MatchConfig
 from arena.replay import read_replay
 from arena.verify import verify
@@ -19,7 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="snek-arena: multiplayer Snake engine, bots, arena and replays.")
 _play.register(app)
 
-app.registered_commands.extend(_bots.app.registered_commands)  # serve-bot, tournament
+app.registered_commands.extend(_serve_bot.app.registered_commands)
+app.registered_commands.extend(_tournament.app.registered_commands)
 
 
 @app.command()
@@ -36,7 +38,7 @@ def demo(
         verdict = verify(read_replay(out, require_result=True))
         status = "[green]OK[/]" if verdict.ok else f"[red]MISMATCH[/] {verdict.detail}"
         _play.console.print(f"verify {out}: {status}")
-    _bots.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
+    _tournament.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
                      size=None, width=None, height=None, seed=0, workers=2, timeout=500, max_turns=10_000,
                      out_dir=out_dir / "tournament", setting=[])
     _play.console.print(f"watch it again: [bold]snek replay show {out}[/]")
