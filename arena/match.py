@@ -36,6 +36,8 @@ class MatchConfig:
     first_timeout_ms: int | None = None  # default: twice timeout_ms, at least 1 s
     max_turns: int = 10_000
     game_id: str | None = None
+    grace_ms: int = GRACE_MS  # how long past timeout_ms the match waits (a live room waits 0: the tick is the limit)
+    seated: int | None = None  # snakes on the board at the start (default all); the rest drop in later (classic)
 
     @property
     def first_turn_ms(self) -> int:
@@ -59,7 +61,10 @@ class Match:
         self.players = list(players)
         self.config = config
         self.engine = Engine(config.ruleset, config.width, config.height, config.settings)
-        self.batch = self.engine.new_batch([config.seed], num_snakes=len(players))
+        seated = len(players) if config.seated is None else config.seated
+        if not 0 <= seated <= len(players):
+            raise ValueError(f"seated must be between 0 and {len(players)}, got {seated}")
+        self.batch = self.engine.new_batch([config.seed], num_snakes=seated, seats=len(players))
         self.ids = [f"s{i}" for i in range(len(players))]
         self.info = GameInfo(
             game_id=config.game_id or uuid.uuid4().hex[:12], ruleset=config.ruleset,
@@ -75,6 +80,8 @@ class Match:
             "players": [{"id": i, "name": p.name, "color": self.info.colors[i], "kind": p.kind}
                         for i, p in zip(self.ids, self.players)],
         }
+        if seated < len(players):
+            self.header["seated"] = seated
         self.writer = ReplayWriter(out, self.header) if out else None
         self.on_frame = on_frame
         self.keep_frames = keep_frames
@@ -82,6 +89,7 @@ class Match:
         self._pool = ThreadPoolExecutor(max_workers=2 * len(players), thread_name_prefix="snek-player")
         self._busy: dict[int, Future] = {}
         self._last_move: list[str | None] = [None] * len(players)
+        self._pending: list[dict] = []  # drop-in events to apply after the next step
         self.frame: dict = {}  # the latest frame
 
     def _state(self, frame: dict, seat: int) -> dict:
@@ -99,7 +107,7 @@ class Match:
                 continue
             futures[seat] = self._busy[seat] = self._pool.submit(call, seat)
         began = time.perf_counter()
-        wait(futures.values(), timeout=(timeout_ms + GRACE_MS) / 1000)
+        wait(futures.values(), timeout=(timeout_ms + self.config.grace_ms) / 1000)
         for seat, future in futures.items():
             if not future.done():
                 results[seat] = MoveResult(None, latency_ms=round((time.perf_counter() - began) * 1000, 2),
@@ -123,8 +131,8 @@ class Match:
             self.on_frame(frame)
 
     def _annotate(self, frame: dict, results: dict[int, MoveResult]) -> dict:
-        for seat, snake in enumerate(frame["snakes"]):
-            r = results.get(seat)
+        for snake in frame["snakes"]:  # seats not on the board yet have no snake in the frame
+            r = results.get(self.ids.index(snake["id"]))
             snake["latency_ms"] = r.latency_ms if r else None
             snake["error"] = r.error if r else None
             if r and r.shout:
@@ -141,9 +149,50 @@ class Match:
         """The game is decided or reached ``max_turns``."""
         return bool(self.batch.done[0]) or self.frame["turn"] >= self.config.max_turns
 
+    # --- drop-in / drop-out: ``spawn`` and ``leave`` take effect right after the next step and are
+    # recorded as that frame's ``events``, which is where ``arena.verify`` replays them -------
+
+    def spawn(self, seat: int, name: str | None = None) -> None:
+        """Put ``seat``'s snake on the board (a late joiner, or a respawn after death) at the next turn,
+        or as soon as there is a safe spot; ``name`` renames the seat (a new human took it)."""
+        self._pending.append({"kind": "spawn", "id": self.ids[seat], **({"name": name} if name else {})})
+
+    def leave(self, seat: int) -> None:
+        """Take ``seat``'s snake off the board at the next turn (its player left)."""
+        self._pending.append({"kind": "remove", "id": self.ids[seat]})
+
+    def _apply_pending(self) -> list[dict]:
+        applied, waiting = [], []
+        for event in self._pending:
+            seat = self.ids.index(event["id"])
+            if event["kind"] == "spawn":
+                if self.batch.alive[0, seat]:
+                    continue
+                if not self.engine.spawn(self.batch, 0, seat):
+                    waiting.append(event)  # the board is full right now: try again next turn
+                    continue
+                self._last_move[seat] = None  # a new life keeps its own heading, not the last one's
+                if event.get("name"):
+                    self.info.names[event["id"]] = self.players[seat].name = event["name"]
+                    self.header["players"][seat]["name"] = event["name"]
+            elif not self.batch.alive[0, seat]:
+                continue
+            else:
+                self.engine.remove(self.batch, 0, seat)
+            applied.append(event)
+        self._pending = waiting
+        return applied
+
+    def _snapshot(self, results: dict[int, MoveResult]) -> dict:
+        events = self._apply_pending()
+        frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
+        if events:
+            frame["events"] = events
+        return frame
+
     def start(self) -> dict:
         """Emit the start frame and call every player's ``start``; returns frame 0."""
-        self.frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), {})
+        self.frame = self._snapshot({})
         self._emit(self.frame)
         everyone = range(len(self.players))
         self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s)), self.config.first_turn_ms)
@@ -159,11 +208,12 @@ class Match:
             self.info.latency_ms[self.ids[seat]] = r.latency_ms
             if r.shout:
                 self.info.shouts[self.ids[seat]] = r.shout[:256]
-            chosen = r.move or self._last_move[seat] or "up"
+            # classic keeps a snake's heading when no move came; the others repeat the last move
+            chosen = r.move or self._last_move[seat] or (None if self.engine.ruleset.classic else "up")
             self._last_move[seat] = chosen
         moves = move_codes([self._last_move[s] if s in results else None for s in everyone])
         self.engine.step(self.batch, [moves])
-        self.frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
+        self.frame = self._snapshot(results)
         self._emit(self.frame)
         return self.frame
 

@@ -59,7 +59,8 @@ def verify(replay: Replay) -> Verdict:
         if initial:  # a game started from a given position (e.g. a loaded Battlesnake state)
             batch = engine.from_positions([initial], seeds=[h["seed"]])
         else:
-            batch = engine.new_batch([h["seed"]], num_snakes=len(ids))
+            # drop-in rooms start with the first ``seated`` players; the rest enter by spawn events
+            batch = engine.new_batch([h["seed"]], num_snakes=h.get("seated", len(ids)), seats=len(ids))
     except (ValueError, KeyError) as exc:
         return Verdict(False, 0, replay.frames[0]["turn"], f"cannot rebuild the game: {exc}")
     apply_events(engine, batch, first, ids)
