@@ -1,56 +1,100 @@
 """Tournaments: schedule many seeded games among bot specs, play them, rate the bots.
 
+- **Entrants**: bot specs, optionally labelled ``label=SPEC`` (``new=mybot.py:policy``); the same
+  spec may enter twice (self-play: the second is shown as ``spec#2``).
 - **Schedule**: ``games`` free-for-alls of ``players_per_game`` seats (4 by default; every bot
   when there are fewer).  With more bots than seats the games cycle through all combinations
   (in a seeded order), rotating the seats each cycle, so every bot meets every other equally.
-  Game ``i`` has seed ``seed * 1_000_000 + i`` and id ``t{seed}-{i}``: rerunning a tournament
-  replays the same games, whatever the number of workers.
-- **Execute**: in this process (``workers=1``) or a pool of worker processes; each game loads its
-  players from the specs (strings travel to workers; processes and sockets do not).
-  Ray is not wired in: a Ray executor would submit the same ``play_game`` jobs as remote tasks;
-  with no Ray on our machines the process pool is the one that is tested.
+  Game ``i`` has seed ``seed * 1_000_000 + i`` and id ``t{seed}-{i}``, and its seats depend only
+  on ``i``: rerunning (or resuming, or extending with a larger ``games``) a tournament replays
+  the same games, whatever the number of workers.  The schedule is generated lazily.
+- **Execute**: in this process (``workers=1``), on worker processes or as Ray tasks
+  (``arena.executors``); each game loads its players from the specs (strings travel to
+  workers; processes and sockets do not).
 - **Rate**: OpenSkill's Plackett-Luce model, fed each game's placements (snakes that died on the
-  same turn share a rank).  Results are rated in schedule order, not completion order, so the
-  ratings are deterministic too.
+  same turn share a rank), in game order rather than completion order (``arena.standings``).
+- **Keep**: with ``out_dir``, every finished game is appended to ``results.jsonl`` at once (in
+  completion order, one line each); ``resume`` reads it back (a torn last line is dropped and
+  its game replayed) and plays only the games still missing.  ``tournament.json`` names the
+  tournament a folder holds, so a folder is never silently reused for a different one.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import multiprocessing
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from openskill.models import PlackettLuce
-
 from arena.engine import Engine
+from arena.executors import Failure, executor
 from arena.match import Match, MatchConfig
+from arena.standings import Leaderboard, Standing, latency_bin
+
+__all__ = ["GameJob", "GameRecord", "Leaderboard", "Standing", "TournamentConfig", "TournamentInterrupted",
+           "entrants", "entrant_names", "jobs", "play_game", "run_tournament", "schedule"]
+
+FORMAT = "snek-tournament/1"
+RESULTS = "results.jsonl"
+IDENTITY = "tournament.json"
+_LABEL = re.compile(r"^([A-Za-z_][\w.-]*)=(.+)$")
 
 
 @dataclass
 class TournamentConfig:
-    bots: list[str]
+    bots: list[str]  # specs, or label=SPEC
     games: int = 200
     players_per_game: int = 4
     rules: MatchConfig = field(default_factory=MatchConfig)  # ruleset, board, settings, limits of every game
     seed: int = 0
     workers: int = 1
-    out_dir: Path | None = None  # replays (game-00000.jsonl.gz ...) and results.jsonl
+    out_dir: Path | None = None  # replays (game-00000.jsonl.gz ...), results.jsonl, reports
+    resume: bool = False  # continue the tournament in out_dir instead of refusing a used folder
+    backend: str = "local"  # local (this process or worker processes) | ray
+    address: str | None = None  # Ray cluster address (auto, ray://host:10001); None starts a local one
+
+    @property
+    def seats(self) -> int:
+        return min(self.players_per_game, len(self.bots))
 
     def check(self) -> None:
+        """Every mistake that does not need a bot to run: fails before any game starts."""
+        entrants(self.bots)
         if len(self.bots) < 2 and Engine(self.rules.ruleset).ruleset.min_snakes > 1:
             raise ValueError("a tournament needs at least two bots")
         if self.games < 1 or self.workers < 1 or self.rules.timeout_ms < 1 or self.rules.max_turns < 1:
             raise ValueError("--games, --workers, --timeout and --max-turns must be positive")
         if not 1 <= self.players_per_game <= 16:
             raise ValueError("players per game must be between 1 and 16")
+        if self.backend not in ("local", "ray"):
+            raise ValueError(f"unknown backend {self.backend!r} (local or ray)")
+        if self.resume and not self.out_dir:
+            raise ValueError("--resume needs the --out-dir of the tournament to continue")
         r = self.rules
-        Engine(r.ruleset, r.width, r.height, r.settings)  # bad rules fail before any game
+        engine = Engine(r.ruleset, r.width, r.height, r.settings)  # bad rules fail before any game
+        try:
+            engine.new_batch([0], num_snakes=self.seats)
+        except ValueError as exc:
+            raise ValueError(f"{self.seats} players per game do not fit: {exc}") from None
+
+    def identity(self) -> dict:
+        """What makes two runs the same tournament (not the game count: more games extend it)."""
+        names, specs = entrants(self.bots)
+        return {"format": FORMAT, "bots": [{"name": n, "spec": s} for n, s in zip(names, specs)],
+                "players_per_game": self.seats, "seed": self.seed,
+                "rules": {**asdict(self.rules), "seed": None, "game_id": None}}
+
+
+class TournamentInterrupted(KeyboardInterrupt):
+    """Ctrl-C: ``board`` holds the games rated so far, ``saved`` how many are kept on disk."""
+
+    def __init__(self, board: Leaderboard, saved: int) -> None:
+        super().__init__(f"interrupted after {saved} games")
+        self.board, self.saved = board, saved
 
 
 @dataclass
@@ -65,45 +109,76 @@ class GameJob:
 
 @dataclass
 class GameRecord:
+    """One game's outcome, per seat: one line of results.jsonl (plus ``names``)."""
+
     index: int
     seed: int
     seats: list[int]
     ranks: list[int]  # placement per seat (1 = best; equal outcomes share a rank)
     winner: int | None  # entrant index
     turns: int
-    errors: list[int]  # moves per seat that came back with an error
+    errors: list[int]  # moves per seat that came back with an error (timeouts included)
     seconds: float
+    lengths: list[int] = field(default_factory=list)  # length at the end (or at death)
+    survived: list[int] = field(default_factory=list)  # turns alive
+    deaths: list[str | None] = field(default_factory=list)  # death cause, None if alive at the end
+    timeouts: list[int] = field(default_factory=list)
+    latency: list[dict] = field(default_factory=list)  # {"n", "sum" (ms), "hist": [[bin, count]]}, see standings
+    failed: str | None = None  # the game could not be played (twice): why
 
 
-def entrant_names(specs: list[str]) -> list[str]:
-    """Display names: the spec itself (built-in name, file, command, URL), numbered if repeated."""
-    names, seen = [], {}
-    for spec in specs:
-        seen[spec] = seen.get(spec, 0) + 1
-        names.append(spec if seen[spec] == 1 else f"{spec}#{seen[spec]}")
-    return names
+def entrants(bots: list[str]) -> tuple[list[str], list[str]]:
+    """(display names, specs): ``label=SPEC`` gives a name; a repeated unlabelled spec is numbered."""
+    names, specs, seen = [], [], {}
+    for bot in bots:
+        match = _LABEL.match(bot.strip())
+        label, spec = (match.group(1), match.group(2).strip()) if match else (None, bot.strip())
+        if label is None:
+            seen[spec] = seen.get(spec, 0) + 1
+            label = spec if seen[spec] == 1 else f"{spec}#{seen[spec]}"
+        if label in names:
+            raise ValueError(f"two bots are named {label!r}: give them different labels (label=SPEC)")
+        names.append(label)
+        specs.append(spec)
+    return names, specs
+
+
+def entrant_names(bots: list[str]) -> list[str]:
+    return entrants(bots)[0]
+
+
+class Schedule:
+    """Seats of game ``i`` (entrant indices), computed on demand: all combinations in turn, rotated per cycle."""
+
+    def __init__(self, entrants: int, per_game: int, seed: int) -> None:
+        self.k = min(per_game, entrants)
+        self.combos = list(itertools.combinations(range(entrants), self.k))
+        random.Random(seed).shuffle(self.combos)
+
+    def __getitem__(self, i: int) -> list[int]:
+        combo = list(self.combos[i % len(self.combos)])
+        turn = (i // len(self.combos)) % self.k
+        return combo[turn:] + combo[:turn]
 
 
 def schedule(entrants: int, games: int, per_game: int, seed: int) -> list[list[int]]:
-    """Seat lists (entrant indices) for every game: all combinations in turn, seats rotated per cycle."""
-    k = min(per_game, entrants)
-    combos = list(itertools.combinations(range(entrants), k))
-    random.Random(seed).shuffle(combos)
-    out = []
-    for i in range(games):
-        combo = list(combos[i % len(combos)])
-        turn = (i // len(combos)) % k
-        out.append(combo[turn:] + combo[:turn])
-    return out
+    plan = Schedule(entrants, per_game, seed)
+    return [plan[i] for i in range(games)]
 
 
-def jobs(config: TournamentConfig) -> Iterator[GameJob]:
-    names = entrant_names(config.bots)
-    for i, seats in enumerate(schedule(len(config.bots), config.games, config.players_per_game, config.seed)):
-        match = replace(config.rules, settings=dict(config.rules.settings), seed=config.seed * 1_000_000 + i,
-                        game_id=f"t{config.seed}-{i}")
-        out = str(Path(config.out_dir) / f"game-{i:05d}.jsonl.gz") if config.out_dir else None
-        yield GameJob(i, seats, [config.bots[e] for e in seats], [names[e] for e in seats], match, out)
+def job(config: TournamentConfig, i: int, plan: Schedule | None = None) -> GameJob:
+    names, specs = entrants(config.bots)
+    seats = (plan or Schedule(len(specs), config.players_per_game, config.seed))[i]
+    match = replace(config.rules, settings=dict(config.rules.settings), seed=config.seed * 1_000_000 + i,
+                    game_id=f"t{config.seed}-{i}")
+    out = str(Path(config.out_dir) / f"game-{i:05d}.jsonl.gz") if config.out_dir else None
+    return GameJob(i, seats, [specs[e] for e in seats], [names[e] for e in seats], match, out)
+
+
+def jobs(config: TournamentConfig, skip: set[int] | frozenset = frozenset()) -> Iterator[GameJob]:
+    """Every scheduled game not in ``skip``, lazily."""
+    plan = Schedule(len(config.bots), config.players_per_game, config.seed)
+    return (job(config, i, plan) for i in range(config.games) if i not in skip)
 
 
 def play_game(job: GameJob) -> GameRecord:
@@ -119,134 +194,165 @@ def play_game(job: GameJob) -> GameRecord:
         for player in players:
             player.close()
         raise
-    errors = [0] * len(players)
+    n = len(players)
+    errors, timeouts, lengths = [0] * n, [0] * n, [0] * n
+    latency = [{"n": 0, "sum": 0.0, "hist": {}} for _ in range(n)]
 
-    def count_errors(frame: dict) -> None:
+    def observe(frame: dict) -> None:
         for seat, snake in enumerate(frame["snakes"]):
-            errors[seat] += bool(snake.get("error"))
+            if snake["body"]:
+                lengths[seat] = len(snake["body"])
+            error = snake.get("error")
+            errors[seat] += bool(error)
+            timeouts[seat] += bool(error) and error.startswith("timeout")
+            ms = snake.get("latency_ms")
+            if ms is not None:
+                seat_latency = latency[seat]
+                seat_latency["n"] += 1
+                seat_latency["sum"] += ms
+                b = latency_bin(ms)
+                seat_latency["hist"][b] = seat_latency["hist"].get(b, 0) + 1
+        last[0] = frame
 
-    outcome = Match(players, job.config, job.out, on_frame=count_errors, keep_frames=False).run()
+    last: list[dict] = [{}]
+    outcome = Match(players, job.config, job.out, on_frame=observe, keep_frames=False).run()
     rank_of = {p["id"]: p["rank"] for p in outcome.result["placements"]}
     ids = [p["id"] for p in outcome.header["players"]]
     winner = outcome.result.get("winner")
+    turns = outcome.result["turns"]
+    deaths = [snake["death"] for snake in last[0]["snakes"]]
     return GameRecord(
         index=job.index, seed=job.config.seed, seats=job.seats, ranks=[rank_of[i] for i in ids],
-        winner=job.seats[ids.index(winner)] if winner in ids else None, turns=outcome.result["turns"],
-        errors=errors, seconds=round(time.perf_counter() - began, 3),
+        winner=job.seats[ids.index(winner)] if winner in ids else None, turns=turns,
+        errors=errors, seconds=round(time.perf_counter() - began, 3), lengths=lengths,
+        survived=[d["turn"] if d else turns for d in deaths], deaths=[d["cause"] if d else None for d in deaths],
+        timeouts=timeouts,
+        latency=[{"n": x["n"], "sum": round(x["sum"], 3), "hist": sorted(x["hist"].items())} for x in latency],
     )
 
 
-@dataclass
-class Standing:
-    name: str
-    mu: float
-    sigma: float
-    ordinal: float
-    games: int
-    wins: int
-    avg_place: float
-    errors: int
-
-
-class Leaderboard:
-    """OpenSkill ratings plus plain counts, updated one game record at a time."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.model = PlackettLuce()
-        self.ratings = [self.model.rating(name=n) for n in names]
-        self.games = [0] * len(names)
-        self.wins = [0] * len(names)
-        self.place_sum = [0] * len(names)
-        self.errors = [0] * len(names)
-        self.played = 0
-
-    def add(self, record: GameRecord) -> None:
-        teams = [[self.ratings[e]] for e in record.seats]
-        if len(teams) > 1:
-            rated = self.model.rate(teams, ranks=[float(r) for r in record.ranks])
-            for e, team in zip(record.seats, rated):
-                self.ratings[e] = team[0]
-        for e, rank, errors in zip(record.seats, record.ranks, record.errors):
-            self.games[e] += 1
-            self.place_sum[e] += rank
-            self.errors[e] += errors
-        if record.winner is not None:
-            self.wins[record.winner] += 1
-        self.played += 1
-
-    def standings(self) -> list[Standing]:
-        """Best first (by ordinal, the conservative mu - 3 sigma)."""
-        rows = [Standing(n, r.mu, r.sigma, r.ordinal(), g, w, p / g if g else 0.0, err)
-                for n, r, g, w, p, err in zip(self.names, self.ratings, self.games, self.wins,
-                                             self.place_sum, self.errors)]
-        return sorted(rows, key=lambda s: s.ordinal, reverse=True)
+def failed_record(job: GameJob, reason: str) -> GameRecord:
+    n = len(job.seats)
+    return GameRecord(index=job.index, seed=job.config.seed, seats=job.seats, ranks=[], winner=None, turns=0,
+                      errors=[0] * n, seconds=0.0, failed=reason)
 
 
 def validate_specs(specs: list[str]) -> None:
-    """Load every spec once so a typo fails before hundreds of games start."""
+    """Load every spec once (an HTTP snake must answer ``GET /``) so a typo fails before any game."""
     from arena.players.spec import load_player
 
     for spec in dict.fromkeys(specs):
         load_player(spec).close()
 
 
+def record_line(record: GameRecord, names: list[str]) -> str:
+    return json.dumps({**asdict(record), "names": [names[e] for e in record.seats]}, separators=(",", ":")) + "\n"
+
+
+def read_results(path: Path) -> tuple[list[GameRecord], int]:
+    """The records in a results.jsonl and the byte length of its intact part.
+
+    A last line cut short (the process was killed mid-write) is left out, so its game is played
+    again; damage anywhere else is an error, never silently skipped.
+    """
+    keys = {f.name for f in fields(GameRecord)}
+    data = path.read_bytes()
+    complete, newline, torn = data.rpartition(b"\n")  # a write cut short never reaches its newline
+    records = []
+    for number, line in enumerate(complete.split(b"\n") if newline else [], 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            records.append(GameRecord(**{k: v for k, v in obj.items() if k in keys}))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path} line {number} is damaged ({type(exc).__name__}): "
+                             "remove that line to resume") from None
+    return records, len(data) - len(torn)
+
+
+def open_results(config: TournamentConfig) -> tuple[dict[int, GameRecord], object]:
+    """Prepare ``out_dir``: records already played (when resuming) and results.jsonl open for appending."""
+    out = Path(config.out_dir)
+    identity_path, results_path = out / IDENTITY, out / RESULTS
+    identity = config.identity()
+    held = None
+    if identity_path.exists():
+        try:
+            held = json.loads(identity_path.read_text(encoding="utf-8"))
+        except ValueError:
+            raise ValueError(f"{identity_path} is damaged: choose another --out-dir") from None
+        held.pop("games", None)
+    if held is not None and held != identity:
+        raise ValueError(f"{out} holds a different tournament (bots, rules, seed or seats differ): "
+                         "choose another --out-dir")
+    if held is None and results_path.exists():
+        raise ValueError(f"{out} holds results of an unknown tournament: choose another --out-dir")
+    if config.resume and held is None:
+        raise ValueError(f"nothing to resume in {out}: no {IDENTITY} (run without --resume to start)")
+    out.mkdir(parents=True, exist_ok=True)
+    done: dict[int, GameRecord] = {}
+    if config.resume and results_path.exists():
+        records, good = read_results(results_path)
+        for record in records:
+            done.setdefault(record.index, record)
+        with open(results_path, "r+b") as handle:
+            handle.truncate(good)
+    elif results_path.exists():
+        results_path.unlink()  # the same tournament started afresh
+    identity_path.write_text(json.dumps({**identity, "games": config.games}, indent=1) + "\n", encoding="utf-8")
+    return done, open(results_path, "a", encoding="utf-8")
+
+
 def run_tournament(config: TournamentConfig,
                    on_game: Callable[[GameRecord, Leaderboard], None] | None = None) -> Leaderboard:
-    """Play every scheduled game and return the final leaderboard; ``on_game`` sees each rated game."""
+    """Play every scheduled game and return the final leaderboard; ``on_game`` sees each rated game.
+
+    Ctrl-C raises ``TournamentInterrupted`` (a KeyboardInterrupt) once the games in flight have
+    closed their bots; every finished game is in results.jsonl by then.
+    """
     config.check()
-    validate_specs(config.bots)
-    board = Leaderboard(entrant_names(config.bots))
+    names, specs = entrants(config.bots)
+    validate_specs(specs)
+    board = Leaderboard(names, specs)
+    done: dict[int, GameRecord] = {}  # finished, not yet rated (rating goes in game order)
     results = None
     if config.out_dir:
-        Path(config.out_dir).mkdir(parents=True, exist_ok=True)
-        results = open(Path(config.out_dir) / "results.jsonl", "w", encoding="utf-8")
+        done, results = open_results(config)
+    played = set(done)
+    pool = None
+    saved = sum(1 for i in done if i < config.games)
+    next_index = 0
 
-    def rate(record: GameRecord) -> None:
-        board.add(record)
-        if results:
-            results.write(json.dumps({**asdict(record), "names": [board.names[e] for e in record.seats]}) + "\n")
-            results.flush()
-        if on_game:
-            on_game(record, board)
+    def rate_ready() -> None:
+        nonlocal next_index
+        while next_index < config.games and next_index in done:
+            record = done.pop(next_index)
+            board.add(record)
+            if on_game:
+                on_game(record, board)
+            next_index += 1
 
     try:
-        if config.workers == 1:
-            for job in jobs(config):
-                rate(play_game(job))
-        else:
-            run_pool(config, rate)
+        rate_ready()
+        pool = executor(config.backend, config.workers, config.address)
+        for game, result in pool.run(jobs(config, skip=played), play_game):
+            record = failed_record(game, result.reason) if isinstance(result, Failure) else result
+            done[record.index] = record
+            if results:
+                results.write(record_line(record, names))
+                results.flush()  # one line per game, on disk before the next one is rated
+            saved += 1
+            rate_ready()
+    except KeyboardInterrupt:
+        raise TournamentInterrupted(board, saved) from None
     finally:
+        if pool is not None:
+            pool.close()
         if results:
             results.close()
+    if config.out_dir:
+        from arena.report import write_reports
+
+        write_reports(config, board)
     return board
-
-
-def run_pool(config: TournamentConfig, rate: Callable[[GameRecord], None]) -> None:
-    """Play games on worker processes, at most ``2 * workers`` in flight; rate them in order."""
-    pending = iter(jobs(config))
-    finished: dict[int, GameRecord] = {}
-    next_index = 0
-    # fork: workers start without re-importing the caller's main module (scripts need no guard);
-    # they only ever run play_game, which starts its own threads and processes afresh.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
-        running: set[Future] = set()
-        try:
-            while True:
-                while len(running) < 2 * config.workers and (job := next(pending, None)) is not None:
-                    running.add(pool.submit(play_game, job))
-                if not running:
-                    break
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    record = future.result()
-                    finished[record.index] = record
-                while next_index in finished:
-                    rate(finished.pop(next_index))
-                    next_index += 1
-        except BaseException:
-            for future in running:
-                future.cancel()
-            raise

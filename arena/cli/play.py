@@ -30,7 +30,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, ReplayError, OSError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)  # one line, however long
         raise typer.Exit(2) from None
 
 
