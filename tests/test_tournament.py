@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from arena.replay import read_replay
-from arena.tournament import GameRecord, Leaderboard, TournamentConfig, entrant_names, run_tournament, schedule
+from arena.tournament import (
+    GameRecord,
+    Leaderboard,
+    Schedule,
+    TournamentConfig,
+    entrant_names,
+    entrants,
+    run_tournament,
+    schedule,
+)
 
 
 def test_schedule_covers_combinations_and_rotates_seats() -> None:
@@ -33,10 +42,25 @@ def test_entrant_names_number_repeats() -> None:
     assert entrant_names(["greedy", "safe", "greedy"]) == ["greedy", "safe", "greedy#2"]
 
 
+def test_labels_name_entrants() -> None:
+    names, specs = entrants(["new=greedy", "old=tests/x.py:move", "greedy", "cmd:python3 bot.py --a=1"])
+    assert names == ["new", "old", "greedy", "cmd:python3 bot.py --a=1"]
+    assert specs == ["greedy", "tests/x.py:move", "greedy", "cmd:python3 bot.py --a=1"]
+    with pytest.raises(ValueError, match="two bots are named 'a'"):
+        entrants(["a=greedy", "a=safe"])
+
+
+def test_schedule_is_lazy_and_prefix_stable() -> None:
+    plan = Schedule(5, 4, seed=1)
+    assert [plan[i] for i in range(40)] == schedule(5, 40, 4, seed=1) == schedule(5, 400, 4, seed=1)[:40]
+    assert len(plan[10**12]) == 4  # a huge tournament needs no list of every game
+
+
 def test_ties_share_a_rank() -> None:
     board = Leaderboard(["a", "b", "c"])
     board.add(GameRecord(index=0, seed=0, seats=[0, 1, 2], ranks=[1, 2, 2], winner=0, turns=9,
                          errors=[0, 0, 0], seconds=0.1))
+    assert board.together[1][2] == 1 and board.ahead[1][2] == board.ahead[2][1] == 0
     a, b, c = board.ratings
     assert a.mu > b.mu and b.mu == pytest.approx(c.mu)
     assert board.wins == [1, 0, 0] and board.played == 1
@@ -47,8 +71,9 @@ def test_workers_do_not_change_the_games(tmp_path: Path) -> None:
         records: list[GameRecord] = []
         config = TournamentConfig(bots=["random", "safe", "greedy"], games=9, seed=3, workers=workers, out_dir=out)
         board = run_tournament(config, lambda record, _: records.append(record))
-        strip = [(r.index, r.seed, r.seats, r.ranks, r.winner, r.turns) for r in records]
-        return strip, [(s.name, round(s.mu, 9)) for s in board.standings()]
+        strip = [(r.index, r.seed, r.seats, r.ranks, r.winner, r.turns, r.lengths, r.survived, r.deaths)
+                 for r in records]
+        return strip, [(s.name, round(s.mu, 9), s.wins, s.avg_length, s.death) for s in board.standings()]
 
     one = run(1, None)
     two = run(2, tmp_path)
@@ -76,8 +101,9 @@ def test_cli_tournament_prints_ratings(tmp_path: Path) -> None:
                "--out-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "12 games, standard 11x11, 3 per game, seed 1" in out.stdout
-    rows = [line for line in out.stdout.splitlines() if any(b in line for b in ("random", "safe", "greedy"))]
-    assert [r for r in rows if "greedy" in r][0].split()[1] == "1"  # greedy on top
+    rows = [line.split() for line in out.stdout.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
+    assert [r[:2] for r in rows] == [["1", "greedy"], ["2", "safe"], ["3", "random"]]  # greedy on top
+    assert "\x1b[" not in out.stdout  # not a terminal: plain text
     saved = (tmp_path / "leaderboard.txt").read_text()
     assert saved.startswith("$ snek tournament random safe greedy") and "greedy" in saved
     assert len(list(tmp_path.glob("game-*.jsonl.gz"))) == 12
@@ -89,9 +115,14 @@ def test_cli_tournament_prints_ratings(tmp_path: Path) -> None:
     (["tournament", "random", "missing.py:move"], "no such bot file"),
     (["tournament", "random", "safe", "--ruleset", "nope"], "unknown ruleset"),
     (["tournament", "random", "safe", "--games", "0"], "must be positive"),
+    (["tournament", "random", "safe", "greedy", "space", "random", "safe", "greedy", "space", "search",
+      "--players", "9", "--size", "5"], "9 players per game do not fit: more than 8 snakes need a board"),
+    (["tournament", "random", "safe", "--backend", "spark"], "unknown backend 'spark'"),
+    (["tournament", "a=random", "a=safe"], "two bots are named 'a'"),
     (["serve-bot", "nope"], "unknown bot 'nope'"),
 ])
 def test_cli_user_errors_are_one_line(args: list[str], message: str) -> None:
     out = snek(*args)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
