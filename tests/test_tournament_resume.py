@@ -1,0 +1,241 @@
+"""Never lose a game: real runs killed mid-way (SIGINT, SIGKILL) resume to the uninterrupted result,
+a torn last line of results.jsonl is replayed, a dying worker costs only its game, and bad
+arguments fail before any game starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from arena.match import MatchConfig
+from arena.tournament import TournamentConfig, read_results, run_tournament
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = MatchConfig(width=7, height=7, max_turns=60)
+GAMES = 30
+CLOCK_FIELDS = {"latency_ms", "latency_p95_ms"}  # the only figures that depend on the machine
+
+
+def stdio_bot(tag: str) -> str:
+    return f"cmd:{sys.executable} {ROOT / 'examples' / 'bots' / 'bot.py'} {tag}"
+
+
+def processes_with(tag: str) -> list[int]:
+    """Pids whose command line mentions ``tag`` (bot processes of one test)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if tag.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def wait_for(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def lines_in(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def cli_args(tag: str, out: Path) -> list[str]:
+    return ["tournament", stdio_bot(tag), "safe", "greedy", "--games", str(GAMES), "--size", "7", "--max-turns",
+            "60", "--workers", "2", "--seed", "4", "--out-dir", str(out)]
+
+
+def start(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "arena", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def standings_without_clock(path: Path) -> list[dict]:
+    rows = json.loads(path.read_text())["leaderboard"]
+    return [{k: v for k, v in row.items() if k not in CLOCK_FIELDS} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    """The same tournament played in one go (its bot tag differs, so its names are set by labels)."""
+    out = tmp_path_factory.mktemp("whole")
+    proc = subprocess.run([sys.executable, "-m", "arena", *cli_args("whole-run", out), "--quiet"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def comparable(out: Path) -> list[dict]:
+    rows = standings_without_clock(out / "results.json")
+    for row in rows:  # the stdio bot's spec carries its test's tag
+        row.pop("spec")
+        row["name"] = row["name"].split(" ")[0] if row["name"].startswith("cmd:") else row["name"]
+    return rows
+
+
+def check_complete(out: Path) -> None:
+    records, good = read_results(out / "results.jsonl")
+    assert sorted(r.index for r in records) == list(range(GAMES))  # every game once, none twice
+    assert good == (out / "results.jsonl").stat().st_size
+
+
+def test_ctrl_c_keeps_games_kills_bots_and_resumes(tmp_path: Path, uninterrupted: Path) -> None:
+    tag = f"sigint-{os.getpid()}"
+    out = tmp_path / "t"
+    proc = start(cli_args(tag, out))
+    assert wait_for(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    kept = lines_in(out / "results.jsonl")
+    assert 4 <= kept < GAMES, "the run must be cut short mid-way"
+    assert f"interrupted: {kept} finished games kept" in stdout
+    assert "resume with: snek tournament" in stdout and "--resume" in stdout
+    assert "Traceback" not in stderr + stdout
+    assert wait_for(lambda: not processes_with(tag), 10), "bot processes outlived Ctrl-C"
+    kept_replays = {r.index: (out / f"game-{r.index:05d}.jsonl.gz").stat().st_mtime_ns
+                    for r in read_results(out / "results.jsonl")[0]}
+
+    resumed = subprocess.run([sys.executable, "-m", "arena", *cli_args(tag, out), "--resume", "--quiet"],
+                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert resumed.returncode == 0, resumed.stderr
+    check_complete(out)
+    for index, mtime in kept_replays.items():  # games kept were not played again
+        assert (out / f"game-{index:05d}.jsonl.gz").stat().st_mtime_ns == mtime
+    assert comparable(out) == comparable(uninterrupted)
+
+
+def test_sigkill_leaves_no_workers_and_a_torn_line_is_replayed(tmp_path: Path, uninterrupted: Path) -> None:
+    tag = f"sigkill-{os.getpid()}"
+    out = tmp_path / "t"
+    proc = start(cli_args(tag, out))
+    assert wait_for(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None)
+    workers = children(proc.pid)
+    assert len(workers) == 2, workers
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert wait_for(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 15), "workers outlived the kill"
+    assert wait_for(lambda: not processes_with(tag), 10), "bot processes outlived the kill"
+    results = out / "results.jsonl"
+    complete = read_results(results)[0]
+    assert len(complete) < GAMES
+    last = results.read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    with open(results, "ab") as handle:  # as if killed in the middle of writing one more line
+        handle.write(last[: len(last) // 2])
+    assert len(read_results(results)[0]) == len(complete)  # the torn line is not a game
+
+    resumed = subprocess.run([sys.executable, "-m", "arena", *cli_args(tag, out), "--resume", "--quiet"],
+                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert resumed.returncode == 0, resumed.stderr
+    check_complete(out)
+    assert comparable(out) == comparable(uninterrupted)
+
+
+def test_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    config = TournamentConfig(bots=["safe", "random"], games=3, rules=SMALL, out_dir=tmp_path)
+    run_tournament(config)
+    lines = (tmp_path / "results.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "results.jsonl").write_text(lines[0] + "{garbage\n" + "".join(lines[1:]))
+    with pytest.raises(ValueError, match="results.jsonl line 2 is damaged"):
+        run_tournament(TournamentConfig(**{**config.__dict__, "resume": True}))
+
+
+KILLER = """
+import os, signal
+from pathlib import Path
+LOG = Path({log!r})
+
+def start(state):
+    with open(LOG, "a") as handle:
+        handle.write(state["game"]["id"] + "\\n")
+
+def move(state):
+    game = state["game"]["id"]
+    tries = LOG.read_text().split().count(game)
+    if game == "t0-2" or (game == "t0-4" and tries == 1):
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies mid-game
+    return "up"
+
+move.start = start
+"""
+
+
+def test_a_dying_worker_fails_only_its_game(tmp_path: Path) -> None:
+    log = tmp_path / "attempts.log"
+    (tmp_path / "killer.py").write_text(KILLER.format(log=str(log)))
+    config = TournamentConfig(bots=[f"killer={tmp_path / 'killer.py'}:move", "safe"], games=6, rules=SMALL,
+                              workers=2, out_dir=tmp_path / "out")
+    board = run_tournament(config)
+    attempts = log.read_text().split()
+    assert attempts.count("t0-2") == 2 and attempts.count("t0-4") == 2  # each retried once
+    assert attempts.count("t0-0") == 1
+    assert board.played == 5 and [i for i, _ in board.failed] == [2]
+    assert "worker process died (exit code -9), twice" in board.failed[0][1]
+    records = {r.index: r for r in read_results(tmp_path / "out" / "results.jsonl")[0]}
+    assert records[2].failed and records[4].failed is None and records[4].turns > 0
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["failed_games"] == 1
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bad_arguments_fail_before_any_game(tmp_path: Path) -> None:
+    run_tournament(TournamentConfig(bots=["safe", "random"], games=2, rules=SMALL, out_dir=tmp_path / "used"))
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "used").iterdir()}
+    cases = [
+        (["safe", "nope"], [], "unknown bot 'nope'"),
+        (["safe", f"http://127.0.0.1:{closed_port()}"], [], "cannot reach snake at http://127.0.0.1:"),
+        (["safe", "greedy"], ["--out-dir", str(tmp_path / "used")], "holds a different tournament"),
+        (["safe", "random"], ["--out-dir", str(tmp_path / "fresh"), "--resume"], "nothing to resume"),
+        (["safe", "random"], ["--resume"], "--resume needs the --out-dir"),
+    ]
+    for bots, extra, message in cases:
+        out = subprocess.run([sys.executable, "-m", "arena", "tournament", *bots, "--games", "2", "--size", "7",
+                              "--max-turns", "60", *extra], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert out.returncode == 2, (bots, out.stdout, out.stderr)
+        assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert "games 1/2" not in out.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "used").iterdir()} == before
+    assert not list((tmp_path / "fresh").glob("game-*")) if (tmp_path / "fresh").exists() else True
+    assert len(cases) == 5
+
+
+def test_resume_extends_a_finished_tournament(tmp_path: Path) -> None:
+    short = TournamentConfig(bots=["safe", "random", "greedy"], games=4, rules=SMALL, seed=1, out_dir=tmp_path / "a")
+    run_tournament(short)
+    longer = run_tournament(TournamentConfig(**{**short.__dict__, "games": 8, "resume": True}))
+    whole = run_tournament(TournamentConfig(**{**short.__dict__, "games": 8, "out_dir": tmp_path / "b"}))
+    strip = lambda board: [{k: v for k, v in asdict(s).items() if k not in CLOCK_FIELDS} for s in board.standings()]
+    assert strip(longer) == strip(whole)
+    assert len(read_results(tmp_path / "a" / "results.jsonl")[0]) == 8
