@@ -58,7 +58,7 @@ class Engine:
 
     def new_batch(self, seeds: Iterable[int], num_snakes: int | Sequence[int] = 4,
                   seats: int | None = None) -> GameBatch:
-        seeds = np.array([rng.seed_to_int(s) for s in seeds], dtype=np.uint64)
+        seeds = rng.seed_array(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
         counts = np.broadcast_to(np.asarray(num_snakes, dtype=np.int64), seeds.shape).copy()
         batch = GameBatch.empty(self.geometry, seeds.size, int(seats or counts.max(initial=1)))
         self.reset(batch, np.arange(seeds.size), seeds, counts)
@@ -77,7 +77,7 @@ class Engine:
             raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to {most} snakes "
                              f"per game, got {fewest}..{int(counts.max())}")
         if seeds is not None:
-            seeds = np.asarray(seeds, dtype=np.uint64)
+            seeds = rng.seed_array(seeds)
             batch.seed[games] = seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape)
             batch.seed_key[games] = rng.seed_key_np(batch.seed[games])
         if self.ruleset.classic:

@@ -14,6 +14,8 @@ candidate index.  The streams below name each kind of choice; ``docs/rules.md`` 
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -36,6 +38,7 @@ START_RANDOM_SPOT = 15  # turn 0; index: snake * 1024 + y * width + x
 START_FOOD_DIAGONAL = 16  # turn 0; index: snake * 4 + diagonal
 START_FOOD_RANDOM = 17  # turn 0; index: y * width + x (the n best cells, n = snakes)
 RESPAWN_SPOT = 20  # turn: current turn; index: seat * 1024 + y * width + x
+GAME_SEED = 30  # turn: game number g; index 0 (per-game seeds of a vector env reset with one seed)
 
 
 def _mix_py(z: int) -> int:
@@ -128,6 +131,26 @@ def score_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> n
     return z
 
 
-def seed_to_int(seed: int) -> int:
-    """Seeds are any Python int; only their low 64 bits matter."""
-    return int(seed) & MASK64
+def seed_to_int(seed) -> int:
+    """The one seed normalisation: any integer (Python or numpy, negative or >= 2**64) maps to its
+    low 64 bits, two's complement for negatives (so -1 and 2**64 - 1 are the same seed)."""
+    try:
+        return operator.index(seed) & MASK64
+    except TypeError:
+        raise TypeError(f"seed must be an integer, got {seed!r}") from None
+
+
+def seed_array(seeds: Iterable | int) -> np.ndarray:
+    """``seed_to_int`` over one seed or many, as a flat uint64 array."""
+    if isinstance(seeds, np.ndarray) and seeds.dtype.kind in "iu":
+        return seeds.astype(np.uint64).reshape(-1)  # numpy's integer cast keeps the low 64 bits too
+    if np.ndim(seeds) == 0:
+        return np.array([seed_to_int(seeds)], np.uint64)
+    return np.array([seed_to_int(s) for s in np.asarray(seeds, dtype=object).reshape(-1)], np.uint64)
+
+
+def game_seeds(seed, count: int) -> np.ndarray:
+    """Seeds of games 0..count-1 derived from one seed by hashing ``(seed, g)``: nearby seeds
+    (workers seeded ``base + rank``) give unrelated games, and game g's seed does not depend on count."""
+    keys = key_np(np.full(count, seed_to_int(seed), np.uint64), np.arange(count))
+    return draw_np(keys, GAME_SEED, 0)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import reference_env as ref
 
+from arena import rng as arena_rng
 from arena.env import parallel_env, vector_env
 from arena.replay import read_replay
 from arena.verify import verify
@@ -67,11 +68,11 @@ def test_full_run_is_reproducible_across_restarts():
 
 
 def test_first_episodes_match_the_parallel_env():
-    """Game g of a vector env seeded s plays exactly like a parallel env seeded s + g."""
+    """Game g of a vector env seeded s plays exactly like a parallel env seeded ``game_seeds(s, G)[g]``."""
     vec = vector_env(num_games=3, num_snakes=4, obs="global")
     obs, infos = vec.reset(seed=20)
     envs = [parallel_env(num_snakes=4, obs="global") for _ in range(3)]
-    singles = [e.reset(seed=20 + g)[0] for g, e in enumerate(envs)]
+    singles = [e.reset(seed=int(seed))[0] for seed, e in zip(arena_rng.game_seeds(20, 3), envs)]
     rng = np.random.default_rng(3)
     for _ in range(60):
         alive = infos["alive"].reshape(3, 4)

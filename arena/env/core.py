@@ -86,7 +86,8 @@ class Games:
     def reset(self, games: np.ndarray, seeds: np.ndarray) -> None:
         """Start the given games afresh with the given seeds."""
         games = np.asarray(games, dtype=np.intp)
-        self.engine.reset(self.batch, games, np.asarray(seeds, dtype=np.uint64), self.num_snakes)
+        self.engine.reset(self.batch, games, seeds, self.num_snakes)
+        self._pool = None  # restarts after a seeded reset must draw from the new generator only
         self.returns[games] = 0
         self.lengths[games] = 0
 

@@ -8,6 +8,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from arena import rng
 from arena.env.core import Games, Rewards
 from arena.env.recording import Recorder
 from arena.env.rendering import RENDER_MODES, OneGameView
@@ -92,11 +93,11 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
-            game_seed = int(seed)
+            game_seed = rng.seed_to_int(seed)
+            self._rng = np.random.default_rng(game_seed)
         else:
             game_seed = int(self._rng.integers(0, 2**63))
-        self.games.reset(np.array([0]), np.array([game_seed], dtype=np.uint64))
+        self.games.reset(np.array([0]), [game_seed])
         self.agents = list(self.possible_agents)
         if self.recorder:
             self.recorder.start(0)

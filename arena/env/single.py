@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from arena import rng
 from arena.battlesnake import GameInfo, game_state
 from arena.engine import move_codes
 from arena.env.core import Games, Rewards
@@ -74,9 +75,9 @@ class SnakeEnv(OneGameView, gym.Env):
         self._mask = np.ones(len(MOVES), np.int8)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else rng.seed_to_int(seed))
         game_seed = int(self.np_random.integers(0, 2**63))
-        self.games.reset(np.array([0]), np.array([game_seed], dtype=np.uint64))
+        self.games.reset(np.array([0]), [game_seed])
         self._info.game_id = f"snake-env-{game_seed:016x}"
         if self.recorder:
             self.recorder.start(0)

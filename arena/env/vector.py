@@ -14,6 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from arena import rng
 from arena.env.core import Games, Rewards
 from arena.env.recording import Recorder
 from arena.env.rendering import render_frame
@@ -81,11 +82,13 @@ class SnakeVectorEnv(VectorEnv):
     # --- gymnasium API --------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start every game; with ``seed``, game ``g`` gets seed ``seed + g`` and restarts draw from it."""
+        """Start every game; with ``seed``, game ``g`` gets seed ``rng.game_seeds(seed, num_games)[g]``
+        (a hash of ``(seed, g)``) and later restarts draw their seeds from a generator seeded with it."""
         if seed is not None:
+            seed = rng.seed_to_int(seed)
             self._np_random, self._np_random_seed = np.random.default_rng(seed), seed
-        base = int(self.np_random.integers(0, 2**62)) if seed is None else int(seed)
-        self.games.reset(np.arange(self.num_games), base + np.arange(self.num_games, dtype=np.uint64))
+        base = int(self.np_random.integers(0, 2**63)) if seed is None else seed
+        self.games.reset(np.arange(self.num_games), rng.game_seeds(base, self.num_games))
         self._record_start()
         return self._observe({})
 
