@@ -94,3 +94,22 @@ def test_gymnasium_make_accepts_any_integer_seed() -> None:
     b = env.reset(seed=2**64 - 3)[0]["observation"]
     np.testing.assert_array_equal(a, b)
     env.close()
+
+
+def test_file_bot_module_names_do_not_depend_on_the_hash_salt(tmp_path) -> None:
+    """``file.py:attr`` specs load under a name derived from the path, the same in every process."""
+    import os
+    import subprocess
+    import sys
+
+    bot = tmp_path / "mybot.py"
+    bot.write_text("def move(state):\n    return 'up'\n")
+    code = f"from arena.players.spec import load_attr; print(load_attr({str(bot)!r}, 'move').__module__)"
+    names = []
+    for salt in ("1", "2", "3"):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONHASHSEED": salt})
+        assert run.returncode == 0, run.stderr
+        names.append(run.stdout.strip())
+    assert len(names) == 3 and names[0].startswith("snek_bot_")
+    assert len(set(names)) == 1, names

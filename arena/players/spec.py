@@ -14,6 +14,7 @@ Anything else is a ValueError with a one-line message.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -85,7 +86,7 @@ def load_attr(where: str, attr: str):
         path = Path(where).expanduser().resolve()
         if not path.is_file():
             raise ValueError(f"no such bot file: {where}")
-        module_name = f"snek_bot_{abs(hash(str(path)))}"
+        module_name = f"snek_bot_{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"  # unsalted hash
         module = sys.modules.get(module_name)
         if module is None:
             spec = importlib.util.spec_from_file_location(module_name, path)
