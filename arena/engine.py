@@ -11,6 +11,7 @@ keyed by the game's own seed and turn (``arena.rng``), never by its batch neighb
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -21,7 +22,9 @@ from arena.geometry import MOVE_INDEX, MOVES, Geometry
 from arena.rules import Ruleset, get_ruleset
 from arena.setup import classic_spot, setup_classic, setup_standard
 from arena.stages import Step
-from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch
+from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
+
+HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
 
 
 @lru_cache(maxsize=16)
@@ -50,7 +53,8 @@ class Engine:
         self.ruleset: Ruleset = get_ruleset(ruleset)
         default_w, default_h = self.ruleset.default_size
         self.settings = self.ruleset.resolve(settings)
-        self.geometry = Geometry(width or default_w, height or default_h, wrapped=self.ruleset.wrapped)
+        width, height = default_w if width is None else width, default_h if height is None else height
+        self.geometry = Geometry(width, height, wrapped=self.ruleset.wrapped)
         self.stages = self.ruleset.stages_for(self.settings)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
 
@@ -66,7 +70,7 @@ class Engine:
 
     def reset(self, batch: GameBatch, games, seeds=None, num_snakes=None) -> None:
         """(Re)start the given games; by default with the same seeds and snake counts."""
-        games = np.asarray(games, dtype=np.int64).reshape(-1)
+        games = game_index(games).reshape(-1)
         if not games.size:
             return
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
@@ -107,11 +111,17 @@ class Engine:
                 if not batch.food[game, self._cell(x, y)]:
                     batch.food[game, self._cell(x, y)] = True
                     batch.food_count[game] += 1
-            for x, y in pos.get("hazards", []):
-                batch.hazard[game, self._cell(x, y)] += 1
+            hazards = Counter(self._cell(x, y) for x, y in pos.get("hazards", []))
+            for cell, count in hazards.items():
+                if count > HAZARD_STACK_LIMIT:
+                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self.geometry.xy(cell)}")
+                batch.hazard[game, cell] = count
             batch.box[game] = self._safe_box(batch.hazard[game])
+            taken: dict[int, int] = {}
             for seat, snake in enumerate(pos["snakes"]):
                 body = [self._cell(x, y, allow_outside=not snake.get("alive", True)) for x, y in snake["body"]]
+                if snake.get("alive", True):
+                    self._check_body(body, seat, taken)
                 batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
                 if not snake.get("alive", True):
                     self.remove(batch, game, seat, cause=(snake.get("death") or {}).get("cause", "left"))
@@ -125,6 +135,23 @@ class Engine:
         batch.seed_key[:] = rng.seed_key_np(batch.seed)
         self._check_over(batch, np.arange(len(positions)))
         return batch
+
+    def _check_body(self, body: list[int], seat: int, taken: dict[int, int]) -> None:
+        """A live body must be a path of neighbouring cells (wrap-aware) that visits no cell twice, except
+        as stacked segments (a repeat right after itself), and share no cell with another live snake."""
+        g = self.geometry
+        for k in range(1, len(body)):
+            a, b = body[k - 1], body[k]
+            if a != b and b not in g.next_cell[a]:
+                raise ValueError(f"snake {seat}'s body is not connected between {g.xy(a)} and {g.xy(b)}")
+        seen: set[int] = set()
+        for k, cell in enumerate(body):
+            if cell in seen and cell != body[k - 1]:
+                raise ValueError(f"snake {seat} overlaps itself at {g.xy(cell)}")
+            if taken.get(cell, seat) != seat:
+                raise ValueError(f"snake {seat} overlaps snake {taken[cell]} at {g.xy(cell)}")
+            seen.add(cell)
+            taken[cell] = seat
 
     def _safe_box(self, hazard: np.ndarray) -> tuple[int, int, int, int]:
         """Royale's safe box implied by a position's hazards (the bounds of its hazard-free cells),
@@ -174,7 +201,7 @@ class Engine:
             stepping = ~batch.done
             if not stepping.any():
                 return
-        step = self._step_context(batch, moves.astype(np.int8, copy=False), stepping)
+        step = self._step_context(batch, move_array(moves), stepping)
         for stage in self.stages:
             stage(step)
         batch.turn[:] = step.new_turn
@@ -191,12 +218,15 @@ class Engine:
             batch.death_by[game, seat] = -1
 
     def spawn(self, batch: GameBatch, game: int, seat: int) -> bool:
-        """(Re)spawn a snake at a safe classic spot; False when there is no room right now."""
+        """(Re)spawn a snake at a safe classic spot; False (and nothing changed) when there is no room."""
         if seat >= batch.seats:
             raise ValueError(f"seat {seat} does not exist (the batch has {batch.seats})")
+        before = batch.select([game]) if batch.alive[game, seat] else None
         self.remove(batch, game, seat)
         body = classic_spot(batch, game, seat, int(batch.turn[game]))
         if body is None:
+            if before is not None:  # no room: the snake stays where it was
+                batch.assign([game], before, [0])
             return False
         batch.place(game, seat, body, MAX_HEALTH)
         batch.done[game] = False
@@ -233,6 +263,19 @@ class Engine:
             "hazards": hazards,
             "snakes": snakes,
         }
+
+
+def move_array(moves: np.ndarray) -> np.ndarray:
+    """Moves as int8 codes: anything but exactly 0, 1, 2 or 3 (257, 2.7, NaN, -1) becomes -1, the
+    default move, rather than wrapping or truncating in the cast."""
+    if moves.dtype == np.int8:
+        return moves  # values outside 0..3 are already read as "default move" by the stages
+    if moves.dtype.kind not in "iuf":
+        raise TypeError(f"moves must be numbers 0..3 (-1 for none), got dtype {moves.dtype}")
+    valid = (moves >= 0) & (moves <= 3)
+    if moves.dtype.kind == "f":
+        valid &= moves == np.floor(moves)
+    return np.where(valid, moves, -1).astype(np.int8)
 
 
 def move_codes(moves: Sequence[str | None]) -> list[int]:

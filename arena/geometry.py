@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """Mark a shared table read-only: a stray in-place write would change every later game."""
+    array.setflags(write=False)
+    return array
+
+
 MOVES = ("up", "down", "left", "right")
 MOVE_INDEX = {name: i for i, name in enumerate(MOVES)}
-DX = np.array([0, 0, -1, 1], dtype=np.int64)
-DY = np.array([1, -1, 0, 0], dtype=np.int64)
-OPPOSITE = np.array([1, 0, 3, 2], dtype=np.int8)
+DX = frozen(np.array([0, 0, -1, 1], dtype=np.int64))
+DY = frozen(np.array([1, -1, 0, 0], dtype=np.int64))
+OPPOSITE = frozen(np.array([1, 0, 3, 2], dtype=np.int8))
 
 MIN_SIZE, MAX_SIZE = 3, 25
 

@@ -66,6 +66,8 @@ def score_py(seed: int, turn: int, stream: int, index: int) -> int:
 _M1_NP, _M2_NP, _GOLDEN_NP = (np.array(v, np.uint64) for v in (_M1, _M2, _GOLDEN))
 _S27, _S30, _S31 = (np.array(v, np.uint64) for v in (27, 30, 31))
 ONE = np.array(1, np.uint64)
+for _constant in (_M1_NP, _M2_NP, _GOLDEN_NP, _S27, _S30, _S31, ONE):
+    _constant.setflags(write=False)
 
 
 def _mix_np(z: np.ndarray) -> np.ndarray:

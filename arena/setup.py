@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 
 from arena import rng
-from arena.geometry import Geometry
+from arena.geometry import Geometry, frozen
 from arena.stages import place_food
 from arena.state import MAX_HEALTH, GameBatch
 
@@ -45,7 +45,7 @@ def _start_salts(seats: int) -> np.ndarray:
     return salts
 
 
-_GROUP_OFFSET = np.array([[0], [4]])  # corners, cardinals within ``_fixed_spots``
+_GROUP_OFFSET = frozen(np.array([[0], [4]]))  # corners, cardinals within ``_fixed_spots``
 
 
 def _fixed_starts(batch: GameBatch, draws: np.ndarray) -> np.ndarray:

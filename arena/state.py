@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from arena import rng
-from arena.geometry import MAX_SIZE, Geometry
+from arena.geometry import MAX_SIZE, Geometry, frozen
 
 MAX_SNAKES = 16
 MAX_HEALTH = 100
@@ -30,7 +30,15 @@ CAUSES = (
     "left",  # a player left a drop-in (classic) game
 )
 CAUSE_INDEX = {name: i for i, name in enumerate(CAUSES) if name}
-_OFFSETS = np.arange(1 << (MAX_SIZE * MAX_SIZE + 3).bit_length())  # ring offsets, enough for any board
+_OFFSETS = frozen(np.arange(1 << (MAX_SIZE * MAX_SIZE + 3).bit_length()))  # ring offsets, enough for any board
+
+
+def game_index(games) -> np.ndarray:
+    """Game indices as int64; a boolean mask would silently mean games 0 and 1, so it is refused."""
+    index = np.asarray(games)
+    if index.dtype == bool:
+        raise TypeError("games must be indices, not a boolean mask (np.flatnonzero(mask) gives the indices)")
+    return index.astype(np.int64, copy=False)
 
 
 @dataclass
@@ -59,6 +67,13 @@ class GameBatch:
     food_count: np.ndarray  # (B,) int32
     hazard: np.ndarray  # (B, C) int16 stacked hazard entries per cell
     box: np.ndarray  # (B, 4) int32 royale safe box: min_x, max_x, min_y, max_y
+
+    def __post_init__(self) -> None:
+        # Stages write through ``array.reshape(-1)``, which is a copy (writes lost) unless C-contiguous.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) and not value.flags.c_contiguous:
+                raise ValueError(f"GameBatch.{f.name} must be C-contiguous")
 
     @classmethod
     def empty(cls, geometry: Geometry, batch_size: int, num_seats: int) -> GameBatch:
@@ -117,14 +132,13 @@ class GameBatch:
 
     def select(self, games) -> GameBatch:
         """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
-        games = np.asarray(games, dtype=np.int64)
-        values = {name: array[index] for name, array, index in self._parts(games)}
+        values = {name: array[index] for name, array, index in self._parts(game_index(games))}
         return GameBatch(geometry=self.geometry, **values)
 
     def assign(self, games, source: GameBatch, source_games) -> None:
         """Overwrite these games with copies of ``source``'s (same geometry and seat count)."""
-        theirs = {name: (array, index) for name, array, index in source._parts(np.asarray(source_games, np.int64))}
-        for name, array, index in self._parts(np.asarray(games, np.int64)):
+        theirs = {name: (array, index) for name, array, index in source._parts(game_index(source_games))}
+        for name, array, index in self._parts(game_index(games)):
             source_array, source_index = theirs[name]
             array[index] = source_array[source_index]
 
@@ -164,9 +178,11 @@ class GameBatch:
 
     def grow_rows(self, rows: np.ndarray) -> None:
         """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn).
-        ``rows`` are flat snake indices ``game * seats + seat``."""
+        ``rows`` are flat snake indices ``game * seats + seat``.  A snake as long as its ring
+        allows (longer than the board) stays as it is: one more would overwrite its head."""
         ring = self.ring.reshape(-1)
         length = self.length.reshape(-1)
+        rows = rows[length[rows] < self.ring_len - 1]
         start = rows * self.ring_len
         tail_slot = self.head_ptr.reshape(-1)[rows] - length[rows]
         tail = ring[start + ((tail_slot + 1) & self.ring_mask)]

@@ -45,7 +45,7 @@ def parse_settings(pairs: list[str]) -> dict:
 
 
 def board_size(size: int | None, width: int | None, height: int | None) -> tuple[int | None, int | None]:
-    return (width or size, height or size)
+    return (size if width is None else width, size if height is None else height)
 
 
 def results_table(result: dict, header: dict) -> Table:
