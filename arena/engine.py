@@ -155,10 +155,13 @@ class Engine:
 
     def _safe_box(self, hazard: np.ndarray) -> tuple[int, int, int, int]:
         """Royale's safe box implied by a position's hazards (the bounds of its hazard-free cells),
-        so a resumed royale game keeps shrinking from where it was instead of from the full board."""
+        so a resumed royale game keeps shrinking from where it was instead of from the full board.
+        No safe cell: an empty box (its sides crossed), so the board stays all hazard."""
         g = self.geometry
         safe = g.interior_cells[hazard[g.interior_cells] == 0]
-        if safe.size == 0 or safe.size == g.area:
+        if safe.size == 0:
+            return g.width, g.width - 1, 0, g.height - 1
+        if safe.size == g.area:
             return 0, g.width - 1, 0, g.height - 1
         xs, ys = g.x_of[safe], g.y_of[safe]
         return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from arena import rng
-from arena.geometry import OPPOSITE
+from arena.geometry import OPPOSITE, frozen
 from arena.state import CAUSE_INDEX, MAX_HEALTH, GameBatch
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -277,6 +277,7 @@ def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, keys: np
 
 
 _HUNDRED = np.uint64(100)
+_SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int32))  # per side: min x in, max x in, min y in, max y in
 
 
 def spawn_food(step: Step) -> None:
@@ -331,7 +332,10 @@ def grow_always(step: Step) -> None:
 
 
 def shrink_royale(step: Step) -> None:
-    """Every shrinkEveryNTurns turns one random side of the safe box moves in; outside is hazard."""
+    """Every shrinkEveryNTurns turns one random side of the safe box moves in; outside is hazard.
+
+    As Battlesnake's royale map, sides are not stopped at each other: once two cross, the box is
+    empty and the whole board is hazard for the rest of the game."""
     b = step.batch
     every = int(step.settings["shrinkEveryNTurns"])
     turn = step.new_turn
@@ -340,11 +344,7 @@ def shrink_royale(step: Step) -> None:
         return
     side = rng.draw_np(rng.key_np(b.seed[games], turn[games] // every), rng.ROYALE_SIDE, 0) % np.uint64(4)
     box = b.box[games]
-    lo_x, hi_x, lo_y, hi_y = box.T.copy()
-    box[:, 0] += (side == 0) & (lo_x < hi_x)
-    box[:, 1] -= (side == 1) & (hi_x > lo_x)
-    box[:, 2] += (side == 2) & (lo_y < hi_y)
-    box[:, 3] -= (side == 3) & (hi_y > lo_y)
+    box[np.arange(games.size), side.astype(np.intp)] += _SHRINK_STEP[side.astype(np.intp)]
     b.box[games] = box
     g = b.geometry
     x, y = g.x_of[None, :], g.y_of[None, :]

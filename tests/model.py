@@ -185,7 +185,9 @@ class ModelGame:
     def _box_from_hazards(self) -> list[int]:
         """The royale safe box implied by a position: the bounds of the hazard-free cells."""
         safe = [p for p in self.cells() if p not in self.hazards]
-        if not self.hazards or not safe:
+        if not safe:  # an empty box: everything stays hazard
+            return [self.width, self.width - 1, 0, self.height - 1]
+        if not self.hazards:
             return [0, self.width - 1, 0, self.height - 1]
         xs, ys = [p[0] for p in safe], [p[1] for p in safe]
         return [min(xs), max(xs), min(ys), max(ys)]
@@ -433,19 +435,20 @@ class ModelGame:
             self._place_food(1, turn, rng.FOOD_CELL)
 
     def _shrink(self, turn: int) -> None:
-        """Every shrinkEveryNTurns one random side of the safe box moves in; outside is hazard."""
+        """Every shrinkEveryNTurns one random side of the safe box moves in; outside is hazard.
+        Sides may cross (Battlesnake's maps/royale.go has no check): then everything is hazard."""
         every = self.settings["shrinkEveryNTurns"]
         if turn < every or turn % every:
             return
         side = rng.draw_py(self.seed, turn // every, rng.ROYALE_SIDE, 0) % 4
         min_x, max_x, min_y, max_y = self.box
-        if side == 0 and min_x < max_x:
+        if side == 0:
             min_x += 1
-        elif side == 1 and max_x > min_x:
+        elif side == 1:
             max_x -= 1
-        elif side == 2 and min_y < max_y:
+        elif side == 2:
             min_y += 1
-        elif side == 3 and max_y > min_y:
+        else:
             max_y -= 1
         self.box = [min_x, max_x, min_y, max_y]
         self.hazards = [(x, y) for x, y in self.cells() if not (min_x <= x <= max_x and min_y <= y <= max_y)]

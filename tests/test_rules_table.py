@@ -15,6 +15,7 @@ import pytest
 from model import ModelGame
 from play import engine_moves, frame_diff, normalise
 
+from arena import rng
 from arena.engine import Engine
 
 QUIET = {"minimumFood": 0, "foodSpawnChance": 0}  # no food spawns, so food lists are exact
@@ -319,6 +320,69 @@ def test_royale_resumes_its_safe_box_from_a_position() -> None:
         hazards = {tuple(h) for h in frame["hazards"]}
         assert {tuple(h) for h in left_column} <= hazards, seed
         assert len(hazards) in (13, 14), seed  # the left column plus one more side (6 or 7 cells)
+
+
+def official_royale_hazards(width: int, height: int, sides: list[int]) -> set[tuple[int, int]]:
+    """Battlesnake's royale map (rules repository, ``maps/royale.go`` ``UpdateBoard`` and ``royale.go``),
+    transcribed: start from the full board, move one side in per shrink so far (0 min x, 1 max x,
+    2 min y, 3 max y) with no check that sides cross, then every cell outside the box is hazard."""
+    min_x, max_x, min_y, max_y = 0, width - 1, 0, height - 1
+    for side in sides:
+        if side == 0:
+            min_x += 1
+        elif side == 1:
+            max_x -= 1
+        elif side == 2:
+            min_y += 1
+        else:
+            max_y -= 1
+    return {(x, y) for x in range(width) for y in range(height) if x < min_x or x > max_x or y < min_y or y > max_y}
+
+
+def royale_sides(seed: int, shrinks: int) -> list[int]:
+    """Our side draws (a documented difference: Battlesnake uses Go's math/rand seeded per game)."""
+    return [rng.draw_py(seed, k, rng.ROYALE_SIDE, 0) % 4 for k in range(1, shrinks + 1)]
+
+
+CIRCLE = ["up", "right", "down", "left"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_royale_shrinks_like_the_official_map_until_everything_is_hazard(seed: int) -> None:
+    """Every turn the engine's and the model's hazards equal the official map's, past the turn the
+    sides cross (the whole board is hazard from then on)."""
+    settings = {"shrinkEveryNTurns": 1, "hazardDamagePerTurn": 0, **QUIET}
+    position = {"snakes": [snake((1, 1)), snake((3, 3))]}  # two heads circling, never dying
+    engine = Engine("royale", 5, 5, settings)
+    batch = engine.from_positions([position], [seed])
+    model = ModelGame.from_position("royale", 5, 5, position, seed, settings)
+    everything_at = None
+    for turn in range(1, 25):
+        moves = [CIRCLE[(turn - 1) % 4]] * 2
+        engine.step(batch, engine_moves([moves], 2))
+        model.step(moves)
+        want = official_royale_hazards(5, 5, royale_sides(seed, turn))
+        assert {tuple(h) for h in engine.frame(batch, 0)["hazards"]} == want, turn
+        assert {tuple(h) for h in model.frame()["hazards"]} == want, turn
+        assert len(engine.frame(batch, 0)["hazards"]) == len(want)  # one entry per cell, never stacked
+        if len(want) == 25 and everything_at is None:
+            everything_at = turn
+    assert everything_at is not None and everything_at < 24, "the board became all hazard and stayed so"
+
+
+def test_royale_golden_last_column_goes_too() -> None:
+    """Golden case from the official code: the safe box is one column wide (x = 2 of a 5x5 board after
+    shrinks 0, 0, 1, 1) and the next shrink moves a side in again: official royale makes all 25 cells
+    hazard (min x 3 > max x 2); an engine that stops the sides at each other keeps the column safe."""
+    seed = next(s for s in range(100) if royale_sides(s, 5)[4] in (0, 1))
+    hazards = sorted(official_royale_hazards(5, 5, [0, 0, 1, 1]))
+    assert len(hazards) == 20
+    position = {"turn": 9, "hazards": [list(h) for h in hazards],
+                "snakes": [snake((2, 1), (2, 0)), snake((2, 3), (2, 4))]}
+    frame = step_both("royale", position, [None, None], size=(5, 5),
+                      settings={"shrinkEveryNTurns": 2, "hazardDamagePerTurn": 0}, seed=seed)
+    assert {tuple(h) for h in frame["hazards"]} == official_royale_hazards(5, 5, [0, 0, 1, 1, 0])
+    assert len(frame["hazards"]) == 25
 
 
 def test_food_never_next_to_a_live_head_or_on_a_body() -> None:
