@@ -15,15 +15,23 @@ from snek_bots.common import parse, safe_moves
 
 LADDER = ["random", "safe", "greedy", "space", "search"]
 SIZES = [(3, 3), (7, 7), (19, 11), (25, 25)]
-TIMEOUT_MS = 300
+TIMEOUT_MS = 10_000
 
 
 def test_registry_has_the_ladder() -> None:
     assert set(LADDER) <= set(builtin_bots())
 
 
+# Games per ruleset: 3 + 2 + 2 + 2 lineups over the 4 sizes (solo: 5 per size; classic has no room
+# for its snakes on 3x3 and 7x7 with 4 snakes).
+EXPECTED_GAMES = {"solo": 20, "classic": 4}
+
+
 @pytest.mark.parametrize("ruleset", list(RULESETS))
 def test_every_bot_plays_every_ruleset_and_size(ruleset: str) -> None:
+    """No errors (crashes, unreadable answers) anywhere.  The timeout is generous on purpose: how fast
+    the bots answer is measured in ``benchmarks/bots.py``, not asserted on a loaded test machine."""
+    played = 0
     for i, (width, height) in enumerate(SIZES):
         seats = 1 if ruleset == "solo" else 2 if width * height < 25 else 4
         lineups = [[LADDER[(k + j) % len(LADDER)] for j in range(seats)] for k in range(0, len(LADDER), seats)]
@@ -35,11 +43,13 @@ def test_every_bot_plays_every_ruleset_and_size(ruleset: str) -> None:
             config = MatchConfig(ruleset=ruleset, width=width, height=height, seed=100 + i, max_turns=40,
                                  timeout_ms=TIMEOUT_MS, game_id=f"{ruleset}-{width}x{height}")
             outcome = run_match([PythonPlayer(resolve_bot(b), name=b) for b in lineup], config)
+            played += 1
+            assert len(outcome.frames) >= 2
             for frame in outcome.frames:
                 for seat, snake in enumerate(frame["snakes"]):
                     where = f"{lineup[seat]} on {ruleset} {width}x{height} turn {frame['turn']}"
                     assert snake["error"] is None, f"{where}: {snake['error']}"
-                    assert snake["latency_ms"] is None or snake["latency_ms"] < TIMEOUT_MS, where
+    assert played == EXPECTED_GAMES.get(ruleset, 9), played
 
 
 def test_search_answers_within_a_tight_timeout() -> None:
