@@ -107,16 +107,7 @@ class Engine:
         for game, pos in enumerate(positions):
             batch.seed[game] = rng.seed_to_int(seeds[game] if seeds is not None else 0)
             batch.turn[game] = int(pos.get("turn", 0))
-            for x, y in pos.get("food", []):
-                if not batch.food[game, self._cell(x, y)]:
-                    batch.food[game, self._cell(x, y)] = True
-                    batch.food_count[game] += 1
-            hazards = Counter(self._cell(x, y) for x, y in pos.get("hazards", []))
-            for cell, count in hazards.items():
-                if count > HAZARD_STACK_LIMIT:
-                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self.geometry.xy(cell)}")
-                batch.hazard[game, cell] = count
-            batch.box[game] = self._safe_box(batch.hazard[game])
+            self.set_items(batch, game, pos.get("food", []), pos.get("hazards", []))
             taken: dict[int, int] = {}
             for seat, snake in enumerate(pos["snakes"]):
                 body = [self._cell(x, y, allow_outside=not snake.get("alive", True)) for x, y in snake["body"]]
@@ -152,6 +143,26 @@ class Engine:
                 raise ValueError(f"snake {seat} overlaps snake {taken[cell]} at {g.xy(cell)}")
             seen.add(cell)
             taken[cell] = seat
+
+    def set_items(self, batch: GameBatch, game: int, food=None, hazards=None) -> None:
+        """Replace a game's food and/or hazards (``[x, y]`` lists; a hazard listed twice stacks).
+
+        For positions loaded from outside, and for replays whose food or hazards came from
+        another engine's random draws (imported Battlesnake games)."""
+        if food is not None:
+            batch.food[game] = False
+            for x, y in food:
+                batch.food[game, self._cell(x, y)] = True
+            batch.food_count[game] = np.count_nonzero(batch.food[game])
+        if hazards is not None:
+            stacks = Counter(self._cell(x, y) for x, y in hazards)
+            for cell, count in stacks.items():
+                if count > HAZARD_STACK_LIMIT:
+                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self.geometry.xy(cell)}")
+            batch.hazard[game] = 0
+            for cell, count in stacks.items():
+                batch.hazard[game, cell] = count
+            batch.box[game] = self._safe_box(batch.hazard[game])
 
     def _safe_box(self, hazard: np.ndarray) -> tuple[int, int, int, int]:
         """Royale's safe box implied by a position's hazards (the bounds of its hazard-free cells),

@@ -1,8 +1,16 @@
-"""Re-simulate a replay from its header and recorded moves, and find the first turn that differs."""
+"""Re-simulate a replay from its header and recorded moves, and find the first turn that differs.
+
+A header may list ``external`` parts (``"food"``, ``"hazards"``): the game came from another engine
+whose random draws are not ours (an imported Battlesnake game), so new food and hazards are taken
+from the replay instead of re-simulated.  Everything else is still checked, and eaten food too:
+food the simulation leaves uneaten must still be on the board in the replay.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from arena.engine import Engine, move_codes
 from arena.replay import Replay
@@ -26,6 +34,32 @@ class Verdict:
     turns: int
     first_bad_turn: int | None = None
     detail: str = ""
+    note: str = ""  # what was taken from the replay rather than re-simulated (imported games)
+
+
+SPAWN_SETTINGS = ("foodSpawnChance", "minimumFood")
+
+
+def simulation_engine(header: dict) -> Engine:
+    """The engine that re-simulates a replay: its own rules, minus food spawning when the
+    replay's food is external (new food then comes from the replay, see ``adopt_external``)."""
+    settings = dict(header.get("settings") or {})
+    if "food" in (header.get("external") or []):
+        settings.update({name: 0 for name in SPAWN_SETTINGS if name in settings})
+    return Engine(header["ruleset"], header["width"], header["height"], settings)
+
+
+def adopt_external(engine: Engine, batch, frame: dict, external) -> str:
+    """Take the replay's food and/or hazards after a simulated step; returns a difference, or ''."""
+    if "food" in external:
+        g = engine.geometry
+        left = {g.xy(cell) for cell in np.nonzero(batch.food[0])[0]}
+        gone = sorted(left - {tuple(p) for p in frame["food"]})
+        if gone:
+            return f"food: the simulation leaves {[list(p) for p in gone]} uneaten, the replay does not have it"
+    engine.set_items(batch, 0, frame["food"] if "food" in external else None,
+                     frame["hazards"] if "hazards" in external else None)
+    return ""
 
 
 def _first_difference(expected: dict, actual: dict) -> str:
@@ -52,8 +86,12 @@ def apply_events(engine: Engine, batch, frame: dict, ids: list[str]) -> None:
 def verify(replay: Replay) -> Verdict:
     h = replay.header
     ids = [p["id"] for p in h["players"]]
+    external = h.get("external") or []
+    origin = (h.get("imported") or {}).get("from", "another engine")
+    note = (f"new {' and '.join(external)} taken from the replay, not re-simulated: the game came from {origin}, "
+            "whose random draws are not ours") if external else ""
     try:
-        engine = Engine(h["ruleset"], h["width"], h["height"], h.get("settings") or {})
+        engine = simulation_engine(h)
         first = replay.frames[0]
         initial = h.get("initial")
         if initial:  # a game started from a given position (e.g. a loaded Battlesnake state)
@@ -71,8 +109,14 @@ def verify(replay: Replay) -> Verdict:
             moves = {s["id"]: s.get("move") for s in frame["snakes"] if s["id"] in alive}
             engine.step(batch, [move_codes([moves.get(i) for i in ids])])
             apply_events(engine, batch, frame, ids)
+            try:
+                difference = adopt_external(engine, batch, frame, external) if external else ""
+            except ValueError as exc:
+                difference = str(exc)
+            if difference:
+                return Verdict(False, len(replay.frames), frame["turn"], difference, note)
         expected, actual = state_of(frame), state_of(engine.frame(batch, 0, ids))
         if expected != actual:
-            return Verdict(False, len(replay.frames), frame["turn"], _first_difference(expected, actual))
+            return Verdict(False, len(replay.frames), frame["turn"], _first_difference(expected, actual), note)
         previous = frame
-    return Verdict(True, len(replay.frames))
+    return Verdict(True, len(replay.frames), note=note)

@@ -105,8 +105,11 @@ def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: boo
 
 
 def register(app: typer.Typer) -> None:
-    replay_app = typer.Typer(no_args_is_help=True, help="Show or verify replay files.")
+    from arena.cli import replay_import
+
+    replay_app = typer.Typer(no_args_is_help=True, help="Show, verify or import replay files.")
     app.add_typer(replay_app, name="replay")
+    replay_import.register(replay_app)
 
     @app.command()
     def play(
@@ -171,9 +174,11 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             verdict = verify(read_replay(file))
         if verdict.ok:
-            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically")
+            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically"
+                          + (f"; {verdict.note}" if verdict.note else ""))
             return
-        console.print(f"[bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {verdict.detail}")
+        console.print(f"[bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {verdict.detail}"
+                      + (f"; {verdict.note}" if verdict.note else ""))
         raise typer.Exit(1)
 
     @app.command()
