@@ -1,0 +1,158 @@
+"""Our frames as Battlesnake's board client reads them: ``board/api.go``'s types, field by field.
+
+The Go types are written out below as (JSON name, Python type) tables; every event is checked
+against them exactly (no field missing, none extra, every type right), and then read back the way
+the board's own ``engineEventToFrame`` (``src/lib/playback/types.ts``) reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from arena.bs_import import import_cli_game
+from arena.match import MatchConfig, run_match
+from arena.players import PythonPlayer
+from arena.replay import read_replay
+from snek_viewer import bs_board
+
+REPLAYS = Path(__file__).parent.parent / "replays"
+HAND_MADE = Path(__file__).parent / "data" / "battlesnake-cli-standard-7x7.jsonl"
+
+# board/api.go
+GAME = {"ID": str, "Status": str, "Width": int, "Height": int, "Ruleset": dict, "SnakeTimeout": int,
+        "Source": str, "RulesetName": str, "RulesStages": list, "Map": str}
+GAME_FRAME = {"Turn": int, "Snakes": list, "Food": list, "Hazards": list}
+SNAKE = {"ID": str, "Name": str, "Body": list, "Health": int, "Death": (dict, type(None)), "Color": str,
+         "HeadType": str, "TailType": str, "Latency": str, "Shout": str, "Squad": str, "Author": str,
+         "StatusCode": int, "Error": str, "IsBot": bool, "IsEnvironment": bool}
+DEATH = {"Cause": str, "Turn": int, "EliminatedBy": str}
+POINT = {"X": int, "Y": int}  # rules.Point
+
+
+def check(obj: dict, fields: dict, where: str) -> None:
+    assert set(obj) == set(fields), f"{where}: {sorted(set(obj) ^ set(fields))}"
+    for name, kind in fields.items():
+        value = obj[name]
+        assert isinstance(value, kind) and not (kind is int and isinstance(value, bool)), (where, name, value)
+
+
+def check_game(g: dict) -> None:
+    check(g, GAME, "Game")
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in g["Ruleset"].items())  # map[string]string
+    assert all(isinstance(stage, str) for stage in g["RulesStages"])
+
+
+def check_frame_event(event: dict) -> None:
+    check(event, {"Type": str, "Data": dict}, "GameEvent")
+    assert event["Type"] == "frame"
+    data = event["Data"]
+    check(data, GAME_FRAME, "GameFrame")
+    for p in data["Food"] + data["Hazards"]:
+        check(p, POINT, "Point")
+    for s in data["Snakes"]:
+        check(s, SNAKE, "Snake")
+        for p in s["Body"]:
+            check(p, POINT, "Point")
+        if s["Death"] is not None:
+            check(s["Death"], DEATH, "Death")
+
+
+def board_reads(info: dict, event: dict) -> dict:
+    """What the board's engineEventToFrame takes from an event (its field names, in Python)."""
+    d = event["Data"]
+    return {
+        "turn": d["Turn"], "width": info["Game"]["Width"], "height": info["Game"]["Height"],
+        "food": [[p["X"], p["Y"]] for p in d["Food"]], "hazards": [[p["X"], p["Y"]] for p in d["Hazards"]],
+        "snakes": [{"id": s["ID"], "name": s["Name"], "color": s["Color"], "health": s["Health"],
+                    "latency": s["Latency"], "body": [[p["X"], p["Y"]] for p in s["Body"]],
+                    "elimination": None if s["Death"] is None else {
+                        "turn": s["Death"]["Turn"], "cause": s["Death"]["Cause"], "by": s["Death"]["EliminatedBy"]}}
+                   for s in d["Snakes"]],
+    }
+
+
+def roundtrip(header: dict, frames: list[dict], finished: bool) -> int:
+    info = bs_board.game_info(header, bs_board.COMPLETE if finished else bs_board.RUNNING)
+    check(info, {"Game": dict}, "game info")
+    check_game(info["Game"])
+    texts = list(bs_board.events(header, frames, finished))
+    assert len(texts) == len(frames) + finished
+    names = {p["id"]: p for p in header["players"]}
+    for text, frame in zip(texts, frames):
+        event = json.loads(text)
+        check_frame_event(event)
+        seen = board_reads(info, event)
+        assert (seen["turn"], seen["width"], seen["height"]) == (frame["turn"], header["width"], header["height"])
+        assert seen["food"] == frame["food"] and seen["hazards"] == frame["hazards"]
+        for got, want in zip(seen["snakes"], frame["snakes"], strict=True):
+            assert (got["id"], got["body"], got["health"]) == (want["id"], want["body"], want["health"])
+            assert (got["name"], got["color"]) == (names[want["id"]]["name"], names[want["id"]]["color"])
+            death = want["death"]
+            assert got["elimination"] == (None if death is None else
+                                          {"turn": death["turn"], "cause": death["cause"], "by": death["by"] or ""})
+            assert got["latency"] == ("0" if want.get("latency_ms") is None else str(round(want["latency_ms"])))
+    if finished:
+        end = json.loads(texts[-1])
+        check(end, {"Type": str, "Data": dict}, "GameEvent")
+        assert end["Type"] == "game_end"
+        check(end["Data"], {"game": dict}, "GameEnd")
+        check_game(end["Data"]["game"])
+        assert end["Data"]["game"]["Status"] == "complete"
+    return len(texts)
+
+
+def test_shipped_replays_convert_field_by_field() -> None:
+    replays = sorted(REPLAYS.glob("*.jsonl.gz"))
+    assert len(replays) >= 3
+    deaths = 0
+    for path in replays:
+        replay = read_replay(path, require_result=True)
+        assert roundtrip(replay.header, replay.frames, finished=True) == len(replay.frames) + 1
+        deaths += sum(s["death"] is not None for s in replay.frames[-1]["snakes"])
+    assert deaths >= 3  # Death objects were really checked
+
+
+def test_game_fields() -> None:
+    header = read_replay(REPLAYS / "royale-2-bots.jsonl.gz").header
+    g = bs_board.game(header)
+    assert (g["ID"], g["Status"], g["RulesetName"], g["Map"], g["Source"]) == (
+        header["game_id"], "running", "royale", "royale", "snek-arena")
+    assert g["Ruleset"]["name"] == "royale"
+    assert g["Ruleset"]["shrinkEveryNTurns"] == str(header["settings"]["shrinkEveryNTurns"])
+    assert g["SnakeTimeout"] == header["timeout_ms"]
+
+
+def test_imported_battlesnake_game_keeps_its_origin() -> None:
+    replay = import_cli_game(HAND_MADE).replay
+    assert roundtrip(replay.header, replay.frames, finished=True) == 6
+    g = bs_board.game(replay.header, bs_board.COMPLETE)
+    assert g["ID"] == "0f4e6c1a-7d2b-4b8e-9a3c-5e1f2d4b6a80" and g["Map"] == "standard"
+    last = json.loads(list(bs_board.events(replay.header, replay.frames, False))[-1])["Data"]
+    assert last["Snakes"][1]["Death"] == {"Cause": "head-collision", "Turn": 4, "EliminatedBy": "s0"}
+
+
+def test_errors_shouts_and_latency() -> None:
+    """A live match with a bot that shouts, one that crashes: the board's Snake fields carry them."""
+    def shouty(state: dict) -> dict:
+        return {"move": "up" if state["turn"] % 2 else "right", "shout": f"turn {state['turn']}"}
+
+    def broken(state: dict) -> str:
+        raise RuntimeError("boom")
+
+    outcome = run_match([PythonPlayer(shouty, name="shouty"), PythonPlayer(broken, name="broken")],
+                        MatchConfig(seed=1, max_turns=6))
+    frames = outcome.frames
+    assert roundtrip(outcome.header, frames, finished=True) == len(frames) + 1
+    event = bs_board.frame_event(frames[2], bs_board.players_of(outcome.header))["Data"]["Snakes"]
+    assert event[0]["Shout"] == "turn 1" and event[0]["StatusCode"] == 200 and event[0]["Error"] == ""
+    assert event[1]["Error"].startswith("crash") and event[1]["StatusCode"] == 0
+    assert event[0]["Latency"].isdigit()
+
+
+def test_status_codes() -> None:
+    cases = {None: 200, "": 200, "http 500": 500, "http 404 not found": 404, "timeout": 0, "http ": 0,
+             "crash: RuntimeError: boom": 0}
+    for error, code in cases.items():
+        assert bs_board._status_code(error) == code, error
+    assert len(cases) == 7
