@@ -1,0 +1,212 @@
+// The lobby /: live rooms (refreshed without reload), a form to create a room, the replay library with a filter,
+// local replay files (opened in the browser, or uploaded to the library on request) and the tournaments.
+
+import { $, api, formatDate, h, replace } from "./dom.js";
+import { installDrop, readLocalFile, stashLocalFile } from "./files.js";
+import { installHelp } from "./help.js";
+
+const RULESETS = [
+  ["standard", 11], ["wrapped", 11], ["constrictor", 11], ["wrapped_constrictor", 11], ["royale", 11], ["solo", 11],
+  ["classic", 24],
+];
+const BOTS = ["random", "safe", "greedy", "space", "search"];  // the built-in ladder, weakest first
+const OPEN = "";  // the seat value of an open seat (sent as null)
+const MAX_SEATS = 16;
+const ROOMS_EVERY_MS = 2000;
+
+let replays = [];
+
+function showMessage(text) {
+  $("#message").hidden = !text;
+  $("#message").textContent = text || "";
+}
+
+function watchLink(id, text) {
+  return h("a", { href: `/watch/${encodeURIComponent(id)}` }, text);
+}
+
+// ---------- rooms ----------
+
+async function refreshRooms() {
+  let rooms;
+  try {
+    rooms = (await api("/api/rooms")).rooms || [];
+    $("#rooms-status").textContent = "";
+  } catch (err) {
+    $("#rooms-status").textContent = `(server unreachable: ${err.message}; retrying)`;
+    return;
+  }
+  $("#rooms-empty").hidden = rooms.length > 0;
+  replace($("#rooms tbody"), rooms.map((room) => {
+    const seats = Array.isArray(room.seats) ? room.seats : [];
+    const names = seats.filter((s) => !s.open).map((s) => String(s.name));
+    const open = seats.filter((s) => s.open).length;
+    return h("tr", { dataset: { room: String(room.id) } },
+      h("td", {}, watchLink(room.id, String(room.id))),
+      h("td", {}, String(room.ruleset)),
+      h("td", {}, `${room.width}×${room.height}`),
+      h("td", {}, names.join(", "), open ? h("span", { className: "muted" }, `${names.length ? " + " : ""}${open} open`) : null),
+      h("td", { className: "num" }, String(room.turn ?? "")),
+      h("td", {}, String(room.status ?? "")),
+      h("td", { className: "num" }, String(room.spectators ?? 0)));
+  }));
+}
+
+// ---------- create a room ----------
+
+function seatRow(value) {
+  const select = h("select", { "aria-label": "seat" },
+    h("option", { value: OPEN }, "open seat (human)"),
+    BOTS.map((bot) => h("option", { value: bot }, `bot: ${bot}`)));
+  select.value = value;
+  const row = h("div", { className: "seat" }, select,
+    h("button", { type: "button", title: "Remove this seat", "aria-label": "Remove seat", onclick: () => { row.remove(); seatsChanged(); } }, "×"));
+  return row;
+}
+
+function seatsChanged() {
+  const count = $("#seats").children.length;
+  $("#add-seat").disabled = count >= MAX_SEATS;
+}
+
+function installCreate() {
+  const ruleset = $("#ruleset");
+  for (const [name] of RULESETS) ruleset.append(h("option", { value: name }, name));
+  ruleset.addEventListener("change", () => {
+    const size = RULESETS.find(([name]) => name === ruleset.value)[1];
+    $("#width").value = String(size);
+    $("#height").value = String(size);
+  });
+  for (const seat of ["space", "greedy", "safe", OPEN]) $("#seats").append(seatRow(seat));
+  $("#add-seat").addEventListener("click", () => { $("#seats").append(seatRow("greedy")); seatsChanged(); });
+  $("#create").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const seats = [...$("#seats").querySelectorAll("select")].map((s) => (s.value === OPEN ? null : s.value));
+    const body = {
+      ruleset: ruleset.value, width: Number($("#width").value), height: Number($("#height").value), settings: {},
+      tick_ms: Number($("#tick").value), max_turns: Number($("#max-turns").value), seats,
+    };
+    $("#create-error").textContent = "";
+    $("#create-button").disabled = true;
+    try {
+      const room = await api("/api/rooms", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      location.href = `/watch/${encodeURIComponent(room.id)}`;
+    } catch (err) {
+      $("#create-error").textContent = err.message;
+    } finally {
+      $("#create-button").disabled = false;
+    }
+  });
+}
+
+// ---------- replays ----------
+
+function playerNames(replay) {
+  return (Array.isArray(replay.players) ? replay.players : []).map((p) => String(p && typeof p === "object" ? p.name ?? p.id : p));
+}
+
+function winnerName(replay) {
+  const w = replay.winner;
+  if (w === null || w === undefined || w === "") return "draw";
+  const players = Array.isArray(replay.players) ? replay.players : [];
+  const match = players.find((p) => p && typeof p === "object" && p.id === w);
+  if (match) return String(match.name ?? w);
+  const seat = /^s(\d+)$/.exec(String(w));
+  if (seat && players[Number(seat[1])] !== undefined) return playerNames(replay)[Number(seat[1])];
+  return String(w);
+}
+
+function renderReplays() {
+  const words = $("#filter").value.toLowerCase().split(/\s+/).filter(Boolean);
+  const rows = replays.filter((r) => {
+    const text = [...playerNames(r), r.ruleset, winnerName(r), r.id, `${r.width}x${r.height}`].join(" ").toLowerCase();
+    return words.every((w) => text.includes(w));
+  });
+  $("#replays-empty").hidden = rows.length > 0;
+  $("#replays-empty").textContent = replays.length ? "No replay matches the filter." : "No replays.";
+  replace($("#replays tbody"), rows.map((r) => h("tr", { dataset: { replay: String(r.id) } },
+    h("td", {}, watchLink(r.id, playerNames(r).join(" · ") || String(r.id))),
+    h("td", {}, String(r.ruleset ?? "")),
+    h("td", {}, `${r.width}×${r.height}`),
+    h("td", {}, winnerName(r)),
+    h("td", { className: "num" }, String(r.turns ?? "")),
+    h("td", {}, formatDate(r.created)))));
+}
+
+async function refreshReplays() {
+  try {
+    replays = (await api("/api/replays")).replays || [];
+  } catch (err) {
+    showMessage(`Could not load the replay library: ${err.message}`);
+    return;
+  }
+  renderReplays();
+}
+
+async function openLocal(file) {
+  const status = $("#file-status");
+  status.className = "note-line";
+  status.textContent = `reading ${file.name}…`;
+  try {
+    const { text } = await readLocalFile(file);
+    if (!stashLocalFile(file.name, text)) {
+      throw new Error(`${file.name} is too large to hand to the watch page; open it with the button on the watch page`);
+    }
+    location.href = "/watch/local";
+  } catch (err) {
+    status.textContent = "";
+    showMessage(`Could not open this file: ${err.message}`);
+  }
+}
+
+async function upload(file) {
+  const status = $("#file-status");
+  status.textContent = `uploading ${file.name}…`;
+  try {
+    const body = new Uint8Array(await file.arrayBuffer());
+    const { id } = await api("/api/replays", { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body });
+    showMessage(null);
+    replace(status, "uploaded: ", watchLink(id, String(id)));
+    status.className = "note-line ok-line";
+    await refreshReplays();
+  } catch (err) {
+    status.textContent = "";
+    showMessage(`Upload refused: ${err.message}`);
+  }
+}
+
+// ---------- tournaments ----------
+
+async function refreshTournaments() {
+  let tournaments = [];
+  try {
+    tournaments = (await api("/api/tournaments")).tournaments || [];
+  } catch {
+    return;  // a server without tournaments: the section stays hidden
+  }
+  $("#tournaments-card").hidden = tournaments.length === 0;
+  replace($("#tournaments tbody"), tournaments.map((t) => h("tr", {},
+    h("td", {}, h("a", { href: `/tournaments/${encodeURIComponent(t.name)}` }, String(t.name))),
+    h("td", { className: "num" }, String(t.games ?? "")),
+    h("td", {}, (Array.isArray(t.bots) ? t.bots : []).map(String).join(", ")))));
+}
+
+// ---------- wiring ----------
+
+installHelp([
+  ["?", "this help"], ["Esc", "close it"],
+  ["drop a file", "watch a replay file from your computer (read in the browser, not uploaded)"],
+  ["click a room or replay", "watch it; on a room's page you can join and play"],
+]);
+installCreate();
+seatsChanged();
+$("#filter").addEventListener("input", renderReplays);
+$("#open-file").addEventListener("change", (e) => { const f = e.target.files[0]; e.target.value = ""; if (f) openLocal(f); });
+$("#upload-file").addEventListener("change", (e) => { const f = e.target.files[0]; e.target.value = ""; if (f) upload(f); });
+installDrop($("#drop-hint"), openLocal);
+refreshRooms();
+refreshReplays();
+refreshTournaments();
+setInterval(refreshRooms, ROOMS_EVERY_MS);
