@@ -110,7 +110,7 @@ export class HumanSeat {
 
   /** Our snake in the newest frame, if it is alive. */
   mySnake() {
-    const last = this.game.frames[this.game.frames.length - 1];
+    const last = this.game.frameAt(this.game.lastTurn);
     return this.you && last ? last.snakes.find((s) => s.id === this.you) : null;
   }
 

@@ -24,7 +24,14 @@ function check(obj, keys, where) {
   }
 }
 
-/** A death, as it happened: {id, turn, cause, by}. */
+/** A frame line not parsed yet. */
+class RawLine {
+  constructor(line, where) {
+    this.line = line;
+    this.where = where;
+  }
+}
+
 export class Game {
   constructor() {
     this.header = null;
@@ -33,10 +40,11 @@ export class Game {
     this.deaths = [];        // sorted by turn: {id, turn, cause, by}
     this.players = new Map(); // id -> {id, name, seat, kind}
     this.maxSnakes = 0;
+    this.indexed = 0;        // frames [0, indexed) have had their deaths recorded
   }
 
   get firstTurn() { return this.frames.length ? this.frames[0].turn : 0; }
-  get lastTurn() { return this.frames.length ? this.frames[this.frames.length - 1].turn : 0; }
+  get lastTurn() { return this.frames.length ? this.firstTurn + this.frames.length - 1 : 0; }  // turns are consecutive
   get width() { return this.header.width; }
   get height() { return this.header.height; }
   get wrapped() { return this.header.ruleset.startsWith("wrapped"); }
@@ -44,8 +52,44 @@ export class Game {
   frameAt(turn) {
     if (!this.frames.length) return null;
     const i = Math.max(0, Math.min(this.frames.length - 1, Math.round(turn) - this.firstTurn));
-    return this.frames[i];
+    const entry = this.frames[i];
+    return entry instanceof RawLine ? this.parseRaw(i) : entry;
   }
+
+  /** Parse and check a frame kept as text (files are parsed on demand, so a big one opens at once). */
+  parseRaw(i) {
+    const raw = this.frames[i];
+    let obj;
+    try {
+      obj = JSON.parse(raw.line);
+    } catch (err) {
+      throw new ReplayError(`${raw.where}: not JSON (${err.message.split("\n")[0]})`);
+    }
+    if (kindOf(obj) !== "object") throw new ReplayError(`${raw.where}: expected a JSON object`);
+    if (obj.type !== "frame") {
+      const what = obj.type === "result" ? "a result line before the last frame" : `expected a frame, got ${JSON.stringify(obj.type ?? null)}`;
+      throw new ReplayError(`${raw.where}: ${what}`);
+    }
+    this.checkFrame(obj, raw.where, this.firstTurn + i);
+    this.frames[i] = obj;
+    return obj;
+  }
+
+  /**
+   * Index the frames in order (parse the ones still text, record deaths) until `deadline` (performance.now()).
+   * Returns true when every frame is indexed. Lazily read files call it from idle time.
+   */
+  indexUntil(deadline = Infinity) {
+    while (this.indexed < this.frames.length) {
+      if (performance.now() > deadline) return false;
+      const frame = this.frameAt(this.firstTurn + this.indexed);
+      this.noteFrame(frame, this.indexed ? this.frames[this.indexed - 1] : null);
+      this.indexed += 1;
+    }
+    return true;
+  }
+
+  get complete() { return this.indexed === this.frames.length; }
 
   player(id) {
     let p = this.players.get(id);
@@ -74,13 +118,7 @@ export class Game {
       return kind;
     }
     if (kind === "frame") {
-      check(obj, FRAME_KEYS, where);
-      const expected = this.frames.length ? this.lastTurn + 1 : obj.turn;
-      if (obj.turn !== expected) throw new ReplayError(`${where}: frame for turn ${obj.turn}, expected turn ${expected}`);
-      obj.snakes.forEach((s, i) => {
-        if (kindOf(s) !== "object") throw new ReplayError(`${where}: snakes[${i}] is not an object`);
-        check(s, SNAKE_KEYS, `${where} snakes[${i}]`);
-      });
+      this.checkFrame(obj, where, this.frames.length ? this.lastTurn + 1 : null);
       this.addFrame(obj);
       return kind;
     }
@@ -94,8 +132,28 @@ export class Game {
     throw new ReplayError(`${where}: unknown line type ${JSON.stringify(kind ?? null)}`);
   }
 
+  checkFrame(obj, where, expected) {
+    check(obj, FRAME_KEYS, where);
+    if (expected !== null && obj.turn !== expected) {
+      throw new ReplayError(`${where}: frame for turn ${obj.turn}, expected turn ${expected}`);
+    }
+    obj.snakes.forEach((s, i) => {
+      if (kindOf(s) !== "object") throw new ReplayError(`${where}: snakes[${i}] is not an object`);
+      check(s, SNAKE_KEYS, `${where} snakes[${i}]`);
+    });
+  }
+
   addFrame(frame) {
     const prev = this.frames.length ? this.frames[this.frames.length - 1] : null;
+    this.frames.push(frame);
+    if (this.indexed === this.frames.length - 1) {
+      this.noteFrame(frame, prev);
+      this.indexed += 1;
+    }
+  }
+
+  /** Record the deaths, names and size a frame brings, given the frame before it. */
+  noteFrame(frame, prev) {
     const wasAlive = new Set(prev ? prev.snakes.filter((s) => s.alive).map((s) => s.id) : []);
     for (const s of frame.snakes) {
       const p = this.player(s.id);
@@ -113,7 +171,6 @@ export class Game {
       }
     }
     this.maxSnakes = Math.max(this.maxSnakes, frame.snakes.length);
-    this.frames.push(frame);
   }
 
   /** Forget the frames: a reconnecting socket sends the whole backlog again. */
@@ -121,6 +178,7 @@ export class Game {
     this.frames = [];
     this.deaths = [];
     this.result = null;
+    this.indexed = 0;
   }
 }
 
@@ -149,17 +207,46 @@ function parseLine(name, entry) {
   }
 }
 
-/** Read a snek-replay/1 text or a game written by Battlesnake's CLI (`battlesnake play --output`). */
+/**
+ * Read a snek-replay/1 text or a game written by Battlesnake's CLI (`battlesnake play --output`). Our own
+ * files are read lazily: the header, the first and last frames and the result are checked at once, the other
+ * frames are parsed when first shown or by game.indexUntil() in idle time, so a big file opens at once.
+ */
 export function parseGameText(text, name = "file") {
-  const lines = jsonLines(text);
-  const first = lines.next();
-  if (first.done) throw new ReplayError(`${name}: empty file, not a replay`);
-  const head = parseLine(name, first.value);
+  const entries = [...jsonLines(text)];
+  if (!entries.length) throw new ReplayError(`${name}: empty file, not a replay`);
+  const where = (entry) => `${name} line ${entry.number}`;
+  const head = parseLine(name, entries[0]);
   if (head === undefined) throw new ReplayError(`${name}: not a replay (its only line is not JSON)`);
-  const game = kindOf(head) === "object" && head.type === undefined && "ruleset" in head && "id" in head
-    ? new BattlesnakeCliReader(name) : new Game();
-  game.accept(head, `${name} line ${first.value.number}`);
-  for (const entry of lines) {
+  if (kindOf(head) === "object" && head.type === undefined && "ruleset" in head && "id" in head) {
+    return readEagerly(new BattlesnakeCliReader(name), head, entries, name);
+  }
+  const game = new Game();
+  game.accept(head, where(entries[0]));
+  let body = entries.slice(1);
+  // The end: a torn last line is dropped (an interrupted write); a result line closes the game.
+  while (body.length) {
+    const last = body[body.length - 1];
+    const obj = parseLine(name, last);
+    if (obj === undefined) { body = body.slice(0, -1); continue; }
+    if (kindOf(obj) === "object" && obj.type === "result") {
+      game.accept(obj, where(last));
+      body = body.slice(0, -1);
+    }
+    break;
+  }
+  if (!body.length) throw new ReplayError(`${name}: header but no frames`);
+  game.accept(parseLine(name, body[0]), where(body[0]));
+  for (let i = 1; i < body.length; i += 1) {
+    game.frames.push(new RawLine(body[i].line, where(body[i])));
+  }
+  if (body.length > 1) game.frameAt(game.lastTurn);  // the last frame is checked now: the end must be sound
+  return game;
+}
+
+function readEagerly(game, head, entries, name) {
+  game.accept(head, `${name} line ${entries[0].number}`);
+  for (const entry of entries.slice(1)) {
     const where = `${name} line ${entry.number}`;
     if (game.result !== null) throw new ReplayError(`${where}: data after the result line`);
     const obj = parseLine(name, entry);

@@ -8,12 +8,11 @@ import { deathWords } from "./words.js";
 const LOOKBACK = 25;  // how many turns back the "last shout" is searched
 
 function lastNote(game, frame, id) {
-  const start = game.frames.indexOf(frame);
-  for (let i = start; i >= 0 && i > start - LOOKBACK; i -= 1) {
-    const s = game.frames[i].snakes.find((x) => x.id === id);
+  for (let turn = frame.turn; turn >= game.firstTurn && turn > frame.turn - LOOKBACK; turn -= 1) {
+    const s = game.frameAt(turn).snakes.find((x) => x.id === id);
     if (!s) break;
-    if (s.error) return { kind: "error", text: String(s.error), turn: game.frames[i].turn };
-    if (s.shout) return { kind: "shout", text: String(s.shout), turn: game.frames[i].turn };
+    if (s.error) return { kind: "error", text: String(s.error), turn };
+    if (s.shout) return { kind: "shout", text: String(s.shout), turn };
   }
   return null;
 }

@@ -76,6 +76,22 @@ function showGame(newGame) {
   setConnection("local file");
   started();
   player.play();
+  indexInBackground(newGame);
+}
+
+/** A file is parsed on demand; this walks the rest in small slices (deaths for the scrub bar, errors). */
+function indexInBackground(target) {
+  const step = () => {
+    if (game !== target) return;
+    try {
+      if (target.indexUntil(performance.now() + 8)) uiDirty = true;
+      else setTimeout(step, 0);
+    } catch (err) {
+      if (!(err instanceof ReplayError)) throw err;
+      showMessage(`This file is damaged: ${err.message}`);
+    }
+  };
+  setTimeout(step, 0);
 }
 
 function started() {
@@ -262,15 +278,21 @@ function renderUi(now) {
 }
 
 function loop(now) {
-  const repaint = player.tick(now);
-  if (repaint && game.header && game.frames.length) {
-    board.draw(game, player.drawPosition(), { animate: player.animate, highlight, you: human ? human.you : null });
-  }
-  if (uiDirty && game.header) {
-    uiDirty = false;
-    renderUi(now);
-  }
   requestAnimationFrame(loop);
+  try {
+    const repaint = player.tick(now);
+    if (repaint && game.header && game.frames.length) {
+      board.draw(game, player.drawPosition(), { animate: player.animate, highlight, you: human ? human.you : null });
+    }
+    if (uiDirty && game.header) {
+      uiDirty = false;
+      renderUi(now);
+    }
+  } catch (err) {
+    if (!(err instanceof ReplayError)) throw err;
+    player.pause();  // a damaged frame in a file read on demand: say so, keep the page usable
+    showMessage(`This file is damaged: ${err.message}`);
+  }
 }
 
 board.onResize = () => { player.dirty = true; };
@@ -345,6 +367,10 @@ window.snek = Object.freeze({
       players: [...game.players.values()].map((p) => ({ ...p })), result: game.result,
       frame: frame ? JSON.parse(JSON.stringify(frame)) : null, connected: Boolean(socket && socket.open),
     };
+  },
+  frame(turn) {
+    if (!game.frames.length || turn < game.firstTurn || turn > game.lastTurn) return null;
+    return JSON.parse(JSON.stringify(game.frameAt(turn)));
   },
   pixel: (x, y) => board.pixel(x, y),
   cellCentre(x, y) {

@@ -1,0 +1,474 @@
+"""The browser viewer in real headless Chromium (Playwright) against a real ``snek serve`` on 127.0.0.1.
+
+One browser and one server for the module; every test gets a fresh page and fails if the browser console
+logged an error or the page threw. Screenshots of every page land in tests/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from serve import SnekServer
+
+from arena.replay import read_replay
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+XSS = "<img src=x onerror=alert(1)>"
+VECTORS = {"up": (0, 1), "down": (0, -1), "left": (-1, 0), "right": (1, 0)}
+KEYS = {"up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight"}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Chromium at /usr/bin/chromium")
+
+
+def xss_replay(path: Path) -> None:
+    """The sample 4-bot game with a hostile player name."""
+    lines = gzip.open(ROOT / "replays" / "standard-4-bots.jsonl.gz", "rt").read().splitlines()
+    header = json.loads(lines[0])
+    header["players"][1]["name"] = XSS
+    header["game_id"] = "xss0000000"
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("viewer")
+    replays = base / "replays"
+    shutil.copytree(ROOT / "replays", replays)
+    xss_replay(replays / "xss.jsonl")
+    tournament = base / "ladder"
+    subprocess.run([sys.executable, "-m", "arena", "tournament", "random", "safe", "greedy", "--games", "4",
+                    "--size", "7", "--seed", "1", "--workers", "1", "--out-dir", str(tournament)],
+                   check=True, capture_output=True, timeout=120)
+    with SnekServer(["--replays", str(replays), "--tournaments", str(tournament)]) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Console:
+    """Everything the page said that a test must not ignore."""
+
+    def __init__(self, page, allowed: tuple[str, ...] = ()) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.allowed = allowed
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(re.search(a, e) for a in self.allowed)]
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 820}, device_scale_factor=1)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    console = Console(pg, getattr(request, "param", ()))
+    pg.console = console
+    yield pg
+    context.close()
+    assert console.unexpected() == [], f"browser console errors: {console.unexpected()}"
+    assert console.dialogs == [], f"the page opened dialogs: {console.dialogs}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def state(page) -> dict:
+    return page.evaluate("window.snek.state()")
+
+
+def replay_id(server, ruleset: str, turns: int, name: str | None = None) -> str:
+    for r in server.get("/api/replays")["replays"]:
+        names = [p if isinstance(p, str) else p.get("name") for p in r["players"]]
+        if r["ruleset"] == ruleset and r["turns"] == turns and (name is None or name in names):
+            return r["id"]
+    raise AssertionError(f"no {ruleset} replay of {turns} turns in {server.get('/api/replays')}")
+
+
+def open_replay(page, server, rid: str, turn: int | None = None) -> None:
+    page.goto(f"{server.url}/watch/{rid}" + (f"?turn={turn}" if turn is not None else ""))
+    page.wait_for_function("() => window.snek && window.snek.state().result !== null")
+
+
+def canvas_pixels(page) -> str:
+    return page.evaluate("document.querySelector('#board').toDataURL()")
+
+
+def cell_colours(page, cells) -> list[list[int]]:
+    return page.evaluate("(cells) => cells.map(([x, y]) => window.snek.pixel(x, y))", cells)
+
+
+def close(c1, c2, tol: int = 6) -> bool:
+    return all(abs(a - b) <= tol for a, b in zip(c1, c2))
+
+
+def hex_rgb(colour: str) -> list[int]:
+    return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+# ---------------------------------------------------------------- lobby
+
+
+def test_lobby_lists_demo_room_and_sample_replays(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#rooms tbody tr")
+    rooms = page.locator("#rooms tbody tr")
+    assert "classic" in rooms.first.inner_text()
+    page.wait_for_selector("#replays tbody tr")
+    table = page.locator("#replays tbody").inner_text()
+    for ruleset in ("standard", "royale", "wrapped"):
+        assert ruleset in table
+    assert page.locator("#replays tbody tr").count() == len(server.get("/api/replays")["replays"])
+    # the filter box narrows the library without reloading
+    page.fill("#filter", "royale")
+    assert page.locator("#replays tbody tr").count() == 1
+    page.fill("#filter", "")
+    shot(page, "lobby")
+
+
+def test_lobby_rooms_update_without_reload(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#rooms tbody tr")
+    before = page.locator("#rooms tbody tr").first.locator("td").nth(4).inner_text()
+    page.wait_for_function(
+        "(before) => document.querySelector('#rooms tbody tr td:nth-child(5)').textContent !== before", arg=before,
+        timeout=20000)
+
+
+def test_create_room_with_bots_turns_advance_on_canvas(page, server):
+    page.goto(server.url + "/")
+    page.select_option("#ruleset", "standard")
+    # four bot seats: turn the open seat into a bot
+    selects = page.locator("#seats select")
+    for i in range(selects.count()):
+        selects.nth(i).select_option("greedy" if i == 3 else selects.nth(i).input_value() or "safe")
+    page.fill("#tick", "100")
+    page.click("#create-button")
+    page.wait_for_url(re.compile(r"/watch/"))
+    page.wait_for_function("() => window.snek.state().turn >= 2")
+    first_turn = int(page.inner_text("#turn"))
+    first = canvas_pixels(page)
+    page.wait_for_function(f"() => Number(document.querySelector('#turn').textContent) >= {first_turn + 3}")
+    assert int(page.inner_text("#turn")) >= first_turn + 3
+    assert canvas_pixels(page) != first
+    assert state(page)["live"] is True
+    assert page.locator("#scoreboard li").count() == 4
+    shot(page, "watch-live")
+
+
+# ---------------------------------------------------------------- replays
+
+
+def test_replay_scrub_matches_frame(page, server):
+    rid = replay_id(server, "standard", 222)
+    replay = read_replay(ROOT / "replays" / "standard-4-bots.jsonl.gz")
+    open_replay(page, server, rid, turn=0)
+    assert state(page)["turn"] == 0
+    target = 150
+    page.evaluate(f"""() => {{ const s = document.querySelector('#scrub'); s.value = '{target}';
+                       s.dispatchEvent(new Event('input', {{ bubbles: true }})); }}""")
+    page.wait_for_function(f"() => window.snek.state().turn === {target}")
+    page.wait_for_function(f"() => document.querySelector('#turn').textContent === '{target}'")
+    expected = replay.frames[target]
+    got = state(page)
+    assert got["frame"]["snakes"] == expected["snakes"]
+    assert got["frame"]["food"] == expected["food"]
+    # the scoreboard shows that frame: one row per snake, length and status
+    rows = page.locator("#scoreboard li")
+    assert rows.count() == len(expected["snakes"])
+    for snake in expected["snakes"]:
+        row = page.locator(f"#scoreboard li[data-id='{snake['id']}']")
+        assert row.get_attribute("data-length") == str(len(snake["body"]))
+        assert row.get_attribute("data-alive") == str(snake["alive"]).lower()
+        status = row.locator(".status").inner_text()
+        assert status == "alive" if snake["alive"] else "ran into its own body on turn 61" in status
+    # the drawn cells: every live body cell in its snake's colour, food in the food colour, the rest empty
+    page.wait_for_timeout(100)  # one more animation frame has painted
+    colours = page.evaluate("""async () => {
+        const { snakeStyle, BOARD } = await import('/static/js/palette.js');
+        return { seats: [0, 1, 2, 3].map((i) => snakeStyle(i).color), board: BOARD };
+    }""")
+    seat = {p["id"]: i for i, p in enumerate(replay.header["players"])}
+    owned = {}
+    checked = 0
+    for snake in expected["snakes"]:
+        if snake["alive"]:
+            for cell in snake["body"]:
+                owned[tuple(cell)] = hex_rgb(colours["seats"][seat[snake["id"]]])
+    for cell in expected["food"]:
+        owned[tuple(cell)] = hex_rgb(colours["board"]["food"])
+    cells = [[x, y] for x in range(11) for y in range(11)]
+    empty = [hex_rgb(colours["board"]["cellA"]), hex_rgb(colours["board"]["cellB"])]
+    for cell, got_colour in zip(cells, cell_colours(page, cells)):
+        want = owned.get(tuple(cell))
+        if want is None:
+            assert any(close(got_colour, e) for e in empty), f"cell {cell} should be empty, got {got_colour}"
+        else:
+            assert close(got_colour, want), f"cell {cell} should be {want}, got {got_colour}"
+        checked += 1
+    assert checked == 121
+    assert f"turn={target}" in page.url  # the address follows the turn: a link to this moment
+    shot(page, "watch-replay")
+
+
+def test_deep_link_and_keyboard_shortcuts(page, server):
+    rid = replay_id(server, "standard", 222)
+    open_replay(page, server, rid, turn=40)
+    assert state(page)["turn"] == 40 and not state(page)["playing"]
+    deaths = sorted({d["turn"] for d in state(page)["deaths"]})
+    assert deaths == [61, 177, 222]
+    assert page.locator("#death-marks .mark").count() == 3
+    page.keyboard.press("ArrowRight")
+    assert state(page)["turn"] == 41
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["turn"] == 39
+    page.keyboard.press("e")
+    assert state(page)["turn"] == 61
+    page.keyboard.press("e")
+    assert state(page)["turn"] == 177
+    page.keyboard.press("q")
+    assert state(page)["turn"] == 61
+    page.keyboard.press("End")
+    assert state(page)["turn"] == 222
+    page.keyboard.press("Home")
+    assert state(page)["turn"] == 0
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert state(page)["speed"] == 4
+    page.keyboard.press("-")
+    assert state(page)["speed"] == 2
+    page.keyboard.press(" ")
+    assert state(page)["playing"] is True
+    page.wait_for_function("() => window.snek.state().turn >= 3")
+    page.keyboard.press(" ")
+    assert state(page)["playing"] is False
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    assert "next / previous death" in page.locator("#help").inner_text()
+    shot(page, "help")
+    page.keyboard.press("Escape")
+    assert not page.locator("#help").is_visible()
+    # the buttons do the same
+    page.click("button[data-action=end]")
+    assert state(page)["turn"] == 222
+    page.click("button[data-action=prev-death]")
+    assert state(page)["turn"] == 177
+
+
+def test_xss_name_in_a_replay_shows_literally(page, server):
+    rid = replay_id(server, "standard", 222, name=XSS)
+    open_replay(page, server, rid, turn=10)
+    row = page.locator("#scoreboard li[data-id='s1'] .name")
+    assert row.inner_text().startswith(XSS)
+    assert page.locator("#scoreboard img").count() == 0
+    page.goto(server.url + "/")
+    page.wait_for_selector("#replays tbody tr")
+    assert XSS in page.locator("#replays tbody").inner_text()
+    assert page.locator("#replays img").count() == 0
+    assert page.console.dialogs == []
+
+
+def test_csp_forbids_inline_script(page, server):
+    response = page.goto(server.url + "/")
+    csp = response.headers.get("content-security-policy", "")
+    assert "script-src" in csp or "default-src" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[-1].split(";")[0]
+
+
+# ---------------------------------------------------------------- local files
+
+
+def test_open_local_files_and_corrupt_ones(page, server, tmp_path):
+    page.goto(server.url + "/")
+    corrupt = tmp_path / "broken.jsonl"
+    corrupt.write_text('{"type": "header", "format": "snek-replay/1"\nnot json at all\n')
+    page.set_input_files("#open-file", str(corrupt))
+    page.wait_for_selector("#message:not([hidden])")
+    assert "broken.jsonl line 1: not JSON" in page.inner_text("#message")
+    shot(page, "lobby-corrupt-file")
+    # gzip garbage, then a foreign JSON file
+    garbage = tmp_path / "garbage.jsonl.gz"
+    garbage.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    page.set_input_files("#open-file", str(garbage))
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('garbage.jsonl.gz')")
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"hello": "world"}\n')
+    page.set_input_files("#open-file", str(foreign))
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes("
+                           "'foreign.json line 1: not a snek replay')")
+    # a good file opens in the watch page, read in the browser (the library did not grow)
+    before = len(server.get("/api/replays")["replays"])
+    page.set_input_files("#open-file", str(ROOT / "replays" / "wrapped-7x7.jsonl.gz"))
+    page.wait_for_url(re.compile(r"/watch/local"))
+    page.wait_for_function("() => window.snek.state().ruleset === 'wrapped'")
+    assert state(page)["lastTurn"] == 200
+    assert len(server.get("/api/replays")["replays"]) == before
+    # dropping a corrupt file on the watch page says so and keeps the game playing
+    page.evaluate("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['{"type":"header","format":"snek-replay/9"}\\n'], 'future.jsonl'));
+        document.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }""")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "unsupported format" in page.inner_text("#message")
+    assert state(page)["ruleset"] == "wrapped"
+    page.keyboard.press("End")
+    assert state(page)["turn"] == 200
+    shot(page, "watch-corrupt-drop")
+
+
+def test_battlesnake_cli_game_opens(page, server, tmp_path):
+    def snake(sid, name, body, health=90):
+        pts = [{"x": x, "y": y} for x, y in body]
+        return {"id": sid, "name": name, "health": health, "body": pts, "head": pts[0], "length": len(pts),
+                "latency": "12", "shout": "", "customizations": {"color": "#123456"}}
+
+    game = {"id": "g1", "ruleset": {"name": "standard", "version": "cli", "settings": {}}, "map": "standard",
+            "timeout": 500, "source": ""}
+    turns = [
+        [snake("a", "alpha", [(1, 1), (1, 1), (1, 1)]), snake("b", "beta", [(5, 5), (5, 5), (5, 5)])],
+        [snake("a", "alpha", [(1, 2), (1, 1), (1, 1)]), snake("b", "beta", [(5, 6), (5, 5), (5, 5)])],
+        [snake("a", "alpha", [(1, 3), (1, 2), (1, 1)])],
+    ]
+    lines = [game] + [{"game": game, "turn": t, "board": {"width": 7, "height": 7, "snakes": s,
+                                                          "food": [{"x": 3, "y": 3}], "hazards": []},
+                       "you": s[0]} for t, s in enumerate(turns)]
+    lines.append({"winnerId": "a", "winnerName": "alpha", "isDraw": False})
+    path = tmp_path / "cli-game.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    page.goto(server.url + "/")
+    page.set_input_files("#open-file", str(path))
+    page.wait_for_url(re.compile(r"/watch/local"))
+    page.wait_for_function("() => window.snek.state().lastTurn === 2")
+    page.keyboard.press("End")
+    got = state(page)
+    assert [p["name"] for p in got["players"]] == ["alpha", "beta"]
+    beta = next(s for s in got["frame"]["snakes"] if s["id"] == "b")
+    assert beta["alive"] is False and beta["death"]["turn"] == 2
+    assert page.locator("#result").inner_text() == "alpha won after 2 turns"
+
+
+# ---------------------------------------------------------------- human play
+
+
+def test_join_as_human_and_steer(page, server):
+    room = server.post("/api/rooms", {"ruleset": "classic", "width": 24, "height": 24, "settings": {},
+                                      "tick_ms": 400, "max_turns": 100000, "seats": ["safe", None]})
+    page.goto(f"{server.url}/watch/{room['id']}")
+    page.wait_for_function("() => window.snek.state().connected && window.snek.state().lastTurn >= 1")
+    # shortcuts never fire while typing: Space, e and ? go into the name field
+    before = state(page)
+    page.click("#join-name")
+    page.keyboard.type(f"{XSS} e?")
+    assert page.input_value("#join-name") == f"{XSS} e?"
+    assert not page.locator("#help").is_visible()
+    assert state(page)["following"] == before["following"]
+    page.fill("#join-name", XSS)
+    page.click("#join button[type=submit]")
+    page.wait_for_function("() => window.snek.state().you !== null")
+    you = state(page)["you"]
+    page.wait_for_function(f"""() => {{ const s = window.snek.state();
+        const f = window.snek.frame(s.lastTurn); return f && f.snakes.some((x) => x.id === '{you}' && x.alive); }}""")
+    assert page.locator("#you-name").inner_text() == XSS
+    assert page.locator("#scoreboard img").count() == 0
+    assert page.locator(f"#scoreboard li[data-id='{you}'] .you").count() == 1
+
+    def steer(direction: str) -> None:
+        start = state(page)["lastTurn"]
+        page.keyboard.press(KEYS[direction])
+        turn = page.wait_for_function(f"""() => {{ const s = window.snek.state();
+            for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
+              const f = window.snek.frame(t); const me = f && f.snakes.find((x) => x.id === '{you}');
+              if (me && me.move === '{direction}') return t;
+            }} return null; }}""", timeout=10000).json_value()
+        assert turn <= start + 3
+        before_head = page.evaluate(f"window.snek.frame({turn - 1}).snakes.find((x) => x.id === '{you}').body[0]")
+        after_head = page.evaluate(f"window.snek.frame({turn}).snakes.find((x) => x.id === '{you}').body[0]")
+        dx, dy = VECTORS[direction]
+        assert [after_head[0] - before_head[0], after_head[1] - before_head[1]] == [dx, dy]
+
+    me = page.evaluate(f"window.snek.frame(window.snek.state().lastTurn).snakes.find((x) => x.id === '{you}')")
+    head = me["body"][0]
+    heading = me["move"] or "up"
+    sideways = ["left", "right"] if heading in ("up", "down") else ["up", "down"]
+    first = min(sideways, key=lambda d: abs(head[0] + VECTORS[d][0] - 11.5) + abs(head[1] + VECTORS[d][1] - 11.5))
+    steer(first)
+    second = min(["up", "down"] if first in ("left", "right") else ["left", "right"],
+                 key=lambda d: abs(head[0] + VECTORS[d][0] - 11.5) + abs(head[1] + VECTORS[d][1] - 11.5))
+    steer(second)
+    # a quick double turn between two ticks shows as queued
+    third = "left" if second in ("up", "down") else "up"
+    page.keyboard.press(KEYS[third])
+    page.keyboard.press(KEYS[second])
+    queued = state(page)["queued"]
+    assert queued[-1] == second and len(queued) >= 1
+    if len(queued) == 2:
+        assert page.inner_text("#queued").startswith("queued")
+    shot(page, "watch-human")
+    page.click("#leave")
+
+
+def test_phone_layout_and_high_dpi(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, has_touch=True,
+                                  is_mobile=True)
+    pg = context.new_page()
+    console = Console(pg)
+    rid = replay_id(server, "wrapped", 200)
+    pg.goto(f"{server.url}/watch/{rid}?turn=3")
+    pg.wait_for_function("() => window.snek.state().result !== null && window.snek.state().turn === 3")
+    size = pg.evaluate("""() => { const c = document.querySelector('#board'); const r = c.getBoundingClientRect();
+        return [c.width, c.height, r.width, r.height]; }""")
+    assert size[0] == round(size[2] * 3) and size[1] == round(size[3] * 3)
+    assert size[2] <= 390 and size[2] >= 300  # the board takes the phone's width
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "watch-phone.png"))
+    context.close()
+    assert console.unexpected() == []
+
+
+# ---------------------------------------------------------------- tournaments
+
+
+def test_tournament_page(page, server):
+    tournaments = server.get("/api/tournaments")["tournaments"]
+    assert len(tournaments) == 1
+    name = tournaments[0]["name"]
+    page.goto(server.url + "/")
+    page.wait_for_selector("#tournaments tbody a")
+    page.click("#tournaments tbody a")
+    page.wait_for_url(re.compile(r"/tournaments/"))
+    page.wait_for_selector("#leaderboard tbody tr")
+    data = server.get(f"/api/tournaments/{name}")
+    assert page.locator("#leaderboard tbody tr").count() == len(data["leaderboard"]) == 3
+    assert page.locator("#chart svg polyline").count() == 3
+    assert page.locator("#h2h td.cell").count() == 6
+    assert page.locator("#games tbody a").count() == len(data["games"]) == 4
+    shot(page, "tournament")
+    page.locator("#games tbody a").first.click()
+    page.wait_for_url(re.compile(r"/watch/"))
+    page.wait_for_function("() => window.snek.state().result !== null")
