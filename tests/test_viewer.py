@@ -20,6 +20,7 @@ from serve import SnekServer
 from arena.replay import read_replay
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("snek_viewer.app", reason="the live server (snek serve) is not in this tree yet")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -242,17 +242,23 @@ function renderMarks() {
   }));
 }
 
-function updateUrl(now) {
-  if (sourceId === "" || now - lastUrlUpdate < URL_EVERY_MS) return;
-  lastUrlUpdate = now;
-  const query = new URLSearchParams();
-  query.set("turn", String(player.turn));
-  if (player.speed !== 1) query.set("speed", String(player.speed));
-  const url = `${location.pathname}?${query}`;
-  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+let urlTimer = null;
+
+function updateUrl() {
+  if (sourceId === "" || urlTimer !== null) return;
+  const wait = Math.max(0, lastUrlUpdate + URL_EVERY_MS - performance.now());
+  urlTimer = setTimeout(() => {  // throttled, but the last turn shown always lands in the address
+    urlTimer = null;
+    lastUrlUpdate = performance.now();
+    const query = new URLSearchParams();
+    query.set("turn", String(player.turn));
+    if (player.speed !== 1) query.set("speed", String(player.speed));
+    const url = `${location.pathname}?${query}`;
+    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+  }, wait);
 }
 
-function renderUi(now) {
+function renderUi() {
   const frame = game.frameAt(player.turn);
   els.turn.textContent = frame ? String(frame.turn) : "–";
   els.lastTurn.textContent = game.frames.length ? ` / ${game.lastTurn}` : "";
@@ -274,7 +280,7 @@ function renderUi(now) {
     els.result.hidden = true;
   }
   document.body.dataset.turn = frame ? String(frame.turn) : "";
-  updateUrl(now);
+  updateUrl();
 }
 
 function loop(now) {
@@ -286,7 +292,7 @@ function loop(now) {
     }
     if (uiDirty && game.header) {
       uiDirty = false;
-      renderUi(now);
+      renderUi();
     }
   } catch (err) {
     if (!(err instanceof ReplayError)) throw err;
