@@ -259,3 +259,13 @@ class LocalHub(Hub):
         with self._lock:
             summaries = list(self._summaries.items())
         return [{**summary, "spectators": self.spectators(room_id)} for room_id, summary in summaries]
+
+
+def make_hub(redis_url: str | None = None) -> Hub:
+    """The in-process hub, or the Redis one that ``snek serve --redis URL`` shares between processes
+    (``snek_viewer.redis_hub``; needs the ``redis`` extra, and says so in one line when it is missing)."""
+    if not redis_url:
+        return LocalHub()
+    from snek_viewer.redis_hub import RedisHub
+
+    return RedisHub(redis_url)
