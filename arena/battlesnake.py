@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from arena import __version__
 from arena.engine import Engine
 from arena.rules import RULESETS
 from arena.state import GameBatch
 
-SOURCE = "snek-arena"
+SOURCE = "custom"  # game.source: the API's value for games that are not tournaments, leagues or arenas
+RULES_VERSION = f"v{__version__}"  # ruleset.version: a release version string, as the API defines
 
 
 @dataclass
@@ -26,6 +28,8 @@ class GameInfo:
     timeout_ms: int = 500
     names: dict[str, str] = field(default_factory=dict)
     colors: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, str] = field(default_factory=dict)
+    tails: dict[str, str] = field(default_factory=dict)
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     shouts: dict[str, str] = field(default_factory=dict)
 
@@ -33,7 +37,7 @@ class GameInfo:
         s = self.settings
         return {
             "name": self.ruleset,
-            "version": SOURCE,
+            "version": RULES_VERSION,
             "settings": {
                 "foodSpawnChance": s.get("foodSpawnChance", 0),
                 "minimumFood": s.get("minimumFood", 0),
@@ -63,19 +67,25 @@ def snake_json(snake: dict, info: GameInfo) -> dict:
         "length": len(snake["body"]),
         "shout": info.shouts.get(snake["id"], ""),
         "squad": "",
-        "customizations": {"color": info.colors.get(snake["id"], "#888888"), "head": "default", "tail": "default"},
+        "customizations": {"color": info.colors.get(snake["id"], "#888888"),
+                           "head": info.heads.get(snake["id"], "default"),
+                           "tail": info.tails.get(snake["id"], "default")},
     }
 
 
-def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | None) -> dict:
-    """The JSON body Battlesnake sends to snake ``you`` for this frame (``you`` None: spectator view)."""
+def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | None,
+               timeout_ms: int | None = None) -> dict:
+    """The JSON body Battlesnake sends to snake ``you`` for this frame (``you`` None: spectator view).
+
+    ``timeout_ms`` is this request's ``game.timeout`` when it differs from the game's (a first-turn
+    allowance): the body always announces the deadline the snake really has."""
     live = [snake_json(s, info) for s in frame["snakes"] if s["alive"]]
     body = {
         "game": {
             "id": info.game_id,
             "ruleset": info.ruleset_json(),
             "map": "royale" if info.ruleset == "royale" else "standard",
-            "timeout": info.timeout_ms,
+            "timeout": info.timeout_ms if timeout_ms is None else timeout_ms,
             "source": SOURCE,
         },
         "turn": frame["turn"],

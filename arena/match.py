@@ -8,10 +8,10 @@ on the snake in that turn's frame.  Players are always closed at the end, even o
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ class MatchConfig:
     settings: dict = field(default_factory=dict)
     seed: int = 0
     timeout_ms: int = 500
-    first_timeout_ms: int | None = None  # default: twice timeout_ms, at least 1 s
+    first_timeout_ms: int | None = None  # turn 0's allowance (and its body's game.timeout); default timeout_ms
     max_turns: int = 10_000
     game_id: str | None = None
     grace_ms: int = GRACE_MS  # how long past timeout_ms the match waits (a live room waits 0: the tick is the limit)
@@ -41,7 +41,25 @@ class MatchConfig:
 
     @property
     def first_turn_ms(self) -> int:
-        return self.first_timeout_ms or max(2 * self.timeout_ms, 1000)
+        return self.first_timeout_ms or self.timeout_ms
+
+
+class _Call:
+    """``call(seat)`` on a daemon thread; ``done`` is set when it returned or raised."""
+
+    def __init__(self, call: Callable[[int], MoveResult | None], seat: int) -> None:
+        self.result: MoveResult | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._run, args=(call, seat), name=f"snek-player-{seat}", daemon=True).start()
+
+    def _run(self, call: Callable[[int], MoveResult | None], seat: int) -> None:
+        try:
+            self.result = call(seat)
+        except BaseException as exc:  # noqa: BLE001 - a bot's SystemExit is that bot's error, not ours
+            self.error = exc
+        finally:
+            self.done.set()
 
 
 @dataclass
@@ -71,6 +89,8 @@ class Match:
             settings=self.engine.settings, timeout_ms=config.timeout_ms,
             names={i: p.name for i, p in zip(self.ids, self.players)},
             colors={i: p.color or COLORS[n % len(COLORS)] for n, (i, p) in enumerate(zip(self.ids, self.players))},
+            heads={i: p.head for i, p in zip(self.ids, self.players)},
+            tails={i: p.tail for i, p in zip(self.ids, self.players)},
         )
         g = self.engine.geometry
         self.header = {
@@ -86,41 +106,48 @@ class Match:
         self.on_frame = on_frame
         self.keep_frames = keep_frames
         self.frames: list[dict] = []
-        self._pool = ThreadPoolExecutor(max_workers=2 * len(players), thread_name_prefix="snek-player")
-        self._busy: dict[int, Future] = {}
+        self._busy: dict[int, _Call] = {}
         self._last_move: list[str | None] = [None] * len(players)
         self._pending: list[dict] = []  # drop-in events to apply after the next step
         self.frame: dict = {}  # the latest frame
 
-    def _state(self, frame: dict, seat: int) -> dict:
+    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
         g = self.engine.geometry
-        return game_state(frame, g.width, g.height, self.info, self.ids[seat])
+        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms)
 
     def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
                   timeout_ms: int) -> dict[int, MoveResult]:
-        """Run ``call(seat)`` for every seat at once; seats still busy or late get a timeout."""
-        futures: dict[int, Future] = {}
+        """Run ``call(seat)`` for every seat at once and wait ``timeout_ms`` (plus a grace).
+
+        Each call runs on a daemon thread of its own: one that never returns cannot hold the
+        process at exit.  A ``concurrent`` player (HTTP: its requests are bounded by their
+        deadline) is called every turn, as Battlesnake's engine sends every turn's request; other
+        players are not called again while an earlier call is still running.  An answer that
+        comes after the wait belongs to its own call and is dropped: it never reaches a later turn.
+        """
         results: dict[int, MoveResult] = {}
+        calls: dict[int, _Call] = {}
         for seat in seats:
-            if seat in self._busy and not self._busy[seat].done():
-                results[seat] = MoveResult(None, latency_ms=None, error="timeout (still busy with an earlier turn)")
+            busy = self._busy.get(seat)
+            if busy is not None and not busy.done.is_set() and not self.players[seat].concurrent:
+                results[seat] = MoveResult(None, latency_ms=timeout_ms,
+                                           error="timeout (still busy with an earlier turn)")
                 continue
-            futures[seat] = self._busy[seat] = self._pool.submit(call, seat)
-        began = time.perf_counter()
-        wait(futures.values(), timeout=(timeout_ms + self.config.grace_ms) / 1000)
-        for seat, future in futures.items():
-            if not future.done():
-                results[seat] = MoveResult(None, latency_ms=round((time.perf_counter() - began) * 1000, 2),
-                                           error="timeout")
+            calls[seat] = self._busy[seat] = _Call(call, seat)
+        deadline = time.monotonic() + (timeout_ms + self.config.grace_ms) / 1000
+        for c in calls.values():
+            c.done.wait(max(0.0, deadline - time.monotonic()))
+        for seat, c in calls.items():
+            if not c.done.is_set():
+                results[seat] = MoveResult(None, latency_ms=timeout_ms, error="timeout")
+            elif c.error is not None:  # a transport bug must not end the game
+                results[seat] = MoveResult(None, error=f"crash: {type(c.error).__name__}: {c.error}"[:200])
             else:
-                try:
-                    results[seat] = future.result() or MoveResult(None)
-                except Exception as exc:  # a transport bug must not end the game
-                    results[seat] = MoveResult(None, error=f"crash: {type(exc).__name__}: {exc}"[:200])
+                results[seat] = c.result or MoveResult(None)
         return results
 
     def _mover(self, frame: dict, limit: int) -> Callable[[int], MoveResult]:
-        return lambda seat: self.players[seat].move(self._state(frame, seat), limit)
+        return lambda seat: self.players[seat].move(self._state(frame, seat, limit), limit)
 
     def _emit(self, frame: dict) -> None:
         if self.writer:
@@ -195,7 +222,8 @@ class Match:
         self.frame = self._snapshot({})
         self._emit(self.frame)
         everyone = range(len(self.players))
-        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s)), self.config.first_turn_ms)
+        limit = self.config.first_turn_ms
+        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s, limit)), limit)
         return self.frame
 
     def play_turn(self) -> dict:
@@ -245,7 +273,6 @@ class Match:
                 pass
         if self.writer:
             self.writer.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_match(players: Sequence[Player], config: MatchConfig | None = None, out: str | Path | None = None,

@@ -62,7 +62,7 @@ def test_stdio_and_name_override() -> None:
 
 def test_http_without_fetching() -> None:
     player = HttpPlayer("http://127.0.0.1:9/base/", fetch_info=False)
-    assert player.name == "127.0.0.1:9/base" and player.kind == "http"
+    assert player.name == "http://127.0.0.1:9/base/" and player.kind == "http"  # the URL as given
 
 
 @pytest.mark.parametrize("spec,message", [

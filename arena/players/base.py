@@ -36,6 +36,9 @@ class Player(ABC):
     name: str = "player"
     kind: str = "python"
     color: str | None = None
+    head: str = "default"  # Battlesnake customizations, passed to every snake in the request body
+    tail: str = "default"
+    concurrent: bool = False  # may ``move`` be called while an earlier call is still running?
 
     def start(self, state: dict) -> None:
         """Called once before turn 0 with the initial game state."""
