@@ -33,15 +33,21 @@ class MatchConfig:
     settings: dict = field(default_factory=dict)
     seed: int = 0
     timeout_ms: int = 500
-    first_timeout_ms: int | None = None  # turn 0's allowance (and its body's game.timeout); default timeout_ms
+    first_timeout_ms: int | None = None  # turn 0's deadline, for every snake; default: see ``first_turn_ms``
     max_turns: int = 10_000
     game_id: str | None = None
     grace_ms: int = GRACE_MS  # how long past timeout_ms the match waits (a live room waits 0: the tick is the limit)
     seated: int | None = None  # snakes on the board at the start (default all); the rest drop in later (classic)
 
-    @property
-    def first_turn_ms(self) -> int:
-        return self.first_timeout_ms or self.timeout_ms
+    def first_turn_ms(self, player: Player) -> int:
+        """Turn 0's deadline for ``player`` (its ``/start`` and first ``/move`` bodies announce it).
+
+        Without ``first_timeout_ms``: a start-up allowance (twice the timeout, at least 1 s) for bots
+        we start ourselves (processes, Python objects), and the plain timeout for HTTP snakes, which
+        are already running, as on Battlesnake."""
+        if self.first_timeout_ms:
+            return self.first_timeout_ms
+        return self.timeout_ms if player.concurrent else max(2 * self.timeout_ms, 1000)
 
 
 class _Call:
@@ -116,8 +122,9 @@ class Match:
         return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms)
 
     def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
-                  timeout_ms: int) -> dict[int, MoveResult]:
-        """Run ``call(seat)`` for every seat at once and wait ``timeout_ms`` (plus a grace).
+                  timeout_ms: int | dict[int, int]) -> dict[int, MoveResult]:
+        """Run ``call(seat)`` for every seat at once and wait ``timeout_ms`` (per seat, if a dict)
+        plus the grace.
 
         Each call runs on a daemon thread of its own: one that never returns cannot hold the
         process at exit.  A ``concurrent`` player (HTTP: its requests are bounded by their
@@ -125,29 +132,30 @@ class Match:
         players are not called again while an earlier call is still running.  An answer that
         comes after the wait belongs to its own call and is dropped: it never reaches a later turn.
         """
+        limit = timeout_ms if isinstance(timeout_ms, dict) else dict.fromkeys(seats, timeout_ms)
         results: dict[int, MoveResult] = {}
         calls: dict[int, _Call] = {}
         for seat in seats:
             busy = self._busy.get(seat)
             if busy is not None and not busy.done.is_set() and not self.players[seat].concurrent:
-                results[seat] = MoveResult(None, latency_ms=timeout_ms,
+                results[seat] = MoveResult(None, latency_ms=limit[seat],
                                            error="timeout (still busy with an earlier turn)")
                 continue
             calls[seat] = self._busy[seat] = _Call(call, seat)
-        deadline = time.monotonic() + (timeout_ms + self.config.grace_ms) / 1000
-        for c in calls.values():
-            c.done.wait(max(0.0, deadline - time.monotonic()))
+        began = time.monotonic()
+        for seat, c in calls.items():
+            c.done.wait(max(0.0, began + (limit[seat] + self.config.grace_ms) / 1000 - time.monotonic()))
         for seat, c in calls.items():
             if not c.done.is_set():
-                results[seat] = MoveResult(None, latency_ms=timeout_ms, error="timeout")
+                results[seat] = MoveResult(None, latency_ms=limit[seat], error="timeout")
             elif c.error is not None:  # a transport bug must not end the game
                 results[seat] = MoveResult(None, error=f"crash: {type(c.error).__name__}: {c.error}"[:200])
             else:
                 results[seat] = c.result or MoveResult(None)
         return results
 
-    def _mover(self, frame: dict, limit: int) -> Callable[[int], MoveResult]:
-        return lambda seat: self.players[seat].move(self._state(frame, seat, limit), limit)
+    def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
+        return lambda seat: self.players[seat].move(self._state(frame, seat, limits[seat]), limits[seat])
 
     def _emit(self, frame: dict) -> None:
         if self.writer:
@@ -222,16 +230,17 @@ class Match:
         self.frame = self._snapshot({})
         self._emit(self.frame)
         everyone = range(len(self.players))
-        limit = self.config.first_turn_ms
-        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s, limit)), limit)
+        limits = {s: self.config.first_turn_ms(self.players[s]) for s in everyone}
+        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s, limits[s])), limits)
         return self.frame
 
     def play_turn(self) -> dict:
         """Ask every live snake for its move (concurrently, within the turn's limit), step, emit."""
         everyone = range(len(self.players))
         alive = [s for s in everyone if self.batch.alive[0, s]]
-        limit = self.config.first_turn_ms if self.frame["turn"] == 0 else self.config.timeout_ms
-        results = self._call_all(alive, self._mover(self.frame, limit), limit)
+        first = self.frame["turn"] == 0
+        limits = {s: self.config.first_turn_ms(self.players[s]) if first else self.config.timeout_ms for s in alive}
+        results = self._call_all(alive, self._mover(self.frame, limits), limits)
         for seat, r in results.items():
             self.info.latency_ms[self.ids[seat]] = r.latency_ms
             if r.shout:
