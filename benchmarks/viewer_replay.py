@@ -7,11 +7,13 @@ food is re-laid every 25 turns and royale-style hazards close in from turn 150 (
 file has the full shape of a real one (bodies, stacked tails, deaths, food, stacked hazards, latencies).
 
 Measured in headless Chromium against a real ``snek serve`` (the page's own modules, no test doubles):
-- load: ``parseGameText`` on the replay's JSON lines (the text fetched from ``/api/replays/<id>``): JSON
-  parsing, validation and the death index, the same code the watch page runs on every line it receives;
-- seek: drawing the board at a random turn (``Game.frameAt`` plus a full canvas paint) on a 900×900 canvas;
+- open: ``parseGameText`` on the replay's text (fetched from ``/api/replays/<id>``), as for a local file:
+  the lines are split, the header, first and last frames and the result checked; the other frames are
+  parsed on first use, and ``index``, run in idle time by the page, parses and checks the rest;
+- seek: drawing the board at a random turn (``Game.frameAt``, parsing the frame on its first visit, plus a
+  full canvas paint on a 900×900 canvas), 200 random turns twice;
 - page: opening ``/watch/<id>?turn=250`` until the page shows turn 250 of the complete game (navigation,
-  the websocket stream of all 502 lines, parsing and the first paint).
+  the server reading the file, the websocket stream of all 502 lines, parsing and painting).
 
     python benchmarks/viewer_replay.py
 """
@@ -121,12 +123,15 @@ MEASURE_JS = """async ([id, seeks]) => {
   const { parseGameText } = await import('/static/js/replay.js');
   const { BoardView } = await import('/static/js/board.js');
   const text = await (await fetch(`/api/replays/${id}`)).text();
-  const loads = [];
-  let game = null;
+  const opens = [];
+  const indexes = [];
   for (let i = 0; i < 7; i += 1) {
     const t0 = performance.now();
-    game = parseGameText(text, 'bench');
-    loads.push(performance.now() - t0);
+    const g = parseGameText(text, 'bench');
+    const t1 = performance.now();
+    g.indexUntil();
+    opens.push(t1 - t0);
+    indexes.push(performance.now() - t1);
   }
   const box = document.createElement('div');
   box.style.width = '900px';
@@ -135,17 +140,21 @@ MEASURE_JS = """async ([id, seeks]) => {
   box.append(canvas);
   document.body.append(box);
   const board = new BoardView(canvas);
+  const game = parseGameText(text, 'bench');  // fresh: every frame is parsed on its first visit
   board.draw(game, 0, {});
-  const times = [];
+  const first = [];
+  const again = [];
   let x = 12345;
-  for (let i = 0; i < seeks; i += 1) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    const turn = x % (game.lastTurn + 1);
-    const t0 = performance.now();
-    board.draw(game, turn, { animate: false });
-    times.push(performance.now() - t0);
+  for (let pass of [first, again]) {
+    for (let i = 0; i < seeks; i += 1) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const turn = x % (game.lastTurn + 1);
+      const t0 = performance.now();
+      board.draw(game, turn, { animate: false });
+      pass.push(performance.now() - t0);
+    }
   }
-  return { bytes: text.length, frames: game.frames.length, snakes: game.maxSnakes, loads, seeks: times };
+  return { bytes: text.length, frames: game.frames.length, snakes: game.maxSnakes, opens, indexes, first, again };
 }"""
 
 
@@ -172,27 +181,40 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(f"{url}/")
                 result = page.evaluate(MEASURE_JS, [replay_id, 200])
-                opens = []
+                pages = []
                 for _ in range(3):
                     t0 = time.perf_counter()
                     page.goto(f"{url}/watch/{replay_id}?turn=250")
                     page.wait_for_function("() => window.snek && window.snek.state().result !== null"
                                            " && window.snek.state().turn === 250", polling="raf")
-                    opens.append((time.perf_counter() - t0) * 1000)
+                    shown = (time.perf_counter() - t0) * 1000
+                    marks = page.evaluate("['snek:header', 'snek:result'].map("
+                                          "(n) => performance.getEntriesByName(n)[0].startTime)")
+                    pages.append((marks[0], marks[1], shown))
+                fetch_times = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    urllib.request.urlopen(f"{url}/api/replays/{replay_id}").read()
+                    fetch_times.append((time.perf_counter() - t0) * 1000)
                 browser.close()
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    loads, seeks = result["loads"], result["seeks"]
+    med = statistics.median
+    pct = lambda values, q: sorted(values)[min(len(values) - 1, int(len(values) * q))]  # noqa: E731
     print(f"replay: {result['frames'] - 1} turns, {result['snakes']} snakes, {WIDTH}x{HEIGHT}, "
           f"{result['bytes'] / 1e6:.2f} MB of JSON lines, {gz_kb:.0f} KB gzipped")
-    print(f"load (parse + validate all lines): median {statistics.median(loads):.1f} ms, max {max(loads):.1f} ms "
-          f"over {len(loads)} runs")
-    print(f"seek (frame lookup + full paint at a random turn): median {statistics.median(seeks):.2f} ms, "
-          f"p99 {sorted(seeks)[int(len(seeks) * 0.99) - 1]:.2f} ms, max {max(seeks):.2f} ms over {len(seeks)} seeks")
-    print(f"page (open /watch/<id>?turn=250 until turn 250 of the whole game shows): "
-          f"median {statistics.median(opens):.0f} ms over {len(opens)} opens")
-
+    print(f"open (split the lines; check header, first and last frames, result): median {med(result['opens']):.1f} ms, "
+          f"max {max(result['opens']):.1f} ms over {len(result['opens'])} runs")
+    print(f"index in idle time (parse and check every other frame, deaths): median {med(result['indexes']):.0f} ms")
+    for label, seeks in (("seek, first visit of the turn", result["first"]),
+                         ("seek, turn seen before", result["again"])):
+        print(f"{label} (parse if needed + full paint): median {med(seeks):.2f} ms, p90 {pct(seeks, 0.9):.2f} ms, "
+              f"max {max(seeks):.1f} ms over {len(seeks)} random turns")
+    print(f"page /watch/<id>?turn=250 over the websocket: header after {med([p[0] for p in pages]):.0f} ms, "
+          f"all 502 lines after {med([p[1] for p in pages]):.0f} ms, turn 250 shown after "
+          f"{med([p[2] for p in pages]):.0f} ms (median of {len(pages)}); "
+          f"for scale, GET /api/replays/<id> alone takes {med(fetch_times):.0f} ms")
 
 if __name__ == "__main__":
     main()

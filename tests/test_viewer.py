@@ -105,7 +105,7 @@ def state(page) -> dict:
 def replay_id(server, ruleset: str, turns: int, name: str | None = None) -> str:
     for r in server.get("/api/replays")["replays"]:
         names = [p if isinstance(p, str) else p.get("name") for p in r["players"]]
-        if r["ruleset"] == ruleset and r["turns"] == turns and (name is None or name in names):
+        if r["ruleset"] == ruleset and r["turns"] == turns and (XSS in names) == (name == XSS):
             return r["id"]
     raise AssertionError(f"no {ruleset} replay of {turns} turns in {server.get('/api/replays')}")
 
@@ -397,7 +397,7 @@ def test_join_as_human_and_steer(page, server):
         const f = window.snek.frame(s.lastTurn); return f && f.snakes.some((x) => x.id === '{you}' && x.alive); }}""")
     assert page.locator("#you-name").inner_text() == XSS
     assert page.locator("#scoreboard img").count() == 0
-    assert page.locator(f"#scoreboard li[data-id='{you}'] .you").count() == 1
+    page.wait_for_selector(f"#scoreboard li[data-id='{you}'] .you")  # once the page shows a turn with our snake
 
     def steer(direction: str) -> None:
         start = state(page)["lastTurn"]
@@ -473,3 +473,148 @@ def test_tournament_page(page, server):
     page.locator("#games tbody a").first.click()
     page.wait_for_url(re.compile(r"/watch/"))
     page.wait_for_function("() => window.snek.state().result !== null")
+
+
+def test_death_panel_and_respawn_in_classic(page, server):
+    room = server.post("/api/rooms", {"ruleset": "classic", "width": 12, "height": 12, "settings": {"endless": True},
+                                      "tick_ms": 150, "max_turns": 100000, "seats": ["safe", None]})
+    page.goto(f"{server.url}/watch/{room['id']}")
+    page.wait_for_function("() => window.snek.state().connected && window.snek.state().lastTurn >= 1")
+    page.fill("#join-name", "ann")
+    page.click("#join button[type=submit]")
+    page.wait_for_function("() => window.snek.state().you !== null")
+    you = state(page)["you"]
+    alive = f"""() => {{ const f = window.snek.frame(window.snek.state().lastTurn);
+        return f && f.snakes.some((x) => x.id === '{you}' && x.alive); }}"""
+    page.wait_for_function(alive)
+    me = page.evaluate(f"window.snek.frame(window.snek.state().lastTurn).snakes.find((x) => x.id === '{you}')")
+    head, heading = me["body"][0], me["move"]
+    # head for the nearest wall that is not straight behind us (classic ignores a reversal)
+    walls = {"left": head[0], "right": 11 - head[0], "down": head[1], "up": 11 - head[1]}
+    behind = {"up": "down", "down": "up", "left": "right", "right": "left"}.get(heading)
+    direction = min((d for d in walls if d != behind), key=walls.get)
+    page.keyboard.press(KEYS[direction])
+    page.wait_for_selector("#death-panel:not([hidden])", timeout=20000)
+    death = page.evaluate(f"""() => {{ const s = window.snek.state();
+        for (let t = s.lastTurn; t >= s.firstTurn; t -= 1) {{
+          const me = window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+          if (me && !me.alive) return me; }} return null; }}""")
+    assert death is not None and death["death"]["turn"] > 0
+    cause = page.inner_text("#death-cause")
+    assert cause.startswith("You ") and f"on turn {death['death']['turn']}" in cause
+    if death["death"]["cause"] == "wall-collision":
+        assert "hit the wall" in cause
+    assert re.match(r"Length \d+ · \d+(st|nd|rd|th) of \d+", page.inner_text("#death-stats"))
+    assert page.locator("#respawn").is_visible()
+    shot(page, "watch-death")
+    page.click("#respawn")
+    assert page.locator("#death-panel").is_hidden()
+    page.wait_for_function(alive, timeout=20000)
+    page.click("#leave")
+
+
+class TcpProxy:
+    """A TCP relay between the browser and the server: cut() drops every connection (a network drop) and
+    refuses new ones until restore()."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+        import threading
+
+        self.upstream = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.refusing = False
+        self.conns: list = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refusing:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            with self.lock:
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        import socket
+
+        self.refusing = True
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("page", [(r"WebSocket connection to .* failed", r"ERR_CONNECTION")], indirect=True)
+def test_reconnects_after_a_network_drop_and_resumes_the_seat(page, server):
+    # 24×24 at 600 ms a turn: a snake heading away from its nearer wall lives through the drop
+    room = server.post("/api/rooms", {"ruleset": "classic", "width": 24, "height": 24, "settings": {},
+                                      "tick_ms": 600, "max_turns": 100000, "seats": ["safe", None]})
+    proxy = TcpProxy(server.port)
+    try:
+        page.goto(f"http://127.0.0.1:{proxy.port}/watch/{room['id']}")
+        page.wait_for_function("() => window.snek.state().connected")
+        page.fill("#join-name", "bob")
+        page.click("#join button[type=submit]")
+        page.wait_for_function("() => window.snek.state().you !== null")
+        you = state(page)["you"]
+        proxy.cut()
+        page.wait_for_function("() => document.querySelector('#connection').textContent"
+                               ".startsWith('connection lost, reconnecting in')")
+        assert state(page)["connected"] is False
+        shot(page, "watch-reconnecting")
+        page.wait_for_function("() => /attempt [2-9]/.test(document.querySelector('#connection').textContent)",
+                               timeout=20000)  # it keeps trying, backing off
+        proxy.restore()
+        page.wait_for_function("() => window.snek.state().connected", timeout=30000)
+        page.wait_for_function("() => document.querySelector('#connection').textContent === 'connected'")
+        # the stored token took the seat back: the same snake, steerable again
+        page.wait_for_function(f"() => window.snek.state().you === '{you}'")
+        assert page.locator("#playing").is_visible() and page.locator("#join-form").is_hidden()
+        start = state(page)["lastTurn"]
+        me = page.evaluate(f"window.snek.frame({start}).snakes.find((x) => x.id === '{you}')")
+        turn = {"up": "left", "down": "right", "left": "down", "right": "up"}.get(me and me["move"], "left")
+        page.keyboard.press(KEYS[turn])
+        page.wait_for_function(f"""() => {{ const s = window.snek.state();
+            for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
+              const me = window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+              if (me && me.move === '{turn}') return true; }} return false; }}""", timeout=10000)
+    finally:
+        proxy.close()

@@ -71,7 +71,15 @@ export class GameSocket {
     return true;
   }
 
-  /** Stop for good: the game is over or the room is gone. */
+  /**
+   * The stream is complete (a replay's result arrived): never reconnect, but leave the socket for the server
+   * or the page's unload to close (closing it from here races the server's own close on some servers).
+   */
+  settle() {
+    this.stopped = true;
+  }
+
+  /** Stop for good: the room is gone or the page shows something else. */
   stop() {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -9,7 +9,10 @@ const KEYS = {
   ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right",
   w: "up", s: "down", a: "left", d: "right", W: "up", S: "down", A: "left", D: "right",
 };
-const QUEUE = 2;  // the server buffers two moves per human between ticks
+const QUEUE = 2;
+/** Error codes about joining, steering or respawning: shown next to the join form. */
+export const SEAT_ERRORS = new Set(["bad_token", "already_playing", "room_full", "not_playing", "bad_move", "no_respawn",
+  "bad_name"]);  // the server buffers two moves per human between ticks
 const SWIPE_PX = 24;
 
 export class HumanSeat {
@@ -73,16 +76,16 @@ export class HumanSeat {
     this.onChange();
   }
 
-  /** An error from the server: a failed join shows by the form; a lost token is forgotten. */
+  /** An error about our seat: shown by the join form; a token the server no longer knows is forgotten. */
   error(msg) {
-    const code = String(msg.code || "");
-    if (/token/.test(code)) {
+    if (msg.code === "bad_token") {
       sessionStorage.removeItem(this.storageKey);
       this.you = null;
       this.els.form.hidden = false;
       this.els.playing.hidden = true;
+      this.onChange();
     }
-    this.showError(String(msg.message || code));
+    this.showError(String(msg.message || msg.code));
   }
 
   showError(text) {
@@ -102,10 +105,9 @@ export class HumanSeat {
   }
 
   respawn() {
-    const stored = this.stored;
     this.els.panel.hidden = true;
     this.deathShownFor = null;
-    this.send(stored && stored.token ? { type: "join", token: stored.token, name: this.name } : { type: "join", name: this.name });
+    this.send({ type: "respawn" });
   }
 
   /** Our snake in the newest frame, if it is alive. */
@@ -138,8 +140,14 @@ export class HumanSeat {
     const place = 1 + frame.snakes.filter((s) => s.alive).length;
     this.els.cause.textContent = `You ${deathWords(snake.death, (id) => this.game.player(id).name)}.`;
     this.els.stats.textContent = `Length ${snake.body.length} · ${ordinal(place)} of ${frame.snakes.length}`;
-    this.els.respawn.hidden = !this.classic;
+    this.els.respawn.hidden = !this.classic || Boolean(this.game.result);
     this.els.panel.hidden = false;
+  }
+
+  /** The game is over: nobody respawns, nobody joins. */
+  finished() {
+    this.els.respawn.hidden = true;
+    this.els.form.hidden = true;
   }
 
   renderQueue() {

@@ -5,11 +5,8 @@ import { $, api, formatDate, h, replace } from "./dom.js";
 import { installDrop, readLocalFile, stashLocalFile } from "./files.js";
 import { installHelp } from "./help.js";
 
-const RULESETS = [
-  ["standard", 11], ["wrapped", 11], ["constrictor", 11], ["wrapped_constrictor", 11], ["royale", 11], ["solo", 11],
-  ["classic", 24],
-];
-const BOTS = ["random", "safe", "greedy", "space", "search"];  // the built-in ladder, weakest first
+let rulesets = [["standard", 11, 11]];  // [name, width, height], from /api/rulesets
+let bots = ["safe"];                      // seat choices, from /api/bots (built-ins and operator-registered)
 const OPEN = "";  // the seat value of an open seat (sent as null)
 const MAX_SEATS = 16;
 const ROOMS_EVERY_MS = 2000;
@@ -57,8 +54,8 @@ async function refreshRooms() {
 function seatRow(value) {
   const select = h("select", { "aria-label": "seat" },
     h("option", { value: OPEN }, "open seat (human)"),
-    BOTS.map((bot) => h("option", { value: bot }, `bot: ${bot}`)));
-  select.value = value;
+    bots.map((bot) => h("option", { value: bot }, `bot: ${bot}`)));
+  select.value = bots.includes(value) || value === OPEN ? value : bots[0];
   const row = h("div", { className: "seat" }, select,
     h("button", { type: "button", title: "Remove this seat", "aria-label": "Remove seat", onclick: () => { row.remove(); seatsChanged(); } }, "×"));
   return row;
@@ -69,15 +66,24 @@ function seatsChanged() {
   $("#add-seat").disabled = count >= MAX_SEATS;
 }
 
-function installCreate() {
+async function installCreate() {
+  try {
+    const [r, b] = await Promise.all([api("/api/rulesets"), api("/api/bots")]);
+    rulesets = r.rulesets.map((x) => [String(x.name), x.width, x.height]);
+    bots = b.bots.map(String);
+  } catch (err) {
+    $("#create-error").textContent = `Could not load the rulesets and bots: ${err.message}`;
+  }
   const ruleset = $("#ruleset");
-  for (const [name] of RULESETS) ruleset.append(h("option", { value: name }, name));
+  for (const [name] of rulesets) ruleset.append(h("option", { value: name }, name));
+  ruleset.value = rulesets.some(([name]) => name === "standard") ? "standard" : rulesets[0][0];
   ruleset.addEventListener("change", () => {
-    const size = RULESETS.find(([name]) => name === ruleset.value)[1];
-    $("#width").value = String(size);
-    $("#height").value = String(size);
+    const [, width, height] = rulesets.find(([name]) => name === ruleset.value);
+    $("#width").value = String(width);
+    $("#height").value = String(height);
   });
   for (const seat of ["space", "greedy", "safe", OPEN]) $("#seats").append(seatRow(seat));
+  seatsChanged();
   $("#add-seat").addEventListener("click", () => { $("#seats").append(seatRow("greedy")); seatsChanged(); });
   $("#create").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -201,7 +207,6 @@ installHelp([
   ["click a room or replay", "watch it; on a room's page you can join and play"],
 ]);
 installCreate();
-seatsChanged();
 $("#filter").addEventListener("input", renderReplays);
 $("#open-file").addEventListener("change", (e) => { const f = e.target.files[0]; e.target.value = ""; if (f) openLocal(f); });
 $("#upload-file").addEventListener("change", (e) => { const f = e.target.files[0]; e.target.value = ""; if (f) upload(f); });

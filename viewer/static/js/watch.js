@@ -6,7 +6,7 @@ import { GameSocket } from "./connection.js";
 import { $, api, h, isTyping, replace } from "./dom.js";
 import { installDrop, loadStashedFile, readLocalFile, stashLocalFile } from "./files.js";
 import { installHelp } from "./help.js";
-import { HumanSeat } from "./human.js";
+import { HumanSeat, SEAT_ERRORS } from "./human.js";
 import { Player, SPEEDS } from "./player.js";
 import { Game, parseGameText, ReplayError } from "./replay.js";
 import { Scoreboard } from "./scoreboard.js";
@@ -97,8 +97,10 @@ function indexInBackground(target) {
 function started() {
   const hd = game.header;
   const names = hd.players.map((p) => String(p.name ?? p.id));
-  els.title.textContent = names.length ? names.join(" · ") : hd.game_id;
-  document.title = `snek arena · ${names.join(" vs ") || hd.game_id}`;
+  // A room's seats change hands; its id names it. A replay is named by who played.
+  const title = player.live ? `room ${sourceId}` : names.join(" · ") || hd.game_id;
+  els.title.textContent = title;
+  document.title = `snek arena · ${title}`;
   els.ruleset.textContent = `${hd.ruleset} ${hd.width}×${hd.height}`;
   marksKey = "";
   uiDirty = true;
@@ -114,6 +116,7 @@ function onMessage(msg) {
         game.restart();
       }
       game.accept(msg, "server");
+      performance.mark("snek:header");  // for benchmarks/viewer_replay.py
       started();
     } else if (msg.type === "frame") {
       game.accept(msg, "server");
@@ -125,9 +128,11 @@ function onMessage(msg) {
       }
     } else if (msg.type === "result") {
       game.accept(msg, "server");
+      performance.mark("snek:result");
+      if (human) human.finished();
       uiDirty = true;
       if (!player.live) {
-        socket.stop();
+        socket.settle();
         setConnection("");
         if (pendingTurn !== null) { player.seek(pendingTurn); pendingTurn = null; }
       }
@@ -150,7 +155,7 @@ function onServerError(msg) {
   } else if (!game.header) {
     showMessage(text);  // nothing to show: the room or replay does not exist
     if (socket) socket.stop();
-  } else if (human && /join|token|seat|room|full|name|move/.test(String(msg.code || ""))) {
+  } else if (human && SEAT_ERRORS.has(msg.code)) {
     human.error(msg);
   } else {
     showMessage(text);
