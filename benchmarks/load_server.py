@@ -1,0 +1,311 @@
+"""Load on a real ``snek serve``: many spectators on one room, and many rooms at once (prints figures).
+
+    python benchmarks/load_server.py                      # both scenarios, the issue's sizes
+    python benchmarks/load_server.py spectators --spectators 1000 --seconds 30 --tick-ms 100
+    python benchmarks/load_server.py rooms --rooms 64 --seconds 30 --room-tick-ms 200
+
+The server is the app ``snek serve`` runs (``create_app`` on the threaded Werkzeug server), in a child
+process of its own, started by this script with two measuring hooks and nothing else changed:
+- every frame the room publishes to the hub is stamped (wall clock) as it is published: the *send tick*;
+- every room loop wake-up is stamped (monotonic clock): a turn's wake-up minus its deadline on the
+  loop's fixed schedule (first wake-up + n x tick, taking the earliest turn as on time) is its *lateness*.
+The hooks are served at ``/_bench`` for this script to read at the end.
+
+Spectators: one endless classic room of 4 built-in bots at ``--tick-ms``; ``--spectators`` websocket
+clients (asyncio + wsproto, one client process) join in batches, read the backlog, and once all have
+caught up the measurement runs for ``--seconds``.  Printed: frames published, delivered, dropped (a
+frame a client never got, or a ``lagging`` notice), p50/p99/max delivery latency (send tick -> client
+receive), server and client CPU (percent of one core), and the machine's load average.
+
+Rooms: ``--rooms`` endless classic rooms of 4 built-in bots (greedy, space, safe, random) at
+``--room-tick-ms``, no spectators; printed: turns played, p50/p99/worst lateness, server CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+TURN = re.compile(r'"turn":(\d+)')
+LOAD_BOTS = ["greedy", "space", "safe", "random"]
+
+
+# --- the child: the real app, with the two measuring hooks ----------------------------------------
+
+def child(port: int, replays: Path, max_spectators: int) -> None:
+    from flask import jsonify
+
+    from snek_viewer import rooms as rooms_module
+    from snek_viewer.app import create_app
+    from snek_viewer.config import ServerConfig
+    from snek_viewer.serving import serve
+
+    published: dict[str, dict[int, float]] = {}
+    wakes: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    app = create_app(ServerConfig(replays=replays, demo_room=False, max_spectators=max_spectators,
+                                  max_rooms=1000, idle_s=3600), start_rooms=False)
+    hub = app.extensions["snek"].hub
+    hub_publish = hub.publish
+
+    def stamped_publish(room_id: str, text: str, kind: str) -> None:
+        if kind == "frame":
+            stamp = time.time()
+            turn = int(TURN.search(text, 0, 80).group(1))
+            with lock:
+                published.setdefault(room_id, {})[turn] = stamp
+        hub_publish(room_id, text, kind)
+
+    hub.publish = stamped_publish
+    between_turns = rooms_module.Room._between_turns
+
+    def stamped_between_turns(room) -> None:
+        with lock:
+            wakes.setdefault(room.id, []).append(time.monotonic())
+        between_turns(room)
+
+    rooms_module.Room._between_turns = stamped_between_turns
+
+    @app.get("/_bench")
+    def bench():
+        with lock:
+            return jsonify({"published": published, "wakes": wakes})
+
+    serve(app, "127.0.0.1", port)
+
+
+# --- the parent -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http(base: str, path: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+class Server:
+    def __init__(self, max_spectators: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.TemporaryDirectory()
+        self.process = subprocess.Popen([sys.executable, __file__, "--child", "--port", str(self.port),
+                                         "--replays", self.tmp.name, "--max-spectators", str(max_spectators)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http(self.base, "/healthz")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start: {self.process.stderr.read()[-2000:]}") from None
+                time.sleep(0.1)
+
+    def room(self, tick_ms: int, seats: list[str]) -> str:
+        return http(self.base, "/api/rooms", {"ruleset": "classic", "settings": {"endless": True},
+                                              "tick_ms": tick_ms, "seats": seats})["id"]
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.tmp.cleanup()
+
+
+class Client:
+    """One spectator socket: (turn, receive time) of every frame, and the lagging notices."""
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[int, float]] = []
+        self.lagging = 0
+        self.connected = False
+        self.closed = False
+
+
+async def spectate(port: int, path: str, client: Client, stop: asyncio.Event) -> None:
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, TextMessage
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    ws = WSConnection(ConnectionType.CLIENT)
+    writer.write(ws.send(Request(host=f"127.0.0.1:{port}", target=path)))
+    parts: list[str] = []
+    try:
+        while not stop.is_set():
+            data = await reader.read(1 << 16)
+            now = time.time()
+            if not data:
+                break
+            ws.receive_data(data)
+            for event in ws.events():
+                if isinstance(event, TextMessage):
+                    parts.append(event.data)
+                    if not event.message_finished:
+                        continue
+                    text, parts = "".join(parts), []
+                    if text.startswith('{"type":"frame"'):
+                        client.frames.append((int(TURN.search(text, 0, 80).group(1)), now))
+                    elif '"lagging"' in text[:80]:
+                        client.lagging += 1
+                elif isinstance(event, AcceptConnection):
+                    client.connected = True
+                elif isinstance(event, Ping):
+                    writer.write(ws.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    return
+    finally:
+        client.closed = True
+        writer.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def spectators_run(server: Server, room_id: str, count: int, seconds: float, batch: int) -> dict:
+    stop = asyncio.Event()
+    clients = [Client() for _ in range(count)]
+    tasks = []
+    for start in range(0, count, batch):
+        for client in clients[start:start + batch]:
+            tasks.append(asyncio.create_task(spectate(server.port, f"/ws/rooms/{room_id}", client, stop)))
+        deadline = time.monotonic() + 30
+        while not all(c.connected or c.closed for c in clients[start:start + batch]):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+    connected = sum(c.connected for c in clients)
+    deadline = time.monotonic() + 60  # everyone has read the backlog and receives live frames
+    while time.monotonic() < deadline:
+        latest = max((c.frames[-1][0] for c in clients if c.frames), default=0)
+        if all(c.frames and c.frames[-1][0] >= latest - 1 for c in clients if not c.closed):
+            break
+        await asyncio.sleep(0.2)
+    window_start, cpu_start, own_start = time.time(), server.cpu(), time.process_time()
+    await asyncio.sleep(seconds)
+    window_end, cpu_end, own_end = time.time(), server.cpu(), time.process_time()
+    await asyncio.sleep(1.0)  # frames of the window's last ticks still in flight
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    published = {int(t): s for t, s in (await asyncio.to_thread(http, server.base, "/_bench"))["published"]
+                 .get(room_id, {}).items()}
+    window = sorted(t for t, stamp in published.items() if window_start <= stamp <= window_end)
+    latencies, delivered, dropped = [], 0, 0
+    for client in clients:
+        got = {turn: stamp for turn, stamp in client.frames}
+        for turn in window:
+            if turn in got:
+                delivered += 1
+                latencies.append((got[turn] - published[turn]) * 1000)
+            else:
+                dropped += 1
+    return {"spectators": count, "connected": connected, "frames_published": len(window),
+            "frames_delivered": delivered, "dropped": dropped, "lagging_notices": sum(c.lagging for c in clients),
+            "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
+            "max_ms": max(latencies, default=float("nan")),
+            "server_cpu_pct": 100 * (cpu_end - cpu_start) / (window_end - window_start),
+            "client_cpu_pct": 100 * (own_end - own_start) / (window_end - window_start)}
+
+
+def lateness(wakes: list[float], tick_s: float) -> list[float]:
+    """Each wake-up minus its deadline on the fixed schedule; the earliest (relative) wake-up is on time."""
+    origin = min(w - n * tick_s for n, w in enumerate(wakes))
+    return [(w - n * tick_s - origin) * 1000 for n, w in enumerate(wakes)]
+
+
+def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int) -> dict:
+    ids = [server.room(tick_ms, LOAD_BOTS) for _ in range(rooms)]
+    time.sleep(2.0)  # every room's loop is up
+    before = {room_id: len(w) for room_id, w in http(server.base, "/_bench")["wakes"].items()}
+    window_start, cpu_start = time.time(), server.cpu()
+    time.sleep(seconds)
+    window_end, cpu_end = time.time(), server.cpu()
+    wakes = http(server.base, "/_bench")["wakes"]
+    late, turns = [], 0
+    for room_id in ids:
+        measured = wakes.get(room_id, [])[before.get(room_id, 0):]
+        turns += len(measured)
+        late.extend(lateness(measured, tick_ms / 1000) if len(measured) > 1 else [])
+    expected = rooms * seconds * 1000 / tick_ms
+    return {"rooms": rooms, "turns_played": turns, "turns_expected": round(expected),
+            "p50_late_ms": percentile(late, 0.50), "p99_late_ms": percentile(late, 0.99),
+            "worst_late_ms": max(late, default=float("nan")),
+            "server_cpu_pct": 100 * (cpu_end - cpu_start) / (window_end - window_start)}
+
+
+def show(title: str, figures: dict) -> None:
+    print(title)
+    for key, value in figures.items():
+        print(f"  {key:18} {value:,.1f}" if isinstance(value, float) else f"  {key:18} {value:,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenario", nargs="?", choices=["spectators", "rooms", "both"], default="both")
+    parser.add_argument("--spectators", type=int, default=1000, help="spectator sockets on the one room")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measurement window per scenario")
+    parser.add_argument("--tick-ms", type=int, default=100, help="tick of the spectated room (10 ticks/s)")
+    parser.add_argument("--rooms", type=int, default=64, help="rooms of 4 bots in the rooms scenario")
+    parser.add_argument("--room-tick-ms", type=int, default=200, help="tick of those rooms (5 ticks/s)")
+    parser.add_argument("--batch", type=int, default=100, help="spectators connecting at once")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--replays", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--max-spectators", type=int, default=1000, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.port, args.replays, args.max_spectators)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if args.scenario in ("spectators", "both"):
+        server = Server(max_spectators=args.spectators + 10)
+        try:
+            room_id = server.room(args.tick_ms, LOAD_BOTS)
+            figures = asyncio.run(spectators_run(server, room_id, args.spectators, args.seconds, args.batch))
+        finally:
+            server.stop()
+        show(f"{args.spectators} spectators, one room at {1000 / args.tick_ms:g} ticks/s, {args.seconds:g} s:",
+             figures)
+    if args.scenario in ("rooms", "both"):
+        server = Server(max_spectators=10)
+        try:
+            figures = rooms_run(server, args.rooms, args.seconds, args.room_tick_ms)
+        finally:
+            server.stop()
+        show(f"{args.rooms} rooms of 4 bots at {1000 / args.room_tick_ms:g} ticks/s, {args.seconds:g} s:", figures)
+    print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The routes Battlesnake's board client reads, for our live rooms and stored replays alike.
+
+Point the official board at this server (``https://board.battlesnake.com/?engine=http://HOST:PORT&game=ID``)
+and it plays room or replay ``ID``: ``GET /games/<id>`` answers ``{"Game": ...}`` and
+``ws /games/<id>/events`` streams the frames as Battlesnake events (a late joiner gets the backlog
+first, as on our own sockets), then ``game_end``, then closes.  The shapes are ``snek_viewer.bs_board``'s;
+CORS is open on these routes (as on Battlesnake's own engine), since the board runs on another origin.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from snek_viewer import bs_board
+
+board = Blueprint("battlesnake_board", __name__)
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
+        "Access-Control-Allow-Headers": "*"}
+LIVE = ("waiting", "running")
+
+
+def _server():
+    return current_app.extensions["snek"]
+
+
+def room_header(room: dict) -> dict:
+    """What a room summary tells about its game, in the header's field names (players come with frames)."""
+    return {"game_id": room["id"], "ruleset": room["ruleset"], "width": room["width"], "height": room["height"],
+            "settings": room.get("settings") or {}, "timeout_ms": room.get("tick_ms"),
+            "players": [{"id": s["id"], "name": s["name"]} for s in room.get("seats") or []]}
+
+
+def _stored(game_id: str) -> list[str] | None:
+    try:
+        return _server().library.lines(game_id)
+    except ValueError:  # unreadable replay file: as good as absent for the board
+        return None
+
+
+def _cors(response: Response, status: int = 200) -> tuple[Response, int]:
+    response.headers.update(CORS)
+    return response, status
+
+
+@board.route("/games/<game_id>", methods=["GET", "OPTIONS"])
+def game_info(game_id: str):
+    room = _server().hub.room(game_id)
+    if room is not None:
+        status = bs_board.RUNNING if room["status"] in LIVE else bs_board.COMPLETE
+        return _cors(jsonify(bs_board.game_info(room_header(room), status)))
+    lines = _stored(game_id)
+    if not lines:
+        return _cors(jsonify({"error": f"no game {game_id[:60]!r}"}), 404)
+    finished = json.loads(lines[-1]).get("type") == "result"
+    return _cors(jsonify(bs_board.game_info(json.loads(lines[0]), bs_board.COMPLETE if finished
+                                            else bs_board.RUNNING)))
+
+
+class BoardStream:
+    """Turns our stream (header, frames, result; JSON texts) into the board's events."""
+
+    def __init__(self) -> None:
+        self.header: dict | None = None
+        self.players: dict[str, dict] = {}
+        self.done = False
+
+    def feed(self, text: str) -> str | None:
+        message = json.loads(text)
+        kind = message.get("type")
+        if kind == "header":
+            self.header, self.players = message, bs_board.players_of(message)
+        elif kind == "frame" and self.header is not None:
+            return json.dumps(bs_board.frame_event(message, self.players), separators=(",", ":"))
+        elif kind == "result" and self.header is not None:
+            self.done = True
+            return json.dumps(bs_board.game_end_event(self.header), separators=(",", ":"))
+        return None  # our own errors (lagging) mean nothing to the board
+
+
+def game_events(ws, game_id: str) -> None:
+    s = _server()
+    stream = BoardStream()
+    if s.hub.room(game_id) is not None:
+        subscription = s.hub.subscribe(game_id, s.config.queue_frames)
+    else:
+        subscription = None
+    if subscription is None:
+        lines = _stored(game_id)
+        if not lines:
+            ws.close(1008, "no such game")
+            return
+        for line in lines:
+            event = stream.feed(line)
+            if event is not None:
+                ws.send(event)
+        ws.close()
+        return
+    try:
+        while not stream.done:
+            text = subscription.next(timeout=1.0)
+            if text is not None:
+                event = stream.feed(text)
+                if event is not None:
+                    ws.send(event)
+            elif subscription.closed or not ws.connected:
+                break
+        if ws.connected:
+            ws.close()
+    except Exception:  # the board went away mid-send: nothing to clean up but the subscription
+        pass
+    finally:
+        s.hub.unsubscribe(subscription)
+
+
+def register(app, sock) -> None:
+    """Add the board's routes to an app and its flask-sock instance."""
+    app.register_blueprint(board)
+    sock.route("/games/<game_id>/events")(game_events)
