@@ -17,8 +17,9 @@ caught up the measurement runs for ``--seconds``.  Printed: frames published, de
 frame a client never got, or a ``lagging`` notice), p50/p99/max delivery latency (send tick -> client
 receive), server and client CPU (percent of one core), and the machine's load average.
 
-Rooms: ``--rooms`` endless classic rooms of 4 built-in bots (greedy, space, safe, random) at
-``--room-tick-ms``, no spectators; printed: turns played, p50/p99/worst lateness, server CPU.
+Rooms: ``--rooms`` endless classic rooms of ``--bots`` (default: random, safe, greedy, space; the spectated
+room has the same) at ``--room-tick-ms``, no spectators; printed: turns played (and how many the schedule
+wanted), p50/p99/worst lateness, server CPU.
 """
 
 from __future__ import annotations
@@ -240,13 +241,21 @@ async def spectators_run(server: Server, room_id: str, count: int, seconds: floa
 
 
 def lateness(wakes: list[float], tick_s: float) -> list[float]:
-    """Each wake-up minus its deadline on the fixed schedule; the earliest (relative) wake-up is on time."""
-    origin = min(w - n * tick_s for n, w in enumerate(wakes))
-    return [(w - n * tick_s - origin) * 1000 for n, w in enumerate(wakes)]
+    """Each wake-up minus its deadline, on the room loop's own schedule: deadlines a tick apart from the
+    first turn (taken as on time: the earliest of the first ten), restarted from now after a wake-up more
+    than a tick late, as the loop does.  Skipped ticks show in turns played, not here."""
+    deadline = min(w - n * tick_s for n, w in enumerate(wakes[:10]))
+    late = []
+    for wake in wakes:
+        deadline += tick_s
+        late.append(max(0.0, wake - deadline) * 1000)
+        if wake - deadline > tick_s:
+            deadline = wake
+    return late
 
 
-def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int) -> dict:
-    ids = [server.room(tick_ms, LOAD_BOTS) for _ in range(rooms)]
+def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int, bots: list[str]) -> dict:
+    ids = [server.room(tick_ms, bots) for _ in range(rooms)]
     time.sleep(2.0)  # every room's loop is up
     before = {room_id: len(w) for room_id, w in http(server.base, "/_bench")["wakes"].items()}
     window_start, cpu_start = time.time(), server.cpu()
@@ -255,9 +264,10 @@ def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int) -> dict:
     wakes = http(server.base, "/_bench")["wakes"]
     late, turns = [], 0
     for room_id in ids:
-        measured = wakes.get(room_id, [])[before.get(room_id, 0):]
+        everything = wakes.get(room_id, [])
+        measured = lateness(everything, tick_ms / 1000)[before.get(room_id, 0):] if everything else []
         turns += len(measured)
-        late.extend(lateness(measured, tick_ms / 1000) if len(measured) > 1 else [])
+        late.extend(measured)
     expected = rooms * seconds * 1000 / tick_ms
     return {"rooms": rooms, "turns_played": turns, "turns_expected": round(expected),
             "p50_late_ms": percentile(late, 0.50), "p99_late_ms": percentile(late, 0.99),
@@ -279,6 +289,7 @@ def main() -> None:
     parser.add_argument("--tick-ms", type=int, default=100, help="tick of the spectated room (10 ticks/s)")
     parser.add_argument("--rooms", type=int, default=64, help="rooms of 4 bots in the rooms scenario")
     parser.add_argument("--room-tick-ms", type=int, default=200, help="tick of those rooms (5 ticks/s)")
+    parser.add_argument("--bots", default=",".join(LOAD_BOTS), help="the bots of every room (comma-separated)")
     parser.add_argument("--batch", type=int, default=100, help="spectators connecting at once")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -291,7 +302,7 @@ def main() -> None:
     if args.scenario in ("spectators", "both"):
         server = Server(max_spectators=args.spectators + 10)
         try:
-            room_id = server.room(args.tick_ms, LOAD_BOTS)
+            room_id = server.room(args.tick_ms, args.bots.split(","))
             figures = asyncio.run(spectators_run(server, room_id, args.spectators, args.seconds, args.batch))
         finally:
             server.stop()
@@ -300,10 +311,11 @@ def main() -> None:
     if args.scenario in ("rooms", "both"):
         server = Server(max_spectators=10)
         try:
-            figures = rooms_run(server, args.rooms, args.seconds, args.room_tick_ms)
+            figures = rooms_run(server, args.rooms, args.seconds, args.room_tick_ms, args.bots.split(","))
         finally:
             server.stop()
-        show(f"{args.rooms} rooms of 4 bots at {1000 / args.room_tick_ms:g} ticks/s, {args.seconds:g} s:", figures)
+        show(f"{args.rooms} rooms of {args.bots} at {1000 / args.room_tick_ms:g} ticks/s, {args.seconds:g} s:",
+             figures)
     print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
 
 
