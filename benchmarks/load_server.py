@@ -244,7 +244,7 @@ def lateness(wakes: list[float], tick_s: float) -> list[float]:
     """Each wake-up minus its deadline, on the room loop's own schedule: deadlines a tick apart from the
     first turn (taken as on time: the earliest of the first ten), restarted from now after a wake-up more
     than a tick late, as the loop does.  Skipped ticks show in turns played, not here."""
-    deadline = min(w - n * tick_s for n, w in enumerate(wakes[:10]))
+    deadline = min(w - n * tick_s for n, w in enumerate(wakes[:10])) - tick_s
     late = []
     for wake in wakes:
         deadline += tick_s
