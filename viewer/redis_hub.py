@@ -77,7 +77,7 @@ class _Local:
     def __init__(self, subscription: Subscription) -> None:
         self.subscription = subscription
         self.after: int | None = None
-        self.pending: list[tuple[int, str]] = []
+        self.pending: list[tuple[int, str, str]] = []  # (number, kind, text) published during the snapshot
 
 
 class RedisHub(Hub):
@@ -163,8 +163,10 @@ class RedisHub(Hub):
         with self._lock:
             local.subscription = subscription
             local.after = int(seq)
-            for number, text in local.pending:
-                if number > local.after:
+            for number, kind, text in local.pending:
+                if kind == "close":
+                    subscription.close()
+                elif number > local.after:
                     subscription.offer(text)
             local.pending.clear()
         self.redis.hincrby(self._k(room_id, "spectators"), self.process, 1)
@@ -276,7 +278,7 @@ class RedisHub(Hub):
             ready = []
             for local in entries:
                 if local.after is None:
-                    local.pending.append((seq, text))
+                    local.pending.append((seq, kind, text))
                 elif kind == "close" or seq > local.after:
                     ready.append(local.subscription)
             if kind == "close":
