@@ -125,9 +125,11 @@ def import_cli_game(path: str | Path) -> Imported:
     players = []
     for seat, bs_id in enumerate(bs_ids):
         snake = live0[bs_id]["snake"]
-        color = (snake.get("customizations") or {}).get("color") or COLORS[seat % len(COLORS)]
+        looks = snake.get("customizations") or {}
+        color = looks.get("color") or COLORS[seat % len(COLORS)]
         players.append({"id": ids[seat], "name": str(snake.get("name") or bs_id)[:64], "color": color,
-                        "kind": "http", "battlesnake_id": bs_id})
+                        "kind": "http", "battlesnake_id": bs_id,
+                        **{part: str(looks[part]) for part in ("head", "tail") if looks.get(part)}})
     g = engine.geometry
     initial = {"turn": first["turn"], "food": [_xy(p) for p in first["board"].get("food") or []],
                "hazards": [_xy(p) for p in first["board"].get("hazards") or []],

@@ -130,6 +130,10 @@ def test_imported_battlesnake_game_keeps_its_origin() -> None:
     assert g["ID"] == "0f4e6c1a-7d2b-4b8e-9a3c-5e1f2d4b6a80" and g["Map"] == "standard"
     last = json.loads(list(bs_board.events(replay.header, replay.frames, False))[-1])["Data"]
     assert last["Snakes"][1]["Death"] == {"Cause": "head-collision", "Turn": 4, "EliminatedBy": "s0"}
+    assert [(s["HeadType"], s["TailType"]) for s in last["Snakes"]] == [("default", "default")] * 2
+    replay.header["players"][0].update(head="beluga", tail="fish")  # customisations carried by the header
+    first = bs_board.frame_event(replay.frames[0], bs_board.players_of(replay.header))["Data"]["Snakes"][0]
+    assert (first["HeadType"], first["TailType"]) == ("beluga", "fish")
 
 
 def test_errors_shouts_and_latency() -> None:

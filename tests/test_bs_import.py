@@ -38,6 +38,7 @@ def test_hand_made_game_is_reconstructed_exactly() -> None:
     assert [(p["id"], p["name"], p["color"]) for p in h["players"]] == [("s0", "ann", "#e80978"),
                                                                         ("s1", "bob", "#3cb44b")]
     assert h["players"][0]["battlesnake_id"] == "5c1c2b5e-8a43-4a38-9d3b-0f2d0e1a7b01"
+    assert (h["players"][0]["head"], h["players"][0]["tail"]) == ("default", "default")
     assert h["external"] == ["food", "hazards"] and h["imported"]["from"] == "battlesnake-cli"
     assert h["game_id"] == "0f4e6c1a-7d2b-4b8e-9a3c-5e1f2d4b6a80"
     assert [f["turn"] for f in replay.frames] == [0, 1, 2, 3, 4]

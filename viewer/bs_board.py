@@ -5,8 +5,9 @@ The board (``board.battlesnake.com?engine=<our server>&game=<id>``) asks an *eng
 ``{"Type": "frame", "Data": GameFrame}`` per turn, then ``{"Type": "game_end", "Data": {"game": Game}}``.
 The types are Battlesnake's ``board/api.go`` (rules repository), field for field: capitalised
 names, points as ``{"X", "Y"}``, latency as a string of milliseconds, ``Death`` null while alive.
-Lists are never null (the board maps over them).  Where our frames know less than Battlesnake's
-engine (head and tail customisations, authors, squads), the values are Battlesnake's defaults.
+Lists are never null (the board maps over them).  Where our replays know less than Battlesnake's
+engine (authors, squads; head and tail customisations unless the header's player has ``head``/``tail``),
+the values are Battlesnake's defaults.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def snake(s: dict, player: dict) -> dict:
         "Death": None if not death else {"Cause": death["cause"], "Turn": death["turn"],
                                          "EliminatedBy": death.get("by") or ""},
         "Color": player.get("color") or "#888888",
-        "HeadType": "default",
-        "TailType": "default",
+        "HeadType": player.get("head") or "default",
+        "TailType": player.get("tail") or "default",
         "Latency": str(int(round(latency))) if latency is not None else "0",
         "Shout": s.get("shout") or "",
         "Squad": "",
