@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from arena.engine import Engine
@@ -30,7 +31,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, ReplayError, OSError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)  # one line, however long
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, brackets kept
         raise typer.Exit(2) from None
 
 
