@@ -26,7 +26,7 @@ def score_of_elo(elo: float) -> float:
 def elo_of_score(score: float) -> float:
     """The inverse of ``score_of_elo``; scores of 0 or 1 are clamped to stay finite."""
     score = min(max(score, EPSILON), 1 - EPSILON)
-    return -400 * math.log10(1 / score - 1)
+    return -400 * math.log10(1 / score - 1) + 0.0  # + 0.0: an even score is +0, not -0
 
 
 def outcome_distribution(counts: Sequence[float]) -> tuple[float, list[tuple[float, float]]]:
@@ -77,14 +77,23 @@ def bounds(alpha: float, beta: float) -> tuple[float, float]:
 
 
 def elo_interval(counts: Sequence[float], z: float = 1.959964) -> tuple[float, float, float]:
-    """(Elo, low, high): the Elo of the mean score and its ~95% interval (normal approximation)."""
-    if sum(counts) <= 0:
-        return 0.0, -math.inf, math.inf
+    """(Elo, low, high): the Elo of the mean score and its ~95% interval (normal approximation).
+
+    When every result is the same (no variance yet), the interval is Wilson's for the mean score as
+    a proportion of ``total`` trials, which stays honest about how few results there are.  Elo is
+    clamped to about +-1200 (a score of 0.1% or 99.9%).
+    """
     total = sum(counts)
+    if total <= 0:
+        return 0.0, -math.inf, math.inf
     pdf = [(i / (len(counts) - 1), c / total) for i, c in enumerate(counts)]
     mean, var = _mean_var(pdf)
-    half = z * math.sqrt(var / total)
-    return elo_of_score(mean), elo_of_score(mean - half), elo_of_score(mean + half)
+    if var < 1e-12:
+        centre = (mean + z * z / (2 * total)) / (1 + z * z / total)
+        half = z * math.sqrt(mean * (1 - mean) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    else:
+        centre, half = mean, z * math.sqrt(var / total)
+    return elo_of_score(mean), elo_of_score(centre - half), elo_of_score(centre + half)
 
 
 @dataclass

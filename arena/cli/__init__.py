@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from arena.cli import compare as _compare
 from arena.cli import play as _play
 from arena.cli import serve_bot as _serve_bot
 from arena.cli import tournament as _tournament
@@ -22,6 +23,7 @@ _play.register(app)
 
 app.registered_commands.extend(_serve_bot.app.registered_commands)
 app.registered_commands.extend(_tournament.app.registered_commands)
+app.registered_commands.extend(_compare.app.registered_commands)
 
 
 @app.command()
