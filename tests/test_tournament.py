@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from arena.match import MatchConfig
 from arena.replay import read_replay
 from arena.tournament import (
     GameRecord,
@@ -69,7 +70,8 @@ def test_ties_share_a_rank() -> None:
 def test_workers_do_not_change_the_games(tmp_path: Path) -> None:
     def run(workers: int, out: Path | None) -> tuple[list, list]:
         records: list[GameRecord] = []
-        config = TournamentConfig(bots=["random", "safe", "greedy"], games=9, seed=3, workers=workers, out_dir=out)
+        config = TournamentConfig(bots=["random", "safe", "greedy"], games=9, seed=3, workers=workers, out_dir=out,
+                                  rules=MatchConfig(timeout_ms=10_000))  # no timeouts under load: the same games
         board = run_tournament(config, lambda record, _: records.append(record))
         strip = [(r.index, r.seed, r.seats, r.ranks, r.winner, r.turns, r.lengths, r.survived, r.deaths)
                  for r in records]

@@ -28,7 +28,7 @@ def test_ray_backend_equals_a_local_run(tmp_path: Path) -> None:
     except ImportError:
         pytest.skip("Ray is not installed here (pip install 'snek-arena[ray]')")
     config = TournamentConfig(bots=["greedy", "safe", "random", "space"], games=8, players_per_game=3,
-                              rules=MatchConfig(width=7, height=7, max_turns=60), seed=3, workers=2,
+                              rules=MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000), seed=3, workers=2,
                               out_dir=tmp_path / "ray", backend="ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:

@@ -20,7 +20,8 @@ from arena.match import MatchConfig
 from arena.tournament import TournamentConfig, read_results, run_tournament
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = MatchConfig(width=7, height=7, max_turns=60)
+# a generous timeout: a loaded machine must not turn a slow move into a timeout (a different game)
+SMALL = MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000)
 GAMES = 30
 CLOCK_FIELDS = {"latency_ms", "latency_p95_ms"}  # the only figures that depend on the machine
 
@@ -70,7 +71,7 @@ def lines_in(path: Path) -> int:
 
 def cli_args(tag: str, out: Path) -> list[str]:
     return ["tournament", stdio_bot(tag), "safe", "greedy", "--games", str(GAMES), "--size", "7", "--max-turns",
-            "60", "--workers", "2", "--seed", "4", "--out-dir", str(out)]
+            "60", "--timeout", "10000", "--workers", "2", "--seed", "4", "--out-dir", str(out)]
 
 
 def start(args: list[str]) -> subprocess.Popen:

@@ -1,0 +1,72 @@
+"""Tournament throughput: games/s with 1 and 2 workers, and the share of time that is not bots thinking.
+
+1,000 games of 4 `safe` bots on standard 11x11 (replays written to a temporary folder, as
+`--out-dir` does).  "Bots thinking" is the sum of every move's latency as the match measured it;
+everything else -- engine, frames, replay writing, threads, scheduling, rating -- is overhead:
+
+    overhead share = 1 - thinking / (wall time x workers)
+
+The machine's load average is printed before and after each run: on a shared machine the figures
+are only as good as the cores that were free.
+
+    python benchmarks/tournament.py [--games 1000] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from arena.match import MatchConfig
+from arena.tournament import TournamentConfig, run_tournament
+
+
+def run(games: int, workers: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="snek-bench-") as tmp:
+        config = TournamentConfig(bots=["safe"] * 4, games=games, players_per_game=4,
+                                  rules=MatchConfig(ruleset="standard", width=11, height=11), seed=0,
+                                  workers=workers, out_dir=Path(tmp) / "t")
+        thinking_ms = 0.0
+        turns = 0
+
+        def count(record, board) -> None:
+            nonlocal thinking_ms, turns
+            thinking_ms += sum(seat["sum"] for seat in record.latency)
+            turns += record.turns
+
+        load_before = os.getloadavg()[0]
+        began = time.perf_counter()
+        run_tournament(config, count)
+        wall = time.perf_counter() - began
+        load_after = os.getloadavg()[0]
+    return {"workers": workers, "games": games, "wall_s": wall, "games_per_s": games / wall,
+            "turns": turns, "thinking_s": thinking_ms / 1000,
+            "overhead": 1 - (thinking_ms / 1000) / (wall * workers), "load": (load_before, load_after)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=1000)
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs; {args.games} games of 4 safe bots, standard 11x11, replays written")
+    results = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        r = run(args.games, workers)
+        results.append(r)
+        print(f"workers {workers}: {r['games_per_s']:.1f} games/s ({r['wall_s']:.1f} s, {r['turns']} turns, "
+              f"{r['turns'] / r['wall_s']:.0f} turns/s); bots thinking {r['thinking_s']:.1f} s, "
+              f"overhead {100 * r['overhead']:.0f}% of worker time; load average {r['load'][0]:.1f} -> "
+              f"{r['load'][1]:.1f}")
+    if len(results) > 1:
+        base = results[0]
+        for r in results[1:]:
+            speedup = r["games_per_s"] / base["games_per_s"]
+            print(f"speed-up {r['workers']} vs {base['workers']} worker(s): {speedup:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
