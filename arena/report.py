@@ -165,7 +165,8 @@ def games_html(games: list[dict], total: int) -> str:
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:nth-child(2){text-align:left}
-.board{font-size:13px}.board td{white-space:nowrap}.h2h td{text-align:center;min-width:4em}.games td:nth-child(3){text-align:left}small{color:#555}"""
+.board{font-size:13px}.board td{white-space:nowrap}
+.h2h td{text-align:center;min-width:4em}.games td:nth-child(3){text-align:left}small{color:#555}"""
 
 
 def render_html(data: dict, games: list[dict]) -> str:
