@@ -11,15 +11,13 @@ import gzip
 import io
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FORMAT = "snek-replay/1"
+from arena.replay_schema import SchemaError, check_frame, check_header, check_result
 
-HEADER_KEYS = {"format": str, "game_id": str, "ruleset": str, "settings": dict, "seed": int,
-               "width": int, "height": int, "players": list}
-FRAME_KEYS = {"turn": int, "food": list, "hazards": list, "snakes": list}
-SNAKE_KEYS = {"id": str, "body": list, "health": int, "alive": bool}
+FORMAT = "snek-replay/1"
 
 
 class ReplayError(ValueError):
@@ -31,12 +29,6 @@ class Replay:
     header: dict
     frames: list[dict] = field(default_factory=list)
     result: dict | None = None
-
-
-def _open_text(path: Path, mode: str):
-    if path.suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8")
-    return open(path, mode, encoding="utf-8")
 
 
 class ReplayWriter:
@@ -79,75 +71,157 @@ class ReplayWriter:
         self.close()
 
 
-def _check(obj: dict, keys: dict, where: str) -> None:
-    for key, kind in keys.items():
-        if key not in obj:
-            raise ReplayError(f"{where}: missing {key!r}")
-        value = obj[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ReplayError(f"{where}: {key!r} should be {kind.__name__}, got {type(value).__name__}")
+MAX_LINE_BYTES = 4 << 20  # far above the largest real frame (16 snakes filling a 25x25 board)
 
 
-def _lines(path: Path):
-    """Yield (line number, text) and turn gzip damage into ReplayError."""
-    try:
-        with _open_text(path, "r") as handle:
-            yield from enumerate(handle, 1)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise ReplayError(f"{path}: no such file") from None
-        if isinstance(exc, EOFError):
-            return  # a gzip stream cut short: the complete lines before it still count
-        raise ReplayError(f"{path}: not a readable replay ({exc.__class__.__name__}: {exc})") from None
+def _open_binary(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+class ReplayReader:
+    """Read a replay one line at a time: ``header`` on open, then ``frames`` as an iterator,
+    then ``result`` (set once the frames are exhausted).  Memory does not grow with the game.
+
+    Every line is validated as it is read (:mod:`arena.replay_schema`); the first problem is
+    raised as a :class:`ReplayError` naming the file and line.  A missing result (a game cut
+    short) is allowed unless ``require_result``; a torn last line is ignored.
+    """
+
+    def __init__(self, path: str | Path, require_result: bool = False) -> None:
+        self.path = Path(path)
+        self.require_result = require_result
+        self.result: dict | None = None
+        self.first_turn: int | None = None
+        self.last_turn: int | None = None
+        self.frame_count = 0
+        self._consumed = False
+        try:
+            self._handle = _open_binary(self.path)
+        except OSError as exc:
+            raise ReplayError(_os_message(self.path, exc)) from None
+        self._number = 0
+        try:
+            first = self._next_object()
+            if first is None:
+                raise ReplayError(f"{self.path.name}: empty file, not a replay")
+            if first.get("type") != "header":
+                raise self._error("not a snek replay (first line is not a header)")
+            if first.get("format") != FORMAT:
+                raise self._error(f"unsupported format {_short(first.get('format'))} (expected {FORMAT})")
+            self.board = self._checked(check_header, first)
+            self.header = first
+        except BaseException:
+            self.close()
+            raise
+
+    def _error(self, message: str) -> ReplayError:
+        return ReplayError(f"{self.path.name} line {self._number}: {message}")
+
+    def _checked(self, check, obj: dict, *args):
+        try:
+            return check(obj, *args)
+        except SchemaError as exc:
+            raise self._error(str(exc)) from None
+
+    def _next_object(self) -> dict | None:
+        """The next non-blank line as a JSON object, or None at the end (or at a torn last line)."""
+        while True:
+            try:
+                raw = self._handle.readline(MAX_LINE_BYTES + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                if isinstance(exc, EOFError):
+                    return None  # a gzip stream cut short: the complete lines before it still count
+                raise self._error(f"not a readable replay ({exc.__class__.__name__}: {exc})") from None
+            if not raw:
+                return None
+            self._number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise self._error(f"line longer than {MAX_LINE_BYTES >> 20} MB, not a replay line")
+            if raw.strip():
+                break
+        try:
+            obj = json.loads(raw)
+        except RecursionError:
+            raise self._error("not JSON (nested too deeply)") from None
+        except ValueError as exc:  # JSONDecodeError, bad UTF-8, integers with too many digits
+            if not raw.endswith(b"\n"):
+                return None  # a torn last line from an interrupted write: keep the readable prefix
+            raise self._error(f"not JSON ({getattr(exc, 'msg', exc)})") from None
+        if not isinstance(obj, dict):
+            raise self._error("expected a JSON object")
+        return obj
+
+    @property
+    def frames(self) -> Iterator[dict]:
+        """The frames in order, each validated; can be iterated once."""
+        if self._consumed:
+            raise RuntimeError("a ReplayReader's frames can be read once")
+        self._consumed = True
+        return self._frames()
+
+    def _frames(self) -> Iterator[dict]:
+        try:
+            while (obj := self._next_object()) is not None:
+                kind = obj.get("type")
+                if self.result is not None:
+                    raise self._error("data after the result line")
+                if kind == "frame":
+                    self._checked(check_frame, obj, self.board)
+                    expected = obj["turn"] if self.last_turn is None else self.last_turn + 1
+                    if obj["turn"] != expected:
+                        raise self._error(f"frame for turn {obj['turn']}, expected turn {expected}")
+                    if self.first_turn is None:
+                        self.first_turn = obj["turn"]
+                    self.last_turn = obj["turn"]
+                    self.frame_count += 1
+                    yield obj
+                elif kind == "result":
+                    if self.last_turn is None:
+                        raise self._error("result before any frame")
+                    self._checked(check_result, obj, self.board)
+                    self.result = obj
+                else:
+                    raise self._error(f"unknown line type {_short(kind)}")
+            if self.last_turn is None:
+                raise ReplayError(f"{self.path.name}: header but no frames")
+            if self.require_result and self.result is None:
+                raise ReplayError(f"{self.path.name}: truncated (no result line after turn {self.last_turn})")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> ReplayReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _os_message(path: Path, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    return f"{path}: cannot read ({exc.strerror or exc})"
+
+
+def open_replay(path: str | Path, require_result: bool = False) -> ReplayReader:
+    """A streaming reader (for long games): ``with open_replay(p) as r: for frame in r.frames: ...``."""
+    return ReplayReader(path, require_result)
 
 
 def read_replay(path: str | Path, require_result: bool = False) -> Replay:
-    """Read and validate a replay.  A missing result (game cut short) is allowed unless required."""
-    path = Path(path)
-    replay: Replay | None = None
-    for number, line in _lines(path):
-        where = f"{path.name} line {number}"
-        if not line.strip():
-            continue
-        if replay is not None and replay.result is not None:
-            raise ReplayError(f"{where}: data after the result line")
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if not line.endswith("\n"):
-                break  # a torn last line from an interrupted write: keep the readable prefix
-            raise ReplayError(f"{where}: not JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise ReplayError(f"{where}: expected a JSON object")
-        kind = obj.get("type")
-        if replay is None:
-            if kind != "header":
-                raise ReplayError(f"{where}: not a snek replay (first line is not a header)")
-            if obj.get("format") != FORMAT:
-                raise ReplayError(f"{where}: unsupported format {obj.get('format')!r} (expected {FORMAT})")
-            _check(obj, HEADER_KEYS, where)
-            replay = Replay(header=obj)
-        elif kind == "frame":
-            _check(obj, FRAME_KEYS, where)
-            expected = replay.frames[-1]["turn"] + 1 if replay.frames else obj["turn"]
-            if obj["turn"] != expected:
-                raise ReplayError(f"{where}: frame for turn {obj['turn']}, expected turn {expected}")
-            for i, snake in enumerate(obj["snakes"]):
-                if not isinstance(snake, dict):
-                    raise ReplayError(f"{where}: snakes[{i}] is not an object")
-                _check(snake, SNAKE_KEYS, f"{where} snakes[{i}]")
-            replay.frames.append(obj)
-        elif kind == "result":
-            replay.result = obj
-        else:
-            raise ReplayError(f"{where}: unknown line type {kind!r}")
-    if replay is None:
-        raise ReplayError(f"{path.name}: empty file, not a replay")
-    if not replay.frames:
-        raise ReplayError(f"{path.name}: header but no frames")
-    if require_result and replay.result is None:
-        raise ReplayError(f"{path.name}: truncated (no result line after turn {replay.frames[-1]['turn']})")
-    return replay
+    """Read and validate a whole replay into memory (convenient for small files and tests)."""
+    with ReplayReader(path, require_result) as reader:
+        frames = list(reader.frames)
+        return Replay(reader.header, frames, reader.result)
 
 
 def dumps_replay(replay: Replay) -> str:

@@ -1,4 +1,9 @@
-"""Re-simulate a replay from its header and recorded moves, and find the first turn that differs.
+"""Re-simulate a replay from its header and recorded moves, and find the first claim that differs.
+
+Everything a replay claims is checked against the simulation: the board the header names, every
+frame's state, the moves (a snake that moved must say how), and the result line (turns, winner,
+placements, and whether the game really ended or was stopped).  Frames are taken one at a time,
+so verifying a long game needs no more memory than a short one.
 
 A header may list ``external`` parts (``"food"``, ``"hazards"``): the game came from another engine
 whose random draws are not ours (an imported Battlesnake game), so new food and hazards are taken
@@ -8,14 +13,28 @@ food the simulation leaves uneaten must still be on the board in the replay.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from arena.engine import Engine, move_codes
-from arena.replay import Replay
+from arena.replay import result_for
 
 STATE_SNAKE_KEYS = ("id", "body", "health", "alive", "death")
+RESULT_KEYS = ("turns", "winner", "placements", "reason")
+
+
+class ReplayLike(Protocol):
+    """A :class:`~arena.replay.Replay` (frames in a list) or a streaming ``ReplayReader``
+    (frames an iterator, ``result`` known once they are exhausted)."""
+
+    header: dict
+    result: dict | None
+
+    @property
+    def frames(self): ...
 
 
 def state_of(frame: dict) -> dict:
@@ -63,6 +82,8 @@ def adopt_external(engine: Engine, batch, frame: dict, external) -> str:
 
 
 def _first_difference(expected: dict, actual: dict) -> str:
+    if expected["turn"] != actual["turn"]:
+        return f"turn: replay has {expected['turn']}, simulation gives {actual['turn']}"
     for key in ("food", "hazards"):
         if expected[key] != actual[key]:
             return f"{key}: replay has {expected[key]}, simulation gives {actual[key]}"
@@ -70,7 +91,8 @@ def _first_difference(expected: dict, actual: dict) -> str:
         for key in STATE_SNAKE_KEYS:
             if want.get(key) != got.get(key):
                 return f"snake {want['id']} {key}: replay has {want.get(key)}, simulation gives {got.get(key)}"
-    return "snake list differs"
+    return (f"snakes: replay has {[s['id'] for s in expected['snakes']]}, "
+            f"simulation gives {[s['id'] for s in actual['snakes']]}")
 
 
 def apply_events(engine: Engine, batch, frame: dict, ids: list[str]) -> None:
@@ -83,16 +105,54 @@ def apply_events(engine: Engine, batch, frame: dict, ids: list[str]) -> None:
             engine.remove(batch, 0, seat)
 
 
-def verify(replay: Replay) -> Verdict:
+def _move_problem(frame: dict, previous: dict | None) -> str | None:
+    """A snake that moved into this frame names its move; the others repeat their last one or say null."""
+    before = {s["id"]: s for s in previous["snakes"]} if previous else {}
+    for snake in frame["snakes"]:
+        last = before.get(snake["id"])
+        if last is not None and last["alive"]:
+            if snake.get("move") is None:
+                return f"snake {snake['id']} move: missing, but the snake moved this turn"
+        elif snake.get("move") not in (None, last and last.get("move")):
+            return f"snake {snake['id']} move: replay has {snake['move']!r} for a snake that did not move"
+    return None
+
+
+def _header_problem(header: dict) -> str | None:
+    """The header's board and settings are what its ruleset builds from them (defaults filled in)."""
+    engine = Engine(header["ruleset"], header["width"], header["height"], header["settings"])
+    g = engine.geometry
+    if (g.width, g.height) != (header["width"], header["height"]):
+        return f"board: header says {header['width']}x{header['height']}, the ruleset builds {g.width}x{g.height}"
+    if engine.settings != header["settings"]:
+        changed = sorted(k for k in engine.settings.keys() | header["settings"].keys()
+                         if engine.settings.get(k) != header["settings"].get(k))
+        return f"settings: header's {', '.join(changed)} differ from what the ruleset resolves them to"
+    return None
+
+
+def _result_problem(claimed: dict, last: dict, ended: bool) -> str | None:
+    expected = result_for(last)
+    if not ended:
+        expected["reason"] = claimed.get("reason") or "(none: the game was not over)"
+    for key in RESULT_KEYS:
+        if claimed.get(key) != expected.get(key):
+            return f"result {key}: replay has {claimed.get(key)}, simulation gives {expected.get(key)}"
+    return None
+
+
+def verify(replay: ReplayLike) -> Verdict:
     h = replay.header
     ids = [p["id"] for p in h["players"]]
     external = h.get("external") or []
     origin = (h.get("imported") or {}).get("from", "another engine")
     note = (f"new {' and '.join(external)} taken from the replay, not re-simulated: the game came from {origin}, "
             "whose random draws are not ours") if external else ""
+    frames = iter(replay.frames)
+    first = next(frames)
     try:
+        problem = _header_problem(h)
         engine = simulation_engine(h)
-        first = replay.frames[0]
         initial = h.get("initial")
         if initial:  # a game started from a given position (e.g. a loaded Battlesnake state)
             batch = engine.from_positions([initial], seeds=[h["seed"]])
@@ -100,10 +160,14 @@ def verify(replay: Replay) -> Verdict:
             # drop-in rooms start with the first ``seated`` players; the rest enter by spawn events
             batch = engine.new_batch([h["seed"]], num_snakes=h.get("seated", len(ids)), seats=len(ids))
     except (ValueError, KeyError) as exc:
-        return Verdict(False, 0, replay.frames[0]["turn"], f"cannot rebuild the game: {exc}")
+        return Verdict(False, 0, first["turn"], f"cannot rebuild the game: {exc}", note)
+    if problem:
+        return Verdict(False, 0, first["turn"], problem, note)
     apply_events(engine, batch, first, ids)
-    previous = None
-    for frame in replay.frames:
+    previous: dict | None = None
+    count = 0
+    for frame in itertools.chain([first], frames):
+        count += 1
         if previous is not None:
             alive = {s["id"] for s in previous["snakes"] if s["alive"]}
             moves = {s["id"]: s.get("move") for s in frame["snakes"] if s["id"] in alive}
@@ -114,9 +178,16 @@ def verify(replay: Replay) -> Verdict:
             except ValueError as exc:
                 difference = str(exc)
             if difference:
-                return Verdict(False, len(replay.frames), frame["turn"], difference, note)
+                return Verdict(False, count, frame["turn"], difference, note)
         expected, actual = state_of(frame), state_of(engine.frame(batch, 0, ids))
         if expected != actual:
-            return Verdict(False, len(replay.frames), frame["turn"], _first_difference(expected, actual), note)
+            return Verdict(False, count, frame["turn"], _first_difference(expected, actual), note)
+        problem = _move_problem(frame, previous)
+        if problem:
+            return Verdict(False, count, frame["turn"], problem, note)
         previous = frame
-    return Verdict(True, len(replay.frames), note=note)
+    if replay.result is not None:
+        problem = _result_problem(replay.result, previous, bool(batch.done[0]))
+        if problem:
+            return Verdict(False, count, previous["turn"], problem, note)
+    return Verdict(True, count, note=note)

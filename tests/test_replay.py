@@ -91,7 +91,7 @@ def test_torn_last_line_is_ignored(game, tmp_path) -> None:
     ("not json at all\n", "not JSON"),
     ('{"type":"frame","turn":0}\n', "not a snek replay"),
     ('{"type":"header","format":"other/9"}\n', "unsupported format"),
-    ('{"type":"header","format":"snek-replay/1","game_id":"g"}\n', "missing 'ruleset'"),
+    ('{"type":"header","format":"snek-replay/1","game_id":"g"}\n', "ruleset: expected a string, got nothing"),
 ])
 def test_bad_files_give_one_line_errors(tmp_path, content: str, message: str) -> None:
     path = tmp_path / "bad.jsonl"
