@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.errors import StyleSyntaxError
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 FOOD_STYLE = "bold bright_red"
 HAZARD_BG = "on grey23"
 EMPTY = "· "
+
+
+def safe_style(color: str | None, fallback: str = "white") -> str:
+    """A player's colour as a Rich style; colours come from files and bots, so one Rich cannot parse is replaced."""
+    if not color:
+        return fallback
+    try:
+        Style.parse(color)
+    except StyleSyntaxError:
+        return fallback
+    return color
 
 
 def board_text(frame: dict, width: int, height: int, colors: dict[str, str] | None = None) -> Text:
@@ -20,7 +33,7 @@ def board_text(frame: dict, width: int, height: int, colors: dict[str, str] | No
     for snake in frame["snakes"]:
         if not snake["alive"]:
             continue
-        color = colors.get(snake["id"], "white")
+        color = safe_style(colors.get(snake["id"]))
         for i, (x, y) in enumerate(reversed(snake["body"])):
             head = i == len(snake["body"]) - 1
             cells[(x, y)] = ("██" if head else "▓▓", f"bold {color}" if head else color)
@@ -48,8 +61,8 @@ def snakes_table(frame: dict, names: dict[str, str] | None = None, colors: dict[
         else:
             killer = f", by {names.get(death['by'], death['by'])}" if death.get("by") else ""
             status = f"{death['cause']} (t{death['turn']}{killer})"
-        table.add_row(Text(names.get(snake["id"], snake["id"]), style=colors.get(snake["id"], "white")),
-                      str(len(snake["body"])), str(snake["health"]), status)
+        table.add_row(Text(names.get(snake["id"], snake["id"]), style=safe_style(colors.get(snake["id"]))),
+                      str(len(snake["body"])), str(snake["health"]), Text(status))
     return table
 
 

@@ -17,8 +17,8 @@ from arena.state import CAUSES, MAX_HEALTH
 MAX_SEATS = 16
 MAX_TEXT = 64 * 1024  # names, errors, shouts, stderr tails
 MAX_TURN = 2**53  # far beyond any game; keeps turn arithmetic exact
-DEATH_CAUSES = frozenset(c for c in CAUSES if c)
-EVENT_KINDS = frozenset({"spawn", "remove"})
+DEATH_CAUSES = tuple(c for c in CAUSES if c)
+EVENT_KINDS = ("spawn", "remove")
 
 
 class SchemaError(ValueError):
@@ -48,6 +48,13 @@ def need_str(value, path: str, allow_none: bool = False) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         fail(path, f"expected {'null or ' if allow_none else ''}a string, got {_show(value)}")
     return value
+
+
+def need_choice(value, path: str, choices: tuple, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, str) or value not in choices:
+        fail(path, f"expected {'null or ' if allow_none else ''}one of {', '.join(choices)}, got {_show(value)}")
 
 
 def need_list(value, path: str, most: int) -> list:
@@ -151,13 +158,10 @@ def check_snake(snake: dict, board: Board, where: str) -> None:
             fail(f"{where}.death", "a live snake has no death")
     else:
         need_dict(death, f"{where}.death")
-        if death.get("cause") not in DEATH_CAUSES:
-            fail(f"{where}.death.cause", f"expected one of {', '.join(sorted(DEATH_CAUSES))}, got {_show(death.get('cause'))}")
+        need_choice(death.get("cause"), f"{where}.death.cause", DEATH_CAUSES)
         need_int(death.get("turn"), f"{where}.death.turn", 0, MAX_TURN)
         board.seat(death.get("by"), f"{where}.death.by", allow_none=True)
-    move = snake.get("move")
-    if move is not None and move not in MOVES:
-        fail(f"{where}.move", f"expected null or one of {', '.join(MOVES)}, got {_show(move)}")
+    need_choice(snake.get("move"), f"{where}.move", MOVES, allow_none=True)
     latency = snake.get("latency_ms")
     if latency is not None and (type(latency) not in (int, float) or not 0 <= latency < math.inf):
         fail(f"{where}.latency_ms", f"expected null or a number of milliseconds, got {_show(latency)}")
@@ -175,8 +179,7 @@ def check_frame(obj: dict, board: Board) -> None:
     if events is not None:
         for i, event in enumerate(need_list(events, "events", 2 * MAX_SEATS)):
             need_dict(event, f"events[{i}]")
-            if event.get("kind") not in EVENT_KINDS:
-                fail(f"events[{i}].kind", f"expected one of {', '.join(sorted(EVENT_KINDS))}, got {_show(event.get('kind'))}")
+            need_choice(event.get("kind"), f"events[{i}].kind", EVENT_KINDS)
             board.seat(event.get("id"), f"events[{i}].id")
 
 

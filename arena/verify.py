@@ -131,10 +131,25 @@ def _header_problem(header: dict) -> str | None:
     return None
 
 
-def _result_problem(claimed: dict, last: dict, ended: bool) -> str | None:
+def _stop_problem(reason: str | None, last: dict, header: dict) -> str | None:
+    """Why a game that was not over ended anyway; each known reason is checked against the replay."""
+    limit = header.get("max_turns")
+    if reason == "max-turns":
+        return None if limit is None or last["turn"] == limit else f"the turn limit is {limit}, not turn {last['turn']}"
+    if reason == "agent-eliminated":  # the single-agent env: its agent plays the first seat
+        return None if last["snakes"] and not last["snakes"][0]["alive"] else "the first seat's snake is still alive"
+    return "the game was not over" if reason is None else f"unknown reason {reason!r}"
+
+
+def _result_problem(claimed: dict, last: dict, ended: bool, header: dict) -> str | None:
     expected = result_for(last)
+    if claimed["turns"] != last["turn"]:
+        return f"result turns: replay has {claimed['turns']}, but its frames end at turn {last['turn']}"
     if not ended:
-        expected["reason"] = claimed.get("reason") or "(none: the game was not over)"
+        problem = _stop_problem(claimed.get("reason"), last, header)
+        if problem:
+            return f"result reason: replay has {claimed.get('reason')}, but {problem}"
+        expected["reason"] = claimed["reason"]
     for key in RESULT_KEYS:
         if claimed.get(key) != expected.get(key):
             return f"result {key}: replay has {claimed.get(key)}, simulation gives {expected.get(key)}"
@@ -187,7 +202,7 @@ def verify(replay: ReplayLike) -> Verdict:
             return Verdict(False, count, frame["turn"], problem, note)
         previous = frame
     if replay.result is not None:
-        problem = _result_problem(replay.result, previous, bool(batch.done[0]))
+        problem = _result_problem(replay.result, previous, bool(batch.done[0]), h)
         if problem:
             return Verdict(False, count, previous["turn"], problem, note)
     return Verdict(True, count, note=note)

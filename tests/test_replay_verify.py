@@ -26,7 +26,7 @@ def stepping_snake(objs: list[dict]) -> tuple[int, int]:
     for i in range(2, len(objs)):
         if objs[i]["type"] != "frame":
             continue
-        for k, snake in enumerate(objs[i]["snakes"]):
+        for k in range(len(objs[i]["snakes"])):
             if objs[i - 1]["snakes"][k]["alive"]:
                 return i, k
     raise AssertionError("no snake ever moved")

@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from arena.engine import Engine
 from arena.match import Match, MatchConfig
-from arena.render import frame_view, header_styles
-from arena.replay import ReplayError, read_replay
+from arena.render import frame_view, header_styles, safe_style
+from arena.replay import ReplayError, open_replay
 from arena.rules import RULESETS
 from arena.verify import verify
 
@@ -31,8 +32,13 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, ReplayError, OSError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, brackets kept
-        raise typer.Exit(2) from None
+        fail(str(exc))
+
+
+def fail(message: str) -> None:
+    """One red line on stderr (never wrapped, never read as markup) and exit code 2."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(2) from None
 
 
 def parse_settings(pairs: list[str]) -> dict:
@@ -43,6 +49,18 @@ def parse_settings(pairs: list[str]) -> dict:
             raise ValueError(f"--set expects name=value, got {pair!r}")
         settings[name.strip()] = value.strip()
     return settings
+
+
+MIN_FPS, MAX_FPS = 0.01, 1000.0
+
+
+def frame_delay(fps: float) -> float:
+    """Seconds between frames for ``--fps`` (0 = as fast as possible); refuses values no clock can wait."""
+    if fps == 0:
+        return 0.0
+    if not MIN_FPS <= fps <= MAX_FPS:  # also NaN and infinities
+        raise ValueError(f"--fps must be 0 (as fast as possible) or between {MIN_FPS} and {MAX_FPS:g}, got {fps:g}")
+    return 1 / fps
 
 
 def board_size(size: int | None, width: int | None, height: int | None) -> tuple[int | None, int | None]:
@@ -56,7 +74,7 @@ def results_table(result: dict, header: dict) -> Table:
     for column in ("rank", "snake", "died"):
         table.add_column(column)
     for place in result["placements"]:
-        name = f"[{colors.get(place['id'], 'white')}]{names.get(place['id'], place['id'])}[/]"
+        name = Text(names.get(place["id"], place["id"]), style=safe_style(colors.get(place["id"])))
         table.add_row(str(place["rank"]), name, "-" if place["death_turn"] is None else f"turn {place['death_turn']}")
     return table
 
@@ -78,6 +96,7 @@ def load_players(specs: list[str]) -> list:
 
 def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: bool, fps: float) -> dict:
     """Play one match, drawing the board live unless ``quiet``; returns the result line."""
+    delay = frame_delay(fps)
     Engine(config.ruleset, config.width, config.height, config.settings)  # bad rules fail before bots start
     players = load_players(bots)
     try:
@@ -94,8 +113,8 @@ def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: boo
         with Live(console=console, auto_refresh=False) as live:
             def show(frame: dict) -> None:
                 live.update(frame_view(frame, width, height, names, colors), refresh=True)
-                if fps > 0:
-                    time.sleep(1 / fps)
+                if delay:
+                    time.sleep(delay)
 
             match.on_frame = show
             outcome = match.run()
@@ -147,39 +166,45 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Play a replay back in the terminal."""
         with user_errors():
-            replay = read_replay(file)
-            h = replay.header
-            names, colors = header_styles(h)
-            frames = replay.frames
-            first = frames[0]["turn"]
-            if turn is not None:
-                if not first <= turn <= frames[-1]["turn"]:
-                    raise ValueError(f"turn {turn} is not in this replay (turns {first}..{frames[-1]['turn']})")
-                console.print(frame_view(frames[turn - first], h["width"], h["height"], names, colors))
-                return
-            with Live(console=console, auto_refresh=False) as live:
-                for frame in frames[max(0, start - first):]:
-                    live.update(frame_view(frame, h["width"], h["height"], names, colors), refresh=True)
-                    if step and sys.stdin.isatty():
-                        input()
-                    elif fps > 0:
-                        time.sleep(1 / fps)
-            if replay.result:
-                console.print(results_table(replay.result, h))
+            delay = frame_delay(fps)
+            with open_replay(file) as reader:
+                h = reader.header
+                names, colors = header_styles(h)
+                if turn is not None:
+                    shown = next((f for f in reader.frames if f["turn"] == turn), None)
+                    if shown is None:
+                        turns = f"{reader.first_turn}..{reader.last_turn}"
+                        raise ValueError(f"turn {turn} is not in this replay (turns {turns})")
+                    console.print(frame_view(shown, h["width"], h["height"], names, colors))
+                    return
+                with Live(console=console, auto_refresh=False) as live:
+                    for frame in reader.frames:
+                        if frame["turn"] < start:
+                            continue
+                        live.update(frame_view(frame, h["width"], h["height"], names, colors), refresh=True)
+                        if step and sys.stdin.isatty():
+                            input()
+                        elif delay:
+                            time.sleep(delay)
+            if reader.result:
+                console.print(results_table(reader.result, h))
             else:
                 console.print("[yellow]replay ends without a result (game cut short)[/]")
 
     @replay_app.command("verify")
     def replay_verify(file: Path = typer.Argument(..., help="Replay file to re-simulate.")) -> None:
-        """Re-simulate a replay from its seed and recorded moves; report the first differing turn."""
-        with user_errors():
-            verdict = verify(read_replay(file))
+        """Re-simulate a replay from its seed and recorded moves; report the first claim that differs."""
+        with user_errors(), open_replay(file) as reader:
+            verdict = verify(reader)
+            cut_short = reader.result is None
         if verdict.ok:
-            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically"
-                          + (f"; {verdict.note}" if verdict.note else ""))
+            note = " (no result line: the game was cut short)" if cut_short else ", result confirmed"
+            extra = f"; {verdict.note}" if verdict.note else ""
+            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically{note}{escape(extra)}",
+                          soft_wrap=True)
             return
-        console.print(f"[bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {verdict.detail}"
-                      + (f"; {verdict.note}" if verdict.note else ""))
+        console.print(f"[bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {escape(verdict.detail)}"
+                      + escape(f"; {verdict.note}" if verdict.note else ""), soft_wrap=True)
         raise typer.Exit(1)
 
     @app.command()
