@@ -72,14 +72,14 @@ class _Call:
 class MatchOutcome:
     header: dict
     result: dict
-    frames: list[dict]
+    frames: list[dict]  # every frame only with ``keep_frames=True``; else empty (they went to the file / on_frame)
 
 
 class Match:
     """One game in progress; ``run()`` plays it to the end."""
 
     def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
-                 on_frame: Callable[[dict], None] | None = None, keep_frames: bool = True) -> None:
+                 on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False) -> None:
         if not players:
             raise ValueError("a match needs at least one player")
         self.players = list(players)
@@ -285,5 +285,6 @@ class Match:
 
 
 def run_match(players: Sequence[Player], config: MatchConfig | None = None, out: str | Path | None = None,
-              on_frame: Callable[[dict], None] | None = None) -> MatchOutcome:
-    return Match(players, config or MatchConfig(), out, on_frame).run()
+              on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False) -> MatchOutcome:
+    """Play one game; frames stream to ``out`` and ``on_frame`` and are kept in memory only if asked."""
+    return Match(players, config or MatchConfig(), out, on_frame, keep_frames).run()

@@ -32,7 +32,8 @@ def main() -> None:
         for seed in range(args.max_seeds):
             players = [PythonPlayer(resolve_bot(args.bot), args.bot) for _ in range(4)]
             gz = Path(tmp) / "game.jsonl.gz"
-            outcome = run_match(players, MatchConfig(seed=seed, max_turns=TURNS, timeout_ms=1000), out=gz)
+            outcome = run_match(players,
+                                MatchConfig(seed=seed, max_turns=TURNS, timeout_ms=1000), out=gz, keep_frames=True)
             if outcome.result["turns"] == TURNS:
                 plain = Path(tmp) / "game.jsonl"
                 plain.write_text(dumps_replay(read_replay(gz)))

@@ -42,7 +42,7 @@ def test_every_bot_plays_every_ruleset_and_size(ruleset: str) -> None:
                 continue  # no room for these snakes on this board (classic's spawn rules)
             config = MatchConfig(ruleset=ruleset, width=width, height=height, seed=100 + i, max_turns=40,
                                  timeout_ms=TIMEOUT_MS, game_id=f"{ruleset}-{width}x{height}")
-            outcome = run_match([PythonPlayer(resolve_bot(b), name=b) for b in lineup], config)
+            outcome = run_match([PythonPlayer(resolve_bot(b), name=b) for b in lineup], config, keep_frames=True)
             played += 1
             assert len(outcome.frames) >= 2
             for frame in outcome.frames:
@@ -56,7 +56,7 @@ def test_search_answers_within_a_tight_timeout() -> None:
     bot = resolve_bot("search")
     outcome = run_match([PythonPlayer(bot, "search"), PythonPlayer(resolve_bot("search"), "search"),
                          PythonPlayer(resolve_bot("space"), "space"), PythonPlayer(resolve_bot("greedy"), "greedy")],
-                        MatchConfig(width=25, height=25, seed=1, timeout_ms=60, max_turns=30))
+                        MatchConfig(width=25, height=25, seed=1, timeout_ms=60, max_turns=30), keep_frames=True)
     latencies = [s["latency_ms"] for f in outcome.frames for s in f["snakes"][:2] if s["latency_ms"] is not None]
     assert latencies and max(latencies) < 60
 

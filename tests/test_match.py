@@ -32,7 +32,7 @@ def test_errors_are_recorded_and_previous_move_repeated(tmp_path) -> None:
                PythonPlayer(too_slow, "slow"), PythonPlayer(up_then_right, "fine")]
     began = time.perf_counter()
     outcome = run_match(players, MatchConfig(seed=4, timeout_ms=100, first_timeout_ms=200, max_turns=12),
-                        out=tmp_path / "g.jsonl")
+                        out=tmp_path / "g.jsonl", keep_frames=True)
     assert time.perf_counter() - began < 10
     frames = outcome.frames
     by_turn = {f["turn"]: {s["id"]: s for s in f["snakes"]} for f in frames}
@@ -56,13 +56,13 @@ def test_errors_are_recorded_and_previous_move_repeated(tmp_path) -> None:
 
 def test_max_turns_marks_result() -> None:
     outcome = run_match([PythonPlayer(up_then_right) for _ in range(1)],
-                        MatchConfig(ruleset="solo", seed=1, max_turns=3))
+                        MatchConfig(ruleset="solo", seed=1, max_turns=3), keep_frames=True)
     assert outcome.result["turns"] == 3 and outcome.result["reason"] == "max-turns"
 
 
 def test_same_seed_same_game() -> None:
     def play() -> list:
-        return run_match([PythonPlayer(up_then_right) for _ in range(4)], MatchConfig(seed=9)).frames
+        return run_match([PythonPlayer(up_then_right) for _ in range(4)], MatchConfig(seed=9), keep_frames=True).frames
 
     strip = lambda frames: [{k: v for k, v in f.items() if k != "snakes"} | {  # noqa: E731
         "snakes": [{k: v for k, v in s.items() if k != "latency_ms"} for s in f["snakes"]]} for f in frames]

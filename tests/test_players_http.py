@@ -198,7 +198,7 @@ def test_serve_bot_plays_a_full_game(served_greedy) -> None:
     assert info["apiversion"] == "1" and info["color"].startswith("#")
     players = [load_player(url), load_player(url), load_player("safe")]
     assert players[0].kind == "http" and players[0].color == info["color"]
-    outcome = run_match(players, MatchConfig(seed=11, timeout_ms=500))
+    outcome = run_match(players, MatchConfig(seed=11, timeout_ms=500), keep_frames=True)
     assert outcome.result["type"] == "result" and "reason" not in outcome.result  # played to the end
     moves = [s for f in outcome.frames[1:] for s in f["snakes"][:2] if s["latency_ms"] is not None]
     assert len(moves) > 10
@@ -209,7 +209,8 @@ def test_serve_bot_plays_a_full_game(served_greedy) -> None:
 def test_server_errors_are_recorded(server_factory) -> None:
     broken = server_factory("error")
     player = load_player(broken.url)  # GET / failing is not fatal: the server is there
-    outcome = run_match([player, load_player("safe")], MatchConfig(seed=3, timeout_ms=300, max_turns=5))
+    outcome = run_match([player, load_player("safe")],
+                        MatchConfig(seed=3, timeout_ms=300, max_turns=5), keep_frames=True)
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors and all(e == "http 500" for e in errors)
     assert outcome.frames[1]["snakes"][0]["move"] == "up"  # no previous move: up
@@ -228,7 +229,7 @@ def sleepy(seconds: float, turns: set[int] | None = None) -> Callable:
 def test_slow_snakes_time_out_concurrently(server_factory) -> None:
     slow = server_factory(on_move=sleepy(0.4))
     players = [HttpPlayer(slow.url) for _ in range(3)]
-    outcome = run_match(players, MatchConfig(seed=5, timeout_ms=150, max_turns=4))
+    outcome = run_match(players, MatchConfig(seed=5, timeout_ms=150, max_turns=4), keep_frames=True)
     moves = [s for f in outcome.frames[1:] for s in f["snakes"] if s["latency_ms"] is not None]
     assert len(moves) == 12 and all(s["error"] == "timeout" for s in moves)
     assert all(s["latency_ms"] == 150 for s in moves)  # a timeout reports the game timeout, as Battlesnake does
@@ -259,7 +260,7 @@ def test_every_turn_is_sent_and_late_answers_are_discarded(server_factory) -> No
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=200, max_turns=5))
+                        MatchConfig(seed=2, timeout_ms=200, max_turns=5), keep_frames=True)
     assert snake.move_turns() == [0, 1, 2, 3, 4]
     mine = http_moves(outcome)
     assert [s["error"] for s in mine] == [None, "timeout", None, None, None]
@@ -305,7 +306,7 @@ def test_a_request_the_snake_received_is_never_sent_twice(server_factory) -> Non
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=5))
+                        MatchConfig(seed=2, timeout_ms=400, max_turns=5), keep_frames=True)
     assert snake.move_turns() == [0, 1, 2, 3, 4]  # turn 2 exactly once
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors[2].startswith("connection failed") and errors.count(None) == 4
@@ -335,7 +336,8 @@ def test_answers_are_parsed_as_strictly_as_battlesnake(server_factory) -> None:
         handler.reply(200, {"MOVE": loop_move({**start["state"], "turn": body["turn"] // 2})})
 
     snake = server_factory(on_move=on_move)
-    outcome = run_match([HttpPlayer(snake.url)], MatchConfig(ruleset="solo", seed=2, timeout_ms=400, max_turns=12))
+    outcome = run_match([HttpPlayer(snake.url)],
+                        MatchConfig(ruleset="solo", seed=2, timeout_ms=400, max_turns=12), keep_frames=True)
     mine = http_moves(outcome)
     assert len(mine) == 12, "the snake died before every garbled answer was tried"
     errors = [s["error"] for s in mine]
@@ -348,7 +350,7 @@ def test_answers_are_parsed_as_strictly_as_battlesnake(server_factory) -> None:
 def test_lenient_players_accept_case_and_bare_strings(server_factory) -> None:
     snake = server_factory(on_move=scripted({0: b'{"move": "UP"}', 1: b'"left"'}))
     outcome = run_match([HttpPlayer(snake.url, lenient=True), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=2))
+                        MatchConfig(seed=2, timeout_ms=400, max_turns=2), keep_frames=True)
     mine = http_moves(outcome)
     assert [(s["move"], s["error"]) for s in mine] == [("up", None), ("left", None)]
 
@@ -357,13 +359,13 @@ def test_first_turn_timeout_is_the_one_the_body_announces(server_factory) -> Non
     """Item 6: turn 0 has the game timeout unless a first-turn allowance is set, and says so."""
     snake = server_factory(on_move=sleepy(0.5, turns={0}))
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=250, max_turns=2))
+                        MatchConfig(seed=2, timeout_ms=250, max_turns=2), keep_frames=True)
     assert [b["game"]["timeout"] for b in snake.bodies] == [250, 250]
     assert [s["error"] for s in http_moves(outcome)] == ["timeout", None]
 
     allowed = server_factory(on_move=sleepy(0.5, turns={0}))
     outcome = run_match([HttpPlayer(allowed.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=250, first_timeout_ms=2000, max_turns=2))
+                        MatchConfig(seed=2, timeout_ms=250, first_timeout_ms=2000, max_turns=2), keep_frames=True)
     assert [b["game"]["timeout"] for b in allowed.bodies] == [2000, 250]
     assert [s["error"] for s in http_moves(outcome)] == [None, None]
 
@@ -418,7 +420,7 @@ def test_oversized_responses_are_bad_answers(server_factory) -> None:
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=4))
+                        MatchConfig(seed=2, timeout_ms=400, max_turns=4), keep_frames=True)
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors[0] is None and errors[3] is None
     assert errors[1].startswith("bad-output") and str(MAX_RESPONSE_BYTES) in errors[1]

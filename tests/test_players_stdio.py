@@ -107,7 +107,7 @@ def test_good_and_broken_bots_in_one_game(bot, tmp_path: Path) -> None:
 def test_bot_that_never_answers(bot, tmp_path: Path) -> None:
     players = [load_player(bot("mute")), load_player(bot("good"))]
     outcome = run_match(players, MatchConfig(seed=1, timeout_ms=100, first_timeout_ms=300, max_turns=6),
-                        out=tmp_path / "mute.jsonl")
+                        out=tmp_path / "mute.jsonl", keep_frames=True)
     assert outcome.result["type"] == "result"
     turns = frames_by_turn(tmp_path / "mute.jsonl")
     errors = [turns[t]["s0"]["error"] for t in range(1, max(turns) + 1) if turns[t - 1]["s0"]["alive"]]
@@ -122,7 +122,8 @@ def test_missing_program_is_a_spec_error() -> None:
 
 def test_command_that_dies_at_once_is_a_crash() -> None:
     player = StdioPlayer("sh -c 'echo broken >&2; exit 7'")
-    outcome = run_match([player, load_player("safe")], MatchConfig(seed=2, timeout_ms=200, max_turns=3))
+    outcome = run_match([player, load_player("safe")],
+                        MatchConfig(seed=2, timeout_ms=200, max_turns=3), keep_frames=True)
     first = outcome.frames[1]["snakes"][0]
     assert first["error"] == "crash: exited with code 7" and "broken" in first["stderr"]
 
@@ -171,7 +172,8 @@ def test_documented_example_bots_play(example: str) -> None:
     if shutil.which(program) is None:
         pytest.skip(f"{program} is not installed")
     player = load_player(f"cmd:{program} {ROOT / 'examples' / 'bots' / example}")
-    outcome = run_match([player, load_player("safe")], MatchConfig(seed=3, max_turns=20, first_timeout_ms=3000))
+    outcome = run_match([player, load_player("safe")],
+                        MatchConfig(seed=3, max_turns=20, first_timeout_ms=3000), keep_frames=True)
     mine = [f["snakes"][0] for f in outcome.frames[1:] if f["snakes"][0]["move"]]
     assert mine and not any(s["error"] for s in mine)
     assert "turn 0" in outcome.frames[1]["snakes"][0]["stderr"]

@@ -30,7 +30,7 @@ def cautious(state: dict) -> str:
 @pytest.fixture(scope="module")
 def game(tmp_path_factory) -> tuple:
     path = tmp_path_factory.mktemp("replays") / "game.jsonl.gz"
-    outcome = run_match([PythonPlayer(cautious) for _ in range(4)], MatchConfig(seed=11), out=path)
+    outcome = run_match([PythonPlayer(cautious) for _ in range(4)], MatchConfig(seed=11), out=path, keep_frames=True)
     return path, outcome
 
 
@@ -63,7 +63,7 @@ def test_verify_detects_changed_seed(game) -> None:
 
 def test_crash_mid_game_leaves_readable_prefix(tmp_path) -> None:
     path = tmp_path / "cut.jsonl.gz"
-    outcome = run_match([PythonPlayer(cautious) for _ in range(2)], MatchConfig(seed=3, max_turns=30))
+    outcome = run_match([PythonPlayer(cautious) for _ in range(2)], MatchConfig(seed=3, max_turns=30), keep_frames=True)
     writer = ReplayWriter(path, outcome.header)
     for frame in outcome.frames[:10]:
         writer.write_frame(frame)

@@ -47,6 +47,9 @@ def mask_space() -> spaces.Box:
     return spaces.Box(0, 1, (len(MOVES),), np.int8)
 
 
+MAX_CACHED_SIZES = 8  # buffer sets kept per distinct batch/subset size: memory stays bounded, steady use hits
+
+
 class Observer:
     """Encodes observations and action masks for chosen snakes of a batch of games.
 
@@ -178,6 +181,9 @@ class Observer:
         """
         g, r, count = self.geometry, self.radius, codes.shape[0]
         if count not in self._buffers:
+            if len(self._buffers) >= MAX_CACHED_SIZES:  # callers observing ever new subset sizes: start over
+                self._buffers.clear()
+                self._cuts.clear()  # cuts view the evicted buffers
             big = np.full((count, *self._big_shape), self._wall_code, np.uint8)
             self._buffers[count] = (big, np.lib.stride_tricks.sliding_window_view(big, self.window, axis=(1, 2)))
         big, windows = self._buffers[count]
@@ -221,6 +227,8 @@ class Observer:
     def _offsets_for(self, games: int, seats: int) -> tuple[np.ndarray, np.ndarray]:
         """Where each of G games' cells and seats start in flattened (G, ...) arrays: (G, 1, 1) each."""
         if games not in self._mask_offsets:
+            if len(self._mask_offsets) >= MAX_CACHED_SIZES:
+                self._mask_offsets.clear()
             local = np.arange(games)[:, None, None]
             self._mask_offsets[games] = (local * self.geometry.cells, local * seats)
         return self._mask_offsets[games]
@@ -229,6 +237,8 @@ class Observer:
         """A reused bytearray (what ``bytes.translate`` reads without a copy) and an array view of it."""
         found = self._raw.get(shape)
         if found is None:
+            if len(self._raw) >= MAX_CACHED_SIZES:
+                self._raw.clear()
             raw = bytearray(int(np.prod(shape)))
             found = self._raw[shape] = (raw, np.frombuffer(raw, np.uint8).reshape(shape))
         return found
