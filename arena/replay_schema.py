@@ -19,6 +19,7 @@ MAX_TEXT = 64 * 1024  # names, errors, shouts, stderr tails
 MAX_TURN = 2**53  # far beyond any game; keeps turn arithmetic exact
 DEATH_CAUSES = tuple(c for c in CAUSES if c)
 EVENT_KINDS = ("spawn", "remove")
+EXTERNAL_PARTS = ("food", "hazards")
 
 
 class SchemaError(ValueError):
@@ -117,15 +118,44 @@ def check_header(obj: dict) -> Board:
     for i, player in enumerate(players):
         need_dict(player, f"players[{i}]")
         ids.append(need_str(player.get("id"), f"players[{i}].id"))
-        for key in ("name", "color", "kind"):
+        for key in ("name", "color", "kind", "battlesnake_id"):
             if key in player:
                 need_str(player[key], f"players[{i}].{key}")
     if len(set(ids)) != len(ids):
         fail("players", "player ids repeat")
+    if obj.get("seated") is not None:
+        need_int(obj["seated"], "seated", 0, len(ids))
+    if obj.get("external") is not None:
+        for i, part in enumerate(need_list(obj["external"], "external", len(EXTERNAL_PARTS))):
+            need_choice(part, f"external[{i}]", EXTERNAL_PARTS)
+    if obj.get("imported") is not None:
+        for key, value in need_dict(obj["imported"], "imported").items():
+            need_str(value, f"imported.{key}", allow_none=True)
     board = Board(width, height, ids)
     if obj.get("initial") is not None:
-        check_position(need_dict(obj["initial"], "initial"), board, "initial.")
+        check_initial(need_dict(obj["initial"], "initial"), board)
     return board
+
+
+def check_initial(obj: dict, board: Board) -> None:
+    """A header's start position (``Engine.from_positions``): snakes by seat, ``alive`` optional."""
+    if obj.get("turn") is not None:
+        need_int(obj["turn"], "initial.turn", 0, MAX_TURN)
+    board.points(obj.get("food"), "initial.food", board.area)
+    board.points(obj.get("hazards", []), "initial.hazards", 64 * board.area)
+    for i, snake in enumerate(need_list(obj.get("snakes"), "initial.snakes", len(board.ids))):
+        where = f"initial.snakes[{i}]"
+        need_dict(snake, where)
+        if snake.get("id") is not None:
+            board.seat(snake["id"], f"{where}.id")
+        alive = snake.get("alive", True)
+        if not isinstance(alive, bool):
+            fail(f"{where}.alive", f"expected true or false, got {_show(alive)}")
+        board.points(snake.get("body"), f"{where}.body", board.area + 3, outside=0 if alive else 1)
+        if not snake["body"]:
+            fail(f"{where}.body", "a snake needs a body")
+        if snake.get("health") is not None:
+            need_int(snake["health"], f"{where}.health", 0, MAX_HEALTH)
 
 
 def check_position(obj: dict, board: Board, prefix: str = "") -> None:
@@ -181,6 +211,7 @@ def check_frame(obj: dict, board: Board) -> None:
             need_dict(event, f"events[{i}]")
             need_choice(event.get("kind"), f"events[{i}].kind", EVENT_KINDS)
             board.seat(event.get("id"), f"events[{i}].id")
+            need_str(event.get("name"), f"events[{i}].name", allow_none=True)
 
 
 def check_result(obj: dict, board: Board) -> None:

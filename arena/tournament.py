@@ -161,10 +161,9 @@ class Schedule:
         return combo[turn:] + combo[:turn]
 
 
-def schedule(entrants: int, games: int, per_game: int, seed: int) -> Iterator[list[int]]:
-    """Seat lists game by game, lazily: a tournament of a billion games starts at once, in constant memory."""
+def schedule(entrants: int, games: int, per_game: int, seed: int) -> list[list[int]]:
     plan = Schedule(entrants, per_game, seed)
-    return (plan[i] for i in range(games))
+    return [plan[i] for i in range(games)]
 
 
 def job(config: TournamentConfig, i: int, plan: Schedule | None = None) -> GameJob:

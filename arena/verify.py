@@ -138,6 +138,8 @@ def _stop_problem(reason: str | None, last: dict, header: dict) -> str | None:
         return None if limit is None or last["turn"] == limit else f"the turn limit is {limit}, not turn {last['turn']}"
     if reason == "agent-eliminated":  # the single-agent env: its agent plays the first seat
         return None if last["snakes"] and not last["snakes"][0]["alive"] else "the first seat's snake is still alive"
+    if reason == "stopped":  # an endless live room saved when it closed: any turn
+        return None
     return "the game was not over" if reason is None else f"unknown reason {reason!r}"
 
 

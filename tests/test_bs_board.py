@@ -145,7 +145,7 @@ def test_errors_shouts_and_latency() -> None:
         raise RuntimeError("boom")
 
     outcome = run_match([PythonPlayer(shouty, name="shouty"), PythonPlayer(broken, name="broken")],
-                        MatchConfig(seed=1, max_turns=6))
+                        MatchConfig(seed=1, max_turns=6), keep_frames=True)
     frames = outcome.frames
     assert roundtrip(outcome.header, frames, finished=True) == len(frames) + 1
     event = bs_board.frame_event(frames[2], bs_board.players_of(outcome.header))["Data"]["Snakes"]
