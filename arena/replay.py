@@ -38,17 +38,22 @@ class ReplayWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._raw = open(self.path, "wb")
+        self._failed = False
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb") if self.path.suffix == ".gz" else None
         self._write({"type": "header", **header, "format": FORMAT})
 
     def _write(self, obj: dict) -> None:
         line = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
-        if self._gz is not None:
-            self._gz.write(line)
-            self._gz.flush(zlib.Z_SYNC_FLUSH)  # a reader can decode everything written so far
-        else:
-            self._raw.write(line)
-        self._raw.flush()
+        try:
+            if self._gz is not None:
+                self._gz.write(line)
+                self._gz.flush(zlib.Z_SYNC_FLUSH)  # a reader can decode everything written so far
+            else:
+                self._raw.write(line)
+            self._raw.flush()
+        except OSError as exc:  # a full disk, a special file: say which file
+            self._failed = True
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from None
 
     def write_frame(self, frame: dict) -> None:
         self._write({**frame, "type": "frame"})
@@ -58,10 +63,16 @@ class ReplayWriter:
         self.close()
 
     def close(self) -> None:
-        if self._gz is not None:
-            self._gz.close()
-            self._gz = None
-        if not self._raw.closed:
+        try:
+            if self._gz is not None:
+                gz, self._gz = self._gz, None
+                gz.close()
+            if not self._raw.closed:
+                self._raw.close()
+        except OSError:
+            if not self._failed:  # after a failed write, that error already said why
+                raise
+        finally:
             self._raw.close()
 
     def __enter__(self) -> ReplayWriter:

@@ -71,9 +71,26 @@ def test_user_errors_are_one_line(tmp_path: Path, replay: Path, args: list[str],
     assert "Traceback" not in out.stderr + out.stdout
 
 
-def test_demo_plays_verifies_and_rates(tmp_path: Path) -> None:
-    out = snek("demo", "--fps", "0", "--games", "4", "--out-dir", str(tmp_path / "demo"))
-    assert out.returncode == 0, out.stderr
-    assert "verify" in out.stdout and "OK" in out.stdout
-    assert (tmp_path / "demo" / "demo.jsonl.gz").exists()
-    assert (tmp_path / "demo" / "tournament" / "leaderboard.txt").exists()
+@pytest.mark.parametrize("args,message", [
+    (["play", "random", "random", "-q", "--timeout", "10000000000000"], "--timeout"),
+    (["tournament", "random", "safe", "--games", "1", "--timeout", "10000000000000"], "--timeout"),
+    (["play", "random", "random", "--fps", "1e-300"], "--fps"),
+    (["replay", "show", "{replay}", "--fps", "1e-300"], "--fps"),
+    (["replay", "show", "{replay}", "--fps", "nan"], "--fps"),
+    (["serve-bot", "random", "--port", "-1"], "--port"),
+    (["serve-bot", "random", "--port", "70000"], "--port"),
+    (["play", "random"], "needs at least 2 snakes, got 1"),
+    (["play", *["random"] * 17, "-q"], "at most 16 snakes, got 17"),
+    (["play", "random", "random", "-q", "--out", "/proc/version"], "/proc/version"),
+    (["play", "random", "random", "-q", "--out", "/proc/nope/game.jsonl"], "/proc/nope"),
+    (["play", "--bogus"], "No such option: --bogus"),
+    (["replay", "verify"], "Missing argument 'file'"),
+    (["tournament", "random", "safe", "--games", "many"], "Invalid value for '--games'"),
+    (["no-such-command"], "No such command 'no-such-command'"),
+])
+def test_edge_values_and_usage_errors_are_one_red_line(replay: Path, args: list[str], message: str) -> None:
+    out = snek(*[a.format(replay=replay) for a in args])
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    assert message in lines[0] and "Traceback" not in out.stderr + out.stdout

@@ -5,9 +5,11 @@ This package is the one place in ``arena`` allowed to import ``bots`` and ``view
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
+from typer.exceptions import TyperException
 
 from arena.cli import compare as _compare
 from arena.cli import play as _play
@@ -47,4 +49,16 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """Run `snek`.  Usage errors (an unknown option, a bad value, a missing argument) are one red
+    line and exit code 2, like every other user mistake; Typer's own are framed boxes."""
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:
+        message = exc.format_message()  # empty when the help was shown instead (no arguments)
+        if message:
+            ctx = getattr(exc, "ctx", None)
+            _play.red_line(message + (f" (see '{ctx.command_path} --help')" if ctx else ""))
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -20,6 +20,7 @@ from arena.match import Match, MatchConfig
 from arena.render import frame_view, header_styles, safe_style
 from arena.replay import ReplayError, open_replay
 from arena.rules import RULESETS
+from arena.state import MAX_SNAKES
 from arena.verify import verify
 
 console = Console()
@@ -32,12 +33,25 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, ReplayError, OSError) as exc:
-        fail(str(exc))
+        fail(os_message(exc) if isinstance(exc, OSError) else str(exc))
+
+
+def os_message(exc: OSError) -> str:
+    """An OS error with the path it is about, in front (``/proc/version: Input/output error``)."""
+    if exc.filename is None or exc.strerror is None:
+        return str(exc)
+    paths = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
+    return f"{paths}: {exc.strerror}"
+
+
+def red_line(message: str) -> None:
+    """One red line on stderr: never wrapped, never read as markup (names and files can hold ``[/]``)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 def fail(message: str) -> None:
-    """One red line on stderr (never wrapped, never read as markup) and exit code 2."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """A user mistake: one red line and exit code 2."""
+    red_line(message)
     raise typer.Exit(2) from None
 
 
@@ -52,6 +66,7 @@ def parse_settings(pairs: list[str]) -> dict:
 
 
 MIN_FPS, MAX_FPS = 0.01, 1000.0
+MAX_TIMEOUT_MS = 3_600_000  # an hour per move; far larger values overflow the clock's waits
 
 
 def frame_delay(fps: float) -> float:
@@ -97,7 +112,11 @@ def load_players(specs: list[str]) -> list:
 def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: bool, fps: float) -> dict:
     """Play one match, drawing the board live unless ``quiet``; returns the result line."""
     delay = frame_delay(fps)
-    Engine(config.ruleset, config.width, config.height, config.settings)  # bad rules fail before bots start
+    ruleset = Engine(config.ruleset, config.width, config.height, config.settings).ruleset  # before bots start
+    if len(bots) < ruleset.min_snakes:
+        raise ValueError(f"ruleset {ruleset.name} needs at least {ruleset.min_snakes} snakes, got {len(bots)}")
+    if len(bots) > MAX_SNAKES:
+        raise ValueError(f"a game has at most {MAX_SNAKES} snakes, got {len(bots)}")
     players = load_players(bots)
     try:
         match = Match(players, config, out)
@@ -140,8 +159,8 @@ def register(app: typer.Typer) -> None:
         width: int | None = typer.Option(None, help="Board width (overrides --size)."),
         height: int | None = typer.Option(None, help="Board height (overrides --size)."),
         seed: int = typer.Option(0, help="Game seed: same seed and moves, same game."),
-        timeout: int = typer.Option(500, help="Per-move timeout in milliseconds."),
-        max_turns: int = typer.Option(10_000, help="Stop the game after this many turns."),
+        timeout: int = typer.Option(500, min=1, max=MAX_TIMEOUT_MS, help="Per-move timeout in milliseconds."),
+        max_turns: int = typer.Option(10_000, min=1, help="Stop the game after this many turns."),
         out: Path | None = typer.Option(None, help="Write a replay (.jsonl or .jsonl.gz)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the result."),
         fps: float = typer.Option(10.0, help="Frames per second when showing the board (0 = as fast as possible)."),
@@ -150,8 +169,6 @@ def register(app: typer.Typer) -> None:
         """Play one game between bots, showing the board as it goes."""
         with user_errors():
             w, h = board_size(size, width, height)
-            if timeout <= 0 or max_turns <= 0:
-                raise ValueError("--timeout and --max-turns must be positive")
             config = MatchConfig(ruleset=ruleset, width=w, height=h, settings=parse_settings(setting),
                                  seed=seed, timeout_ms=timeout, max_turns=max_turns)
             play_game(bots, config, out, quiet, fps)

@@ -97,7 +97,7 @@ def bot_app(spec: str, color: str | None = None):
 @app.command("serve-bot")
 def serve_bot(
     bot: str = typer.Argument(..., help="Bot spec to serve (built-in name, module:attr, file.py:attr, 'cmd:...')."),
-    port: int = typer.Option(8001, help="Port to listen on."),
+    port: int = typer.Option(8001, min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to accept other machines)."),
     color: str | None = typer.Option(None, help="Snake color for GET / (default: one picked by name)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from arena.cli.play import board_size, parse_settings, user_errors
+from arena.cli.play import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
 from arena.engine import Engine
 from arena.match import MatchConfig
 from arena.report import summary
@@ -126,7 +126,7 @@ def tournament(
     height: int | None = typer.Option(None, help="Board height (overrides --size)."),
     seed: int = typer.Option(0, help="Tournament seed: same seed, same schedule and games."),
     workers: int = typer.Option(2, help="Worker processes playing games in parallel (1 = in this process)."),
-    timeout: int = typer.Option(500, help="Per-move timeout in milliseconds."),
+    timeout: int = typer.Option(500, min=1, max=MAX_TIMEOUT_MS, help="Per-move timeout in milliseconds."),
     max_turns: int = typer.Option(10_000, help="Stop a game after this many turns."),
     out_dir: Path | None = typer.Option(None, help="Save replays, results.jsonl, results.json, leaderboard.csv, "
                                         "leaderboard.txt and report.html here."),

@@ -1,0 +1,108 @@
+"""Every command in the README's command-line block runs, in order, as a user would paste them.
+
+Commands are taken from the README itself, so a command added there is run here too.  Options
+that only make a command long (frame rate, number of games, turn limit) are set small; commands
+that serve until stopped are started, checked to answer, and stopped.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+QUICK = {  # per command: options set (replaced or added) so that it finishes in seconds
+    "play": {"--fps": "0", "--max-turns": "60"},
+    "replay show": {"--fps": "0"},
+    "tournament": {"--games": "4", "--max-turns": "60"},
+    "demo": {"--fps": "0", "--games": "4"},
+}
+INPUTS = {"bs-game.jsonl": ROOT / "tests" / "data" / "battlesnake-cli-standard-7x7.jsonl"}  # files commands read
+EXPECT = {  # what the output must show, beyond exit code 0
+    "replay verify": "OK",
+    "rules": "royale",
+    "demo": "OK",
+}
+
+
+def readme_commands() -> list[list[str]]:
+    block = re.search(r"^## Command line\n```bash\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
+    assert block, "README has no command-line block"
+    return [shlex.split(line, comments=True) for line in block.group(1).splitlines() if line.startswith("snek ")]
+
+
+def name_of(args: list[str]) -> str:
+    return " ".join(args[1:3]) if args[1] == "replay" else args[1]
+
+
+def with_options(args: list[str], options: dict[str, str]) -> list[str]:
+    args = list(args)
+    for option, value in options.items():
+        if option in args:
+            args[args.index(option) + 1] = value
+        else:
+            args += [option, value]
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_and_stop(args: list[str], cwd: Path) -> None:
+    """Start a command that serves until stopped, see it answer HTTP, stop it with Ctrl-C."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "arena", *with_options(args[1:], {"--port": str(port)})],
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, answered = time.monotonic() + 60, False
+        while not answered and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    answered = response.status == 200
+            except OSError:
+                time.sleep(0.2)
+        assert answered, f"{shlex.join(args)} never answered on port {port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+    assert "Traceback" not in out + err, err
+
+
+def test_every_readme_command_runs(tmp_path: Path) -> None:
+    commands = readme_commands()
+    assert len(commands) >= 10 and all(args[0] == "snek" for args in commands)
+    for name, source in INPUTS.items():
+        shutil.copy(source, tmp_path / name)
+    ran = []
+    for args in commands:
+        name = name_of(args)
+        if name.startswith("serve"):
+            serve_and_stop(args, tmp_path)
+        else:
+            run = with_options(args[1:], QUICK.get(name, {}))
+            out = subprocess.run([sys.executable, "-m", "arena", *run], cwd=tmp_path, capture_output=True,
+                                 text=True, timeout=300)
+            assert out.returncode == 0, f"{shlex.join(args)}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+            assert "Traceback" not in out.stdout + out.stderr
+            assert EXPECT.get(name, "") in out.stdout, f"{shlex.join(args)}: {out.stdout[-2000:]}"
+        ran.append(name)
+    assert len(ran) == len(commands)
+    assert {"play", "replay show", "replay verify", "tournament", "serve-bot", "demo"} <= set(ran)
+    assert (tmp_path / "out" / "demo.jsonl.gz").exists()
+    assert (tmp_path / "out" / "tournament" / "leaderboard.txt").exists()
