@@ -176,9 +176,16 @@ def test_create_room_with_bots_turns_advance_on_canvas(page, server):
     page.wait_for_function(f"() => Number(document.querySelector('#turn').textContent) >= {first_turn + 3}")
     assert int(page.inner_text("#turn")) >= first_turn + 3
     assert canvas_pixels(page) != first
-    assert state(page)["live"] is True
+    assert state(page)["live"] is True and state(page)["following"] is True
     assert page.locator("#scoreboard li").count() == 4
     shot(page, "watch-live")
+    # scrub back through what has arrived, then go live again
+    page.keyboard.press("Home")
+    assert state(page)["following"] is False and state(page)["turn"] == 0
+    page.wait_for_selector("#go-live:not([hidden])")
+    page.click("#go-live")
+    assert state(page)["following"] is True
+    page.wait_for_function("() => window.snek.state().turn >= window.snek.state().lastTurn - 1")
 
 
 # ---------------------------------------------------------------- replays
@@ -279,6 +286,31 @@ def test_deep_link_and_keyboard_shortcuts(page, server):
     assert state(page)["turn"] == 222
     page.click("button[data-action=prev-death]")
     assert state(page)["turn"] == 177
+    # speeds run from 0.25x to 16x
+    for _ in range(8):
+        page.keyboard.press("+")
+    assert state(page)["speed"] == 16
+    for _ in range(8):
+        page.keyboard.press("-")
+    assert state(page)["speed"] == 0.25
+    # smooth movement: while playing the drawn position sits between turns; the switch turns it off
+    page.keyboard.press("Home")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => { const p = window.snek.state().position; return p > 0 && p % 1 !== 0; }")
+    page.keyboard.press(" ")
+    page.click("#animate")
+    assert state(page)["animate"] is False
+    page.click("#animate")
+    assert state(page)["animate"] is True
+    # clicking a snake (scoreboard row or its cell on the board) highlights and follows it
+    page.click("#scoreboard li[data-id='s2']")
+    assert state(page)["highlight"] == "s2"
+    page.click("#scoreboard li[data-id='s2']")
+    assert state(page)["highlight"] is None
+    head = state(page)["frame"]["snakes"][0]["body"][0]
+    x, y = page.evaluate(f"window.snek.cellCentre({head[0]}, {head[1]})")
+    page.mouse.click(x, y)
+    assert state(page)["highlight"] == state(page)["frame"]["snakes"][0]["id"]
 
 
 def test_xss_name_in_a_replay_shows_literally(page, server):
@@ -618,3 +650,25 @@ def test_reconnects_after_a_network_drop_and_resumes_the_seat(page, server):
               if (me && me.move === '{turn}') return true; }} return false; }}""", timeout=10000)
     finally:
         proxy.close()
+
+
+# the refused upload is a 400 answer, which Chromium logs as a failed resource: that one line is expected
+@pytest.mark.parametrize("page", [(r"status of 400 \(BAD REQUEST\)",)], indirect=True)
+def test_upload_to_the_library(page, server, tmp_path):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#replays tbody tr")
+    before = page.locator("#replays tbody tr").count()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "frame"}\n')
+    page.set_input_files("#upload-file", str(bad))
+    page.wait_for_selector("#message:not([hidden])")
+    assert page.inner_text("#message").startswith("Upload refused: ")
+    assert "not a snek replay" in page.inner_text("#message")
+    good = tmp_path / "upload.jsonl.gz"
+    good.write_bytes((ROOT / "replays" / "royale-2-bots.jsonl.gz").read_bytes())
+    page.set_input_files("#upload-file", str(good))
+    page.wait_for_selector("#file-status a")
+    page.wait_for_function(f"() => document.querySelectorAll('#replays tbody tr').length === {before + 1}")
+    page.click("#file-status a")
+    page.wait_for_url(re.compile(r"/watch/"))
+    page.wait_for_function("() => window.snek.state().result !== null && window.snek.state().ruleset === 'royale'")

@@ -144,7 +144,7 @@ export class BoardView {
         this.drawHead(line, dx, dy, color, snake, prev, game, fade);
       });
       if (!prev || p === 0) this.drawStacks(snake.body, color);
-      if (snake.id === opts.highlight || snake.id === opts.you) this.drawMarker(line[0], snake.id === opts.you, w, h, game.wrapped);
+      if (snake.alive && (snake.id === opts.highlight || snake.id === opts.you)) this.drawMarker(line[0], snake.id === opts.you, w, h, game.wrapped);
     }
   }
 

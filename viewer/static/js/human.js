@@ -105,8 +105,7 @@ export class HumanSeat {
   }
 
   respawn() {
-    this.els.panel.hidden = true;
-    this.deathShownFor = null;
+    this.els.panel.hidden = true;  // deathShownFor stays: this death is not announced again while we wait
     this.send({ type: "respawn" });
   }
 
