@@ -243,6 +243,23 @@ def test_replay_scrub_matches_frame(page, server):
     shot(page, "watch-replay")
 
 
+def test_hazards_are_drawn(page, server):
+    rid = replay_id(server, "royale", 85)
+    replay = read_replay(ROOT / "replays" / "royale-2-bots.jsonl.gz")
+    open_replay(page, server, rid, turn=85)
+    frame = replay.frames[85]
+    taken = {tuple(c) for s in frame["snakes"] for c in s["body"]} | {tuple(c) for c in frame["food"]}
+    hazards = [c for c in frame["hazards"] if tuple(c) not in taken]
+    clear = [[x, y] for x in range(11) for y in range(11) if [x, y] not in frame["hazards"] and (x, y) not in taken]
+    assert len(hazards) > 10 and clear
+    board = page.evaluate("import('/static/js/palette.js').then((m) => m.BOARD)")
+    empty = [hex_rgb(board["cellA"]), hex_rgb(board["cellB"])]
+    for got in cell_colours(page, hazards):
+        assert not any(close(got, e) for e in empty), got
+    for got in cell_colours(page, clear):
+        assert any(close(got, e) for e in empty), got
+
+
 def test_deep_link_and_keyboard_shortcuts(page, server):
     rid = replay_id(server, "standard", 222)
     open_replay(page, server, rid, turn=40)
@@ -454,6 +471,21 @@ def test_join_as_human_and_steer(page, server):
     second = min(["up", "down"] if first in ("left", "right") else ["left", "right"],
                  key=lambda d: abs(head[0] + VECTORS[d][0] - 11.5) + abs(head[1] + VECTORS[d][1] - 11.5))
     steer(second)
+    # a swipe on the board steers too (pointer events, as a finger on a touch screen sends them)
+    swipe = "left" if second in ("up", "down") else "down"
+    start = state(page)["lastTurn"]
+    page.evaluate("""([dx, dy]) => {
+        const box = document.querySelector('#board-box').getBoundingClientRect();
+        const x = box.left + box.width / 2, y = box.top + box.height / 2;
+        const at = (type, px, py) => document.querySelector('#board-box').dispatchEvent(
+            new PointerEvent(type, { clientX: px, clientY: py, bubbles: true, pointerType: 'touch' }));
+        at('pointerdown', x, y); at('pointerup', x + dx, y + dy);
+    }""", [-80, 0] if swipe == "left" else [0, 80])
+    page.wait_for_function(f"""() => {{ const s = window.snek.state();
+        for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
+          const me = window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+          if (me && me.move === '{swipe}') return true; }} return false; }}""", timeout=10000)
+    second = swipe
     # a quick double turn between two ticks shows as queued
     third = "left" if second in ("up", "down") else "up"
     page.keyboard.press(KEYS[third])
@@ -478,6 +510,10 @@ def test_phone_layout_and_high_dpi(browser, server):
         return [c.width, c.height, r.width, r.height]; }""")
     assert size[0] == round(size[2] * 3) and size[1] == round(size[3] * 3)
     assert size[2] <= 390 and size[2] >= 300  # the board takes the phone's width
+    # turn 3: s1's body [[2,6],[2,0],[3,0],[3,1]] crosses the top/bottom edge: drawn on both sides
+    colour = pg.evaluate("import('/static/js/palette.js').then((m) => m.snakeStyle(1).color)")
+    for got in pg.evaluate("[[2, 6], [2, 0], [3, 0]].map(([x, y]) => window.snek.pixel(x, y))"):
+        assert close(got, hex_rgb(colour)), got
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "watch-phone.png"))
     context.close()

@@ -27,7 +27,7 @@ export class Scoreboard {
     });
     root.addEventListener("keydown", (e) => {
       const li = e.target instanceof Element ? e.target.closest("li.snake") : null;
-      if (li && (e.key === "Enter" || e.key === " ")) { onSelect(li.dataset.id); e.preventDefault(); e.stopPropagation(); }
+      if (li && e.key === "Enter") { onSelect(li.dataset.id); e.preventDefault(); }
     });
   }
 

@@ -354,6 +354,7 @@ const help = installHelp([
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e) || help.open) return;
   if (human && human.key(e)) return;
+  if (e.target === els.scrub && /^(Arrow|Home|End|Page)/.test(e.key)) return;  // the slider moves itself
   const keys = {
     " ": () => player.toggle(), ArrowLeft: () => player.step(-1), ArrowRight: () => player.step(1),
     Home: () => player.start(), End: () => player.end(), "+": () => player.faster(), "=": () => player.faster(),
