@@ -63,6 +63,14 @@ export class GameSocket {
     countdown();
   }
 
+  /** Drop this connection and open a fresh one at once (the server then sends the whole game again). */
+  resync() {
+    if (this.stopped) return;
+    this.attempt = 0;
+    if (this.ws) this.ws.close();  // the close handler reconnects
+    else this.connect();
+  }
+
   get open() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }
 
   send(obj) {

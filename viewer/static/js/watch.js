@@ -143,15 +143,31 @@ function onMessage(msg) {
     }
   } catch (err) {
     if (!(err instanceof ReplayError)) throw err;
+    if (player.live && game.header && socket && resyncAllowed()) {
+      socket.resync();  // a live stream with a hole (frames dropped): start it over rather than show a gap
+      return;
+    }
     showMessage(`The server sent a game this page cannot read: ${err.message}`);
     if (socket) socket.stop();
   }
 }
 
+const resyncs = [];
+
+/** At most 3 fresh starts a minute: a stream that keeps breaking is reported instead. */
+function resyncAllowed() {
+  const now = performance.now();
+  while (resyncs.length && now - resyncs[0] > 60000) resyncs.shift();
+  resyncs.push(now);
+  return resyncs.length <= 3;
+}
+
 function onServerError(msg) {
   const text = String(msg.message || msg.code || "error");
   if (msg.code === "lagging") {
-    setConnection("catching up (frames were dropped)", "warn");
+    // This page fell behind and the server dropped frames for it: fetch the whole game again.
+    setConnection("fell behind, catching up…", "warn");
+    if (socket && resyncAllowed()) socket.resync();
   } else if (!game.header) {
     showMessage(text);  // nothing to show: the room or replay does not exist
     if (socket) socket.stop();
