@@ -128,14 +128,27 @@ export class HumanSeat {
     this.renderQueue();
   }
 
-  /** A new frame: one queued move was used; show the death panel when our snake just died. */
-  frame(frame) {
+  /** A new frame arrived: one queued move was used. */
+  frame() {
     if (this.queued.length) this.queued.shift();
     this.renderQueue();
-    if (!this.you) return;
-    const snake = frame.snakes.find((s) => s.id === this.you);
-    if (!snake || snake.alive || this.deathShownFor === (snake.death && snake.death.turn)) return;
-    this.deathShownFor = snake.death && snake.death.turn;
+  }
+
+  /**
+   * Show the death panel while our snake is dead in the newest frame (once per death), hide it when it lives.
+   * Decided on the newest frame, not per message, so a backlog replayed after a reconnect shows no old deaths.
+   */
+  update() {
+    const snake = this.mySnake();
+    if (!this.you || !snake) return;
+    if (snake.alive) {
+      this.els.panel.hidden = true;
+      return;
+    }
+    const turn = snake.death && snake.death.turn;
+    if (this.deathShownFor === turn) return;
+    this.deathShownFor = turn;
+    const frame = this.game.frameAt(this.game.lastTurn);
     const place = 1 + frame.snakes.filter((s) => s.alive).length;
     this.els.cause.textContent = `You ${deathWords(snake.death, (id) => this.game.player(id).name)}.`;
     this.els.stats.textContent = `Length ${snake.body.length} · ${ordinal(place)} of ${frame.snakes.length}`;

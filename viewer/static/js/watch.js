@@ -121,7 +121,7 @@ function onMessage(msg) {
     } else if (msg.type === "frame") {
       game.accept(msg, "server");
       player.frameAdded();
-      if (human) human.frame(msg);
+      if (human) human.frame();
       if (pendingTurn !== null && game.lastTurn >= pendingTurn) {
         player.seek(pendingTurn);
         pendingTurn = null;
@@ -300,6 +300,7 @@ function renderUi() {
   } else {
     els.result.hidden = true;
   }
+  if (human) human.update();
   document.body.dataset.turn = frame ? String(frame.turn) : "";
   updateUrl();
 }
