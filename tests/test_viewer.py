@@ -188,6 +188,21 @@ def test_create_room_with_bots_turns_advance_on_canvas(page, server):
     page.wait_for_function("() => window.snek.state().turn >= window.snek.state().lastTurn - 1")
 
 
+def test_create_endless_classic_room_from_the_form(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#ruleset option[value=classic]", state="attached")
+    assert page.locator("#endless-field").is_hidden()
+    page.select_option("#ruleset", "classic")
+    assert page.locator("#endless-field").is_visible() and page.is_checked("#endless")
+    assert page.input_value("#width") == "24"
+    page.click("#create-button")
+    page.wait_for_url(re.compile(r"/watch/"))
+    room_id = page.url.split("/watch/")[1].split("?")[0]
+    room = server.get(f"/api/rooms/{room_id}")
+    assert room["ruleset"] == "classic" and room["settings"]["endless"] is True
+    page.wait_for_function("() => window.snek.state().turn >= 1")
+
+
 # ---------------------------------------------------------------- replays
 
 

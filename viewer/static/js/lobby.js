@@ -5,7 +5,7 @@ import { $, api, formatDate, h, replace } from "./dom.js";
 import { installDrop, readLocalFile, stashLocalFile } from "./files.js";
 import { installHelp } from "./help.js";
 
-let rulesets = [["standard", 11, 11]];  // [name, width, height], from /api/rulesets
+let rulesets = [["standard", 11, 11, {}]];  // [name, width, height, default settings], from /api/rulesets
 let bots = ["safe"];                      // seat choices, from /api/bots (built-ins and operator-registered)
 const OPEN = "";  // the seat value of an open seat (sent as null)
 const MAX_SEATS = 16;
@@ -69,7 +69,7 @@ function seatsChanged() {
 async function installCreate() {
   try {
     const [r, b] = await Promise.all([api("/api/rulesets"), api("/api/bots")]);
-    rulesets = r.rulesets.map((x) => [String(x.name), x.width, x.height]);
+    rulesets = r.rulesets.map((x) => [String(x.name), x.width, x.height, x.settings || {}]);
     bots = b.bots.map(String);
   } catch (err) {
     $("#create-error").textContent = `Could not load the rulesets and bots: ${err.message}`;
@@ -77,10 +77,12 @@ async function installCreate() {
   const ruleset = $("#ruleset");
   for (const [name] of rulesets) ruleset.append(h("option", { value: name }, name));
   ruleset.value = rulesets.some(([name]) => name === "standard") ? "standard" : rulesets[0][0];
+  const chosen = () => rulesets.find(([name]) => name === ruleset.value);
   ruleset.addEventListener("change", () => {
-    const [, width, height] = rulesets.find(([name]) => name === ruleset.value);
+    const [, width, height, settings] = chosen();
     $("#width").value = String(width);
     $("#height").value = String(height);
+    $("#endless-field").hidden = !("endless" in settings);  // classic: endless drop-in like the original
   });
   for (const seat of ["space", "greedy", "safe", OPEN]) $("#seats").append(seatRow(seat));
   seatsChanged();
@@ -88,8 +90,9 @@ async function installCreate() {
   $("#create").addEventListener("submit", async (e) => {
     e.preventDefault();
     const seats = [...$("#seats").querySelectorAll("select")].map((s) => (s.value === OPEN ? null : s.value));
+    const settings = "endless" in chosen()[3] ? { endless: $("#endless").checked } : {};
     const body = {
-      ruleset: ruleset.value, width: Number($("#width").value), height: Number($("#height").value), settings: {},
+      ruleset: ruleset.value, width: Number($("#width").value), height: Number($("#height").value), settings,
       tick_ms: Number($("#tick").value), max_turns: Number($("#max-turns").value), seats,
     };
     $("#create-error").textContent = "";
