@@ -41,11 +41,11 @@ async function refreshRooms() {
     return h("tr", { dataset: { room: String(room.id) } },
       h("td", {}, watchLink(room.id, String(room.id))),
       h("td", {}, String(room.ruleset)),
-      h("td", {}, `${room.width}×${room.height}`),
+      h("td", { className: "wide" }, `${room.width}×${room.height}`),
       h("td", {}, names.join(", "), open ? h("span", { className: "muted" }, `${names.length ? " + " : ""}${open} open`) : null),
       h("td", { className: "num" }, String(room.turn ?? "")),
-      h("td", {}, String(room.status ?? "")),
-      h("td", { className: "num" }, String(room.spectators ?? 0)));
+      h("td", { className: "wide" }, String(room.status ?? "")),
+      h("td", { className: "num wide" }, String(room.spectators ?? 0)));
   }));
 }
 
@@ -138,10 +138,10 @@ function renderReplays() {
   replace($("#replays tbody"), rows.map((r) => h("tr", { dataset: { replay: String(r.id) } },
     h("td", {}, watchLink(r.id, playerNames(r).join(" · ") || String(r.id))),
     h("td", {}, String(r.ruleset ?? "")),
-    h("td", {}, `${r.width}×${r.height}`),
+    h("td", { className: "wide" }, `${r.width}×${r.height}`),
     h("td", {}, winnerName(r)),
     h("td", { className: "num" }, String(r.turns ?? "")),
-    h("td", {}, formatDate(r.created)))));
+    h("td", { className: "wide" }, formatDate(r.created)))));
 }
 
 async function refreshReplays() {
