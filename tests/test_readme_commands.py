@@ -24,6 +24,7 @@ QUICK = {  # per command: options set (replaced or added) so that it finishes in
     "play": {"--fps": "0", "--max-turns": "60"},
     "replay show": {"--fps": "0"},
     "tournament": {"--games": "4", "--max-turns": "60"},
+    "compare": {"--max-games": "20", "--max-turns": "60"},
     "demo": {"--fps": "0", "--games": "4"},
 }
 INPUTS = {"bs-game.jsonl": ROOT / "tests" / "data" / "battlesnake-cli-standard-7x7.jsonl"}  # files commands read
