@@ -111,7 +111,7 @@ def create_room():
         return fail(503, str(exc))
     except ValueError as exc:
         return fail(400, str(exc).splitlines()[0] if str(exc) else "bad room")
-    return jsonify({**room.summary(), "spectators": 0}), 201
+    return jsonify(room), 201
 
 
 @api.get("/api/bots")

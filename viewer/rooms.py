@@ -98,7 +98,8 @@ class RoomRequest:
         ruleset = body.get("ruleset", "classic")
         if not isinstance(ruleset, str) or ruleset not in RULESETS:
             raise ValueError(f"unknown ruleset {str(ruleset)[:40]!r} (choose from {', '.join(RULESETS)})")
-        settings = body.get("settings") or {}
+        settings = body.get("settings")
+        settings = {} if settings is None else settings
         if not isinstance(settings, dict):
             raise ValueError("settings must be an object")
         seats = body.get("seats", list(cls.seats))
@@ -200,7 +201,7 @@ class Room:
             order = [s for s in order if s is not None] + [s for s in order if s is None]
         self.seats = [Seat(i, bot, rules.player(bot) if bot else HumanSeat()) for i, bot in enumerate(order)]
         self.seed = request.seed if request.seed is not None else secrets.randbits(48)
-        self.status = "waiting"
+        self.status = "running" if request.classic else "waiting"  # drop-in rooms never wait
         self.turn = 0
         self.alive: dict[str, bool] = {}
         self.match: Match | None = None
@@ -428,15 +429,17 @@ class RoomRegistry:
         self._janitor = threading.Thread(target=self._clean_loop, name="room-janitor", daemon=True)
         self._janitor.start()
 
-    def create(self, body: object, permanent: bool = False) -> Room:
+    def create(self, body: object, permanent: bool = False) -> dict:
+        """Validate and open a room; returns its summary as created (before its loop starts)."""
         request = RoomRequest.parse(body, self.rules, self.config.max_seats)
         with self._lock:
             if len(self._rooms) >= self.config.max_rooms:
                 raise RoomLimit(f"room limit reached ({self.config.max_rooms} rooms)")
             room = Room(uuid.uuid4().hex[:10], request, self.config, self.hub, self.rules, self.on_saved, permanent)
             self._rooms[room.id] = room
+        created = {**room.summary(), "spectators": 0}
         room.start()
-        return room
+        return created
 
     def get(self, room_id: str) -> Room | None:
         with self._lock:

@@ -12,6 +12,8 @@ that blocks on that client.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -25,6 +27,7 @@ from snek_viewer.rooms import NAME_LIMIT, dumps, error
 CLIENT_TYPES = ("join", "move", "leave", "respawn")
 POLICY_VIOLATION = 1008
 MAX_UNREAD_REPLIES = 1000
+SEND_TIMEOUT_S = 30
 
 
 def parse_message(data: object, max_bytes: int) -> dict:
@@ -97,6 +100,12 @@ class Session:
         self._writer = threading.Thread(target=self._write, name="socket-writer", daemon=True)
 
     def _write(self) -> None:
+        sock = getattr(self.ws, "sock", None)
+        if sock is not None:  # a send blocked this long means the client is gone: free this thread
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT_S, 0))
+            except (OSError, struct.error):
+                pass
         try:
             while True:
                 text = self.sub.next(timeout=1.0)
