@@ -312,18 +312,19 @@ class Room:
         self.announce()
 
     def _finish(self, reason: str | None) -> None:
+        """Save the game into the library first, so whoever sees the result can fetch the replay."""
         result = self.match.finish(reason)
-        self.hub.publish(self.id, dumps(result), "result")
-        with self.lock:
-            self.status = "finished"
-            self.finished_at = time.monotonic()
-        self.announce()
         writer = self.match.writer
         if writer is not None and self.config.replays is not None:
             final = Path(self.config.replays) / writer.path.name
             shutil.move(writer.path, final)
             if self.on_saved:
                 self.on_saved(final)
+        self.hub.publish(self.id, dumps(result), "result")
+        with self.lock:
+            self.status = "finished"
+            self.finished_at = time.monotonic()
+        self.announce()
 
     # --- input from sockets (any thread) ------------------------------------------------------
 
@@ -340,6 +341,12 @@ class Room:
 
     def handle_input(self, message: dict) -> list[dict]:
         """One validated client message (``conn`` is the socket's id) -> the replies to send it."""
+        replies = self._handle(message)
+        if message["type"] != "move":  # seats may have changed: the lobby sees it now, not next tick
+            self.announce()
+        return replies
+
+    def _handle(self, message: dict) -> list[dict]:
         conn = message["conn"]
         kind = message["type"]
         with self.lock:

@@ -4,9 +4,10 @@ Werkzeug's threaded server serves flask-sock websockets correctly (one thread pe
 what ``snek serve`` runs.  For production, gunicorn with the threaded worker does the same with a
 proper process manager (docs/server.md, "Production"):
 
-    gunicorn -w 1 -k gthread --threads 200 -b 127.0.0.1:8000 'snek_viewer.serving:from_env()'
+    gunicorn -c python:snek_viewer.gunicorn_conf 'snek_viewer.serving:from_env()'
 
-One worker: rooms live in the process that runs them (several processes need a shared hub).
+(``snek_viewer.gunicorn_conf``: one worker, since rooms live in the process that runs them, and the
+threaded worker; rooms are saved when the worker exits.)
 ``from_env`` reads the same options as ``snek serve`` from ``SNEK_*`` environment variables.
 """
 
