@@ -254,11 +254,12 @@ class Match:
         self._emit(self.frame)
         return self.frame
 
-    def finish(self) -> dict:
-        """The result line; calls every player's ``end`` and closes the replay file."""
+    def finish(self, reason: str | None = None) -> dict:
+        """The result line; calls every player's ``end`` and closes the replay file.  ``reason`` says why
+        an undecided game stopped (default ``max-turns``; a live room closing says ``stopped``)."""
         result = result_for(self.frame)
         if not self.batch.done[0]:
-            result["reason"] = "max-turns"
+            result["reason"] = reason or "max-turns"
         everyone = range(len(self.players))
         self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
         if self.writer:

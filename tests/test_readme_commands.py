@@ -25,7 +25,7 @@ QUICK = {  # per command: options set (replaced or added) so that it finishes in
     "replay show": {"--fps": "0"},
     "tournament": {"--games": "4", "--max-turns": "60"},
     "compare": {"--max-games": "20", "--max-turns": "60"},
-    "demo": {"--fps": "0", "--games": "4"},
+    "demo": {"--fps": "0", "--games": "4", "--port": "0", "--serve-seconds": "1"},
 }
 INPUTS = {"bs-game.jsonl": ROOT / "tests" / "data" / "battlesnake-cli-standard-7x7.jsonl"}  # files commands read
 EXPECT = {  # what the output must show, beyond exit code 0

@@ -13,6 +13,7 @@ from typer.exceptions import TyperException
 
 from arena.cli import compare as _compare
 from arena.cli import play as _play
+from arena.cli import serve as _serve
 from arena.cli import serve_bot as _serve_bot
 from arena.cli import tournament as _tournament
 from arena.match import MatchConfig
@@ -23,6 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="snek-arena: multiplayer Snake engine, bots, arena and replays.")
 _play.register(app)
 
+app.registered_commands.extend(_serve.app.registered_commands)
 app.registered_commands.extend(_serve_bot.app.registered_commands)
 app.registered_commands.extend(_tournament.app.registered_commands)
 app.registered_commands.extend(_compare.app.registered_commands)
@@ -33,9 +35,14 @@ def demo(
     out_dir: Path = typer.Option(Path("out"), help="Where the demo writes its replays."),
     fps: float = typer.Option(12.0, help="Frames per second of the shown game."),
     games: int = typer.Option(24, help="Games in the short tournament that follows."),
+    host: str = typer.Option("127.0.0.1", help="Address the server listens on at the end."),
+    port: int = typer.Option(8000, help="Port of the server at the end (0 = any free port)."),
+    serve_seconds: float | None = typer.Option(None, help="Stop the server after this many seconds "
+                                               "(default: serve until Ctrl-C)."),
 ) -> None:
-    """The main job: built-in bots play live in the terminal (replay saved and verified),
-    then a short tournament rates the bot ladder."""
+    """The main job: built-in bots play live in the terminal (replay saved and verified), a short
+    tournament rates the bot ladder, then the server shows a live bot room, the library and the
+    tournament in the browser."""
     with _play.user_errors():
         out = out_dir / "demo.jsonl.gz"
         _play.play_game(["search", "space", "greedy", "safe"], MatchConfig(seed=7), out, quiet=False, fps=fps)
@@ -45,7 +52,9 @@ def demo(
     _tournament.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
                      size=None, width=None, height=None, seed=0, workers=2, timeout=500, max_turns=10_000,
                      out_dir=out_dir / "tournament", setting=[])
-    _play.console.print(f"watch it again: [bold]snek replay show {out}[/]")
+    _play.console.print(f"watch it again: [bold]snek replay show {out}[/], or in the browser:")
+    _serve.start_server(host, port, serve_seconds, replays=out_dir, tournaments=[out_dir / "tournament"], bots=[],
+                        rooms=[], demo_room=True)
 
 
 def main() -> None:

@@ -1,0 +1,56 @@
+"""`snek serve`: the live server (a thin command over ``snek_viewer``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from arena.cli.play import user_errors
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+console = Console()
+
+
+def start_server(host: str, port: int, seconds: float | None = None, **options) -> None:
+    """Build the app from ``snek serve``'s options, print its URL and serve."""
+    from snek_viewer.app import create_app
+    from snek_viewer.serving import config_from_options, serve
+
+    with user_errors():
+        config = config_from_options(**options)
+        flask_app = create_app(config, start_rooms=False)
+        try:
+            flask_app.extensions["snek"].open_start_rooms()
+        except BaseException:
+            flask_app.extensions["snek"].close()
+            raise
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request on the console
+    serve(flask_app, host, port, seconds,
+          on_ready=lambda url: console.print(f"serving on [bold]{url}[/]  (Ctrl-C stops; endless rooms are saved)",
+                                             soft_wrap=True))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port (0 = any free port)."),
+    replays: Path = typer.Option(Path("replays"), help="Replay library: served, and finished rooms are saved here."),
+    tournaments: list[Path] = typer.Option([], help="A `snek tournament --out-dir` folder (or a folder of them)."),
+    bot: list[str] = typer.Option([], help="NAME=SPEC: a bot web clients may seat by NAME (any spec, yours)."),
+    room: list[str] = typer.Option([], help="Open a room at start: RULESET:SEAT,SEAT,... ('open' = human) or JSON."),
+    no_demo_room: bool = typer.Option(False, "--no-demo-room", help="Do not open the endless classic bot room."),
+    max_rooms: int = typer.Option(64, help="Most rooms at once."),
+    max_seats: int = typer.Option(16, help="Most seats per room."),
+    max_spectators: int = typer.Option(1000, help="Most spectator sockets per room."),
+    idle: float = typer.Option(300.0, help="Close a room nobody watched or played for this many seconds."),
+    wait: float = typer.Option(30.0, help="Seconds a non-classic room waits for humans before `safe` fills in."),
+    grace: float = typer.Option(30.0, help="Seconds a disconnected human keeps their seat (token resume)."),
+    seconds: float | None = typer.Option(None, "--seconds", help="Stop after this many seconds (tests, demos)."),
+) -> None:
+    """Serve live rooms, replays and tournaments to browsers (docs/server.md)."""
+    start_server(host, port, seconds, replays=replays, tournaments=tournaments, bots=bot, rooms=room,
+                 demo_room=not no_demo_room, max_rooms=max_rooms, max_seats=max_seats,
+                 max_spectators=max_spectators, idle_s=idle, wait_s=wait, grace_s=grace)

@@ -1,0 +1,100 @@
+"""Helpers for the live-server tests: a real server on 127.0.0.1 (a free port) in a thread, plain
+HTTP calls, and a real websocket client that reads JSON messages."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+import simple_websocket
+from werkzeug.serving import make_server
+
+from snek_viewer import ServerConfig, create_app
+
+
+class LiveServer:
+    def __init__(self, config: ServerConfig | None = None, start_rooms: bool = True) -> None:
+        self.app = create_app(config or ServerConfig(replays=None), start_rooms=start_rooms)
+        self.snek = self.app.extensions["snek"]
+        self.httpd = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.ws_url = f"ws://127.0.0.1:{self.httpd.server_port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.snek.close()
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def http(method: str, url: str, body: object = None, raw: bytes | None = None,
+         headers: dict | None = None) -> tuple[int, object, dict]:
+    """(status, parsed JSON or text, headers) for one request."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or (
+        {"Content-Type": "application/json"} if body is not None else {}))
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, text, got = response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        status, text, got = exc.code, exc.read().decode(), dict(exc.headers)
+    try:
+        return status, json.loads(text), got
+    except ValueError:
+        return status, text, got
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30.0, every: float = 0.05):
+    """Poll ``check`` until it returns something truthy (generous timeouts: the CI machine is busy)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+class Client:
+    """A real websocket client speaking JSON."""
+
+    def __init__(self, url: str) -> None:
+        self.ws = simple_websocket.Client.connect(url)
+
+    def send(self, obj: object) -> None:
+        self.ws.send(obj if isinstance(obj, str | bytes) else json.dumps(obj))
+
+    def recv(self, timeout: float = 30.0) -> dict:
+        text = self.ws.receive(timeout=timeout)
+        if text is None:
+            raise AssertionError(f"no message within {timeout} s")
+        return json.loads(text)
+
+    def until(self, check: Callable[[dict], bool], timeout: float = 30.0) -> tuple[dict, list[dict]]:
+        """Read until a message passes ``check``; returns it and everything read before it."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self.recv(max(0.01, deadline - time.monotonic()))
+            if check(message):
+                return message, seen
+            seen.append(message)
+        raise AssertionError(f"no matching message within {timeout} s (read {len(seen)})")
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:
+            pass

@@ -1,0 +1,147 @@
+"""`snek serve` and `snek demo` as users run them (real subprocesses), and the production command:
+the app under gunicorn's threaded worker, spectated over a real websocket."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from serverkit import Client, http, wait_until
+
+ROOT = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_url(process: subprocess.Popen, timeout: float = 300) -> tuple[str, list[str]]:
+    """Read the process's output until it prints the server's URL."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            return found.group(1).rstrip("/"), lines
+    raise AssertionError("no URL printed:\n" + "".join(lines[-20:]))
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.skipif(shutil.which("gunicorn", path=str(BIN)) is None, reason="gunicorn (the `serve` extra) missing")
+def test_the_production_command_serves_http_and_websockets(tmp_path):
+    port = free_port()
+    env = {**os.environ, "SNEK_REPLAYS": str(tmp_path), "SNEK_ROOMS": "standard:greedy,safe"}
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "python:snek_viewer.gunicorn_conf", "-b", f"127.0.0.1:{port}",
+         "snek_viewer.serving:from_env()"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: process.poll() is None and _up(url), timeout=120, every=0.2)
+        rooms = http("GET", url + "/api/rooms")[1]["rooms"]
+        assert {r["ruleset"] for r in rooms} == {"classic", "standard"}  # the demo room and the --room one
+        demo = next(r for r in rooms if r["ruleset"] == "classic")
+        watcher = Client(f"ws://127.0.0.1:{port}/ws/rooms/{demo['id']}")
+        assert watcher.recv()["type"] == "header"
+        turns = [watcher.recv()["turn"] for _ in range(5)]
+        assert turns == list(range(turns[0], turns[0] + 5))
+        watcher.send({"type": "join", "name": "ann"})
+        assert watcher.until(lambda m: m["type"] == "welcome")[0]["player_id"].startswith("s")
+        assert "script-src 'self'" in http("GET", url + "/healthz")[2]["Content-Security-Policy"]
+        watcher.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert list(tmp_path.glob("*.jsonl.gz")), "the rooms' games were saved on shutdown"
+
+
+def _up(url: str) -> bool:
+    try:
+        return http("GET", url + "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def test_snek_serve_bad_options_are_one_red_line(tmp_path):
+    for args, words in ((["--bot", "nonsense"], "--bot expects NAME=SPEC"),
+                        (["--bot", "x=cmd:"], "needs a command"),
+                        (["--room", "nope:greedy"], "unknown ruleset"),
+                        (["--room", "standard:greedy,cmd:ls"], "unknown bot"),
+                        (["--tournaments", str(tmp_path / "missing")], "no such folder")):
+        out = subprocess.run([sys.executable, "-m", "arena", "serve", "--port", "0", "--seconds", "1", *args],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert out.returncode == 2 and words in " ".join(out.stderr.split()), (args, out.stderr)
+        assert "Traceback" not in out.stderr
+
+
+def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "arena", "serve", "--port", "0", "--replays", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        url, _ = read_url(process)
+        rooms = http("GET", url + "/api/rooms")[1]["rooms"]
+        assert len(rooms) == 1 and rooms[0]["ruleset"] == "classic"
+        wait_until(lambda: http("GET", f"{url}/api/rooms/{rooms[0]['id']}")[1]["turn"] >= 3)
+    finally:
+        stop(process)
+    assert process.returncode == 0
+    saved = tmp_path / f"{rooms[0]['id']}.jsonl.gz"
+    verified = subprocess.run([sys.executable, "-m", "arena", "replay", "verify", str(saved)],
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and "OK" in verified.stdout
+
+
+def test_the_demo_end_to_end(tmp_path):
+    """`snek demo` (what `make demo` runs): a live terminal game, verified, a short tournament, then the
+    server with the lobby's live bot room, the demo's games in the library and the tournament page."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arena", "demo", "--fps", "0", "--games", "4", "--out-dir", str(tmp_path / "out"),
+         "--port", "0", "--serve-seconds", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        url, lines = read_url(process)
+        text = "".join(lines)
+        assert "verify" in text and "OK" in text and "leaderboard" in text.lower()
+        rooms = http("GET", url + "/api/rooms")[1]["rooms"]
+        assert len(rooms) == 1 and rooms[0]["status"] == "running"
+        turn = rooms[0]["turn"]
+        wait_until(lambda: http("GET", f"{url}/api/rooms/{rooms[0]['id']}")[1]["turn"] > turn)
+        replays = {r["id"] for r in http("GET", url + "/api/replays")[1]["replays"]}
+        assert "demo" in replays and {f"tournament-game-{i:05d}" for i in range(4)} <= replays
+        tournaments = http("GET", url + "/api/tournaments")[1]["tournaments"]
+        assert tournaments == [{"name": "tournament", "games": 4, "bots": ["random", "safe", "greedy", "space"]}]
+        detail = http("GET", url + "/api/tournaments/tournament")[1]
+        assert len(detail["games"]) == 4 and all(g["replay_id"] in replays for g in detail["games"])
+        status, _, headers = http("GET", url + "/tournaments/tournament")
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+    finally:
+        stop(process)
+    assert process.returncode == 0

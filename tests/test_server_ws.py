@@ -1,0 +1,270 @@
+"""The websocket protocol of `snek serve` with real clients on 127.0.0.1: spectate, late join with the
+backlog, join and steer, reconnect with the token, hijacks refused, a slow client that stalls nobody,
+thousands of malformed and hostile messages, floods closed."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+
+import pytest
+from serverkit import Client, LiveServer, http, wait_until
+
+from arena.replay import read_replay
+from arena.verify import verify
+from snek_viewer import ServerConfig
+
+DELTA = {"up": (0, 1), "down": (0, -1), "left": (-1, 0), "right": (1, 0)}
+OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
+
+
+@pytest.fixture()
+def live(tmp_path):
+    with LiveServer(ServerConfig(replays=tmp_path / "lib", demo_room=False, grace_s=60)) as server:
+        yield server
+
+
+def new_room(server: LiveServer, **fields) -> str:
+    body = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 100, "seats": ["greedy", None], **fields}
+    status, room, _ = http("POST", server.url + "/api/rooms", body)
+    assert status == 201, room
+    return room["id"]
+
+
+def snake(frame: dict, sid: str) -> dict | None:
+    return next((s for s in frame["snakes"] if s["id"] == sid), None)
+
+
+def heading(body: list) -> str:
+    (hx, hy), (nx, ny) = body[0], body[1]
+    return next(m for m, d in DELTA.items() if d == (hx - nx, hy - ny))
+
+
+def test_spectators_get_header_backlog_then_live_frames(live):
+    room = new_room(live)
+    first = Client(f"{live.ws_url}/ws/rooms/{room}")
+    header = first.recv()
+    assert header["type"] == "header" and header["format"] == "snek-replay/1" and header["game_id"] == room
+    assert header["seated"] == 1 and [p["kind"] for p in header["players"]] == ["python", "human"]
+    frames = [first.recv() for _ in range(5)]
+    assert [f["turn"] for f in frames] == list(range(5)) and all(f["type"] == "frame" for f in frames)
+    late = Client(f"{live.ws_url}/ws/rooms/{room}")
+    assert late.recv()["type"] == "header"
+    backlog = [late.recv() for _ in range(5)]
+    assert [f["turn"] for f in backlog] == list(range(5))  # a late joiner can scrub the whole game
+    assert wait_until(lambda: http("GET", f"{live.url}/api/rooms/{room}")[1]["spectators"] == 2)
+    first.close()
+    late.close()
+    assert wait_until(lambda: http("GET", f"{live.url}/api/rooms/{room}")[1]["spectators"] == 0)
+
+
+def test_join_steer_reconnect_and_leave(live):
+    room = new_room(live)
+    player = Client(f"{live.ws_url}/ws/rooms/{room}")
+    player.send({"type": "join", "name": "Zoë 🐍 <b>"})
+    welcome, _ = player.until(lambda m: m["type"] == "welcome")
+    sid, token = welcome["player_id"], welcome["token"]
+    assert sid == "s1" and len(token) >= 16
+    frame, _ = player.until(lambda m: m["type"] == "frame" and snake(m, sid) is not None)
+    assert {"kind": "spawn", "id": sid, "name": "Zoë 🐍 <b>"} in frame["events"]
+    room_seats = http("GET", f"{live.url}/api/rooms/{room}")[1]["seats"]
+    assert room_seats[1]["name"] == "Zoë 🐍 <b>" and room_seats[1]["kind"] == "human" and not room_seats[1]["open"]
+
+    def steer(client: Client, wanted: str | None = None) -> None:
+        """Send a turn (never a reversal) and check the head moved that way on the frame that applied it."""
+        frame, _ = client.until(lambda m: m["type"] == "frame" and (snake(m, sid) or {}).get("alive"))
+        going = heading(snake(frame, sid)["body"])
+        move = wanted or next(m for m in ("up", "left", "down", "right") if m not in (going, OPPOSITE[going]))
+        client.send({"type": "move", "move": move.upper()})  # the original game's "LEFT" works too
+        moved, _ = client.until(lambda m: m["type"] == "frame" and (snake(m, sid) or {}).get("move") == move)
+        before = next(f for f in [frame, *_] if f["turn"] == moved["turn"] - 1) if moved["turn"] > frame["turn"] + 1 \
+            else frame
+        (hx, hy), (px, py) = snake(moved, sid)["body"][0], snake(before, sid)["body"][0]
+        assert (hx - px, hy - py) == DELTA[move]
+
+    steer(player)
+    player.close()  # the connection drops: the seat waits for the token (grace period)
+    again = Client(f"{live.ws_url}/ws/rooms/{room}")
+    again.send({"type": "join", "token": token})
+    welcome, _ = again.until(lambda m: m["type"] == "welcome")
+    assert welcome == {"type": "welcome", "player_id": sid, "token": token}
+    steer(again)
+    again.send({"type": "leave"})
+    gone, _ = again.until(lambda m: m["type"] == "frame" and {"kind": "remove", "id": sid} in m.get("events", []))
+    assert snake(gone, sid)["death"]["cause"] == "left"
+    again.send({"type": "move", "move": "up"})
+    assert again.until(lambda m: m["type"] == "error")[0]["code"] == "not_playing"
+    assert http("GET", f"{live.url}/api/rooms/{room}")[1]["seats"][1]["open"]
+
+
+def test_hijacks_are_refused(live):
+    room = new_room(live)
+    owner = Client(f"{live.ws_url}/ws/rooms/{room}")
+    owner.send({"type": "join", "name": "ann"})
+    welcome, _ = owner.until(lambda m: m["type"] == "welcome")
+    thief = Client(f"{live.ws_url}/ws/rooms/{room}")
+    attempts = [{"type": "move", "move": "left"}, {"type": "move", "move": "left", "player_id": welcome["player_id"]},
+                {"type": "join", "token": "x" * 24}, {"type": "join", "token": welcome["token"][:-1]},
+                {"type": "leave"}, {"type": "respawn"}, {"type": "join", "player_id": welcome["player_id"]}]
+    for attempt in attempts:
+        thief.send(attempt)
+    errors = [thief.until(lambda m: m["type"] == "error")[0]["code"] for _ in attempts]
+    assert errors == ["not_playing", "not_playing", "bad_token", "bad_token", "not_playing", "not_playing", "bad_name"]
+    # the owner still holds the seat and steers
+    owner.send({"type": "move", "move": "up"})
+    owner.send({"type": "leave"})
+    frame, _ = owner.until(lambda m: m["type"] == "frame" and {"kind": "remove", "id": "s1"} in m.get("events", []))
+    assert snake(frame, "s1")["death"]["cause"] == "left"
+
+
+def test_room_full_and_respawn_rules(live):
+    room = new_room(live, seats=["greedy", None])
+    ann, bob = Client(f"{live.ws_url}/ws/rooms/{room}"), Client(f"{live.ws_url}/ws/rooms/{room}")
+    ann.send({"type": "join", "name": "ann"})
+    assert ann.until(lambda m: m["type"] in ("welcome", "error"))[0]["type"] == "welcome"
+    ann.send({"type": "join", "name": "ann again"})
+    assert ann.until(lambda m: m["type"] == "error")[0]["code"] == "already_playing"
+    bob.send({"type": "join", "name": "bob"})
+    assert bob.until(lambda m: m["type"] == "error")[0]["code"] == "room_full"
+    ann.until(lambda m: m["type"] == "frame" and (snake(m, "s1") or {}).get("alive"))
+    ann.send({"type": "respawn"})
+    assert ann.until(lambda m: m["type"] == "error")[0]["code"] == "no_respawn"
+    # steer into the wall, then come back
+    frame, _ = ann.until(lambda m: m["type"] == "frame" and (snake(m, "s1") or {}).get("alive"))
+    going = heading(snake(frame, "s1")["body"])
+    dead, _ = ann.until(lambda m: m["type"] == "frame" and not snake(m, "s1")["alive"], timeout=60)
+    assert snake(dead, "s1")["death"]["cause"] in ("wall-collision", "snake-collision", "head-collision",
+                                                   "snake-self-collision") and going
+    ann.send({"type": "respawn"})
+    back, _ = ann.until(lambda m: m["type"] == "frame" and {"kind": "spawn", "id": "s1"} in m.get("events", []))
+    assert snake(back, "s1")["alive"]
+
+
+def test_a_slow_client_stalls_nobody(tmp_path):
+    """A client that never reads: its own queue drops its oldest frames (it is told `lagging`); the room's
+    turns and the other spectators go on."""
+    config = ServerConfig(replays=None, demo_room=False, queue_frames=4)
+    with LiveServer(config) as live:
+        room = new_room(live, width=25, height=25, tick_ms=20,
+                        seats=["greedy", "safe"] * 6)
+        # small kernel buffers on both ends (accepted sockets inherit the listener's), so the few
+        # frames the network could hold fill up quickly and the server's writer for this client blocks
+        live.httpd.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", live.httpd.server_port))
+        stalled.sendall((f"GET /ws/rooms/{room} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        watcher = Client(f"{live.ws_url}/ws/rooms/{room}")
+        try:
+            stream = live.snek.hub._streams[room]
+            wait_until(lambda: sum(s.dropped for s in stream.subscribers) > 0, timeout=120)
+            slow = next(s for s in stream.subscribers if s.dropped)
+            turns = [m["turn"] for m in (watcher.recv() for _ in range(100)) if m["type"] == "frame"]
+            assert turns == list(range(turns[0], turns[0] + len(turns)))  # the watcher missed nothing
+            assert slow.dropped > 0 and len(slow._live) <= 4
+            turn = http("GET", f"{live.url}/api/rooms/{room}")[1]["turn"]
+            assert wait_until(lambda: http("GET", f"{live.url}/api/rooms/{room}")[1]["turn"] > turn + 20)
+        finally:
+            stalled.close()
+            watcher.close()
+
+
+def hostile_messages(rng: random.Random, count: int) -> list:
+    """Messages that must each get exactly one error: junk, wrong types, bad fields, oversize, binary."""
+    fixed = ["", " ", "null", "[]", "42", '"join"', "{", "}", '{"type":', "{\"type\":\"join\"", "\x00\x01\x02",
+             '{"type": null}', '{"type": 7}', '{"type": "JOIN"}', '{"type": "disconnect", "conn": "x"}',
+             '{"type": "welcome"}', '{"type": "join"}', '{"type": "join", "name": ""}',
+             '{"type": "join", "name": "   "}', '{"type": "join", "name": 5}', '{"type": "join", "name": "' + "n" * 33
+             + '"}', '{"type": "join", "token": 5}', '{"type": "join", "token": ""}', '{"type": "move"}',
+             '{"type": "move", "move": "sideways"}', '{"type": "move", "move": ["up"]}', '{"type": "move", "move": 1}',
+             '{"type": "move", "move": "up"}', '{"type": "leave"}', '{"type": "respawn"}', "x" * 5000,
+             json.dumps({"type": "join", "name": "é" * 2100}), "[" * 10_000 + "]" * 10_000, '{"a":' * 3000,
+             b"\x00binary", '{"type": "move", "move": "up", "extra": ' + "1" * 4000 + "}"]
+    out = list(fixed)
+    alphabet = '{}[]":,0123456789abcdefghijklmnopqrstuvwxyz \\ntypejoinmove\u00e9\U0001f40d'
+    while len(out) < count:
+        kind = rng.random()
+        if kind < 0.4:
+            out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))))
+        elif kind < 0.7:
+            out.append(json.dumps({"type": rng.choice(["move", "join", "leave", "respawn", "x", 1, None]),
+                                   "move": rng.choice(["UP", "diagonal", 3, None, "le ft"]),
+                                   "token": rng.choice([None, 7, "nope" * 3]),
+                                   "name": rng.choice([None, 3, "", "x" * 40])}))
+        else:
+            out.append(bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))))
+    return out
+
+
+def test_thousands_of_hostile_messages_each_get_an_error_and_the_server_still_serves(tmp_path):
+    config = ServerConfig(replays=None, demo_room=False, rate_per_s=1e6, rate_burst=10**6)
+    with LiveServer(config) as live:
+        room = new_room(live)
+        watcher = Client(f"{live.ws_url}/ws/rooms/{room}")
+        fuzzer = Client(f"{live.ws_url}/ws/rooms/{room}")
+        messages = hostile_messages(random.Random(7), 3000)
+        errors, sent = [], 0
+        for start in range(0, len(messages), 50):  # pipelined in batches, every reply read
+            batch = messages[start:start + 50]
+            for message in batch:
+                fuzzer.send(message)
+                sent += 1
+            for _ in batch:
+                errors.append(fuzzer.until(lambda m: m["type"] in ("error", "welcome"))[0])
+        assert sent == len(messages) == 3000 and len(errors) == sent
+        assert all(e["type"] == "error" and set(e) == {"type", "code", "message"} for e in errors)
+        codes = {e["code"] for e in errors}
+        assert {"bad_json", "bad_message", "unknown_type", "bad_name", "bad_move", "bad_token", "too_large",
+                "not_playing"} <= codes
+        # the room ticked on, the watcher saw consecutive turns, and everything else still works
+        turns = [m["turn"] for m in (watcher.recv() for _ in range(30)) if m["type"] == "frame"]
+        assert turns == list(range(turns[0], turns[0] + len(turns)))
+        fuzzer.send({"type": "join", "name": "still fine"})
+        assert fuzzer.until(lambda m: m["type"] in ("welcome", "error"))[0]["type"] == "welcome"
+        assert http("GET", live.url + "/healthz")[:2] == (200, {"ok": True})
+        fresh = Client(f"{live.ws_url}/ws/rooms/{room}")
+        assert fresh.recv()["type"] == "header"
+
+
+def test_a_flood_is_rate_limited_then_closed(live):
+    room = new_room(live)
+    flooder = Client(f"{live.ws_url}/ws/rooms/{room}")
+    sent = 0
+    try:
+        for _ in range(2000):
+            flooder.send({"type": "move", "move": "up"})
+            sent += 1
+    except Exception:  # the server closed the socket under us: that is the point
+        pass
+    codes = []
+    try:
+        while True:
+            message = flooder.recv(timeout=10)
+            if message["type"] == "error":
+                codes.append(message["code"])
+    except Exception:
+        pass
+    assert sent > live.snek.config.abuse_limit and "rate_limited" in codes and codes[-1] == "closing"
+    assert flooder.ws.close_reason == 1008
+    calm = Client(f"{live.ws_url}/ws/rooms/{room}")  # others are unaffected
+    assert calm.recv()["type"] == "header"
+
+
+def test_replay_sockets_send_the_stored_game_and_refuse_input(live, tmp_path):
+    room = new_room(live, ruleset="standard", settings={}, width=7, height=7, tick_ms=20, max_turns=30,
+                    seats=["greedy", "safe"])
+    watcher = Client(f"{live.ws_url}/ws/rooms/{room}")
+    result, seen = watcher.until(lambda m: m["type"] == "result", timeout=60)
+    saved = tmp_path / "lib" / f"{room}.jsonl.gz"
+    wait_until(saved.exists)
+    assert verify(read_replay(saved, require_result=True)).ok
+    replay = Client(f"{live.ws_url}/ws/replays/{room}")
+    lines = [replay.recv() for _ in range(len(seen) + 1)]
+    assert lines == [*seen, result]
+    replay.send({"type": "join", "name": "ann"})
+    assert replay.recv()["code"] == "not_live"
+    missing = Client(f"{live.ws_url}/ws/replays/nope")
+    assert missing.recv()["code"] == "not_found"

@@ -1,0 +1,20 @@
+"""Gunicorn settings for the production command (docs/server.md, "Production"):
+
+    gunicorn -c python:snek_viewer.gunicorn_conf 'snek_viewer.serving:from_env()'
+
+One worker process (rooms live in the process that runs them), the threaded worker (flask-sock
+needs a thread per socket), and on exit every room is stopped so endless games are saved.
+"""
+
+workers = 1
+worker_class = "gthread"
+threads = 200
+bind = "127.0.0.1:8000"
+graceful_timeout = 10
+
+
+def worker_exit(server, worker) -> None:
+    app = getattr(worker, "wsgi", None)
+    snek = getattr(app, "extensions", {}).get("snek") if app is not None else None
+    if snek is not None:
+        snek.close()

@@ -1,0 +1,485 @@
+"""Rooms: live games this process owns, each a thread ticking an ``arena.match.Match`` at a steady rate.
+
+A room's loop is a fixed-timestep scheduler: turn ``n`` is played at ``start + n * tick`` (tick
+deadlines, not sleep-after-work), so the rate does not drift with the work of a turn; a room that
+falls more than a tick behind starts counting again from now instead of bursting.  Bots answer
+within the tick (the match waits at most ``0.75 * tick_ms``: a late bot repeats its last move, as in
+``snek play``).  Humans are ``HumanSeat`` players: their moves come from a two-move buffer filled by
+their socket, so ``move`` answers at once; a human who sent nothing keeps going.
+
+``classic`` rooms are endless drop-in/drop-out games: humans join and leave at any time, dead snakes
+respawn (bots by themselves, humans when they ask); the game is written to the replay library as it
+goes and finished when the room closes.  Other rulesets wait until every open seat is taken, or
+``wait_s`` with ``safe`` filling the empty seats, then play one game, which is saved and listed.
+
+All input arrives through the hub (``handle_input``), on socket threads; a room's own lock guards its
+seats, and changes to the game (spawns, leaves) are handed to the loop thread, which alone touches
+the match.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import shutil
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from arena.engine import Engine
+from arena.geometry import MOVES
+from arena.match import Match, MatchConfig
+from arena.players import MoveResult, Player
+from arena.replay import FORMAT
+from arena.rules import RULESETS
+from snek_viewer.config import ServerConfig
+from snek_viewer.hub import Hub
+from snek_viewer.seats import FILL_BOT, SeatRules
+
+TICK_MS = (20, 5000)
+BOARD = (3, 50)
+MAX_TURNS = 100_000
+ENDLESS_TURNS = 2**31 - 1
+BOT_SHARE = 0.75  # of a tick, the time bots get to answer
+OPEN_NAME = "open"
+NAME_LIMIT = 32
+
+
+def dumps(obj: dict) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def error(code: str, message: str) -> dict:
+    return {"type": "error", "code": code, "message": message}
+
+
+class RoomLimit(RuntimeError):
+    """The operator's room limit is reached."""
+
+
+@dataclass
+class RoomRequest:
+    """A validated room: the body of ``POST /api/rooms`` (docs/server.md)."""
+
+    ruleset: str = "classic"
+    width: int | None = None
+    height: int | None = None
+    settings: dict | None = None
+    tick_ms: int = 200
+    max_turns: int = 10_000
+    seats: tuple = ("greedy", "space", None)
+    seed: int | None = None
+    wait_s: float | None = None
+
+    @classmethod
+    def parse(cls, body: object, rules: SeatRules, max_seats: int) -> RoomRequest:
+        """Check every field; a problem is a ValueError with a one-line message."""
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        unknown = set(body) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0][:40]!r}")
+
+        def whole(name: str, low: int, high: int, optional: bool = True) -> int | None:
+            value = body.get(name)
+            if value is None and optional:
+                return None
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be a whole number")
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+            return value
+
+        ruleset = body.get("ruleset", "classic")
+        if not isinstance(ruleset, str) or ruleset not in RULESETS:
+            raise ValueError(f"unknown ruleset {str(ruleset)[:40]!r} (choose from {', '.join(RULESETS)})")
+        settings = body.get("settings")
+        settings = {} if settings is None else settings
+        if not isinstance(settings, dict):
+            raise ValueError("settings must be an object")
+        seats = body.get("seats", list(cls.seats))
+        if not isinstance(seats, list) or not seats:
+            raise ValueError("seats must be a non-empty list of bot names and nulls")
+        if len(seats) > max_seats:
+            raise ValueError(f"too many seats: {len(seats)} (at most {max_seats})")
+        for seat in seats:
+            rules.check(seat)
+        wait_s = body.get("wait_s")
+        if wait_s is not None and (not isinstance(wait_s, int | float) or isinstance(wait_s, bool)
+                                   or not 0 <= wait_s <= 3600):
+            raise ValueError("wait_s must be a number of seconds between 0 and 3600")
+        request = cls(ruleset=ruleset, width=whole("width", *BOARD), height=whole("height", *BOARD),
+                      settings=settings, tick_ms=whole("tick_ms", *TICK_MS) or cls.tick_ms,
+                      max_turns=whole("max_turns", 1, MAX_TURNS) or cls.max_turns, seats=tuple(seats),
+                      seed=whole("seed", 0, 2**63 - 1), wait_s=wait_s)
+        engine = Engine(ruleset, request.width, request.height, request.settings)  # bad settings, sizes
+        if len(seats) < engine.ruleset.min_snakes:
+            raise ValueError(f"ruleset {ruleset} needs at least {engine.ruleset.min_snakes} seats")
+        if engine.ruleset.classic and all(seat is None for seat in seats):
+            raise ValueError("a classic room needs at least one bot seat")
+        return request
+
+    @property
+    def classic(self) -> bool:
+        return RULESETS[self.ruleset].classic
+
+
+def parse_room_option(text: str) -> dict:
+    """``--room SPEC``: a JSON object (the POST body), or ``RULESET:SEAT,SEAT,...`` with ``open`` for a
+    human's seat, e.g. ``classic:greedy,space,open,open``."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--room: not JSON ({exc.msg})") from None
+    ruleset, _, seats = text.partition(":")
+    if not ruleset or not seats:
+        raise ValueError(f"--room expects RULESET:SEAT,SEAT,... or a JSON object, got {text!r}")
+    return {"ruleset": ruleset, "seats": [None if s.strip() == OPEN_NAME else s.strip() for s in seats.split(",")]}
+
+
+class HumanSeat(Player):
+    """A human's seat: moves come from a buffer of at most two, filled by the player's socket."""
+
+    kind = "human"
+
+    def __init__(self) -> None:
+        self.name = OPEN_NAME
+        self._moves: deque[str] = deque()
+        self._lock = threading.Lock()
+
+    def push(self, move: str) -> None:
+        """Queue a move; with two already queued the newest replaces the last (latest intent wins)."""
+        with self._lock:
+            if len(self._moves) >= 2:
+                self._moves.pop()
+            self._moves.append(move)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._moves.clear()
+
+    def move(self, state: dict, timeout_ms: int) -> MoveResult:
+        with self._lock:
+            return MoveResult(self._moves.popleft() if self._moves else None)
+
+
+@dataclass
+class Seat:
+    index: int
+    bot: str | None  # None: a human's seat
+    player: Player
+    token: str | None = None
+    holder: str | None = None  # the socket (conn id) steering it
+    left_at: float | None = None  # when its socket went away (grace period)
+    dead_ticks: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.bot is None and self.token is None
+
+
+class Room:
+    def __init__(self, room_id: str, request: RoomRequest, config: ServerConfig, hub: Hub, rules: SeatRules,
+                 on_saved: Callable[[Path], None] | None = None, permanent: bool = False) -> None:
+        self.id = room_id
+        self.request = request
+        self.config = config
+        self.hub = hub
+        self.rules = rules
+        self.on_saved = on_saved
+        self.permanent = permanent
+        self.engine = Engine(request.ruleset, request.width, request.height, request.settings)
+        order = list(request.seats)
+        if request.classic:  # drop-in: the bots are on the board from the start, humans' seats after them
+            order = [s for s in order if s is not None] + [s for s in order if s is None]
+        self.seats = [Seat(i, bot, rules.player(bot) if bot else HumanSeat()) for i, bot in enumerate(order)]
+        self.seed = request.seed if request.seed is not None else secrets.randbits(48)
+        self.status = "running" if request.classic else "waiting"  # drop-in rooms never wait
+        self.turn = 0
+        self.alive: dict[str, bool] = {}
+        self.match: Match | None = None
+        self.created = self.last_active = time.monotonic()
+        self.finished_at: float | None = None
+        self.lock = threading.Lock()
+        self._commands: list[tuple[str, int, str | None]] = []  # (spawn|leave, seat, name) for the loop thread
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"room-{room_id}", daemon=True)
+        hub.open_room(room_id)
+        hub.serve_input(room_id, self.handle_input)
+        self.announce()
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, wait: bool = True) -> None:
+        self._stop.set()
+        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10)
+
+    @property
+    def tick_s(self) -> float:
+        return self.request.tick_ms / 1000
+
+    def _wait_for_players(self) -> bool:
+        """Non-classic rooms: until every open seat is taken or ``wait_s`` passed; False if stopped."""
+        limit = self.request.wait_s if self.request.wait_s is not None else self.config.wait_s
+        deadline = time.monotonic() + limit
+        while not self._stop.is_set():
+            with self.lock:
+                if all(s.bot is not None or s.token is not None for s in self.seats) or time.monotonic() >= deadline:
+                    for seat in self.seats:
+                        if seat.open:  # nobody came: a built-in bot plays the seat
+                            seat.bot, seat.player = FILL_BOT, self.rules.player(FILL_BOT)
+                    return True
+            self._stop.wait(0.05)
+        return False
+
+    def _new_match(self) -> Match:
+        r = self.request
+        bot_ms = max(1, int(r.tick_ms * BOT_SHARE))
+        endless = r.classic and self.engine.settings.get("endless", False)
+        seated = sum(s.bot is not None for s in self.seats) if r.classic else None
+        config = MatchConfig(ruleset=r.ruleset, width=r.width, height=r.height, settings=dict(r.settings or {}),
+                             seed=self.seed, timeout_ms=bot_ms, first_timeout_ms=max(bot_ms, 1000),
+                             max_turns=ENDLESS_TURNS if endless else r.max_turns, game_id=self.id,
+                             grace_ms=0, seated=seated)
+        out = None
+        if self.config.replays is not None:
+            out = Path(self.config.replays) / ".live" / f"{self.id}.jsonl.gz"
+        return Match([s.player for s in self.seats], config, out)
+
+    def _run(self) -> None:
+        try:
+            if not self.request.classic and not self._wait_for_players():
+                return
+            with self.lock:
+                self.match = self._new_match()
+                self.status = "running"
+            self.hub.publish(self.id, dumps({**self.match.header, "format": FORMAT}), "header")
+            self._publish(self.match.start())
+            deadline = time.monotonic()
+            while not self._stop.is_set() and not self.match.over:
+                deadline += self.tick_s
+                delay = deadline - time.monotonic()
+                if delay > 0:
+                    if self._stop.wait(delay):
+                        break
+                elif delay < -self.tick_s:  # fell behind (a slow machine): restart the count, do not burst
+                    deadline = time.monotonic()
+                self._between_turns()
+                self._publish(self.match.play_turn())
+            self._finish("stopped" if self._stop.is_set() else None)
+        finally:
+            if self.match:
+                self.match.close()
+
+    def _between_turns(self) -> None:
+        """Grace periods, respawns and queued joins/leaves, handed to the match (loop thread only)."""
+        now = time.monotonic()
+        with self.lock:
+            for seat in self.seats:
+                if seat.token and seat.holder is None and seat.left_at and now - seat.left_at > self.config.grace_s:
+                    self._release(seat)  # its player did not come back in time
+                if (self.request.classic and seat.bot and self.alive.get(self.match.ids[seat.index]) is False):
+                    seat.dead_ticks += 1
+                    if seat.dead_ticks >= self.config.respawn_ticks:
+                        seat.dead_ticks = 0
+                        self._commands.append(("spawn", seat.index, None))
+            commands, self._commands = self._commands, []
+        for kind, index, name in commands:
+            if kind == "spawn":
+                self.match.spawn(index, name)
+            else:
+                self.match.leave(index)
+
+    def _publish(self, frame: dict) -> None:
+        with self.lock:
+            self.turn = frame["turn"]
+            self.alive = {s["id"]: s["alive"] for s in frame["snakes"]}
+            for event in frame.get("events", ()):
+                if event["kind"] == "spawn" and event.get("name"):
+                    self.hub.set_header(self.id, dumps({**self.match.header, "format": FORMAT}))
+        self.hub.publish(self.id, dumps(frame), "frame")
+        self.announce()
+
+    def _finish(self, reason: str | None) -> None:
+        """Save the game into the library first, so whoever sees the result can fetch the replay."""
+        result = self.match.finish(reason)
+        writer = self.match.writer
+        if writer is not None and self.config.replays is not None:
+            final = Path(self.config.replays) / writer.path.name
+            shutil.move(writer.path, final)
+            if self.on_saved:
+                self.on_saved(final)
+        self.hub.publish(self.id, dumps(result), "result")
+        with self.lock:
+            self.status = "finished"
+            self.finished_at = time.monotonic()
+        self.announce()
+
+    # --- input from sockets (any thread) ------------------------------------------------------
+
+    def _seat_of(self, conn: str) -> Seat | None:
+        return next((s for s in self.seats if s.holder == conn), None)
+
+    def _release(self, seat: Seat) -> None:
+        """Free a human's seat (left, or gone past the grace period); its snake leaves the board."""
+        seat.token = seat.holder = seat.left_at = None
+        seat.player.clear()
+        seat.player.name = OPEN_NAME
+        if self.match is not None:
+            self._commands.append(("leave", seat.index, None))
+
+    def handle_input(self, message: dict) -> list[dict]:
+        """One validated client message (``conn`` is the socket's id) -> the replies to send it."""
+        replies = self._handle(message)
+        if message["type"] != "move":  # seats may have changed: the lobby sees it now, not next tick
+            self.announce()
+        return replies
+
+    def _handle(self, message: dict) -> list[dict]:
+        conn = message["conn"]
+        kind = message["type"]
+        with self.lock:
+            self.last_active = time.monotonic()
+            seat = self._seat_of(conn)
+            if kind == "join":
+                return self._join(conn, seat, message)
+            if kind == "disconnect":
+                if seat:
+                    seat.holder, seat.left_at = None, time.monotonic()
+                return []
+            if seat is None:
+                return [error("not_playing", "you do not hold a seat in this room (join first)")]
+            if kind == "move":
+                move = message["move"].lower()
+                if move not in MOVES:
+                    return [error("bad_move", f"move must be one of {', '.join(MOVES)}")]
+                seat.player.push(move)
+                return []
+            if kind == "leave":
+                self._release(seat)
+                return []
+            if kind == "respawn":
+                sid = f"s{seat.index}"
+                if not self.request.classic:
+                    return [error("no_respawn", "only classic rooms respawn")]
+                if self.alive.get(sid):
+                    return [error("no_respawn", "your snake is alive")]
+                self._commands.append(("spawn", seat.index, None))
+                return []
+        return [error("unknown_type", f"unknown message type {kind!r}")]
+
+    def _join(self, conn: str, seat: Seat | None, message: dict) -> list[dict]:
+        token = message.get("token")
+        if token is not None:
+            found = next((s for s in self.seats if s.token and hmac.compare_digest(s.token, token)), None)
+            if found is None:
+                return [error("bad_token", "that token holds no seat here (expired or never issued)")]
+            if seat is not None and seat is not found:
+                return [error("already_playing", "this socket already holds another seat")]
+            found.holder, found.left_at = conn, None
+            return [{"type": "welcome", "player_id": f"s{found.index}", "token": found.token}]
+        if seat is not None:
+            return [error("already_playing", "this socket already holds a seat")]
+        if self.status == "finished" or (self.status == "running" and not self.request.classic):
+            return [error("room_full", "no open seat: the game has started")]
+        free = next((s for s in self.seats if s.open), None)
+        if free is None:
+            return [error("room_full", "no open seat in this room")]
+        free.token, free.holder, free.left_at = secrets.token_urlsafe(18), conn, None
+        free.player.name = message["name"]
+        if self.match is not None:  # classic: on the board from the next turn
+            self._commands.append(("spawn", free.index, message["name"]))
+        return [{"type": "welcome", "player_id": f"s{free.index}", "token": free.token}]
+
+    # --- what the lobby sees ------------------------------------------------------------------
+
+    def summary(self) -> dict:
+        g = self.engine.geometry
+        with self.lock:
+            seats = [{"id": f"s{s.index}", "name": s.player.name, "kind": self.rules.kind(s.bot, s.player),
+                      "alive": bool(self.alive.get(f"s{s.index}", False)), "open": s.open} for s in self.seats]
+            return {"id": self.id, "ruleset": self.request.ruleset, "width": g.width, "height": g.height,
+                    "settings": self.engine.settings, "tick_ms": self.request.tick_ms, "status": self.status,
+                    "turn": self.turn, "seats": seats}
+
+    def announce(self) -> None:
+        self.hub.announce(self.id, self.summary())
+
+    def humans_connected(self) -> bool:
+        with self.lock:
+            return any(s.holder for s in self.seats)
+
+
+class RoomRegistry:
+    """The rooms this process owns; closes idle and long-finished ones."""
+
+    def __init__(self, config: ServerConfig, hub: Hub, rules: SeatRules,
+                 on_saved: Callable[[Path], None] | None = None) -> None:
+        self.config = config
+        self.hub = hub
+        self.rules = rules
+        self.on_saved = on_saved
+        self._rooms: dict[str, Room] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._janitor = threading.Thread(target=self._clean_loop, name="room-janitor", daemon=True)
+        self._janitor.start()
+
+    def create(self, body: object, permanent: bool = False) -> dict:
+        """Validate and open a room; returns its summary as created (before its loop starts)."""
+        request = RoomRequest.parse(body, self.rules, self.config.max_seats)
+        with self._lock:
+            if len(self._rooms) >= self.config.max_rooms:
+                raise RoomLimit(f"room limit reached ({self.config.max_rooms} rooms)")
+            room = Room(uuid.uuid4().hex[:10], request, self.config, self.hub, self.rules, self.on_saved, permanent)
+            self._rooms[room.id] = room
+        created = {**room.summary(), "spectators": 0}
+        room.start()
+        return created
+
+    def get(self, room_id: str) -> Room | None:
+        with self._lock:
+            return self._rooms.get(room_id)
+
+    def close(self, room_id: str) -> None:
+        with self._lock:
+            room = self._rooms.pop(room_id, None)
+        if room:
+            room.stop()
+            self.hub.close_room(room_id)
+
+    def _clean_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self.clean()
+
+    def clean(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            rooms = list(self._rooms.values())
+        for room in rooms:
+            finished_long_ago = room.finished_at is not None and now - room.finished_at > self.config.finished_keep_s
+            idle = (not room.permanent and now - room.last_active > self.config.idle_s
+                    and self.hub.spectators(room.id) == 0 and not room.humans_connected())
+            if finished_long_ago or idle:
+                self.close(room.id)
+            elif self.hub.spectators(room.id):
+                room.last_active = now
+
+    def close_all(self) -> None:
+        """Stop every room (endless rooms save what they played) and the janitor."""
+        self._stop.set()
+        with self._lock:
+            ids = list(self._rooms)
+        for room_id in ids:
+            self.close(room_id)

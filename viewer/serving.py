@@ -1,0 +1,73 @@
+"""Running the app: the threaded Werkzeug server ``snek serve`` uses, and the gunicorn entry point.
+
+Werkzeug's threaded server serves flask-sock websockets correctly (one thread per socket) and is
+what ``snek serve`` runs.  For production, gunicorn with the threaded worker does the same with a
+proper process manager (docs/server.md, "Production"):
+
+    gunicorn -c python:snek_viewer.gunicorn_conf 'snek_viewer.serving:from_env()'
+
+(``snek_viewer.gunicorn_conf``: one worker, since rooms live in the process that runs them, and the
+threaded worker; rooms are saved when the worker exits.)
+``from_env`` reads the same options as ``snek serve`` from ``SNEK_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from snek_viewer.app import create_app
+from snek_viewer.config import ServerConfig
+from snek_viewer.rooms import parse_room_option
+from snek_viewer.seats import parse_bot_option
+
+
+def config_from_options(replays: Path | None, tournaments: list[Path], bots: list[str], rooms: list[str],
+                        demo_room: bool, **limits) -> ServerConfig:
+    """A config from ``snek serve``'s options; a bad option is a ValueError with a one-line message."""
+    registered = dict(parse_bot_option(b) for b in bots)
+    for path in tournaments:
+        if not Path(path).is_dir():
+            raise ValueError(f"--tournaments {path}: no such folder")
+    return ServerConfig(replays=replays, tournaments=list(tournaments), bots=registered,
+                        rooms=[parse_room_option(r) for r in rooms], demo_room=demo_room,
+                        **{k: v for k, v in limits.items() if v is not None})
+
+
+def from_env() -> Flask:
+    """The app for gunicorn, configured by SNEK_REPLAYS, SNEK_TOURNAMENTS (os.pathsep-separated),
+    SNEK_BOTS (``NAME=SPEC`` separated by newlines), SNEK_ROOMS (one spec per line), SNEK_NO_DEMO_ROOM=1."""
+    env = os.environ
+    lines = lambda name: [line for line in env.get(name, "").splitlines() if line.strip()]  # noqa: E731
+    config = config_from_options(
+        replays=Path(env.get("SNEK_REPLAYS", "replays")),
+        tournaments=[Path(p) for p in env.get("SNEK_TOURNAMENTS", "").split(os.pathsep) if p],
+        bots=lines("SNEK_BOTS"), rooms=lines("SNEK_ROOMS"), demo_room=env.get("SNEK_NO_DEMO_ROOM") != "1")
+    return create_app(config)
+
+
+def serve(app: Flask, host: str, port: int, seconds: float | None = None,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until Ctrl-C (or for ``seconds``), then stop every room so endless games are saved."""
+    server = make_server(host, port, app, threaded=True)
+    server.daemon_threads = True
+    url = f"http://{host}:{server.server_port}/"
+    if on_ready:
+        on_ready(url)
+    timer = threading.Timer(seconds, server.shutdown) if seconds is not None else None
+    if timer:
+        timer.start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if timer:
+            timer.cancel()
+        server.server_close()
+        app.extensions["snek"].close()
