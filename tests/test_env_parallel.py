@@ -92,17 +92,29 @@ def test_full_episode_is_reproducible():
 
 
 def test_rewards_pay_outcomes_once():
-    env = parallel_env(num_snakes=2, rewards={"win": 2.0, "loss": -3.0, "draw": 0.5})
-    totals = {a: 0.0 for a in env.possible_agents}
-    for _, rewards, _, _ in play(env, seed=1):
-        for agent, r in (rewards or {}).items():
-            totals[agent] += r
-    frame = env.frame()
-    alive = [s["id"] for s in frame["snakes"] if s["alive"]]
-    if len(alive) == 1:
-        assert totals[alive[0]] == 2.0 and sorted(totals.values()) == [-3.0, 2.0]
-    elif not alive:
-        assert set(totals.values()) == {0.5}
+    """Win, loss and draw are paid once each, as the frames say: a snake that died while another lived
+    on lost, the last one alive won, snakes dying together with nobody left drew."""
+    seen = {"win": 0, "loss": 0, "draw": 0}
+    pay = {"win": 2.0, "loss": -3.0, "draw": 0.5}
+    for seed in range(12):
+        env = parallel_env(num_snakes=2 + seed % 3, rewards=pay)
+        totals = {a: 0.0 for a in env.possible_agents}
+        for _, rewards, _, _ in play(env, seed=seed):
+            for agent, r in (rewards or {}).items():
+                totals[agent] += r
+        frame = env.frame()
+        last = max((s["death"]["turn"] for s in frame["snakes"] if s["death"]), default=None)
+        for snake in frame["snakes"]:
+            if snake["alive"]:
+                outcome = "win" if env.games.batch.done[0] else None  # else cut off by max_turns
+            elif any(s["alive"] for s in frame["snakes"]) or snake["death"]["turn"] != last:
+                outcome = "loss"
+            else:
+                outcome = "draw" if sum(s["death"]["turn"] == last for s in frame["snakes"]) >= 2 else "loss"
+            assert totals[snake["id"]] == (pay[outcome] if outcome else 0.0), (seed, snake, totals)
+            if outcome:
+                seen[outcome] += 1
+    assert seen["win"] >= 3 and seen["loss"] >= 10 and seen["draw"] >= 1, seen
 
 
 def test_state_render_and_truncation():
