@@ -260,7 +260,9 @@ class Engine:
         for seat in np.nonzero(batch.present[game])[0]:
             cause = CAUSES[batch.death_cause[game, seat]]
             by = int(batch.death_by[game, seat])
-            move = int(batch.last_move[game, seat])
+            # the move applied to reach this frame: none for a snake eliminated on an earlier turn
+            moved = batch.alive[game, seat] or batch.death_turn[game, seat] == batch.turn[game]
+            move = int(batch.last_move[game, seat]) if moved else -1
             snakes.append({
                 "id": ids[seat],
                 "body": [xy(c) for c in batch.body_cells(game, seat)],
