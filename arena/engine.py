@@ -20,6 +20,7 @@ import numpy as np
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry
 from arena.rules import Ruleset, get_ruleset
+from arena.safety import MoveSafety
 from arena.setup import classic_spot, setup_classic, setup_standard
 from arena.stages import Step
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
@@ -57,6 +58,7 @@ class Engine:
         self.geometry = Geometry(width, height, wrapped=self.ruleset.wrapped)
         self.stages = self.ruleset.stages_for(self.settings)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
+        self._safety: MoveSafety | None = None
 
     # --- creating games -----------------------------------------------------------------
 
@@ -247,6 +249,13 @@ class Engine:
         return True
 
     # --- reading state ------------------------------------------------------------------
+
+    def deadly_moves(self, batch: GameBatch, games=None) -> np.ndarray:
+        """(G, N, 4) bools: the moves that eliminate each snake of the given games (default all) whatever
+        the others do (``arena.safety``: the one definition the env masks and the search bot use)."""
+        if self._safety is None:
+            self._safety = MoveSafety(self)
+        return self._safety.deadly(batch, games)
 
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""

@@ -132,6 +132,7 @@ def test_recording_one_game(tmp_path):
 
 @pytest.mark.parametrize("kwargs", [
     {}, {"ruleset": "wrapped", "view_radius": 6}, {"ruleset": "royale", "num_snakes": 3},
+    {"ruleset": "classic", "num_snakes": 3}, {"num_snakes": 6}, {"num_snakes": 16, "width": 19, "height": 19},
 ])
 def test_every_live_slot_matches_the_per_snake_model(kwargs):
     env = vector_env(num_games=12, max_turns=30, **kwargs)
@@ -146,6 +147,7 @@ def test_every_live_slot_matches_the_per_snake_model(kwargs):
             me = f"snake_{slot % n}"
             want = ref.observation(frame, me, g.width, g.height, "egocentric", env.games.observer.radius, g.wrapped)
             np.testing.assert_array_equal(obs["observation"][slot], want)
-            mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, hazard_damage=damage)
+            classic = engine.ruleset.classic
+            mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, not classic, damage, classic=classic)
             np.testing.assert_array_equal(obs["action_mask"][slot], mask)
         obs, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))
