@@ -87,8 +87,8 @@ def search_positions(count: int) -> list[dict]:
 def test_search_answers_do_not_read_the_clock(monkeypatch) -> None:
     """The same requests (Battlesnake's 500 ms timeout in each) get the same answers when every clock
     reading jumps a second ahead: with the old clock budget the second ply was then always skipped."""
-    positions = search_positions(24)
-    assert len(positions) >= 15
+    positions = search_positions(16)
+    assert len(positions) >= 12
     calm = [SearchBot()(p) for p in positions]
     timed_calm = [TimedSearchBot()(p) for p in positions]
     now = [0.0]
@@ -151,13 +151,15 @@ def test_ladder_order_with_a_margin() -> None:
 
     Margins: neighbouring ratings differ by more than three combined sigmas (a flip by chance
     is then far below one in a thousand; over seeds the gaps measure 4 to 7 sigmas), and search
-    wins at least 3 of 4 duels (it won 12 of 12 and 39 of 40 when measured).
+    wins at least 3 of 4 duels (with its leaf budget, search wins all 12 at seed 7; the timeout is
+    generous so that a loaded machine cannot decide games by timing bots out).
     """
-    board = run_tournament(TournamentConfig(bots=LADDER[:4], games=160, seed=7, workers=2))
+    rules = MatchConfig(timeout_ms=TIMEOUT_MS)  # strength, not speed: a loaded machine must not time bots out
+    board = run_tournament(TournamentConfig(bots=LADDER[:4], games=160, seed=7, workers=2, rules=rules))
     rating = {s.name: s for s in board.standings()}
     for low, high in zip(LADDER[:3], LADDER[1:4]):
         lo, hi = rating[low], rating[high]
         assert hi.mu - lo.mu > 3 * (lo.sigma ** 2 + hi.sigma ** 2) ** 0.5, (low, high, lo, hi)
-    duel = run_tournament(TournamentConfig(bots=["space", "search"], games=12, seed=7, workers=2))
+    duel = run_tournament(TournamentConfig(bots=["space", "search"], games=12, seed=7, workers=2, rules=rules))
     wins = {s.name: s.wins for s in duel.standings()}
     assert wins["search"] >= 9, wins
