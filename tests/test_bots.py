@@ -86,11 +86,13 @@ def search_positions(count: int) -> list[dict]:
 
 def test_search_answers_do_not_read_the_clock(monkeypatch) -> None:
     """The same requests (Battlesnake's 500 ms timeout in each) get the same answers when every clock
-    reading jumps a second ahead: with the old clock budget the second ply was then always skipped."""
+    reading jumps a second ahead.  A clock budget (the old default, now ``TimedSearchBot``) then never
+    affords the second ply, which changes answers in these positions."""
     positions = search_positions(16)
     assert len(positions) >= 12
     calm = [SearchBot()(p) for p in positions]
-    timed_calm = [TimedSearchBot()(p) for p in positions]
+    one_ply = [SearchBot(max_leaves=0)(p) for p in positions]
+    assert calm != one_ply  # the second ply matters here
     now = [0.0]
 
     def slow_clock() -> float:
@@ -99,7 +101,7 @@ def test_search_answers_do_not_read_the_clock(monkeypatch) -> None:
 
     monkeypatch.setattr(search.time, "perf_counter", slow_clock)
     assert [SearchBot()(p) for p in positions] == calm
-    assert [TimedSearchBot()(p) for p in positions] != timed_calm  # the opt-in clock budget does read it
+    assert [TimedSearchBot()(p) for p in positions] == one_ply  # the opt-in clock budget does read it
     assert now[0] > 0
 
 
