@@ -20,6 +20,7 @@ import numpy as np
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry
 from arena.rules import Ruleset, get_ruleset
+from arena.safety import MoveSafety
 from arena.setup import classic_spot, setup_classic, setup_standard
 from arena.stages import Step
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
@@ -57,6 +58,7 @@ class Engine:
         self.geometry = Geometry(width, height, wrapped=self.ruleset.wrapped)
         self.stages = self.ruleset.stages_for(self.settings)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
+        self._safety: MoveSafety | None = None
 
     # --- creating games -----------------------------------------------------------------
 
@@ -248,6 +250,13 @@ class Engine:
 
     # --- reading state ------------------------------------------------------------------
 
+    def deadly_moves(self, batch: GameBatch, games=None) -> np.ndarray:
+        """(G, N, 4) bools: the moves that eliminate each snake of the given games (default all) whatever
+        the others do (``arena.safety``: the one definition the env masks and the search bot use)."""
+        if self._safety is None:
+            self._safety = MoveSafety(self)
+        return self._safety.deadly(batch, games)
+
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""
         g = self.geometry
@@ -260,7 +269,9 @@ class Engine:
         for seat in np.nonzero(batch.present[game])[0]:
             cause = CAUSES[batch.death_cause[game, seat]]
             by = int(batch.death_by[game, seat])
-            move = int(batch.last_move[game, seat])
+            # the move applied to reach this frame: none for a snake eliminated on an earlier turn
+            moved = batch.alive[game, seat] or batch.death_turn[game, seat] == batch.turn[game]
+            move = int(batch.last_move[game, seat]) if moved else -1
             snakes.append({
                 "id": ids[seat],
                 "body": [xy(c) for c in batch.body_cells(game, seat)],

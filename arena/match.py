@@ -8,9 +8,10 @@ on the snake in that turn's frame.  Players are always closed at the end, even o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,13 @@ class MatchOutcome:
     frames: list[dict]  # every frame only with ``keep_frames=True``; else empty (they went to the file / on_frame)
 
 
+def default_game_id(config: MatchConfig, names: Sequence[str]) -> str:
+    """A game id fixed by the rules, the seed and the seating.  Bots key their randomness by the game
+    id, so the same command must give the same id (a fresh uuid made each run a different game)."""
+    key = [config.ruleset, config.width, config.height, config.settings, config.seed, list(names)]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
 class Match:
     """One game in progress; ``run()`` plays it to the end."""
 
@@ -91,7 +99,7 @@ class Match:
         self.batch = self.engine.new_batch([config.seed], num_snakes=seated, seats=len(players))
         self.ids = [f"s{i}" for i in range(len(players))]
         self.info = GameInfo(
-            game_id=config.game_id or uuid.uuid4().hex[:12], ruleset=config.ruleset,
+            game_id=config.game_id or default_game_id(config, [p.name for p in self.players]), ruleset=config.ruleset,
             settings=self.engine.settings, timeout_ms=config.timeout_ms,
             names={i: p.name for i, p in zip(self.ids, self.players)},
             colors={i: p.color or COLORS[n % len(COLORS)] for n, (i, p) in enumerate(zip(self.ids, self.players))},

@@ -115,15 +115,19 @@ def move(step: Step) -> None:
     _advance(step, moves)
 
 
+def keep_heading(moves: np.ndarray, heading: np.ndarray, has_neck: np.ndarray) -> np.ndarray:
+    """Classic's move rule (shapes broadcast): a missing move, or a 180-degree reversal of a snake
+    that has a neck (a lone head has no "back"), keeps the current heading."""
+    moves = np.where((moves < 0) | (moves > 3), heading, moves)
+    return np.where(has_neck & (moves == OPPOSITE[heading]), heading, moves)
+
+
 def move_classic(step: Step) -> None:
     """Classic movement: a missing move or a 180-degree reversal keeps the current heading."""
     neck = neck_cells(step.batch)
     heading = neck_direction(step.batch, neck)
-    moves = step.moves
-    moves = np.where((moves < 0) | (moves > 3), heading, moves)
-    has_neck = (step.batch.length >= 2) & (step.batch.head != neck)  # a lone head has no "back"
-    reversed_ = has_neck & (moves == OPPOSITE[heading])
-    moves = np.where(reversed_, heading, moves)
+    has_neck = (step.batch.length >= 2) & (step.batch.head != neck)
+    moves = keep_heading(step.moves, heading, has_neck)
     _advance(step, np.where(step.active, moves, np.int8(0)))
 
 

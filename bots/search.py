@@ -7,8 +7,9 @@ Leaves are scored as one batch too (room by flood fill, length edge, hunger, kil
 
 Opponents near my head branch on all their open moves and are assumed to pick the reply worst
 for me (paranoid), softened by a little of the average; far opponents play one fixed, plausible
-move.  The second ply runs only when the first one's measured cost says it fits in the budget
-(a fraction of ``game.timeout``), so the bot never needs more than its move timeout.
+move.  The second ply runs when its leaves fit a budget counted in leaves and scaled to the
+board, so the same request always gets the same answer, on any machine and under any load.  A
+wall-clock budget (``TimedSearchBot``, ``SearchBot(time_budget=0.3)``) is an explicit option.
 """
 
 from __future__ import annotations
@@ -30,28 +31,16 @@ MIX = 0.15  # weight of the average reply next to the worst one
 OUTCOME_CAP = 3000.0  # won and lost positions count as this much in the average
 
 
-def open_moves(batch: GameBatch) -> np.ndarray:
-    """(B, N, 4): moves that hit no wall and no body segment still there after the move."""
-    g = batch.geometry
-    b, n = batch.alive.shape
-    rows = np.arange(b * n).reshape(b, n)
-    tail = batch.ring[rows, (batch.head_ptr - batch.length + 1) & batch.ring_mask]
-    before_tail = batch.ring[rows, (batch.head_ptr - batch.length + 2) & batch.ring_mask]
-    leaving = np.zeros(batch.occ.shape, bool)
-    games = np.broadcast_to(np.arange(b)[:, None], (b, n))
-    moving = batch.alive & (tail != before_tail)
-    leaving[games[moving], tail[moving]] = True
-    target = g.next_cell[batch.head]  # (B, N, 4)
-    flat = target.reshape(b, -1)
-    occ = np.take_along_axis(batch.occ, flat, 1).reshape(target.shape)
-    frees = np.take_along_axis(leaving, flat, 1).reshape(target.shape)
-    return g.interior[target] & ((occ == 0) | ((occ == 1) & frees)) & batch.alive[:, :, None]
+def open_moves(engine: Engine, batch: GameBatch) -> np.ndarray:
+    """(B, N, 4): moves that do not eliminate the snake at once, by the engine's own rules
+    (``Engine.deadly_moves``: walls, bodies still there after the tails move, starvation)."""
+    return ~engine.deadly_moves(batch) & batch.alive[:, :, None]
 
 
-def default_moves(batch: GameBatch) -> np.ndarray:
+def default_moves(engine: Engine, batch: GameBatch) -> np.ndarray:
     """(B, N): a plausible move per snake: straight on if open, else the first open move."""
     keep = np.arange(4)[None, None, :] == neck_direction(batch)[:, :, None]
-    return np.argmax(open_moves(batch) * 2 + keep, axis=2).astype(np.int8)
+    return np.argmax(open_moves(engine, batch) * 2 + keep, axis=2).astype(np.int8)
 
 
 def free_after(batch: GameBatch) -> np.ndarray:
@@ -153,16 +142,22 @@ def combine(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 class SearchBot:
     """A policy object: ``SearchBot()(state) -> move``."""
 
-    def __init__(self, budget: float = 0.3, reserve_ms: int = 150, radius: int = 6, max_near: int = 2,
-                 max_leaves: int = 4096) -> None:
-        self.budget, self.reserve_ms = budget, reserve_ms
-        self.radius, self.max_near, self.max_leaves = radius, max_near, max_leaves
-        self.__name__ = "search"
+    def __init__(self, max_leaves: int = 4096, time_budget: float | None = None, reserve_ms: int = 150,
+                 radius: int = 6, max_near: int = 2) -> None:
+        self.max_leaves, self.time_budget, self.reserve_ms = max_leaves, time_budget, reserve_ms
+        self.radius, self.max_near = radius, max_near
+        self.__name__ = "search" if time_budget is None else "search-timed"
+
+    def leaf_budget(self, geometry) -> int:
+        """Second-ply leaves allowed on this board: ``max_leaves`` on 11x11, scaled by the board's area
+        (a leaf's cost grows with it), never below a quarter."""
+        return int(self.max_leaves * max(121 / geometry.area, 0.25))
 
     def __call__(self, state: dict) -> str:
-        started = time.perf_counter()
-        timeout = int((state.get("game") or {}).get("timeout") or 500)
-        deadline = started + max(10, min(timeout * self.budget, timeout - self.reserve_ms)) / 1000
+        deadline = None
+        if self.time_budget is not None:  # opt-in: the answer then depends on the machine's speed
+            timeout = int((state.get("game") or {}).get("timeout") or 500)
+            deadline = time.perf_counter() + max(10, min(timeout * self.time_budget, timeout - self.reserve_ms)) / 1000
         try:
             engine, batch, ids = load_request(state)
             me = ids.index(str(state["you"]["id"]))
@@ -182,14 +177,16 @@ class SearchBot:
         rivals = [s for s in np.argsort(distance, kind="stable") if s != me and batch.alive[0, s]]
         return [int(s) for s in rivals if distance[s] <= self.radius][: self.max_near]
 
-    def plan(self, engine: Engine, batch: GameBatch, me: int, deadline: float) -> int:
+    def plan(self, engine: Engine, batch: GameBatch, me: int, deadline: float | None = None) -> int:
+        """My move: ply 1 always; ply 2 when its leaves fit the leaf budget (and, with a ``deadline``,
+        when the first ply's measured cost says it also fits in the time left)."""
         began = time.perf_counter()
         near = self.near_rivals(batch, me)
         rivals = int(batch.alive[0].sum()) - 1
-        base = default_moves(batch)[0]
+        base = default_moves(engine, batch)[0]
         base[~batch.alive[0]] = -1
         # ply 1: my 4 moves x every combination of the near rivals' open moves
-        choices = open_moves(batch)[0]
+        choices = open_moves(engine, batch)[0]
         options = [np.flatnonzero(choices[s]) if choices[s].any() else np.array([base[s]]) for s in near]
         combos = list(itertools.product(*options))
         replies = np.array(combos, dtype=np.int8).reshape(len(combos), len(near))
@@ -200,12 +197,12 @@ class SearchBot:
         engine.step(first, joint)
         values = evaluate(first, me, rivals)
         # ply 2, when it fits: every game again, my 4 moves x all 4^k moves of the near rivals
-        spent = time.perf_counter() - began
-        width = 4 ** (len(near) + 1)
-        leaves = len(joint) * width
-        per_leaf = spent / len(joint)
-        fits = leaves <= self.max_leaves * max(121 / batch.geometry.area, 0.25)  # big boards cost more per leaf
-        if fits and time.perf_counter() + 1.5 * per_leaf * leaves < deadline:
+        leaves = len(joint) * 4 ** (len(near) + 1)
+        fits = leaves <= self.leaf_budget(batch.geometry)
+        if fits and deadline is not None:
+            per_leaf = (time.perf_counter() - began) / len(joint)
+            fits = time.perf_counter() + 1.5 * per_leaf * leaves < deadline
+        if fits:
             values = self.second_ply(engine, first, values, me, near, rivals)
         worst = combine(values.reshape(4, -1), np.ones((4, len(replies)), bool))
         return int(np.argmax(worst))
@@ -217,7 +214,7 @@ class SearchBot:
             return values
         games = np.flatnonzero(live)
         sub = first.select(games)
-        base = default_moves(sub)
+        base = default_moves(engine, sub)
         base[~sub.alive] = -1
         combos = np.array(list(itertools.product(range(4), repeat=len(near) + 1)), dtype=np.int8)
         joint = np.repeat(base, len(combos), axis=0)
@@ -230,7 +227,7 @@ class SearchBot:
         second = sub.select(np.repeat(np.arange(len(games)), len(combos)))
         engine.step(second, joint)
         leaf = evaluate(second, me, rivals).reshape(len(games), 4, -1)
-        opened = open_moves(sub)  # (G, N, 4)
+        opened = open_moves(engine, sub)  # (G, N, 4)
         valid = np.ones((len(games), 4 ** len(near)), bool)
         for k, seat in enumerate(near):  # a rival's reply counts only if it is open (or it is dead)
             ok = opened[:, seat][:, combos[: 4 ** len(near), 1 + k]] | ~sub.alive[:, seat, None]
@@ -243,3 +240,12 @@ class SearchBot:
 
 def create() -> SearchBot:
     return SearchBot()
+
+
+class TimedSearchBot(SearchBot):
+    """``snek_bots.search:TimedSearchBot``: search with a wall-clock budget too (30% of ``game.timeout``):
+    ply 2 also needs the first ply's measured cost to say it fits in time, so on a slow or loaded
+    machine it searches less.  Games are then not reproducible; the default ``search`` is."""
+
+    def __init__(self, time_budget: float = 0.3, **options) -> None:
+        super().__init__(time_budget=time_budget, **options)

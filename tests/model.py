@@ -481,7 +481,8 @@ class ModelGame:
                     "health": s.health,
                     "alive": s.alive,
                     "death": dict(s.death) if s.death else None,
-                    "move": s.move,
+                    # the move applied to reach this frame: none once eliminated on an earlier turn
+                    "move": s.move if s.alive or (s.death and s.death["turn"] == self.turn) else None,
                 }
                 for s in self.snakes if s is not None
             ],

@@ -58,8 +58,10 @@ def observation(frame: dict, me: str, width: int, height: int, encoding: str = "
 
 
 def action_mask(frame: dict, me: str, width: int, height: int, wrapped: bool = False,
-                starves: bool = True, hazard_damage: int = 14, fallback: bool = True) -> np.ndarray:
-    """1 for each move that does not kill ``me`` outright; all ones when every move does (if ``fallback``)."""
+                starves: bool = True, hazard_damage: int = 14, fallback: bool = True,
+                classic: bool = False) -> np.ndarray:
+    """1 for each move that does not kill ``me`` outright; all ones when every move does (if ``fallback``).
+    ``classic``: a reversal (a move onto the neck) keeps the heading, so it is as safe as straight on."""
     occupied: dict[tuple[int, int], int] = {}
     for snake in frame["snakes"]:
         if snake["alive"]:
@@ -70,7 +72,10 @@ def action_mask(frame: dict, me: str, width: int, height: int, wrapped: bool = F
     food = {tuple(p) for p in frame["food"]}
     hazards = [tuple(p) for p in frame["hazards"]]
     mask = np.zeros(4, np.int8)
+    neck = tuple(mine["body"][1]) if len(mine["body"]) > 1 else (hx, hy)
     for move, (dx, dy) in enumerate(MOVE_DELTAS):
+        if classic and neck != (hx, hy) and (hx + dx, hy + dy) == neck:
+            dx, dy = hx - neck[0], hy - neck[1]  # classic walls are solid: no wrap to undo
         x, y = hx + dx, hy + dy
         if wrapped and 0 <= hx < width and 0 <= hy < height:
             x, y = x % width, y % height

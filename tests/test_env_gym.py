@@ -43,22 +43,37 @@ def test_render_modes():
         assert isinstance(env.render(), kind)
 
 
-def test_episode_masks_and_infos():
-    env = make(rewards={"survival": 0.01})
-    obs, info = env.reset(seed=4)
-    assert env.observation_space.contains(obs)
-    total, steps, terminated, truncated = 0.0, 0, False, False
-    while not (terminated or truncated):
-        mask = env.unwrapped.action_masks()
-        np.testing.assert_array_equal(mask, info["action_mask"].astype(bool))
-        obs, reward, terminated, truncated, info = env.step(int(np.flatnonzero(mask)[0]))
-        total, steps = total + reward, steps + 1
-    assert steps > 3
-    alive = bool(env.unwrapped.games.batch.alive[0, 0])
-    outcome = 0.0 if truncated else 1.0 if alive else -1.0  # a draw pays 0 too, but needs two deaths
-    if terminated and not alive and info.get("winner") is None and not env.unwrapped.games.batch.alive[0].any():
-        outcome = total - 0.01 * (steps - 1)
-    assert total == pytest.approx(0.01 * (steps if alive else steps - 1) + outcome, abs=1e-4)
+def test_episode_masks_infos_and_rewards():
+    """Each episode's return is its survival shaping plus the outcome the final frame shows: a win
+    when the agent is the last one alive, a draw when it died with every other snake on the last
+    turn, else a loss; truncated episodes pay no outcome."""
+    pay = {"win": 2.0, "loss": -3.0, "draw": 0.5, "survival": 0.01}
+    seen = {"win": 0, "loss": 0, "draw": 0, "truncated": 0}
+    for seed in range(8):
+        opponents = ["random"] if seed % 2 else [safe_bot, safe_bot, safe_bot]  # some games the agent wins
+        env = gym.make("snek/Snake-v0", opponents=opponents, rewards=pay, max_turns=150)
+        obs, info = env.reset(seed=seed)
+        assert env.observation_space.contains(obs)
+        total, steps, terminated, truncated = 0.0, 0, False, False
+        while not (terminated or truncated):
+            mask = env.unwrapped.action_masks()
+            np.testing.assert_array_equal(mask, info["action_mask"].astype(bool))
+            obs, reward, terminated, truncated, info = env.step(int(np.flatnonzero(mask)[-1]))
+            total, steps = total + reward, steps + 1
+        frame = env.unwrapped.frame()
+        me, others = frame["snakes"][0], frame["snakes"][1:]
+        if truncated:
+            outcome, survived = "truncated", steps
+        elif me["alive"]:
+            outcome, survived = "win", steps
+            assert info["winner"] == "snake_0"
+        else:
+            died = me["death"]["turn"]
+            together = not any(s["alive"] for s in others) and any(s["death"]["turn"] == died for s in others)
+            outcome, survived = ("draw" if together else "loss"), steps - 1
+        seen[outcome] += 1
+        assert total == pytest.approx(pay.get(outcome, 0.0) + 0.01 * survived, abs=1e-4), (seed, outcome)
+    assert seen["loss"] >= 1 and seen["win"] >= 1 and sum(seen.values()) == 8, seen
 
 
 def test_bot_names_resolve_through_entry_points():

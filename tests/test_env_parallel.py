@@ -17,13 +17,17 @@ def masked_random(rng: np.random.Generator, observations: dict) -> dict:
     return {a: int(rng.choice(np.flatnonzero(o["action_mask"]))) for a, o in observations.items()}
 
 
-def play(env, seed: int, policy_seed: int = 0, turns: int = 10_000):
-    """Play one episode with masked random moves; yield (observations, rewards, terms, truncs) per step."""
+def play(env, seed: int, policy_seed: int = 0, turns: int = 10_000, reversals: float = 0.0):
+    """Play one episode with masked random moves (and, with ``reversals``, that share of moves picked
+    from all four); yield (observations, rewards, terms, truncs) per step."""
     rng = np.random.default_rng(policy_seed)
     observations, _ = env.reset(seed=seed)
     yield observations, None, None, None
     while env.agents and turns:
-        observations, rewards, terms, truncs, _ = env.step(masked_random(rng, {a: observations[a] for a in env.agents}))
+        actions = masked_random(rng, {a: observations[a] for a in env.agents})
+        if reversals:
+            actions = {a: int(rng.integers(4)) if rng.random() < reversals else m for a, m in actions.items()}
+        observations, rewards, terms, truncs, _ = env.step(actions)
         turns -= 1
         yield observations, rewards, terms, truncs
 
@@ -43,13 +47,20 @@ def test_aec_api_and_spaces():
     {"ruleset": "royale", "view_radius": 7, "settings": {"shrinkEveryNTurns": 5}},
     {"ruleset": "constrictor", "num_snakes": 2, "width": 7, "height": 7},
     {"ruleset": "solo", "num_snakes": 1, "obs": "global"},
-])
+    {"ruleset": "classic", "num_snakes": 4},
+    {"ruleset": "classic", "num_snakes": 2, "width": 11, "height": 11, "obs": "global"},
+    {"num_snakes": 5},
+    {"num_snakes": 8, "obs": "global"},
+    {"num_snakes": 12, "width": 19, "height": 19, "view_radius": 6},
+    {"num_snakes": 16, "width": 25, "height": 25},
+], ids=lambda kwargs: "-".join(f"{k}={v}" for k, v in kwargs.items()) or "default")
 def test_observations_and_masks_match_per_snake_model(kwargs):
     env = parallel_env(**kwargs)
     g = env.games.geometry
-    starves = env.games.engine.ruleset.name != "classic"
+    classic = env.games.engine.ruleset.name == "classic"
     damage = env.games.engine.settings.get("hazardDamagePerTurn", 0)
-    for observations, *_ in play(env, seed=3):
+    checked = 0
+    for observations, *_ in play(env, seed=3, reversals=0.2 if classic else 0.0):
         frame = env.frame()
         for agent, o in observations.items():
             assert env.observation_space(agent).contains(o)
@@ -58,8 +69,16 @@ def test_observations_and_masks_match_per_snake_model(kwargs):
             want = ref.observation(frame, agent, g.width, g.height, env.games.observer.encoding,
                                    env.games.observer.radius, g.wrapped)
             np.testing.assert_array_equal(o["observation"], want, err_msg=f"{agent} turn {frame['turn']}")
-            mask = ref.action_mask(frame, agent, g.width, g.height, g.wrapped, starves, damage)
+            mask = ref.action_mask(frame, agent, g.width, g.height, g.wrapped, not classic, damage, classic=classic)
             np.testing.assert_array_equal(o["action_mask"], mask, err_msg=f"{agent} turn {frame['turn']}")
+            checked += 1
+            if classic:
+                snake = next(s for s in frame["snakes"] if s["id"] == agent)
+                (hx, hy), (nx, ny) = snake["body"][:2]
+                back = ref.MOVE_DELTAS.index((nx - hx, ny - hy))
+                ahead = ref.MOVE_DELTAS.index((hx - nx, hy - ny))
+                assert o["action_mask"][back] == o["action_mask"][ahead]  # a reversal keeps the heading
+    assert checked >= 5 * env.num_snakes
 
 
 def test_masked_moves_never_die_from_walls_bodies_or_hunger():
@@ -92,17 +111,29 @@ def test_full_episode_is_reproducible():
 
 
 def test_rewards_pay_outcomes_once():
-    env = parallel_env(num_snakes=2, rewards={"win": 2.0, "loss": -3.0, "draw": 0.5})
-    totals = {a: 0.0 for a in env.possible_agents}
-    for _, rewards, _, _ in play(env, seed=1):
-        for agent, r in (rewards or {}).items():
-            totals[agent] += r
-    frame = env.frame()
-    alive = [s["id"] for s in frame["snakes"] if s["alive"]]
-    if len(alive) == 1:
-        assert totals[alive[0]] == 2.0 and sorted(totals.values()) == [-3.0, 2.0]
-    elif not alive:
-        assert set(totals.values()) == {0.5}
+    """Win, loss and draw are paid once each, as the frames say: a snake that died while another lived
+    on lost, the last one alive won, snakes dying together with nobody left drew."""
+    seen = {"win": 0, "loss": 0, "draw": 0}
+    pay = {"win": 2.0, "loss": -3.0, "draw": 0.5}
+    for seed in range(12):
+        env = parallel_env(num_snakes=2 + seed % 3, rewards=pay)
+        totals = {a: 0.0 for a in env.possible_agents}
+        for _, rewards, _, _ in play(env, seed=seed):
+            for agent, r in (rewards or {}).items():
+                totals[agent] += r
+        frame = env.frame()
+        last = max((s["death"]["turn"] for s in frame["snakes"] if s["death"]), default=None)
+        for snake in frame["snakes"]:
+            if snake["alive"]:
+                outcome = "win" if env.games.batch.done[0] else None  # else cut off by max_turns
+            elif any(s["alive"] for s in frame["snakes"]) or snake["death"]["turn"] != last:
+                outcome = "loss"
+            else:
+                outcome = "draw" if sum(s["death"]["turn"] == last for s in frame["snakes"]) >= 2 else "loss"
+            assert totals[snake["id"]] == (pay[outcome] if outcome else 0.0), (seed, snake, totals)
+            if outcome:
+                seen[outcome] += 1
+    assert seen["win"] >= 3 and seen["loss"] >= 10 and seen["draw"] >= 1, seen
 
 
 def test_state_render_and_truncation():

@@ -52,6 +52,27 @@ def test_autoreset_same_step_and_final_obs_on_truncation():
         assert truncs[slot] or not infos["alive"][slot]
 
 
+def test_final_obs_hold_the_last_state_of_truncated_games():
+    """A twin env without max_turns plays the same games on: at the step the first one truncates, the
+    twin's observations and masks are exactly what ``final_obs`` must hold."""
+    cut = vector_env(num_games=4, num_snakes=2, max_turns=6)
+    twin = vector_env(num_games=4, num_snakes=2, max_turns=None)
+    _, infos = cut.reset(seed=8)
+    twin.reset(seed=8)
+    moves = np.random.default_rng(8)
+    for _ in range(6):
+        actions = masked_random(moves, infos["action_mask"])
+        _, _, _, truncs, infos = cut.step(actions)
+        twin_obs, *_ = twin.step(actions)
+    slots = np.flatnonzero(infos["_final_obs"])
+    assert slots.size >= 4 and truncs[slots].any()
+    for slot in slots:
+        final = infos["final_obs"][slot]
+        np.testing.assert_array_equal(final["observation"], twin_obs["observation"][slot])
+        np.testing.assert_array_equal(final["action_mask"], twin_obs["action_mask"][slot])
+    assert not np.array_equal(twin_obs["observation"][slots], cut.games.observer.observe(cut.games.batch)[slots])
+
+
 def test_full_run_is_reproducible_across_restarts():
     def run():
         env = vector_env(num_games=6, num_snakes=3, max_turns=40)
@@ -111,6 +132,7 @@ def test_recording_one_game(tmp_path):
 
 @pytest.mark.parametrize("kwargs", [
     {}, {"ruleset": "wrapped", "view_radius": 6}, {"ruleset": "royale", "num_snakes": 3},
+    {"ruleset": "classic", "num_snakes": 3}, {"num_snakes": 6}, {"num_snakes": 16, "width": 19, "height": 19},
 ])
 def test_every_live_slot_matches_the_per_snake_model(kwargs):
     env = vector_env(num_games=12, max_turns=30, **kwargs)
@@ -125,6 +147,7 @@ def test_every_live_slot_matches_the_per_snake_model(kwargs):
             me = f"snake_{slot % n}"
             want = ref.observation(frame, me, g.width, g.height, "egocentric", env.games.observer.radius, g.wrapped)
             np.testing.assert_array_equal(obs["observation"][slot], want)
-            mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, hazard_damage=damage)
+            classic = engine.ruleset.classic
+            mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, not classic, damage, classic=classic)
             np.testing.assert_array_equal(obs["action_mask"][slot], mask)
         obs, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))

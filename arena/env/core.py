@@ -11,11 +11,47 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from arena.engine import Engine
+from arena.engine import Engine, move_array
 from arena.env.observation import Observer
 from arena.state import GameBatch
 
 POOL_SIZE = 256  # start positions set up per engine call when games restart one by one
+INVALID_ACTION_MODES = ("raise", "default")
+_HINT = "expected an integer 0..3 (Discrete(4)); invalid_action='default' plays the default move instead"
+
+
+def invalid_action_mode(mode: str) -> str:
+    if mode not in INVALID_ACTION_MODES:
+        raise ValueError(f"invalid_action must be one of {', '.join(INVALID_ACTION_MODES)}, got {mode!r}")
+    return mode
+
+
+def action_code(action, mode: str) -> int:
+    """One agent's action as a move code; outside Discrete(4) it raises, or is -1 (default move)."""
+    value = action.item() if isinstance(action, np.ndarray) and action.ndim == 0 else action
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and 0 <= value <= 3:
+        return int(value)
+    if mode == "default":
+        return -1
+    raise ValueError(f"invalid action {action!r}: {_HINT}")
+
+
+def action_array(actions, count: int, mode: str) -> np.ndarray:
+    """A vector env's (count,) actions as move codes; a wrong shape always raises, values outside
+    Discrete(4) raise or become -1 (default move) by ``mode``."""
+    values = np.asarray(actions)
+    if values.shape != (count,):
+        raise ValueError(f"invalid actions: expected shape ({count},), got {values.shape}")
+    if values.dtype.kind in "iu":
+        bad = (values < 0) | (values > 3)
+        if not np.count_nonzero(bad):
+            return values
+    elif mode == "raise":
+        raise ValueError(f"invalid actions of dtype {values.dtype}: {_HINT}")
+    if mode == "default":
+        return move_array(values) if values.dtype.kind in "iuf" else np.full(count, -1, np.int8)
+    slot = int(np.flatnonzero(bad)[0])
+    raise ValueError(f"invalid action {values[slot]!r} in slot {slot}: {_HINT}")
 
 
 @dataclass(frozen=True)

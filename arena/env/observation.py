@@ -17,7 +17,6 @@ import math
 import numpy as np
 from gymnasium import spaces
 
-from arena import stages
 from arena.engine import Engine
 from arena.geometry import MOVES
 from arena.state import MAX_HEALTH, GameBatch
@@ -63,7 +62,7 @@ class Observer:
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown observation encoding {encoding!r} (choose from {', '.join(ENCODINGS)})")
         g = engine.geometry
-        self.geometry, self.seats, self.encoding = g, seats, encoding
+        self.engine, self.geometry, self.seats, self.encoding = engine, g, seats, encoding
         hp, wp = g.height + 2, g.width + 2
         if encoding == "egocentric":
             r = max(g.width, g.height) // 2 if view_radius is None else int(view_radius)
@@ -92,7 +91,6 @@ class Observer:
         self._food_code, self._wall_code = 2 * seats + 1, 2 * seats + 2
         self._hazard_code = 2 * seats + 3
         self._base = np.where(g.interior, 0, self._wall_code).astype(np.uint8)
-        self._outside = ~g.interior[g.next_cell]  # (cells, 4): the move leaves the board
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._raw: dict[tuple[int, ...], tuple[bytearray, np.ndarray]] = {}
         self._cuts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -103,9 +101,6 @@ class Observer:
         self._table_bytes = self._table.tobytes().ljust(256, b"\0")
         self._index_dtype = np.uint8 if self._translate else np.uint16
         self._categories = np.arange(1, _ONE_HOT + 1, dtype=np.uint8)[:, None, None, None]
-        self._starves = stages.starve in engine.stages
-        self._hazard_damage = int(engine.settings.get("hazardDamagePerTurn", 0)) \
-            if stages.hazard_damage in engine.stages else 0
 
     def _wrap_map(self, r: int) -> np.ndarray:
         """Engine cell shown at each cell of the padded grid when the board wraps around."""
@@ -277,36 +272,13 @@ class Observer:
     def action_masks(self, batch: GameBatch, games=None) -> np.ndarray:
         """1 for moves that do not kill the snake outright, game-major: (G*N, 4) int8.
 
-        Deadly: leaving the board, a cell that is still occupied after every tail has moved
-        (necks, bodies, stacked tails), and running out of health (starving, or hazard
-        damage) off food.  A head-on is never certain, so it is not masked.  A row with no
-        safe move is all ones (the snake is doomed; let the policy pick).
+        Deadly moves are the engine's own answer (``Engine.deadly_moves``, ``arena/safety.py``):
+        off the board, onto a segment still there after every tail moved, out of health off food;
+        in classic a reversal counts as the heading it keeps.  A head-on is never certain, so it is
+        not masked.  A row with no safe move is all ones (the snake is doomed; let the policy pick).
         """
-        pick = _picker(None if games is None else self._games(batch, games))
-        g = self.geometry
-        alive, length, ptr, head = pick(batch.alive), pick(batch.length), pick(batch.head_ptr), pick(batch.head)
-        cell_offset, seat_offset = self._offsets_for(alive.shape[0], batch.seats)
-        ring_len = batch.ring_len
-        rows = pick(np.arange(batch.size * batch.seats).reshape(batch.size, batch.seats) * ring_len)
-        slot = ptr - length + 1
-        slot &= ring_len - 1  # ring_len is a power of two
-        tails = batch.ring.reshape(-1)[rows + slot]  # (G, N)
-        nxt = g.next_cell[head]  # (G, N, 4)
-        flat = cell_offset + nxt
-        # Live snakes never share a cell, so at most the owner's tail leaves the cell ahead.
-        owner = seat_offset + pick(batch.owner).reshape(-1)[flat]
-        leaving = (tails.reshape(-1)[owner] == nxt) & alive.reshape(-1)[owner]
-        deadly = pick(batch.occ).reshape(-1)[flat] > leaving
-        deadly |= self._outside[head]
-        if self._starves:
-            health = pick(batch.health)
-            hazard = pick(batch.hazard)
-            worst = 1 + self._hazard_damage * int(hazard.max(initial=0)) if self._hazard_damage > 0 else 1
-            if (health <= worst).any():  # nobody can starve this turn: skip the check
-                left = health[:, :, None] - 1
-                if self._hazard_damage:
-                    left = left - self._hazard_damage * hazard.reshape(-1)[flat]
-                deadly |= (left <= 0) & ~pick(batch.food).reshape(-1)[flat]
+        games = None if games is None else self._games(batch, games)
+        deadly = self.engine.deadly_moves(batch, games)
         mask = np.ascontiguousarray((~deadly).view(np.int8).reshape(-1, 4))
         mask[mask.view(np.int32)[:, 0] == 0] = 1  # four int8 flags read as one int32: no safe move
         return mask

@@ -9,7 +9,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from arena import rng
-from arena.env.core import Games, Rewards
+from arena.env.core import Games, Rewards, action_code, invalid_action_mode
 from arena.env.recording import Recorder
 from arena.env.rendering import RENDER_MODES, OneGameView
 from arena.geometry import MOVES
@@ -23,7 +23,8 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
     ``env.agents`` for good; ``possible_agents`` never changes.
 
     ## Action space
-    ``Discrete(4)``: 0 up (y+1), 1 down, 2 left, 3 right.
+    ``Discrete(4)``: 0 up (y+1), 1 down, 2 left, 3 right.  Anything else (4, -5, 2.7, an array)
+    raises ``ValueError``; ``invalid_action="default"`` plays the default move instead.
 
     ## Observation space
     ``Dict(observation=Box(0, .., (10, h, w), uint8), action_mask=Box(0, 1, (4,), int8))``.
@@ -69,10 +70,11 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
     def __init__(self, ruleset: str = "standard", width: int = 11, height: int = 11, num_snakes: int = 4,
                  max_turns: int | None = 500, obs: str = "egocentric", view_radius: int | None = None,
                  render_mode: str | None = None, rewards: Rewards | dict | None = None,
-                 settings: dict | None = None, record_dir: str | None = None) -> None:
+                 settings: dict | None = None, record_dir: str | None = None, invalid_action: str = "raise") -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
+        self.invalid_action = invalid_action_mode(invalid_action)
         self.possible_agents = [f"snake_{i}" for i in range(num_snakes)]
         self.frame_ids = self.possible_agents
         self.agents: list[str] = []
@@ -110,8 +112,9 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
         seat = {a: i for i, a in enumerate(self.possible_agents)}
         moves = np.full((1, self.num_snakes), -1, np.int64)
         for agent, action in actions.items():
-            if agent in seat:
-                moves[0, seat[agent]] = int(action)
+            if agent not in seat:
+                raise ValueError(f"no agent {agent!r} in this env (agents: {', '.join(self.possible_agents)})")
+            moves[0, seat[agent]] = action_code(action, self.invalid_action)
         out = self.games.step(moves)
         acting = list(self.agents)
         observations, infos = self._observe(acting)

@@ -12,7 +12,7 @@ from gymnasium import spaces
 from arena import rng
 from arena.battlesnake import GameInfo, game_state
 from arena.engine import move_codes
-from arena.env.core import Games, Rewards
+from arena.env.core import Games, Rewards, action_code, invalid_action_mode
 from arena.env.recording import Recorder
 from arena.env.rendering import RENDER_MODES, OneGameView
 from arena.geometry import MOVES
@@ -32,7 +32,8 @@ class SnakeEnv(OneGameView, gym.Env):
     (``game.id`` is derived from the seed, so a bot may seed its randomness from it).
 
     ## Action space
-    ``Discrete(4)``: 0 up (y+1), 1 down, 2 left, 3 right.
+    ``Discrete(4)``: 0 up (y+1), 1 down, 2 left, 3 right.  Anything else (4, -5, 2.7, an array)
+    raises ``ValueError``; ``invalid_action="default"`` plays the default move instead.
 
     ## Observation space
     ``Dict(observation=Box(0, .., (10, h, w), uint8), action_mask=Box(0, 1, (4,), int8))``:
@@ -56,12 +57,13 @@ class SnakeEnv(OneGameView, gym.Env):
                  width: int = 11, height: int = 11, max_turns: int | None = 500, obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None,
-                 record_dir: str | None = None, timeout_ms: int = 500) -> None:
+                 record_dir: str | None = None, timeout_ms: int = 500, invalid_action: str = "raise") -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         self.opponents = [PythonPlayer(resolve_bot(o), name=o if isinstance(o, str) else None) for o in opponents]
         num_snakes = 1 + len(self.opponents)
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
+        self.invalid_action = invalid_action_mode(invalid_action)
         self.ids = self.frame_ids = [f"snake_{i}" for i in range(num_snakes)]
         self.observation_space = self.games.observer.space()
         self.action_space = spaces.Discrete(len(MOVES))
@@ -87,8 +89,9 @@ class SnakeEnv(OneGameView, gym.Env):
         return self._observe()
 
     def step(self, action):
+        mine = action_code(action, self.invalid_action)
         frame = self.frame()
-        moves = [int(action)] + move_codes([self._opponent_move(frame, seat) for seat in range(1, len(self.ids))])
+        moves = [mine] + move_codes([self._opponent_move(frame, seat) for seat in range(1, len(self.ids))])
         out = self.games.step(np.array([moves]))
         if self.recorder:
             self.recorder.frame(0)

@@ -15,7 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from arena import rng
-from arena.env.core import Games, Rewards
+from arena.env.core import Games, Rewards, action_array, invalid_action_mode
 from arena.env.recording import Recorder
 from arena.env.rendering import render_frame
 from arena.geometry import MOVES
@@ -28,7 +28,8 @@ class SnakeVectorEnv(VectorEnv):
 
     ## Action space
     ``MultiDiscrete([4] * num_envs)``: per slot 0 up, 1 down, 2 left, 3 right.  Actions of
-    dead slots are ignored.
+    dead slots are ignored.  Actions must be integers 0..3 in shape ``(num_envs,)``: anything else
+    raises ``ValueError``, or with ``invalid_action="default"`` (values only) plays the default move.
 
     ## Observation space
     ``Dict(observation=Box(0, .., (num_envs, 10, h, w), uint8), action_mask=Box(0, 1, (num_envs, 4), int8))``,
@@ -63,12 +64,13 @@ class SnakeVectorEnv(VectorEnv):
                  num_snakes: int = 4, max_turns: int | None = 500, obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None, copy: bool = True,
-                 record_dir: str | None = None, record_game: int = 0) -> None:
+                 record_dir: str | None = None, record_game: int = 0, invalid_action: str = "raise") -> None:
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
                            size=num_games)
         self.num_games, self.num_snakes = num_games, num_snakes
         self.num_envs = num_games * num_snakes
         self.copy = copy
+        self.invalid_action = invalid_action_mode(invalid_action)
         self.render_mode = render_mode
         self.single_observation_space = self.games.observer.space()
         self.single_action_space = spaces.Discrete(len(MOVES))
@@ -94,7 +96,8 @@ class SnakeVectorEnv(VectorEnv):
 
     def step(self, actions):
         g = self.games
-        out = g.step(np.asarray(actions).reshape(self.num_games, self.num_snakes))
+        moves = action_array(actions, self.num_envs, self.invalid_action)
+        out = g.step(moves.reshape(self.num_games, self.num_snakes))
         terminated, truncated = out.terminated.reshape(-1), out.truncated.reshape(-1)
         infos: dict[str, Any] = {"episode": {"r": g.returns.reshape(-1).copy(), "l": g.lengths.reshape(-1).copy()},
                                  "_episode": terminated | truncated}
