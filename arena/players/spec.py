@@ -60,7 +60,7 @@ def load_player(spec: str, name: str | None = None) -> Player:
 
 
 def check_command(command: str) -> None:
-    """Catch a missing program now rather than as a crashed snake (simple command lines only)."""
+    """Catch a missing or unrunnable program now rather than as a crashed snake (simple command lines only)."""
     if not command:
         raise ValueError("'cmd:' needs a command, e.g. cmd:python3 mybot.py")
     if SHELL_SYNTAX.search(command):
@@ -69,8 +69,16 @@ def check_command(command: str) -> None:
         program = shlex.split(command)[0]
     except ValueError as exc:
         raise ValueError(f"cannot parse command {command!r}: {exc}") from None
-    if shutil.which(program) is None and not os.path.exists(program):
-        raise ValueError(f"command not found: {program!r} (in 'cmd:{command}')")
+    where = f"(in 'cmd:{command}')"
+    if "/" not in program:  # looked up on PATH, as the process will be
+        if shutil.which(program) is None:
+            raise ValueError(f"command not found: {program!r} {where}")
+    elif os.path.isdir(program):
+        raise ValueError(f"is a directory, not a program: {program!r} {where}")
+    elif not os.path.exists(program):
+        raise ValueError(f"command not found: {program!r} {where}")
+    elif not os.access(program, os.X_OK):
+        raise ValueError(f"not executable: {program!r} {where}")
 
 
 def default_name(where: str, attr: str) -> str:
