@@ -226,9 +226,9 @@ for line in sys.stdin:
         answer["turn"] = turn
         if turn >= 1:
             print(json.dumps({"move": "down", "shout": "stale", "turn": turn - 1}), flush=True)
-    print(json.dumps(answer), flush=True)
-    if not ECHO and turn % 3 == 1:
-        print(json.dumps({"move": "down", "shout": "extra"}), flush=True)
+    extra = json.dumps({"move": "down", "shout": "extra"}) + "\n" if not ECHO and turn % 3 == 1 else ""
+    sys.stdout.write(json.dumps(answer) + "\n" + extra)  # one write: the extra answer is there before our next turn
+    sys.stdout.flush()
 """
 
 
@@ -237,7 +237,7 @@ def test_debug_lines_on_stdout_never_shift_answers(tmp_path: Path) -> None:
     script.write_text(CHATTY)
     players = [load_player(f"cmd:{sys.executable} {script} {mode}") for mode in ("echo", "plain")]
     out = tmp_path / "chatty.jsonl"
-    run_match(players, MatchConfig(seed=5, timeout_ms=300, first_timeout_ms=2000, max_turns=12), out=out)
+    run_match(players, MatchConfig(seed=5, timeout_ms=1000, first_timeout_ms=3000, max_turns=12), out=out)
     turns = frames_by_turn(out)
     checked = 0
     for t in range(1, max(turns) + 1):

@@ -134,6 +134,7 @@ class StdioPlayer(Player):
         self._written_at = 0.0  # when the last write of a request began
         self._crash: str | None = None
         self._threads: list[threading.Thread] = []
+        self._closing = threading.Lock()
 
     # --- process lifecycle ----------------------------------------------------------------
 
@@ -334,6 +335,13 @@ class StdioPlayer(Player):
             self.close()
 
     def close(self) -> None:
+        """Stop the bot and everything it started; returns once they are gone.  Safe to call twice
+        and from several threads (``end`` closes on the match's thread, ``Match.close`` on the main
+        one: the second waits for the first, so the process cannot exit before the kill is done)."""
+        with self._closing:
+            self._close()
+
+    def _close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
