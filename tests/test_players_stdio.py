@@ -277,7 +277,8 @@ import sys
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer, StdioPlayer
 deaf = StdioPlayer(sys.argv[1], name="x" * 100_000)
-outcome = run_match([deaf, PythonPlayer(lambda state: "up")], MatchConfig(seed=1, timeout_ms=100, max_turns=30))
+outcome = run_match([deaf, PythonPlayer(lambda state: "up")], MatchConfig(seed=1, timeout_ms=100, max_turns=30),
+                    keep_frames=True)
 errors = [f["snakes"][0]["error"] for f in outcome.frames[1:] if f["snakes"][0]["error"]]
 print("finished", len(errors))
 print(errors[0])
