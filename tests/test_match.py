@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
+import pytest
+
+from arena.env.single import SnakeEnv
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
+from arena.replay import read_replay
 
 
 def up_then_right(state: dict) -> str:
@@ -67,3 +76,119 @@ def test_same_seed_same_game() -> None:
     strip = lambda frames: [{k: v for k, v in f.items() if k != "snakes"} | {  # noqa: E731
         "snakes": [{k: v for k, v in s.items() if k != "latency_ms"} for s in f["snakes"]]} for f in frames]
     assert strip(play()) == strip(play())
+
+
+# --- Python bots that hang or raise what a bot should never raise ---------------------------
+
+
+HANGS = '''
+import threading
+def move(state):
+    if state["turn"] >= 1:
+        threading.Event().wait()  # never returns
+    return "up"
+'''
+
+RAISES = '''
+def exits(state):
+    if state["turn"] >= 1:
+        raise SystemExit(3)
+    return "up"
+
+def interrupts(state):
+    if state["turn"] >= 1:
+        raise KeyboardInterrupt
+    return "up"
+'''
+
+
+def snek(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_python_move_deadline_holds() -> None:
+    release = threading.Event()
+    player = PythonPlayer(lambda state: release.wait() and "up")
+    try:
+        late = player.move({"turn": 0}, 100)
+        assert late.error == "timeout" and late.move is None and late.latency_ms >= 100
+        busy = player.move({"turn": 1}, 50)  # the first call still runs: one call at a time
+        assert busy.error == "timeout (still busy with an earlier turn)"
+        release.set()
+        assert player.move({"turn": 2}, 2000).move == "up"
+    finally:
+        release.set()
+        player.close()
+
+
+def test_hung_python_bot_never_blocks_snek_play_exit(tmp_path: Path) -> None:
+    bot = tmp_path / "hangs.py"
+    bot.write_text(HANGS)
+    out = tmp_path / "g.jsonl"
+    run = snek("play", "-q", "--max-turns", "4", "--timeout", "100", "--out", str(out), f"{bot}:move", "safe")
+    assert run.returncode == 0, run.stderr
+    frames = read_replay(out, require_result=True).frames
+    errors = [f["snakes"][0]["error"] for f in frames[2:] if f["snakes"][0]["error"]]
+    assert errors and errors[0] == "timeout"  # it really hung, and the game went on
+
+
+def test_hung_env_opponent_gets_the_deadline() -> None:
+    release = threading.Event()
+    calls = []
+
+    def stuck(state: dict) -> str:
+        calls.append(state["turn"])
+        release.wait()
+        return "up"
+
+    env = SnakeEnv(opponents=[stuck], timeout_ms=100)
+    env.reset(seed=1)
+    stepped = threading.Thread(target=lambda: [env.step(0) for _ in range(3)], daemon=True)
+    stepped.start()
+    stepped.join(timeout=30)
+    try:
+        assert not stepped.is_alive(), "env.step waited for a policy that never returns"
+        assert calls == [0]  # it was asked once and hung; later turns did not pile up calls
+    finally:
+        release.set()
+        env.close()
+
+
+def test_bot_raising_systemexit_or_keyboardinterrupt_is_its_error(tmp_path: Path) -> None:
+    bot = tmp_path / "raises.py"
+    bot.write_text(RAISES)
+    out = tmp_path / "g.jsonl"
+    run = snek("play", "-q", "--max-turns", "3", "--out", str(out), f"{bot}:exits", f"{bot}:interrupts", "safe")
+    assert run.returncode == 0, run.stderr
+    assert "result after" in run.stdout
+    frames = {f["turn"]: f["snakes"] for f in read_replay(out, require_result=True).frames}
+    assert frames[2][0]["error"] == "crash: SystemExit: 3"
+    assert frames[2][1]["error"] == "crash: KeyboardInterrupt"
+
+
+@pytest.mark.parametrize("source,message", [
+    ("raise SystemExit(4)\n", "SystemExit: 4"),
+    ("raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    ("class move:\n    def __init__(self):\n        raise SystemExit(5)\n", "cannot create move(): SystemExit: 5"),
+    ("class move:\n    def __init__(self):\n        raise KeyboardInterrupt\n",
+     "cannot create move(): KeyboardInterrupt"),
+])
+def test_bot_raising_at_import_or_construction_is_a_spec_error(tmp_path: Path, source: str, message: str) -> None:
+    bot = tmp_path / "bad.py"
+    bot.write_text(source)
+    for args in (["play", "-q", f"{bot}:move", "safe"], ["tournament", "--games", "2", f"{bot}:move", "safe"]):
+        run = snek(*args)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (args, run.stderr)
+
+
+def test_tournament_records_a_bot_raising_systemexit(tmp_path: Path) -> None:
+    bot = tmp_path / "raises.py"
+    bot.write_text(RAISES)
+    run = snek("tournament", "--games", "4", "--workers", "2", "--max-turns", "5", "--out-dir", str(tmp_path / "t"),
+               f"{bot}:exits", f"{bot}:interrupts", "safe")
+    assert run.returncode == 0, run.stderr
+    results = [json.loads(line) for line in (tmp_path / "t" / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 4
+    assert sum(sum(r["errors"]) for r in results) > 0

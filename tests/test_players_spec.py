@@ -76,6 +76,9 @@ def test_http_without_fetching() -> None:
     ("snek_bots.greedy:1bad", "bad bot spec"),
     ("cmd:", "'cmd:' needs a command"),
     ("cmd:no-such-program-xyz", "command not found"),
+    ("cmd:/etc/passwd", "not executable: '/etc/passwd'"),
+    ("cmd:/tmp --flag", "is a directory, not a program: '/tmp'"),
+    ("cmd:./no/such/bot", "command not found: './no/such/bot'"),
     ("ftp://example.org", "bad bot spec"),
 ])
 def test_bad_specs(spec: str, message: str) -> None:
@@ -91,3 +94,14 @@ def test_not_callable_and_broken_file(bot_file: Path, tmp_path: Path) -> None:
     bad.write_text("raise RuntimeError('oops')\n")
     with pytest.raises(ValueError, match="cannot load .*RuntimeError: oops"):
         load_player(f"{bad}:move")
+
+
+def test_unrunnable_command_stops_snek_play_with_one_line() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "arena", "play", "-q", "cmd:/etc/passwd", "safe"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == ["error: not executable: '/etc/passwd' (in 'cmd:/etc/passwd')"]
+    assert "result" not in run.stdout

@@ -3,7 +3,10 @@ never stall the game, their errors land in the replay frames, and no process out
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,9 +38,13 @@ for line in sys.stdin:
     if BEHAVIOUR == "slow" and turn == 2:
         time.sleep(0.5)
     if BEHAVIOUR == "garbage" and turn % 2:
-        print("this is not json", flush=True)
+        print("this is not json", flush=True)  # a log line, not an answer
+        print(json.dumps({"move": "sideways"}), flush=True)
         continue
     if BEHAVIOUR == "mute":
+        continue
+    if BEHAVIOUR == "huge" and turn == 2:  # one answer line of 3 MiB
+        print(json.dumps({"move": "up", "pad": "x" * (3 << 20)}), flush=True)
         continue
     right = head["x"] < board["width"] // 2
     up = head["y"] < board["height"] // 2
@@ -71,7 +78,10 @@ def assert_no_processes_left(pids_dir: Path) -> None:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not all(gone(pid) for pid in pids):
         time.sleep(0.05)
-    assert all(gone(pid) for pid in pids), f"bot processes left behind: {[p for p in pids if not gone(p)]}"
+    left = [pid for pid in pids if not gone(pid)]
+    for pid in left:  # do not leave them to the next test either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"bot processes left behind: {left}"
 
 
 def frames_by_turn(path: Path) -> dict[int, dict[str, dict]]:
@@ -99,7 +109,8 @@ def test_good_and_broken_bots_in_one_game(bot, tmp_path: Path) -> None:
     assert "dying now" in turns[6]["s2"]["stderr"]
     later = [turns[t]["s2"] for t in range(7, max(turns) + 1) if turns[t - 1]["s2"]["alive"]]
     assert all(s["error"].startswith("crash") for s in later)  # not restarted mid-game
-    assert turns[2]["s3"]["error"].startswith("bad-output") and "not json" in turns[2]["s3"]["error"]
+    assert turns[2]["s3"]["error"] == "bad-output: 'sideways' is not a move"
+    assert "this is not json" in turns[2]["s3"]["stderr"]
     assert turns[3]["s3"]["error"] is None
     assert_no_processes_left(bot.pids)
 
@@ -190,3 +201,132 @@ def test_interrupted_match_still_cleans_up(bot) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_match(players, MatchConfig(seed=4, max_turns=50), on_frame=interrupt)
     assert_no_processes_left(bot.pids)
+
+
+# Prints debug lines to stdout (plain text and JSON that is not an object) around every answer.
+# "echo" puts the turn in its answers and also sends a stale answer to an old turn; "plain"
+# answers without a turn and sometimes answers twice: both must stay in sync.
+CHATTY = r"""
+import json, sys
+ECHO = sys.argv[1] == "echo"
+for line in sys.stdin:
+    state = json.loads(line)
+    turn = state["turn"]
+    print(f"got {state['type']} for turn {turn}", flush=True)
+    if state["type"] != "move":
+        continue
+    print(json.dumps([1, 2, turn]), flush=True)
+    print('"up"', flush=True)
+    head, board = state["you"]["head"], state["board"]
+    right = head["x"] < board["width"] // 2
+    up = head["y"] < board["height"] // 2
+    loop = ["right" if right else "left", "up" if up else "down", "left" if right else "right", "down" if up else "up"]
+    answer = {"move": loop[turn % 4], "shout": f"turn {turn}"}
+    if ECHO:
+        answer["turn"] = turn
+        if turn >= 1:
+            print(json.dumps({"move": "down", "shout": "stale", "turn": turn - 1}), flush=True)
+    extra = json.dumps({"move": "down", "shout": "extra"}) + "\n" if not ECHO and turn % 3 == 1 else ""
+    sys.stdout.write(json.dumps(answer) + "\n" + extra)  # one write: the extra answer is there before our next turn
+    sys.stdout.flush()
+"""
+
+
+def test_debug_lines_on_stdout_never_shift_answers(tmp_path: Path) -> None:
+    script = tmp_path / "chatty.py"
+    script.write_text(CHATTY)
+    players = [load_player(f"cmd:{sys.executable} {script} {mode}") for mode in ("echo", "plain")]
+    out = tmp_path / "chatty.jsonl"
+    run_match(players, MatchConfig(seed=5, timeout_ms=1000, first_timeout_ms=3000, max_turns=12), out=out)
+    turns = frames_by_turn(out)
+    checked = 0
+    for t in range(1, max(turns) + 1):
+        for sid in ("s0", "s1"):
+            if not turns[t - 1][sid]["alive"]:
+                continue
+            snake = turns[t][sid]
+            assert snake["error"] is None and snake["shout"] == f"turn {t - 1}", (t, sid, snake)
+            assert f"got move for turn {t - 1}" in snake["stderr"]  # stdout chatter is kept as the bot's log
+            assert f"[1, 2, {t - 1}]" in snake["stderr"]
+            checked += 1
+    assert checked >= 16
+
+
+def test_oversized_line_is_one_bad_answer(bot, tmp_path: Path) -> None:
+    out = tmp_path / "huge.jsonl"
+    run_match([load_player(bot("huge")), load_player(bot("good"))],
+              MatchConfig(seed=5, timeout_ms=500, first_timeout_ms=2000, max_turns=10), out=out)
+    turns = frames_by_turn(out)
+    assert turns[3]["s0"]["error"] == "bad-output: a line longer than 1 MiB"
+    later = [t for t in range(4, max(turns) + 1) if turns[t - 1]["s0"]["alive"]]
+    assert len(later) >= 2
+    assert all(turns[t]["s0"]["error"] is None and turns[t]["s0"]["shout"] == f"turn {t - 1}" for t in later)
+    assert_no_processes_left(bot.pids)
+
+
+# Never reads its input.  Its snake's name makes every request over 100 KB, so the first one
+# fills the pipe: writing must never block the game, the end of the game or closing.
+DEAF = r"""
+import os, sys, time
+open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+time.sleep(300)
+"""
+
+DEAF_DRIVER = r"""
+import sys
+from arena.match import MatchConfig, run_match
+from arena.players import PythonPlayer, StdioPlayer
+deaf = StdioPlayer(sys.argv[1], name="x" * 100_000)
+outcome = run_match([deaf, PythonPlayer(lambda state: "up")], MatchConfig(seed=1, timeout_ms=100, max_turns=30),
+                    keep_frames=True)
+errors = [f["snakes"][0]["error"] for f in outcome.frames[1:] if f["snakes"][0]["error"]]
+print("finished", len(errors))
+print(errors[0])
+"""
+
+
+def test_bot_that_never_reads_cannot_hang_anything(tmp_path: Path) -> None:
+    script = tmp_path / "deaf.py"
+    script.write_text(DEAF)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    run = subprocess.run([sys.executable, "-c", DEAF_DRIVER, f"{sys.executable} {script} {pids}"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    summary, first = run.stdout.splitlines()
+    assert summary.startswith("finished ") and int(summary.split()[1]) >= 1
+    assert first == "timeout (the bot is not reading its input)"
+    assert_no_processes_left(pids)
+
+
+# Starts a child in a session of its own that keeps the bot's stdout and stderr open and ignores
+# SIGTERM; the bot itself ignores SIGTERM and stays after its input ends.
+ESCAPER = r"""
+import json, os, signal, subprocess, sys, time
+pids = sys.argv[1]
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import os, signal, time; signal.signal(signal.SIGTERM, "
+                          "signal.SIG_IGN); os.setsid(); time.sleep(300)"])
+for pid in (os.getpid(), child.pid):
+    open(os.path.join(pids, str(pid)), "w").close()
+for line in sys.stdin:
+    state = json.loads(line)
+    if state["type"] == "move":
+        print(json.dumps({"move": "up"}), flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_setsid_children_and_stubborn_bots_are_killed(tmp_path: Path) -> None:
+    script = tmp_path / "escaper.py"
+    script.write_text(ESCAPER)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    run = subprocess.run([sys.executable, "-m", "arena", "play", "-q", "--max-turns", "3", "--seed", "1",
+                          f"cmd:{sys.executable} {script} {pids}", "safe"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "result after" in run.stdout
+    assert len(list(pids.iterdir())) == 2  # the bot and its escaped child both ran
+    assert_no_processes_left(pids)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import typer
 from rich.console import Console
@@ -17,10 +20,74 @@ from arena.players.base import Player
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 console = Console()
 MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest is dropped
+IDLE_GAME_S = 60.0  # a game with no request for this long is over (its /end never came): its player is closed
 SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
+log = logging.getLogger("snek.serve_bot")
 
 
-def bot_app(spec: str, color: str | None = None):
+@dataclass
+class Seat:
+    """What serve-bot keeps for one (game, snake): the player, its last move, when it was last asked."""
+
+    player: Player
+    last_move: str = "up"
+    seen: float = field(default_factory=time.monotonic)
+
+
+class Seats:
+    """The (game, snake) seats being served: at most ``limit``, the least recently used closed first,
+    and every seat idle for ``idle_s`` closed by a reaper thread — Battlesnake's engine does not
+    always send ``/end`` (a restart, a crash), and each seat may hold a process."""
+
+    def __init__(self, make: Callable[[], Player], limit: int = MAX_GAMES_SERVED, idle_s: float = IDLE_GAME_S) -> None:
+        self.make, self.limit, self.idle_s = make, limit, idle_s
+        self._seats: OrderedDict[tuple[str, str], Seat] = OrderedDict()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._reap_forever, name="snek-serve-reaper", daemon=True).start()
+
+    def __len__(self) -> int:
+        return len(self._seats)
+
+    def get(self, key: tuple[str, str], create: bool = True) -> Seat | None:
+        evicted = []
+        with self._lock:
+            seat = self._seats.get(key)
+            if seat is None and create:
+                seat = self._seats[key] = Seat(self.make())
+                while len(self._seats) > self.limit:
+                    evicted.append(self._seats.popitem(last=False))
+            if seat is not None:
+                seat.seen = time.monotonic()
+                self._seats.move_to_end(key)
+        self._close(evicted, f"more than {self.limit} games at once")
+        return seat
+
+    def pop(self, key: tuple[str, str]) -> Seat | None:
+        with self._lock:
+            return self._seats.pop(key, None)
+
+    def reap(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            idle = [(k, s) for k, s in self._seats.items() if now - s.seen > self.idle_s]
+            for k, _ in idle:
+                del self._seats[k]
+        self._close(idle, f"idle for {self.idle_s:g} s")
+
+    def _reap_forever(self) -> None:
+        while True:
+            time.sleep(min(max(self.idle_s / 4, 0.05), 5.0))
+            self.reap()
+
+    @staticmethod
+    def _close(seats: list[tuple[tuple[str, str], Seat]], why: str) -> None:
+        for (game, snake), seat in seats:
+            log.warning("game %s snake %s reaped (%s): its player is closed", game, snake, why)
+            seat.player.close()
+
+
+def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERVED, idle_s: float = IDLE_GAME_S,
+            margin_ms: int = SERVE_MARGIN_MS):
     """A Flask app serving one bot spec over the Battlesnake HTTP API.
 
     Why one player per (game, snake): a spec may be a stateful stdio process or object, and
@@ -35,24 +102,12 @@ def bot_app(spec: str, color: str | None = None):
     name = probe.name
     color = color or probe.color or COLORS[zlib.crc32(name.encode()) % len(COLORS)]
     probe.close()
-    players: OrderedDict[tuple[str, str], Player] = OrderedDict()
-    last_move: dict[tuple[str, str], str] = {}
-    lock = threading.Lock()
+    seats = Seats(lambda: load_player(spec), max_games, idle_s)
     flask_app = Flask("snek-serve-bot")
+    flask_app.extensions["snek-seats"] = seats
 
     def key(body: dict) -> tuple[str, str]:
         return str((body.get("game") or {}).get("id", "")), str((body.get("you") or {}).get("id", ""))
-
-    def player_for(body: dict, create: bool = True) -> Player | None:
-        k = key(body)
-        with lock:
-            player = players.get(k)
-            if player is None and create:
-                player = players[k] = load_player(spec)
-                while len(players) > MAX_GAMES_SERVED:
-                    _, old = players.popitem(last=False)
-                    old.close()
-        return player
 
     @flask_app.get("/")
     def info():
@@ -62,19 +117,24 @@ def bot_app(spec: str, color: str | None = None):
     @flask_app.post("/start")
     def start():
         body = request.get_json(force=True, silent=True) or {}
-        player_for(body).start(body)
+        seats.get(key(body)).player.start(body)
         return "ok"
 
     @flask_app.post("/move")
     def move():
+        arrived = time.perf_counter()
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict) or "you" not in body:
             return jsonify(error="expected a Battlesnake /move body"), 400
         timeout = int((body.get("game") or {}).get("timeout") or 500)
-        result = player_for(body).move(body, max(20, timeout - SERVE_MARGIN_MS))
-        chosen = result.move or last_move.get(key(body), "up")  # as the engine would do with a bad answer
-        last_move[key(body)] = chosen
-        answer = {"move": chosen}
+        seat = seats.get(key(body))
+        budget = timeout - margin_ms - (time.perf_counter() - arrived) * 1000
+        result = seat.player.move(body, max(1, int(budget)))
+        if result.error:  # answer as the engine would treat a bad answer: the last move again
+            log.warning("game %s snake %s turn %s: %s after %s ms; answered %r", *key(body), body.get("turn"),
+                        result.error, result.latency_ms, result.move or seat.last_move)
+        seat.last_move = result.move or seat.last_move
+        answer = {"move": seat.last_move}
         if result.shout:
             answer["shout"] = result.shout
         return jsonify(answer)
@@ -82,13 +142,10 @@ def bot_app(spec: str, color: str | None = None):
     @flask_app.post("/end")
     def end():
         body = request.get_json(force=True, silent=True) or {}
-        player = player_for(body, create=False)
-        if player is not None:
-            player.end(body)
-            player.close()
-            with lock:
-                players.pop(key(body), None)
-                last_move.pop(key(body), None)
+        seat = seats.pop(key(body))
+        if seat is not None:
+            seat.player.end(body)
+            seat.player.close()
         return "ok"
 
     return flask_app
@@ -100,11 +157,20 @@ def serve_bot(
     port: int = typer.Option(8001, min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to accept other machines)."),
     color: str | None = typer.Option(None, help="Snake color for GET / (default: one picked by name)."),
+    idle_timeout: float = typer.Option(IDLE_GAME_S, help="Close a game's player after this many seconds "
+                                       "without a request (its /end never came)."),
+    max_games: int = typer.Option(MAX_GAMES_SERVED, help="Games (snakes) served at once; beyond, the least "
+                                  "recently asked is closed."),
+    margin: int = typer.Option(SERVE_MARGIN_MS, "--margin-ms", help="Answer this many milliseconds before "
+                               "game.timeout (network and server overhead)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
 ) -> None:
     """Serve a bot over the Battlesnake HTTP API, so it can play on Battlesnake's own engine."""
     with user_errors():
-        flask_app = bot_app(bot, color)
+        if idle_timeout <= 0 or max_games < 1 or margin < 0:
+            raise ValueError("--idle-timeout and --max-games must be positive, --margin-ms not negative")
+        flask_app = bot_app(bot, color, max_games, idle_timeout, margin)
+    logging.basicConfig(format="%(asctime)s %(message)s", level=logging.INFO)  # late answers, reaped games
     if not verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     console.print(f"serving [bold]{bot}[/] on http://{host}:{port}  (Ctrl-C to stop)")

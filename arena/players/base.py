@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -54,11 +56,90 @@ class Player(ABC):
         """Release processes, sockets or threads; safe to call twice."""
 
 
+def describe(exc: BaseException) -> str:
+    """``Type: message`` (``Type`` when there is no message) on one line, bounded."""
+    text = " ".join(str(exc).split())
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:190]
+
+
+class _Job:
+    def __init__(self, fn: Callable, arg: object) -> None:
+        self.fn, self.arg = fn, arg
+        self.value: object = None
+        self.error: str | None = None
+        self.done = threading.Event()
+
+
+class CallWorker:
+    """Runs a bot's calls one at a time on a daemon thread, each caller waiting only until its deadline.
+
+    Why: Python cannot stop a thread, so a policy that never returns must at least not hold up
+    the caller (the deadline holds) nor the interpreter's exit (a daemon thread is never joined).
+    Why one at a time: policies need not be thread-safe; a call that finds the previous one still
+    running waits for it, up to its own deadline.  Why a thread of its own that outlives a call:
+    handing a call over costs tens of microseconds, starting a thread several times that.  The
+    thread ends after a few idle seconds and is started again on demand.
+    Everything the call raises, ``SystemExit`` and ``KeyboardInterrupt`` included, is the bot's
+    error: a real Ctrl-C is only ever delivered to the main thread, never to this one.
+    """
+
+    IDLE_S = 5.0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._free = threading.Lock()  # held from a call's start until it returns (released by the worker)
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def call(self, fn: Callable, arg: object, timeout_s: float) -> tuple[object, str | None]:
+        """``(value, None)``, or ``(None, error)`` for a raise, a timeout or a busy worker."""
+        began = time.perf_counter()
+        if not self._free.acquire(timeout=max(0.0, timeout_s)):
+            return None, "timeout (still busy with an earlier turn)"
+        job = _Job(fn, arg)
+        with self._guard:
+            self._jobs.put(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"snek-python-{self.name}", daemon=True)
+                self._thread.start()
+        if job.done.wait(max(0.0, timeout_s - (time.perf_counter() - began))):
+            return job.value, job.error
+        return None, "timeout"
+
+    def _run(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.IDLE_S)
+            except queue.Empty:
+                with self._guard:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            try:
+                job.value = job.fn(job.arg)
+            except BaseException as exc:  # noqa: BLE001 - the bot's SystemExit / KeyboardInterrupt is its error
+                job.error = f"crash: {describe(exc)}"
+            finally:
+                job.done.set()
+                self._free.release()
+
+
+def hook_timeout_s(state: dict) -> float:
+    """How long ``start`` / ``end`` may take: the request's ``game.timeout``, at least 1 s."""
+    game = state.get("game") if isinstance(state, dict) else None
+    timeout = game.get("timeout") if isinstance(game, dict) else None
+    return max(timeout if isinstance(timeout, int) and not isinstance(timeout, bool) else 0, 1000) / 1000
+
+
 class PythonPlayer(Player):
     """An in-process callable ``policy(state) -> move`` (or ``{"move", "shout"}``).
 
-    The match runs it on a worker thread and stops waiting at the timeout (Python cannot
-    kill a thread, so a policy that never returns keeps its thread; the game goes on).
+    The policy runs on a ``CallWorker``: ``move`` returns by ``timeout_ms`` whatever the policy
+    does (late is ``timeout``), one call at a time, and whatever it raises is its error.
+    Optional ``policy.start(state)`` / ``policy.end(state)`` run the same way, for up to the
+    request's ``game.timeout`` (at least 1 s); their errors are ignored, as Battlesnake does.
     """
 
     kind = "python"
@@ -69,20 +150,19 @@ class PythonPlayer(Player):
         self.color = color
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
+        self._worker = CallWorker(self.name)
 
     def start(self, state: dict) -> None:
         if callable(self._start):
-            self._start(state)
+            self._worker.call(self._start, state, hook_timeout_s(state))
 
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
         began = time.perf_counter()
-        try:
-            result = parse_answer(self.policy(state))
-        except Exception as exc:  # a bot's bug must not end the game
-            result = MoveResult(None, error=f"crash: {type(exc).__name__}: {exc}"[:200])
+        answer, error = self._worker.call(self.policy, state, timeout_ms / 1000)
+        result = MoveResult(None, error=error) if error else parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
         return result
 
     def end(self, state: dict) -> None:
         if callable(self._end):
-            self._end(state)
+            self._worker.call(self._end, state, hook_timeout_s(state))

@@ -22,10 +22,13 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from arena.players.base import Player, PythonPlayer
+from arena.players.base import Player, PythonPlayer, describe
 from arena.players.http import HttpPlayer
 from arena.players.stdio import SHELL_SYNTAX, StdioPlayer
 from arena.registry import builtin_bots, resolve_bot
@@ -60,7 +63,7 @@ def load_player(spec: str, name: str | None = None) -> Player:
 
 
 def check_command(command: str) -> None:
-    """Catch a missing program now rather than as a crashed snake (simple command lines only)."""
+    """Catch a missing or unrunnable program now rather than as a crashed snake (simple command lines only)."""
     if not command:
         raise ValueError("'cmd:' needs a command, e.g. cmd:python3 mybot.py")
     if SHELL_SYNTAX.search(command):
@@ -69,8 +72,16 @@ def check_command(command: str) -> None:
         program = shlex.split(command)[0]
     except ValueError as exc:
         raise ValueError(f"cannot parse command {command!r}: {exc}") from None
-    if shutil.which(program) is None and not os.path.exists(program):
-        raise ValueError(f"command not found: {program!r} (in 'cmd:{command}')")
+    where = f"(in 'cmd:{command}')"
+    if "/" not in program:  # looked up on PATH, as the process will be
+        if shutil.which(program) is None:
+            raise ValueError(f"command not found: {program!r} {where}")
+    elif os.path.isdir(program):
+        raise ValueError(f"is a directory, not a program: {program!r} {where}")
+    elif not os.path.exists(program):
+        raise ValueError(f"command not found: {program!r} {where}")
+    elif not os.access(program, os.X_OK):
+        raise ValueError(f"not executable: {program!r} {where}")
 
 
 def default_name(where: str, attr: str) -> str:
@@ -93,30 +104,48 @@ def load_attr(where: str, attr: str):
             module = importlib.util.module_from_spec(spec)
             if str(path.parent) not in sys.path:
                 sys.path.append(str(path.parent))  # let the bot import its neighbours
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:
-                raise ValueError(f"cannot load {where}: {type(exc).__name__}: {exc}") from None
+            bot_code(f"cannot load {where}", lambda: spec.loader.exec_module(module))
             sys.modules[module_name] = module
     else:
-        try:
-            module = importlib.import_module(where)
-        except Exception as exc:
-            raise ValueError(f"cannot import module {where!r}: {type(exc).__name__}: {exc}") from None
+        module = bot_code(f"cannot import module {where!r}", lambda: importlib.import_module(where))
     try:
         return getattr(module, attr)
     except AttributeError:
         raise ValueError(f"{where} has no attribute {attr!r}") from None
 
 
+def bot_code(what: str, run: Callable[[], object]) -> object:
+    """``run()``, the bot's own code (its import, its constructor): whatever it raises, ``SystemExit``
+    and ``KeyboardInterrupt`` included, is a one-line ValueError ``what: Type: message``.
+
+    Only the user's own Ctrl-C stays a KeyboardInterrupt: on the main thread a SIGINT handler
+    marks it while ``run`` runs (elsewhere a real Ctrl-C never arrives)."""
+    pressed: list[bool] = []
+    main = threading.current_thread() is threading.main_thread()
+    own_handler = main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    def on_sigint(signum: int, frame: object) -> None:
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    if own_handler:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return run()
+    except BaseException as exc:  # noqa: BLE001 - a bot's SystemExit must not end our process
+        if isinstance(exc, KeyboardInterrupt) and (pressed or main and not own_handler):
+            raise
+        raise ValueError(f"{what}: {describe(exc)}") from None
+    finally:
+        if own_handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def python_player(obj, name: str) -> Player:
     if isinstance(obj, Player):
         return obj
     if inspect.isclass(obj):
-        try:
-            instance = obj()
-        except Exception as exc:
-            raise ValueError(f"cannot create {obj.__name__}(): {type(exc).__name__}: {exc}") from None
+        instance = bot_code(f"cannot create {obj.__name__}()", obj)
         if isinstance(instance, Player):
             if name and getattr(instance, "name", Player.name) == Player.name:
                 instance.name = name

@@ -11,5 +11,5 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
     return x >= 0 && y >= 0 && x < board.width && y < board.height && !taken.has(`${x},${y}`);
   });
   console.error(`turn ${state.turn}: safe ${safe}`); // stderr lands in the replay
-  console.log(JSON.stringify({ move: safe[Math.floor(Math.random() * safe.length)] || "up" }));
+  console.log(JSON.stringify({ move: safe[Math.floor(Math.random() * safe.length)] || "up", turn: state.turn }));
 });

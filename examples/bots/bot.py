@@ -12,4 +12,4 @@ for line in sys.stdin:
     safe = [m for m, (dx, dy) in STEP.items() if 0 <= head["x"] + dx < board["width"]
             and 0 <= head["y"] + dy < board["height"] and (head["x"] + dx, head["y"] + dy) not in taken]
     print(f"turn {state['turn']}: safe {safe}", file=sys.stderr, flush=True)  # lands in the replay
-    print(json.dumps({"move": (safe or ["up"])[0]}), flush=True)
+    print(json.dumps({"move": (safe or ["up"])[0], "turn": state["turn"]}), flush=True)  # echoing the turn is optional
