@@ -32,12 +32,11 @@ def main() -> None:
         for seed in range(args.max_seeds):
             players = [PythonPlayer(resolve_bot(args.bot), args.bot) for _ in range(4)]
             gz = Path(tmp) / "game.jsonl.gz"
-            outcome = run_match(players,
-                                MatchConfig(seed=seed, max_turns=TURNS, timeout_ms=1000), out=gz, keep_frames=True)
+            outcome = run_match(players, MatchConfig(seed=seed, max_turns=TURNS, timeout_ms=1000), out=gz)
             if outcome.result["turns"] == TURNS:
                 plain = Path(tmp) / "game.jsonl"
                 plain.write_text(dumps_replay(read_replay(gz)))
-                alive = sum(s["alive"] for s in outcome.frames[-1]["snakes"])
+                alive = sum(p["death_turn"] is None for p in outcome.result["placements"])
                 print(f"seed {seed}: {TURNS} turns, {alive} snakes alive at the end")
                 print(f"  .jsonl    {plain.stat().st_size / 1024:8.1f} KB")
                 print(f"  .jsonl.gz {gz.stat().st_size / 1024:8.1f} KB   (target <= 60 KB)")

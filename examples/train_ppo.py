@@ -82,12 +82,12 @@ def main() -> None:
     model = MaskablePPO("MlpPolicy", vec, n_steps=256, batch_size=512, learning_rate=3e-4, gamma=0.99,
                         ent_coef=0.01, seed=0, verbose=0,
                         policy_kwargs={"features_extractor_class": SmallCnn, "net_arch": [128]})
-    print(f"win rate vs random-safe before training: {win_rate(model, args.eval_games, 10_000):.0%}")
+    print(f"win rate vs safe before training: {win_rate(model, args.eval_games, 10_000):.0%}")
     began = time.perf_counter()
     model.learn(total_timesteps=args.timesteps)
     took = time.perf_counter() - began
     print(f"trained {args.timesteps:,} steps in {took:.0f}s ({args.timesteps / took:,.0f} steps/s)")
-    print(f"win rate vs random-safe after training:  {win_rate(model, args.eval_games, 10_000):.0%}")
+    print(f"win rate vs safe after training:  {win_rate(model, args.eval_games, 10_000):.0%}")
 
 
 if __name__ == "__main__":

@@ -48,8 +48,11 @@ def test_replay_verify_ok_and_mismatch(replay: Path, tmp_path: Path) -> None:
 
 
 def test_replay_show_single_turn(replay: Path) -> None:
-    out = snek("replay", "show", str(replay), "--turn", "1")
-    assert out.returncode == 0 and "turn 1" in out.stdout
+    """The asked turn, and only it: its title line, and a board that differs from the next turn's."""
+    one, two = (snek("replay", "show", str(replay), "--turn", turn) for turn in ("1", "2"))
+    assert one.returncode == 0 and two.returncode == 0
+    assert [line.strip() for line in one.stdout.splitlines() if line.strip().startswith("turn ")] == ["turn 1"]
+    assert "turn 2" in two.stdout and one.stdout.replace("turn 1", "turn 2") != two.stdout
 
 
 @pytest.mark.parametrize("args,message", [
@@ -67,13 +70,14 @@ def test_user_errors_are_one_line(tmp_path: Path, replay: Path, args: list[str],
     args = [a.format(garbage=garbage, replay=replay) for a in args]
     out = snek(*args)
     assert out.returncode == 2, out.stderr
-    assert message in out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "Traceback" not in out.stderr + out.stdout
 
 
 @pytest.mark.parametrize("args,message", [
     (["play", "random", "random", "-q", "--timeout", "10000000000000"], "--timeout"),
     (["tournament", "random", "safe", "--games", "1", "--timeout", "10000000000000"], "--timeout"),
+    (["compare", "random", "safe", "--timeout", "10000000000000"], "--timeout"),
     (["play", "random", "random", "--fps", "1e-300"], "--fps"),
     (["replay", "show", "{replay}", "--fps", "1e-300"], "--fps"),
     (["replay", "show", "{replay}", "--fps", "nan"], "--fps"),

@@ -85,6 +85,13 @@ def serve_and_stop(args: list[str], cwd: Path) -> None:
     assert "Traceback" not in out + err, err
 
 
+def snek(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    out = subprocess.run([sys.executable, "-m", "arena", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, f"snek {shlex.join(args)}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+    assert "Traceback" not in out.stdout + out.stderr
+    return out
+
+
 def test_every_readme_command_runs(tmp_path: Path) -> None:
     commands = readme_commands()
     assert len(commands) >= 10 and all(args[0] == "snek" for args in commands)
@@ -97,10 +104,7 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
             serve_and_stop(args, tmp_path)
         else:
             run = with_options(args[1:], QUICK.get(name, {}))
-            out = subprocess.run([sys.executable, "-m", "arena", *run], cwd=tmp_path, capture_output=True,
-                                 text=True, timeout=300)
-            assert out.returncode == 0, f"{shlex.join(args)}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
-            assert "Traceback" not in out.stdout + out.stderr
+            out = snek(run, tmp_path)
             assert EXPECT.get(name, "") in out.stdout, f"{shlex.join(args)}: {out.stdout[-2000:]}"
         ran.append(name)
     assert len(ran) == len(commands)

@@ -7,24 +7,12 @@ import json
 import random
 
 import pytest
+from replay_tools import cautious
 
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
 from arena.replay import FORMAT, ReplayError, ReplayWriter, dumps_replay, placements, read_replay, result_for
 from arena.verify import verify
-
-
-def cautious(state: dict) -> str:
-    """A deterministic bot that avoids walls and bodies, so games last a while."""
-    board, head = state["board"], state["you"]["head"]
-    blocked = {(p["x"], p["y"]) for s in board["snakes"] for p in s["body"][:-1]}
-    steps = [("up", (0, 1)), ("left", (-1, 0)), ("down", (0, -1)), ("right", (1, 0))]
-    start = state["turn"] // 3 % 4
-    for move, (dx, dy) in steps[start:] + steps[:start]:
-        x, y = head["x"] + dx, head["y"] + dy
-        if 0 <= x < board["width"] and 0 <= y < board["height"] and (x, y) not in blocked:
-            return move
-    return "up"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from arena.cli.play import board_size, parse_settings, user_errors
+from arena.cli.play import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
 from arena.compare import CompareConfig, Comparison, run_compare
 from arena.match import MatchConfig
 from arena.rules import RULESETS
@@ -49,7 +49,7 @@ def compare(
     height: int | None = typer.Option(None, help="Board height (overrides --size)."),
     seed: int = typer.Option(0, help="Seed of the first pair: same seed, same games."),
     workers: int = typer.Option(2, help="Worker processes (1 = in this process)."),
-    timeout: int = typer.Option(500, help="Per-move timeout in milliseconds."),
+    timeout: int = typer.Option(500, min=1, max=MAX_TIMEOUT_MS, help="Per-move timeout in milliseconds."),
     max_turns: int = typer.Option(10_000, help="Stop a game after this many turns."),
     setting: list[str] = typer.Option([], "--set", help="Ruleset setting name=value."),
     out_dir: Path | None = typer.Option(None, help="Save every game's replay here."),
