@@ -100,10 +100,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def http(base: str, path: str, body: dict | None = None) -> dict:
+def http(base: str, path: str, body: dict | None = None, timeout: float = 120) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -220,6 +220,7 @@ async def spectators_run(server: Server, room_id: str, count: int, seconds: floa
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(2.0)  # let the server see the sockets go before asking it for its stamps
     published = {int(t): s for t, s in (await asyncio.to_thread(http, server.base, "/_bench"))["published"]
                  .get(room_id, {}).items()}
     window = sorted(t for t, stamp in published.items() if window_start <= stamp <= window_end)
