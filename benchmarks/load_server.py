@@ -9,7 +9,8 @@ process of its own, started by this script with two measuring hooks and nothing 
 - every frame the room publishes to the hub is stamped (wall clock) as it is published: the *send tick*;
 - every room loop wake-up is stamped (monotonic clock): a turn's wake-up minus its deadline on the
   loop's fixed schedule (first wake-up + n x tick, taking the earliest turn as on time) is its *lateness*.
-The hooks are served at ``/_bench`` for this script to read at the end.
+The child writes the stamps to a file when this script stops it (SIGTERM), so a swamped server still
+reports them.
 
 Spectators: one endless classic room of 4 built-in bots at ``--tick-ms``; ``--spectators`` websocket
 clients (asyncio + wsproto, one client process) join in batches, read the backlog, and once all have
@@ -29,6 +30,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -44,9 +46,7 @@ LOAD_BOTS = ["greedy", "space", "safe", "random"]
 
 # --- the child: the real app, with the two measuring hooks ----------------------------------------
 
-def child(port: int, replays: Path, max_spectators: int) -> None:
-    from flask import jsonify
-
+def child(port: int, replays: Path, max_spectators: int, stamps: Path) -> None:
     from snek_viewer import rooms as rooms_module
     from snek_viewer.app import create_app
     from snek_viewer.config import ServerConfig
@@ -79,11 +79,12 @@ def child(port: int, replays: Path, max_spectators: int) -> None:
 
     rooms_module.Room._between_turns = stamped_between_turns
 
-    @app.get("/_bench")
-    def bench():
+    def dump(signum, frame) -> None:  # the stamps go to a file even when the server is swamped
         with lock:
-            return jsonify({"published": published, "wakes": wakes})
+            stamps.write_text(json.dumps({"published": published, "wakes": wakes}))
+        os._exit(0)
 
+    signal.signal(signal.SIGTERM, dump)
     serve(app, "127.0.0.1", port)
 
 
@@ -100,10 +101,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def http(base: str, path: str, body: dict | None = None) -> dict:
+def http(base: str, path: str, body: dict | None = None, timeout: float = 120) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -112,8 +113,10 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.TemporaryDirectory()
+        self.stamps = Path(self.tmp.name) / "stamps.json"
         self.process = subprocess.Popen([sys.executable, __file__, "--child", "--port", str(self.port),
-                                         "--replays", self.tmp.name, "--max-spectators", str(max_spectators)],
+                                         "--replays", self.tmp.name, "--max-spectators", str(max_spectators),
+                                         "--stamps", str(self.stamps)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while True:
@@ -132,14 +135,18 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)
 
-    def stop(self) -> None:
+    def stop(self) -> dict:
+        """Stop the server; returns its stamps (``published``: room -> turn -> wall time, ``wakes``: room ->
+        monotonic times)."""
         self.process.terminate()
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        stamps = json.loads(self.stamps.read_text()) if self.stamps.exists() else {"published": {}, "wakes": {}}
         self.tmp.cleanup()
+        return stamps
 
 
 class Client:
@@ -220,8 +227,8 @@ async def spectators_run(server: Server, room_id: str, count: int, seconds: floa
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    published = {int(t): s for t, s in (await asyncio.to_thread(http, server.base, "/_bench"))["published"]
-                 .get(room_id, {}).items()}
+    stamps = await asyncio.to_thread(server.stop)
+    published = {int(t): stamp for t, stamp in stamps["published"].get(room_id, {}).items()}
     window = sorted(t for t, stamp in published.items() if window_start <= stamp <= window_end)
     latencies, delivered, dropped = [], 0, 0
     for client in clients:
@@ -257,15 +264,15 @@ def lateness(wakes: list[float], tick_s: float) -> list[float]:
 def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int, bots: list[str]) -> dict:
     ids = [server.room(tick_ms, bots) for _ in range(rooms)]
     time.sleep(2.0)  # every room's loop is up
-    before = {room_id: len(w) for room_id, w in http(server.base, "/_bench")["wakes"].items()}
-    window_start, cpu_start = time.time(), server.cpu()
+    window_start, cpu_start = time.monotonic(), server.cpu()
     time.sleep(seconds)
-    window_end, cpu_end = time.time(), server.cpu()
-    wakes = http(server.base, "/_bench")["wakes"]
+    window_end, cpu_end = time.monotonic(), server.cpu()
+    wakes = server.stop()["wakes"]
     late, turns = [], 0
     for room_id in ids:
         everything = wakes.get(room_id, [])
-        measured = lateness(everything, tick_ms / 1000)[before.get(room_id, 0):] if everything else []
+        marks = lateness(everything, tick_ms / 1000) if everything else []
+        measured = [m for m, wake in zip(marks, everything) if window_start <= wake <= window_end]
         turns += len(measured)
         late.extend(measured)
     expected = rooms * seconds * 1000 / tick_ms
@@ -295,9 +302,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--replays", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--max-spectators", type=int, default=1000, help=argparse.SUPPRESS)
+    parser.add_argument("--stamps", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.port, args.replays, args.max_spectators)
+        return child(args.port, args.replays, args.max_spectators, args.stamps)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     if args.scenario in ("spectators", "both"):
         server = Server(max_spectators=args.spectators + 10)
@@ -305,7 +313,8 @@ def main() -> None:
             room_id = server.room(args.tick_ms, args.bots.split(","))
             figures = asyncio.run(spectators_run(server, room_id, args.spectators, args.seconds, args.batch))
         finally:
-            server.stop()
+            if server.process.poll() is None:
+                server.stop()
         show(f"{args.spectators} spectators, one room at {1000 / args.tick_ms:g} ticks/s, {args.seconds:g} s:",
              figures)
     if args.scenario in ("rooms", "both"):
@@ -313,7 +322,8 @@ def main() -> None:
         try:
             figures = rooms_run(server, args.rooms, args.seconds, args.room_tick_ms, args.bots.split(","))
         finally:
-            server.stop()
+            if server.process.poll() is None:
+                server.stop()
         show(f"{args.rooms} rooms of {args.bots} at {1000 / args.room_tick_ms:g} ticks/s, {args.seconds:g} s:",
              figures)
     print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
