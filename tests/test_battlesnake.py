@@ -149,7 +149,8 @@ def with_change(path: list, value) -> dict:
     (["you"], "a", "you must be an object"),
     (["board", "snakes", 0, "body"], [], "board.snakes[0].body must have 1 to"),
     (["board", "food", 0], {"x": 1.5, "y": 2}, "board.food[0].x must be an integer, got 1.5"),
-    (["game", "ruleset", "settings", "minimumFood"], True, "game.ruleset.settings.minimumFood must be an integer, got true"),
+    (["game", "ruleset", "settings", "minimumFood"], True,
+     "game.ruleset.settings.minimumFood must be an integer, got true"),
 ])
 def test_malformed_bodies_are_request_errors(path: list, value, message: str) -> None:
     body = with_change(path, value)

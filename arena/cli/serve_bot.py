@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import zlib
@@ -18,6 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True)
 console = Console()
 MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest is dropped
 SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
+MAX_REQUEST_BYTES = 1 << 20  # a 25x25 board with 16 long snakes is a few hundred KB; more is not a game
 
 
 def bot_app(spec: str, color: str | None = None):
@@ -27,8 +29,10 @@ def bot_app(spec: str, color: str | None = None):
     Battlesnake may send several games (or several copies of our snake in one game) at once.
     """
     from flask import Flask, jsonify, request
+    from werkzeug.exceptions import HTTPException
 
     from arena import __version__
+    from arena.battlesnake import RequestError, check_request
     from arena.players.spec import load_player
 
     probe = load_player(spec)  # fails fast on a bad spec, and gives the name for GET /
@@ -39,9 +43,33 @@ def bot_app(spec: str, color: str | None = None):
     last_move: dict[tuple[str, str], str] = {}
     lock = threading.Lock()
     flask_app = Flask("snek-serve-bot")
+    flask_app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    log = flask_app.logger
+
+    def read_body(you_on_board: bool) -> dict:
+        """The request's Battlesnake body, checked field by field (``RequestError``: a 400)."""
+        try:
+            body = json.loads(request.get_data(cache=False))
+        except (ValueError, RecursionError):
+            raise RequestError("the request body is not JSON") from None
+        check_request(body, complete=True, you_on_board=you_on_board)
+        return body
+
+    @flask_app.errorhandler(RequestError)
+    def bad_body(exc: RequestError):
+        return jsonify(error=str(exc)), 400
+
+    @flask_app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # 413 (too large), 404, 405: JSON like every other answer
+        if exc.code == 413:
+            return jsonify(error=f"request body over {MAX_REQUEST_BYTES} bytes"), 413
+        return jsonify(error=exc.description), exc.code
+
+    def where(body: dict) -> str:
+        return f"game {body['game']['id']} turn {body['turn']} snake {body['you']['id']}"
 
     def key(body: dict) -> tuple[str, str]:
-        return str((body.get("game") or {}).get("id", "")), str((body.get("you") or {}).get("id", ""))
+        return body["game"]["id"], body["you"]["id"]
 
     def player_for(body: dict, create: bool = True) -> Player | None:
         k = key(body)
@@ -61,18 +89,21 @@ def bot_app(spec: str, color: str | None = None):
 
     @flask_app.post("/start")
     def start():
-        body = request.get_json(force=True, silent=True) or {}
-        player_for(body).start(body)
+        body = read_body(you_on_board=True)
+        try:
+            player_for(body).start(body)
+        except Exception as exc:  # the bot's bug: Battlesnake ignores /start's answer, we log it
+            log.warning("%s: start crashed: %s: %s", where(body), type(exc).__name__, exc)
         return "ok"
 
     @flask_app.post("/move")
     def move():
-        body = request.get_json(force=True, silent=True)
-        if not isinstance(body, dict) or "you" not in body:
-            return jsonify(error="expected a Battlesnake /move body"), 400
-        timeout = int((body.get("game") or {}).get("timeout") or 500)
+        body = read_body(you_on_board=True)
+        timeout = body["game"]["timeout"]
         result = player_for(body).move(body, max(20, timeout - SERVE_MARGIN_MS))
         chosen = result.move or last_move.get(key(body), "up")  # as the engine would do with a bad answer
+        if result.error:
+            log.warning("%s: %s; answered %s", where(body), result.error, chosen)
         last_move[key(body)] = chosen
         answer = {"move": chosen}
         if result.shout:
@@ -81,10 +112,13 @@ def bot_app(spec: str, color: str | None = None):
 
     @flask_app.post("/end")
     def end():
-        body = request.get_json(force=True, silent=True) or {}
+        body = read_body(you_on_board=False)
         player = player_for(body, create=False)
         if player is not None:
-            player.end(body)
+            try:
+                player.end(body)
+            except Exception as exc:  # as for /start
+                log.warning("%s: end crashed: %s: %s", where(body), type(exc).__name__, exc)
             player.close()
             with lock:
                 players.pop(key(body), None)
