@@ -7,12 +7,14 @@ Battlesnake; points are ``{"x": .., "y": ..}`` with y pointing up.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from arena import __version__
 from arena.engine import Engine
+from arena.geometry import MAX_SIZE, MIN_SIZE
 from arena.rules import RULESETS
-from arena.state import GameBatch
+from arena.state import MAX_HEALTH, MAX_SNAKES, GameBatch
 
 SOURCE = "custom"  # game.source: the API's value for games that are not tournaments, leagues or arenas
 RULES_VERSION = f"v{__version__}"  # ruleset.version: a release version string, as the API defines
@@ -106,67 +108,179 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
 
 
 class RequestError(ValueError):
-    """A Battlesnake request body that cannot be understood; the message says where."""
+    """A Battlesnake request body that cannot be understood; the one-line message says where."""
 
 
-def _xy(point, where: str) -> tuple[int, int]:
-    if not isinstance(point, dict) or not isinstance(point.get("x"), int) or not isinstance(point.get("y"), int):
-        raise RequestError(f"{where}: expected a point {{\"x\": int, \"y\": int}}, got {point!r}")
-    return point["x"], point["y"]
+INT32 = 2**31 - 1  # Battlesnake's engine decodes every number of a request into a Go int32
+_MISSING = object()
+
+
+def _text(value) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _at(where: str, key: str | int) -> str:
+    return f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+
+
+def _field(obj: dict, key: str, where: str, kinds: tuple[type, ...], what: str, required: bool):
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        if required:
+            raise RequestError(f"{_at(where, key)} is missing")
+        return None
+    if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+        raise RequestError(f"{_at(where, key)} must be {what}, got {_text(value)}")
+    return value
+
+
+def _int(obj: dict, key: str, where: str, low: int, high: int, required: bool) -> int | None:
+    value = _field(obj, key, where, (int,), "an integer", required)
+    if value is not None and not low <= value <= high:
+        raise RequestError(f"{_at(where, key)} must be between {low} and {high}, got {_text(value)}")
+    return value
+
+
+def _str(obj: dict, key: str, where: str, required: bool = False) -> str | None:
+    return _field(obj, key, where, (str,), "a string", required)
+
+
+def _obj(obj: dict, key: str, where: str, required: bool) -> dict | None:
+    return _field(obj, key, where, (dict,), "an object", required)
+
+
+def _points(obj: dict, key: str, where: str, size: tuple[int, int] | None, required: bool,
+            most: int, least: int = 0) -> list[tuple[int, int]] | None:
+    """A list of ``{"x", "y"}`` points, inside a ``size`` board if given."""
+    items = _field(obj, key, where, (list,), "a list of points", required)
+    if items is None:
+        return None
+    here = _at(where, key)
+    if not least <= len(items) <= most:
+        raise RequestError(f"{here} must have {least} to {most} points, got {len(items)}")
+    points = []
+    for i, point in enumerate(items):
+        if not isinstance(point, dict):
+            raise RequestError(f"{_at(here, i)} must be a point {{\"x\": int, \"y\": int}}, got {_text(point)}")
+        xy = tuple(_int(point, axis, _at(here, i), -INT32 - 1, INT32, True) for axis in ("x", "y"))
+        if size is not None and not (0 <= xy[0] < size[0] and 0 <= xy[1] < size[1]):
+            raise RequestError(f"{_at(here, i)} ({xy[0]}, {xy[1]}) is outside the {size[0]}x{size[1]} board")
+        points.append(xy)
+    return points
+
+
+def _snake(snake, where: str, size: tuple[int, int], on_board: bool, complete: bool) -> str | None:
+    """Check one snake object; returns its id (None if it has none and none is required)."""
+    if not isinstance(snake, dict):
+        raise RequestError(f"{where} must be a snake object, got {_text(snake)}")
+    sid = _str(snake, "id", where, complete)
+    for key in ("name", "latency", "shout", "squad"):
+        _str(snake, key, where)
+    _int(snake, "health", where, 0, MAX_HEALTH, complete)
+    body = _points(snake, "body", where, size if on_board else None, True, size[0] * size[1] + 2, least=1)
+    head = _points({"head": [snake["head"]]} if "head" in snake else {}, "head", where, None, complete, 1)
+    if head and head[0] != body[0]:
+        raise RequestError(f"{where}.head must be the first point of its body")
+    length = _int(snake, "length", where, 1, INT32, False)
+    if length is not None and length != len(body):
+        raise RequestError(f"{where}.length is {length} but its body has {len(body)} points")
+    looks = _obj(snake, "customizations", where, False)
+    for key in ("color", "head", "tail"):
+        if looks is not None:
+            _str(looks, key, f"{where}.customizations")
+    return sid
+
+
+def _game(game: dict, complete: bool) -> None:
+    _str(game, "id", "game", complete)
+    for key in ("map", "source"):
+        _str(game, key, "game")
+    _int(game, "timeout", "game", 1, INT32, complete)
+    rules = _obj(game, "ruleset", "game", complete)
+    if rules is None:
+        return
+    _str(rules, "name", "game.ruleset", complete)
+    _str(rules, "version", "game.ruleset")
+    settings = _obj(rules, "settings", "game.ruleset", False)
+    if settings is None:
+        return
+    where = "game.ruleset.settings"
+    for key in ("foodSpawnChance", "minimumFood", "hazardDamagePerTurn"):
+        _int(settings, key, where, -INT32 - 1, INT32, False)
+    for key in ("hazardMap", "hazardMapAuthor"):
+        _str(settings, key, where)
+    royale = _obj(settings, "royale", where, False)
+    if royale is not None:
+        _int(royale, "shrinkEveryNTurns", f"{where}.royale", -INT32 - 1, INT32, False)
+    squad = _obj(settings, "squad", where, False)
+    for key in ("allowBodyCollisions", "sharedElimination", "sharedHealth", "sharedLength"):
+        if squad is not None:
+            _field(squad, key, f"{where}.squad", (bool,), "true or false", False)
+
+
+def check_request(body, complete: bool = True, you_on_board: bool = False) -> None:
+    """Check a Battlesnake request body field by field against the API's types and bounds.
+
+    The one validator of request bodies: ``snek serve-bot`` answers 400 with its message, and
+    ``load_request`` raises it.  ``complete`` requires every field the engine always sends
+    (``load_request`` lets positions omit ``game``, ``turn``, ids, health and ``you``);
+    ``you_on_board`` requires ``you`` to be one of ``board.snakes`` (``/start``, ``/move``).
+    Board sizes are bounded as our engine's (3 to 25), so an absurd board is refused at once.
+    """
+    if not isinstance(body, dict):
+        raise RequestError(f"the request body must be a JSON object, got {_text(body)}")
+    game = _obj(body, "game", "", complete)
+    if game is not None:
+        _game(game, complete)
+    _int(body, "turn", "", 0, INT32, complete)
+    board = _obj(body, "board", "", True)
+    size = (_int(board, "width", "board", MIN_SIZE, MAX_SIZE, True), _int(board, "height", "board", MIN_SIZE,
+                                                                           MAX_SIZE, True))
+    cells = size[0] * size[1]
+    _points(board, "food", "board", size, complete, cells)
+    _points(board, "hazards", "board", size, complete, 32 * cells)
+    snakes = _field(board, "snakes", "board", (list,), "a list of snakes", True)
+    if not 1 <= len(snakes) <= MAX_SNAKES:
+        raise RequestError(f"board.snakes must have 1 to {MAX_SNAKES} snakes, got {len(snakes)}")
+    ids = [_snake(s, f"board.snakes[{i}]", size, True, complete) for i, s in enumerate(snakes)]
+    if len({i for i in ids if i is not None}) < len([i for i in ids if i is not None]):
+        raise RequestError("board.snakes has two snakes with the same id")
+    you = _obj(body, "you", "", complete or you_on_board)
+    if you is not None:
+        you_id = _snake(you, "you", size, False, complete or you_on_board)
+        if you_on_board and you_id not in ids:
+            raise RequestError(f"you ({_text(you_id)}) is not one of board.snakes")
 
 
 def load_request(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, list[str]]:
     """Build a one-game batch from a Battlesnake request, to step it under our rules.
 
     Returns (engine, batch, snake ids in seat order).  The ruleset and its settings come from
-    ``game.ruleset`` unless ``ruleset`` overrides the name; unknown settings are ignored.
+    ``game.ruleset`` unless ``ruleset`` overrides the name; unknown settings are ignored.  Any
+    malformed body, or a position our rules cannot hold, is a ``RequestError`` (one line).
     """
-    if not isinstance(body, dict):
-        raise RequestError("request body must be a JSON object")
-    try:
-        board = body["board"]
-        width, height = int(board["width"]), int(board["height"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RequestError(f"request has no usable board width/height ({exc})") from None
-    game = body.get("game") or {}
-    rules_json = game.get("ruleset") or {}
+    check_request(body, complete=False)
+    board = body["board"]
+    rules_json = (body.get("game") or {}).get("ruleset") or {}
     name = ruleset or rules_json.get("name") or "standard"
     if name not in RULESETS:
         raise RequestError(f"unknown ruleset {name!r} (choose from {', '.join(RULESETS)})")
     raw = rules_json.get("settings") or {}
-    flat = {k: v for k, v in raw.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if isinstance(raw.get("royale"), dict) and raw["royale"].get("shrinkEveryNTurns"):
+    flat = {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+    if (raw.get("royale") or {}).get("shrinkEveryNTurns"):
         flat["shrinkEveryNTurns"] = raw["royale"]["shrinkEveryNTurns"]
     known = RULESETS[name].settings
-    try:
-        engine = Engine(name, width, height, {k: v for k, v in flat.items() if k in known})
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
-    snakes = board.get("snakes")
-    if not isinstance(snakes, list) or not snakes:
-        raise RequestError("board.snakes must be a non-empty list")
-    ids, position_snakes = [], []
-    for i, snake in enumerate(snakes):
-        where = f"board.snakes[{i}]"
-        if not isinstance(snake, dict) or not isinstance(snake.get("body"), list) or not snake["body"]:
-            raise RequestError(f"{where}: needs a non-empty body")
-        ids.append(str(snake.get("id", f"s{i}")))
-        health = snake.get("health", 100)
-        if not isinstance(health, int):
-            raise RequestError(f"{where}.health must be an integer")
-        position_snakes.append({
-            "body": [_xy(p, f"{where}.body[{j}]") for j, p in enumerate(snake["body"])],
-            "health": health,
-        })
     position = {
-        "turn": int(body.get("turn", 0)),
-        "food": [_xy(p, f"board.food[{j}]") for j, p in enumerate(board.get("food") or [])],
-        "hazards": [_xy(p, f"board.hazards[{j}]") for j, p in enumerate(board.get("hazards") or [])],
-        "snakes": position_snakes,
+        "turn": body.get("turn", 0),
+        "food": [(p["x"], p["y"]) for p in board.get("food") or []],
+        "hazards": [(p["x"], p["y"]) for p in board.get("hazards") or []],
+        "snakes": [{"body": [(p["x"], p["y"]) for p in s["body"]], "health": s.get("health", MAX_HEALTH)}
+                   for s in board["snakes"]],
     }
     try:
+        engine = Engine(name, board["width"], board["height"], {k: v for k, v in flat.items() if k in known})
         batch = engine.from_positions([position])
     except ValueError as exc:
-        raise RequestError(str(exc)) from None
-    return engine, batch, ids
-
+        raise RequestError(" ".join(str(exc).split())) from None
+    return engine, batch, [str(s.get("id", f"s{i}")) for i, s in enumerate(board["snakes"])]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arena.battlesnake import GameInfo, RequestError, game_state, load_request
+from arena.battlesnake import GameInfo, RequestError, check_request, game_state, load_request
 from arena.engine import Engine
 from arena.geometry import MOVES
 
@@ -95,8 +101,8 @@ def test_request_shape_matches_battlesnake() -> None:
 
 @pytest.mark.parametrize("body,message", [
     ([], "JSON object"),
-    ({"board": {}}, "width/height"),
-    ({"board": {"width": 11, "height": 11, "snakes": []}}, "non-empty"),
+    ({"board": {}}, "board.width is missing"),
+    ({"board": {"width": 11, "height": 11, "snakes": []}}, "1 to 16 snakes"),
     ({"board": {"width": 11, "height": 11, "snakes": [{"body": [{"x": "a", "y": 1}]}]}}, "body\\[0\\]"),
     ({"board": {"width": 11, "height": 11, "snakes": [{"body": [{"x": 12, "y": 1}]}]}}, "outside"),
     ({"board": {"width": 99, "height": 11, "snakes": [{"body": [{"x": 1, "y": 1}]}]}}, "between 3 and 25"),
@@ -106,3 +112,123 @@ def test_request_shape_matches_battlesnake() -> None:
 def test_bad_requests_are_clear(body, message: str) -> None:
     with pytest.raises(RequestError, match=message):
         load_request(body)
+
+
+# --- every malformed body is one RequestError (issue 12, item 11) -----------------------------
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "battlesnake").glob("*.json"))
+
+
+def one_line_error(body, check) -> str | None:
+    """``check(body)``'s RequestError message (None if the body passed); any other exception fails."""
+    try:
+        check(body)
+    except RequestError as exc:
+        message = str(exc)
+        assert message and "\n" not in message and len(message) < 300, message
+        return message
+    return None
+
+
+def with_change(path: list, value) -> dict:
+    body = copy.deepcopy(REAL_REQUEST)
+    *parents, last = path
+    node = body
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return body
+
+
+@pytest.mark.parametrize("path,value,message", [
+    (["turn"], None, "turn must be an integer, got null"),
+    (["game"], "x", 'game must be an object, got "x"'),
+    (["board", "snakes", 1, "health"], 10**30, "board.snakes[1].health must be between 0 and 100"),
+    (["board", "width"], 10**9, "board.width must be between 3 and 25"),
+    (["game", "timeout"], "abc", "game.timeout must be an integer"),
+    (["you"], "a", "you must be an object"),
+    (["board", "snakes", 0, "body"], [], "board.snakes[0].body must have 1 to"),
+    (["board", "food", 0], {"x": 1.5, "y": 2}, "board.food[0].x must be an integer, got 1.5"),
+    (["game", "ruleset", "settings", "minimumFood"], True,
+     "game.ruleset.settings.minimumFood must be an integer, got true"),
+])
+def test_malformed_bodies_are_request_errors(path: list, value, message: str) -> None:
+    body = with_change(path, value)
+    for check in (load_request, check_request):
+        assert one_line_error(body, check).startswith(message)
+
+
+def test_a_complete_body_is_needed_to_answer() -> None:
+    """What a bot reads must be there: serve-bot checks a whole body; positions may omit extras."""
+    body = copy.deepcopy(REAL_REQUEST)
+    del body["you"]
+    assert one_line_error(body, load_request) is None
+    assert one_line_error(body, check_request) == "you is missing"
+    for path, value, message in [(["you", "id"], "nobody", 'you ("nobody") is not one of board.snakes'),
+                                 (["you", "head"], {"x": 5, "y": 5}, "you.head must be the first point"),
+                                 (["board", "snakes", 0, "length"], 4, "board.snakes[0].length is 4 but")]:
+        assert one_line_error(with_change(path, value), lambda b: check_request(b, you_on_board=True)) \
+            .startswith(message)
+
+
+def paths(node, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a value in a JSON document, the document itself first."""
+    found = [prefix]
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, child in children:
+        found += paths(child, prefix + (key,))
+    return found
+
+
+REQUEST_PATHS = paths(REAL_REQUEST)
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.integers(min_value=2**31 - 5, max_value=2**70)
+                    | st.floats(allow_nan=False) | st.text(max_size=4),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=6)
+
+
+@st.composite
+def mutated_requests(draw) -> dict:
+    body = copy.deepcopy(REAL_REQUEST)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(REQUEST_PATHS))
+        if not path:
+            return draw(JSON)
+        node = body
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            if draw(st.booleans()) and isinstance(node, dict):
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = draw(JSON | st.just([[[[[[[[1]]]]]]]]))
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed this path
+    return body
+
+
+@settings(max_examples=400, deadline=None)
+@given(mutated_requests())
+def test_fuzzed_bodies_never_escape_as_other_errors(body) -> None:
+    load_request_error = one_line_error(body, load_request)
+    serve_error = one_line_error(body, lambda b: check_request(b, you_on_board=True))
+    assert serve_error is not None or load_request_error is None or "ruleset" in load_request_error
+
+
+def test_fixture_bodies_are_valid() -> None:
+    """The documented example bodies for every ruleset pass the validator and load under our rules
+    (squad is Battlesnake's alone: loading it is refused by name)."""
+    assert len(FIXTURES) == 8
+    for path in FIXTURES:
+        body = json.loads(path.read_text())
+        check_request(body, you_on_board=True)
+        name = body["game"]["ruleset"]["name"]
+        if name == "squad":
+            with pytest.raises(RequestError, match="unknown ruleset 'squad'"):
+                load_request(body)
+            continue
+        engine, batch, ids = load_request(body)
+        frame = engine.frame(batch, 0, ids)
+        assert frame["turn"] == body["turn"] and ids == [s["id"] for s in body["board"]["snakes"]], path.name
+        assert [s["body"] for s in frame["snakes"]] == [[[p["x"], p["y"]] for p in s["body"]]
+                                                        for s in body["board"]["snakes"]], path.name

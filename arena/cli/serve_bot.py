@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest i
 IDLE_GAME_S = 60.0  # a game with no request for this long is over (its /end never came): its player is closed
 SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
 log = logging.getLogger("snek.serve_bot")
+MAX_REQUEST_BYTES = 1 << 20  # a 25x25 board with 16 long snakes is a few hundred KB; more is not a game
 
 
 @dataclass
@@ -94,8 +96,10 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
     Battlesnake may send several games (or several copies of our snake in one game) at once.
     """
     from flask import Flask, jsonify, request
+    from werkzeug.exceptions import HTTPException
 
     from arena import __version__
+    from arena.battlesnake import RequestError, check_request
     from arena.players.spec import load_player
 
     probe = load_player(spec)  # fails fast on a bad spec, and gives the name for GET /
@@ -105,9 +109,32 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
     seats = Seats(lambda: load_player(spec), max_games, idle_s)
     flask_app = Flask("snek-serve-bot")
     flask_app.extensions["snek-seats"] = seats
+    flask_app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+
+    def read_body(you_on_board: bool) -> dict:
+        """The request's Battlesnake body, checked field by field (``RequestError``: a 400)."""
+        try:
+            body = json.loads(request.get_data(cache=False))
+        except (ValueError, RecursionError):
+            raise RequestError("the request body is not JSON") from None
+        check_request(body, complete=True, you_on_board=you_on_board)
+        return body
+
+    @flask_app.errorhandler(RequestError)
+    def bad_body(exc: RequestError):
+        return jsonify(error=str(exc)), 400
+
+    @flask_app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # 413 (too large), 404, 405: JSON like every other answer
+        if exc.code == 413:
+            return jsonify(error=f"request body over {MAX_REQUEST_BYTES} bytes"), 413
+        return jsonify(error=exc.description), exc.code
+
+    def where(body: dict) -> str:
+        return f"game {body['game']['id']} turn {body['turn']} snake {body['you']['id']}"
 
     def key(body: dict) -> tuple[str, str]:
-        return str((body.get("game") or {}).get("id", "")), str((body.get("you") or {}).get("id", ""))
+        return body["game"]["id"], body["you"]["id"]
 
     @flask_app.get("/")
     def info():
@@ -116,23 +143,24 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
     @flask_app.post("/start")
     def start():
-        body = request.get_json(force=True, silent=True) or {}
-        seats.get(key(body)).player.start(body)
+        body = read_body(you_on_board=True)
+        try:
+            seats.get(key(body)).player.start(body)
+        except Exception as exc:  # the bot's bug: Battlesnake ignores /start's answer, we log it
+            log.warning("%s: start crashed: %s: %s", where(body), type(exc).__name__, exc)
         return "ok"
 
     @flask_app.post("/move")
     def move():
         arrived = time.perf_counter()
-        body = request.get_json(force=True, silent=True)
-        if not isinstance(body, dict) or "you" not in body:
-            return jsonify(error="expected a Battlesnake /move body"), 400
-        timeout = int((body.get("game") or {}).get("timeout") or 500)
+        body = read_body(you_on_board=True)
+        timeout = body["game"]["timeout"]
         seat = seats.get(key(body))
         budget = timeout - margin_ms - (time.perf_counter() - arrived) * 1000
         result = seat.player.move(body, max(1, int(budget)))
         if result.error:  # answer as the engine would treat a bad answer: the last move again
-            log.warning("game %s snake %s turn %s: %s after %s ms; answered %r", *key(body), body.get("turn"),
-                        result.error, result.latency_ms, result.move or seat.last_move)
+            log.warning("%s: %s after %s ms; answered %r", where(body), result.error, result.latency_ms,
+                        result.move or seat.last_move)
         seat.last_move = result.move or seat.last_move
         answer = {"move": seat.last_move}
         if result.shout:
@@ -141,10 +169,13 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
     @flask_app.post("/end")
     def end():
-        body = request.get_json(force=True, silent=True) or {}
+        body = read_body(you_on_board=False)
         seat = seats.pop(key(body))
         if seat is not None:
-            seat.player.end(body)
+            try:
+                seat.player.end(body)
+            except Exception as exc:  # as for /start
+                log.warning("%s: end crashed: %s: %s", where(body), type(exc).__name__, exc)
             seat.player.close()
         return "ok"
 
