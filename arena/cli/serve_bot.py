@@ -159,7 +159,7 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
         budget = timeout - margin_ms - (time.perf_counter() - arrived) * 1000
         result = seat.player.move(body, max(1, int(budget)))
         if result.error:  # answer as the engine would treat a bad answer: the last move again
-            log.warning("%s: %s after %s ms; answered %r", where(body), result.error, result.latency_ms,
+            log.warning("%s: %s after %s ms; answered %s", where(body), result.error, result.latency_ms,
                         result.move or seat.last_move)
         seat.last_move = result.move or seat.last_move
         answer = {"move": seat.last_move}
