@@ -17,6 +17,7 @@ demo: setup
 	$(BIN)/snek demo
 
 test: setup
+	$(BIN)/pip install -q -e ".[test,ray]"  # the Ray backend is tested against a real local Ray
 	$(BIN)/ruff check arena bots viewer tests benchmarks
 	$(BIN)/pytest
 
