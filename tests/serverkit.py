@@ -4,6 +4,7 @@ HTTP calls, and a real websocket client that reads JSON messages."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -28,6 +29,8 @@ class LiveServer:
         self._thread.start()
 
     def close(self) -> None:
+        for client in list(OPEN_CLIENTS):  # their reader threads are not daemons: pytest would wait at exit
+            client.close()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.snek.close()
@@ -67,11 +70,15 @@ def wait_until(check: Callable[[], object], timeout: float = 30.0, every: float 
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+OPEN_CLIENTS: set[Client] = set()
+
+
 class Client:
-    """A real websocket client speaking JSON."""
+    """A real websocket client speaking JSON; closed by the test or, at the latest, with its server."""
 
     def __init__(self, url: str) -> None:
         self.ws = simple_websocket.Client.connect(url)
+        OPEN_CLIENTS.add(self)
 
     def send(self, obj: object) -> None:
         self.ws.send(obj if isinstance(obj, str | bytes) else json.dumps(obj))
@@ -94,7 +101,15 @@ class Client:
         raise AssertionError(f"no matching message within {timeout} s (read {len(seen)})")
 
     def close(self) -> None:
+        OPEN_CLIENTS.discard(self)
         try:
             self.ws.close()
         except Exception:
             pass
+        self.ws.thread.join(timeout=2)
+        if self.ws.thread.is_alive():  # the server never answered the close: cut the connection
+            try:
+                self.ws.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.ws.thread.join(timeout=5)
