@@ -8,7 +8,15 @@ the board's own ``engineEventToFrame`` (``src/lib/playback/types.ts``) reads it.
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import pytest
+import simple_websocket
 
 from arena.bs_import import import_cli_game
 from arena.match import MatchConfig, run_match
@@ -160,3 +168,110 @@ def test_status_codes() -> None:
     for error, code in cases.items():
         assert bs_board._status_code(error) == code, error
     assert len(cases) == 7
+
+
+# --- the routes, on a real server with a real websocket client ------------------------------------------
+
+class LiveApp:
+    """``create_app`` on the threaded Werkzeug server (what ``snek serve`` runs), on a free port."""
+
+    def __init__(self, replays: Path) -> None:
+        from werkzeug.serving import make_server
+
+        from snek_viewer.app import create_app
+        from snek_viewer.config import ServerConfig
+
+        self.app = create_app(ServerConfig(replays=replays, demo_room=False), start_rooms=False)
+        self.httpd = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.ws = f"ws://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.app.extensions["snek"].close()
+
+
+@pytest.fixture
+def live(tmp_path: Path):
+    replays = tmp_path / "replays"
+    replays.mkdir()
+    shutil.copy(REPLAYS / "standard-4-bots.jsonl.gz", replays)
+    server = LiveApp(replays)
+    yield server
+    server.close()
+
+
+def get(url: str, method: str = "GET") -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, body, headers = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        status, body, headers = exc.code, exc.read(), exc.headers
+    return status, (json.loads(body) if body else {}), dict(headers)
+
+
+def board_events(url: str, timeout: float = 30.0) -> list[dict]:
+    """Everything the board would read from ``/games/<id>/events`` until the server closes it."""
+    ws = simple_websocket.Client.connect(url)
+    events = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            text = ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if text is not None:
+                events.append(json.loads(text))
+            elif not ws.connected:
+                return events
+    except simple_websocket.ConnectionClosed:
+        return events
+    ws.close()
+    raise AssertionError(f"the server did not close the event stream ({len(events)} events)")
+
+
+def test_board_reads_a_stored_replay(live: LiveApp) -> None:
+    replay = read_replay(REPLAYS / "standard-4-bots.jsonl.gz")
+    status, body, headers = get(f"{live.base}/games/standard-4-bots")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    check(body, {"Game": dict}, "game info")
+    check_game(body["Game"])
+    assert body["Game"]["Status"] == "complete" and body["Game"]["ID"] == replay.header["game_id"]
+    events = board_events(f"{live.ws}/games/standard-4-bots/events")
+    assert len(events) == len(replay.frames) + 1
+    for event, frame in zip(events, replay.frames):
+        check_frame_event(event)
+        assert event["Data"]["Turn"] == frame["turn"]
+    assert events[-1]["Type"] == "game_end" and events[-1]["Data"]["game"]["Status"] == "complete"
+
+
+def test_board_follows_a_live_room_to_its_end(live: LiveApp) -> None:
+    body = {"ruleset": "standard", "tick_ms": 40, "max_turns": 25, "seats": ["greedy", "space"]}
+    request = urllib.request.Request(f"{live.base}/api/rooms", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        room = json.loads(response.read())
+    status, body, headers = get(f"{live.base}/games/{room['id']}")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    check_game(body["Game"])
+    assert (body["Game"]["Status"], body["Game"]["ID"], body["Game"]["Width"]) == ("running", room["id"], 11)
+    events = board_events(f"{live.ws}/games/{room['id']}/events")
+    frames = [e for e in events if e["Type"] == "frame"]
+    for event in frames:
+        check_frame_event(event)
+    turns = [e["Data"]["Turn"] for e in frames]
+    assert turns == list(range(len(turns))) and 2 <= len(turns) <= 26  # backlog then live, none twice
+    assert {s["Name"] for s in frames[0]["Data"]["Snakes"]} == {"greedy", "space"}
+    assert events[-1]["Type"] == "game_end" and events[-1]["Data"]["game"]["ID"] == room["id"]
+
+
+def test_unknown_games_and_preflight(live: LiveApp) -> None:
+    status, body, headers = get(f"{live.base}/games/nope")
+    assert status == 404 and "nope" in body["error"] and headers["Access-Control-Allow-Origin"] == "*"
+    status, _, headers = get(f"{live.base}/games/standard-4-bots", method="OPTIONS")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*" and "GET" in headers[
+        "Access-Control-Allow-Methods"]
+    assert board_events(f"{live.ws}/games/nope/events") == []  # closed at once, nothing sent

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from arena.registry import builtin_bots
 from arena.replay import ReplayError
 from arena.rules import RULESETS
+from snek_viewer import board_api
 from snek_viewer.config import ServerConfig
 from snek_viewer.hub import Hub, Subscription
 from snek_viewer.library import (
@@ -233,6 +234,7 @@ def register_sockets(app: Flask) -> None:
     sock = Sock(app)
     sock.route("/ws/rooms/<room_id>")(serve_room)
     sock.route("/ws/replays/<replay_id>")(serve_replay)
+    board_api.register(app, sock)
 
 
 # --- the app ------------------------------------------------------------------------------------

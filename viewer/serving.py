@@ -23,19 +23,21 @@ from werkzeug.serving import make_server
 
 from snek_viewer.app import create_app
 from snek_viewer.config import ServerConfig
+from snek_viewer.hub import make_hub
 from snek_viewer.rooms import parse_room_option
 from snek_viewer.seats import parse_bot_option
 
 
 def config_from_options(replays: Path | None, tournaments: list[Path], bots: list[str], rooms: list[str],
-                        demo_room: bool, **limits) -> ServerConfig:
+                        demo_room: bool, redis: str | None = None, **limits) -> ServerConfig:
     """A config from ``snek serve``'s options; a bad option is a ValueError with a one-line message."""
     registered = dict(parse_bot_option(b) for b in bots)
     for path in tournaments:
         if not Path(path).is_dir():
             raise ValueError(f"--tournaments {path}: no such folder")
+    hub = {"hub": lambda: make_hub(redis)} if redis else {}
     return ServerConfig(replays=replays, tournaments=list(tournaments), bots=registered,
-                        rooms=[parse_room_option(r) for r in rooms], demo_room=demo_room,
+                        rooms=[parse_room_option(r) for r in rooms], demo_room=demo_room, **hub,
                         **{k: v for k, v in limits.items() if v is not None})
 
 
