@@ -43,13 +43,15 @@ def config_from_options(replays: Path | None, tournaments: list[Path], bots: lis
 
 def from_env() -> Flask:
     """The app for gunicorn, configured by SNEK_REPLAYS, SNEK_TOURNAMENTS (os.pathsep-separated),
-    SNEK_BOTS (``NAME=SPEC`` separated by newlines), SNEK_ROOMS (one spec per line), SNEK_NO_DEMO_ROOM=1."""
+    SNEK_BOTS (``NAME=SPEC`` separated by newlines), SNEK_ROOMS (one spec per line), SNEK_NO_DEMO_ROOM=1,
+    SNEK_REDIS (a redis:// URL, as --redis)."""
     env = os.environ
     lines = lambda name: [line for line in env.get(name, "").splitlines() if line.strip()]  # noqa: E731
     config = config_from_options(
         replays=Path(env.get("SNEK_REPLAYS", "replays")),
         tournaments=[Path(p) for p in env.get("SNEK_TOURNAMENTS", "").split(os.pathsep) if p],
-        bots=lines("SNEK_BOTS"), rooms=lines("SNEK_ROOMS"), demo_room=env.get("SNEK_NO_DEMO_ROOM") != "1")
+        bots=lines("SNEK_BOTS"), rooms=lines("SNEK_ROOMS"), demo_room=env.get("SNEK_NO_DEMO_ROOM") != "1",
+        redis=env.get("SNEK_REDIS") or None)
     return create_app(config)
 
 
