@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -249,3 +250,26 @@ def test_upload_of_a_gzip_bomb_is_refused(server):
     status, answer, _ = http("POST", server.url + "/api/replays", raw=bomb.getvalue(),
                              headers={"Content-Type": "application/octet-stream"})
     assert status == 400 and "unpacked" in answer["error"]
+
+
+def test_replay_texts_are_read_once_per_file_version(tmp_path):
+    """A big replay takes seconds to read and validate: a repeated request is served from memory,
+    and a rewritten file (a new version) is read anew."""
+    from snek_viewer.library import ReplayLibrary
+
+    shipped = Path(__file__).resolve().parent.parent / "replays"
+    path = tmp_path / "game.jsonl"
+    path.write_text(gzip.decompress((shipped / "standard-4-bots.jsonl.gz").read_bytes()).decode())
+    library = ReplayLibrary(tmp_path)
+    first = library.text("game")
+    assert first is not None and first.splitlines()[0].startswith('{"type":"header"')
+
+    stat = path.stat()  # same size and mtime, garbage inside: only a cached read can still answer
+    path.write_bytes(b"x" * stat.st_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert library.text("game") == first
+
+    other = gzip.decompress((shipped / "wrapped-7x7.jsonl.gz").read_bytes()).decode()
+    path.write_text(other)  # a new version: read again
+    assert library.text("game") != first
+    assert json.loads(library.text("game").splitlines()[0])["width"] == 7

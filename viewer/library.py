@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from arena.tournament import GameRecord, Leaderboard
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes on the wire
 UNPACKED_LIMIT = 200 * 1024 * 1024  # bytes after gunzip: no gzip bombs
+TEXT_CACHE_CHARS = 64 * 1024 * 1024  # validated replay texts kept for repeated requests (watch pages, the board)
 SUFFIXES = (".jsonl.gz", ".jsonl")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -57,6 +59,7 @@ class ReplayLibrary:
         self.folder = Path(folder) if folder is not None else None
         self.extra = dict(extra or {})  # id -> path, e.g. tournament games
         self._cache: dict[str, _Entry] = {}
+        self._texts: OrderedDict[tuple, str] = OrderedDict()  # file version -> validated text, least recent first
         self._lock = threading.Lock()
         if self.folder is not None:
             self._recover()
@@ -102,9 +105,30 @@ class ReplayLibrary:
         return self._paths().get(key)
 
     def text(self, key: str) -> str | None:
-        """The replay as JSON lines, or None when there is no such replay (ReplayError if unreadable)."""
+        """The replay as JSON lines, or None when there is no such replay (ReplayError if unreadable).
+
+        Reading and validating a big replay takes seconds, and every page that opens it asks again:
+        texts are kept per file version (a rewritten file is read anew), up to ``TEXT_CACHE_CHARS``."""
         path = self.path(key)
-        return dumps_replay(read_replay(path)) if path else None
+        if path is None:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        version = (str(path), stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            text = self._texts.get(version)
+            if text is not None:
+                self._texts.move_to_end(version)
+                return text
+        text = dumps_replay(read_replay(path))
+        if len(text) <= TEXT_CACHE_CHARS:
+            with self._lock:
+                self._texts[version] = text
+                while sum(map(len, self._texts.values())) > TEXT_CACHE_CHARS:
+                    self._texts.popitem(last=False)
+        return text
 
     def lines(self, key: str) -> list[str] | None:
         text = self.text(key)
