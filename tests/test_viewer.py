@@ -696,13 +696,16 @@ def test_reconnects_after_a_network_drop_and_resumes_the_seat(page, server):
         # the stored token took the seat back: the same snake, steerable again
         page.wait_for_function(f"() => window.snek.state().you === '{you}'")
         assert page.locator("#playing").is_visible() and page.locator("#join-form").is_hidden()
-        start = state(page)["lastTurn"]
-        me = page.evaluate(f"window.snek.frame({start}).snakes.find((x) => x.id === '{you}')")
+        # the resumed stream may still be replaying its backlog: read the newest frame once it is there
+        newest = f"""() => {{ const t = window.snek.state().lastTurn, f = window.snek.frame(t);
+            return f ? [t, f.snakes.find((x) => x.id === '{you}') || null] : null; }}"""
+        page.wait_for_function(newest)
+        start, me = page.evaluate(newest)
         turn = {"up": "left", "down": "right", "left": "down", "right": "up"}.get(me and me["move"], "left")
         page.keyboard.press(KEYS[turn])
         page.wait_for_function(f"""() => {{ const s = window.snek.state();
             for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
-              const me = window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+              const f = window.snek.frame(t), me = f && f.snakes.find((x) => x.id === '{you}');
               if (me && me.move === '{turn}') return true; }} return false; }}""", timeout=10000)
     finally:
         proxy.close()

@@ -47,6 +47,15 @@ def summarise(replay_key: str, replay: Replay, created: float) -> dict:
             "created": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")}
 
 
+def file_version(path: Path) -> tuple[str, int, int] | None:
+    """(path, size, mtime in ns): what must change for a file to be read again; None if it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
 @dataclass
 class _Entry:
     path: Path
@@ -78,16 +87,14 @@ class ReplayLibrary:
         return found
 
     def _entry(self, key: str, path: Path) -> _Entry | None:
-        try:
-            stat = path.stat()
-        except OSError:
+        version = file_version(path)
+        if version is None:
             return None
-        version = (str(path), stat.st_size, stat.st_mtime_ns)
         with self._lock:
             entry = self._cache.get(key)
         if entry is None or entry.version != version:
             try:
-                summary = summarise(key, read_replay(path), stat.st_mtime)
+                summary = summarise(key, read_replay(path), version[2] / 1e9)
             except ReplayError:
                 summary = None
             entry = _Entry(path, version, summary)
@@ -110,13 +117,9 @@ class ReplayLibrary:
         Reading and validating a big replay takes seconds, and every page that opens it asks again:
         texts are kept per file version (a rewritten file is read anew), up to ``TEXT_CACHE_CHARS``."""
         path = self.path(key)
-        if path is None:
+        version = file_version(path) if path is not None else None
+        if version is None:
             return None
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        version = (str(path), stat.st_size, stat.st_mtime_ns)
         with self._lock:
             text = self._texts.get(version)
             if text is not None:
