@@ -17,7 +17,8 @@ demo: setup
 	$(BIN)/snek demo
 
 test: setup
-	$(BIN)/pip install -q -e ".[test,ray]"  # the Ray backend is tested against a real local Ray
+	$(BIN)/pip install -q torch==2.13.0  # the CPU build (from local disk here), first, so no extra pulls a CUDA build
+	$(BIN)/pip install -q -e ".[test,ray,rl,rl-test]"  # Ray backend and RL libraries are tested for real
 	$(BIN)/ruff check arena bots viewer tests benchmarks
 	$(BIN)/pytest
 
