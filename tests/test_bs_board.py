@@ -275,3 +275,44 @@ def test_unknown_games_and_preflight(live: LiveApp) -> None:
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*" and "GET" in headers[
         "Access-Control-Allow-Methods"]
     assert board_events(f"{live.ws}/games/nope/events") == []  # closed at once, nothing sent
+
+
+def test_a_human_who_joins_while_the_board_watches_shows_under_their_name(live: LiveApp) -> None:
+    body = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 50, "seats": ["greedy", None]}
+    request = urllib.request.Request(f"{live.base}/api/rooms", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        room = json.loads(response.read())
+    board = simple_websocket.Client.connect(f"{live.ws}/games/{room['id']}/events")
+    human = simple_websocket.Client.connect(f"{live.ws}/ws/rooms/{room['id']}")
+    try:
+        first = json.loads(board.receive(timeout=30))  # the board is connected before anyone joins
+        assert {s["Name"] for s in first["Data"]["Snakes"]} == {"greedy"}
+        human.send(json.dumps({"type": "join", "name": "ann ünïcode"}))
+        names_seen: list[set[str]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("ann ünïcode" in n for n in names_seen):
+            text = board.receive(timeout=5)
+            if text is not None:
+                event = json.loads(text)
+                check_frame_event(event)
+                names_seen.append({s["Name"] for s in event["Data"]["Snakes"]})
+        assert names_seen and names_seen[-1] == {"greedy", "ann ünïcode"}
+        assert all("open" not in names for names in names_seen)  # never the seat's placeholder name
+    finally:
+        board.close()
+        human.close()
+
+
+def test_stored_games_rename_a_seat_from_its_spawn_event() -> None:
+    header = {"type": "header", "game_id": "g", "ruleset": "classic", "settings": {}, "width": 7, "height": 7,
+              "players": [{"id": "s0", "name": "greedy", "color": "#111111"}, {"id": "s1", "name": "open"}]}
+    snake = {"id": "s0", "body": [[1, 1]], "health": 100, "alive": True, "death": None}
+    frames = [{"type": "frame", "turn": 0, "food": [], "hazards": [], "snakes": [snake]},
+              {"type": "frame", "turn": 1, "food": [], "hazards": [], "events": [{"kind": "spawn", "id": "s1",
+                                                                                 "name": "bob"}],
+               "snakes": [snake, {**snake, "id": "s1", "body": [[5, 5]]}]}]
+    texts = [json.loads(t) for t in bs_board.events(header, frames, finished=False)]
+    assert len(texts) == 2
+    assert [s["Name"] for s in texts[1]["Data"]["Snakes"]] == ["greedy", "bob"]
+    assert header["players"][1]["name"] == "open"  # the caller's header is not changed

@@ -72,6 +72,7 @@ class BoardStream:
         if kind == "header":
             self.header, self.players = message, bs_board.players_of(message)
         elif kind == "frame" and self.header is not None:
+            bs_board.rename_joiners(self.players, message)
             return json.dumps(bs_board.frame_event(message, self.players), separators=(",", ":"))
         elif kind == "result" and self.header is not None:
             self.done = True

@@ -104,10 +104,18 @@ def players_of(header: dict) -> dict[str, dict]:
     return {p["id"]: p for p in header.get("players") or []}
 
 
+def rename_joiners(players: dict[str, dict], frame: dict) -> None:
+    """A ``spawn`` event naming a player (a human took the seat mid-game) renames that snake from then on."""
+    for event in frame.get("events") or ():
+        if event.get("kind") == "spawn" and event.get("name"):
+            players[event["id"]] = {**players.get(event["id"], {}), "name": event["name"]}
+
+
 def events(header: dict, frames: Iterable[dict], finished: bool) -> Iterator[str]:
     """The board's event stream for a game, as JSON texts: every frame, then ``game_end`` if it is over."""
     players = players_of(header)
     for frame in frames:
+        rename_joiners(players, frame)
         yield json.dumps(frame_event(frame, players), separators=(",", ":"))
     if finished:
         yield json.dumps(game_end_event(header), separators=(",", ":"))
