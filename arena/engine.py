@@ -62,6 +62,11 @@ class Engine:
 
     # --- creating games -----------------------------------------------------------------
 
+    @property
+    def min_snakes(self) -> int:
+        """Snakes a game starts with at least: an endless classic game may start empty (players drop in)."""
+        return 0 if self.ruleset.classic and self.settings.get("endless") else self.ruleset.min_snakes
+
     def new_batch(self, seeds: Iterable[int], num_snakes: int | Sequence[int] = 4,
                   seats: int | None = None) -> GameBatch:
         seeds = rng.seed_array(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
@@ -78,9 +83,9 @@ class Engine:
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
             np.asarray(num_snakes, dtype=np.int64), games.shape).copy()
         fewest, most = int(counts.min()), int(counts.max())
-        if fewest < self.ruleset.min_snakes or most > min(batch.seats, MAX_SNAKES):
+        if fewest < self.min_snakes or most > min(batch.seats, MAX_SNAKES):
             most = min(batch.seats, MAX_SNAKES)
-            raise ValueError(f"ruleset {self.ruleset.name} needs {self.ruleset.min_snakes} to {most} snakes "
+            raise ValueError(f"ruleset {self.ruleset.name} needs {self.min_snakes} to {most} snakes "
                              f"per game, got {fewest}..{int(counts.max())}")
         if seeds is not None:
             seeds = rng.seed_array(seeds)

@@ -91,7 +91,7 @@ def test_create_room_returns_it_and_it_runs(server):
     ({"ruleset": "standard", "seats": ["greedy", "safe"], "settings": []}, "settings must be an object"),
     ({"ruleset": "standard", "seats": ["greedy", "safe"], "colour": "red"}, "unknown field"),
     ({"ruleset": "standard", "seats": ["greedy", "safe"], "max_turns": 0}, "max_turns must be between"),
-    ({"ruleset": "classic", "seats": [None, None]}, "needs at least one bot"),
+    ({"ruleset": "classic", "seats": [None, None]}, "of humans only must be endless"),
     (["greedy"], "JSON object"),
 ])
 def test_bad_rooms_get_one_line_400s(server, body, words):

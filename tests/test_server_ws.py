@@ -98,6 +98,30 @@ def test_join_steer_reconnect_and_leave(live):
     assert http("GET", f"{live.url}/api/rooms/{room}")[1]["seats"][1]["open"]
 
 
+def test_a_room_of_humans_only_starts_empty_and_takes_players_in(live, tmp_path):
+    room = new_room(live, seats=[None, None])
+    ann, bob = Client(f"{live.ws_url}/ws/rooms/{room}"), Client(f"{live.ws_url}/ws/rooms/{room}")
+    header = ann.recv()
+    assert header["seated"] == 0 and [p["kind"] for p in header["players"]] == ["human", "human"]
+    empty, _ = ann.until(lambda m: m["type"] == "frame" and m["turn"] >= 2)
+    assert empty["snakes"] == []  # nobody on the board, and the endless game goes on
+    ann.send({"type": "join", "name": "ann"})
+    bob.send({"type": "join", "name": "bob"})
+    ids = {ann.until(lambda m: m["type"] == "welcome")[0]["player_id"],
+           bob.until(lambda m: m["type"] == "welcome")[0]["player_id"]}
+    assert ids == {"s0", "s1"}
+    both, _ = ann.until(lambda m: m["type"] == "frame" and {s["id"] for s in m["snakes"] if s["alive"]} == ids)
+    assert both["turn"] > empty["turn"]
+    ann.close()
+    bob.close()
+    live.snek.rooms.close(room)  # as at shutdown: the endless game is saved
+    path = tmp_path / "lib" / f"{room}.jsonl.gz"
+    assert path.exists()
+    saved = read_replay(path)
+    assert saved.result["reason"] == "stopped" and verify(saved).ok
+    assert {e["name"] for f in saved.frames for e in f.get("events", ())} == {"ann", "bob"}
+
+
 def test_hijacks_are_refused(live):
     room = new_room(live)
     owner = Client(f"{live.ws_url}/ws/rooms/{room}")

@@ -120,8 +120,9 @@ class RoomRequest:
         engine = Engine(ruleset, request.width, request.height, request.settings)  # bad settings, sizes
         if len(seats) < engine.ruleset.min_snakes:
             raise ValueError(f"ruleset {ruleset} needs at least {engine.ruleset.min_snakes} seats")
-        if engine.ruleset.classic and all(seat is None for seat in seats):
-            raise ValueError("a classic room needs at least one bot seat")
+        if engine.ruleset.classic and all(seat is None for seat in seats) and not engine.settings["endless"]:
+            raise ValueError("a classic room of humans only must be endless (settings.endless: true): "
+                             "it would end before anyone joined")
         return request
 
     @property
