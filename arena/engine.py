@@ -104,11 +104,15 @@ class Engine:
         stepping[games] = True
         self.game_over(self._step_context(batch, np.full(batch.alive.shape, -1, np.int8), stepping))
 
-    def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None) -> GameBatch:
+    def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None,
+                       ids: Sequence[str] | None = None) -> GameBatch:
         """A batch set to explicit positions: ``{"turn", "food", "hazards", "snakes": [{"body",
-        "health", "alive"?}]}`` with ``[x, y]`` points, bodies head first (tests, Battlesnake JSON)."""
+        "health", "alive"?, "death"?, "id"?}]}`` with ``[x, y]`` points, bodies head first (tests,
+        Battlesnake JSON, a replay segment's start).  With ``ids`` (the seat ids), a snake naming its
+        ``id`` takes that seat and seats no snake names stay empty (players who have not entered yet);
+        otherwise snakes take seats in order.  A dead snake keeps its ``death`` (cause, turn, killer)."""
         g = self.geometry
-        seats = max(len(p["snakes"]) for p in positions)
+        seats = len(ids) if ids is not None else max(len(p["snakes"]) for p in positions)
         batch = GameBatch.empty(g, len(positions), max(seats, 1))
         batch.clear_games(np.arange(len(positions)))
         for game, pos in enumerate(positions):
@@ -116,13 +120,19 @@ class Engine:
             batch.turn[game] = int(pos.get("turn", 0))
             self.set_items(batch, game, pos.get("food", []), pos.get("hazards", []))
             taken: dict[int, int] = {}
-            for seat, snake in enumerate(pos["snakes"]):
-                body = [self._cell(x, y, allow_outside=not snake.get("alive", True)) for x, y in snake["body"]]
-                if snake.get("alive", True):
+            for index, snake in enumerate(pos["snakes"]):
+                seat = self._seat_of(snake, index, ids)
+                alive = snake.get("alive", True)
+                body = [self._cell(x, y, allow_outside=not alive) for x, y in snake["body"]]
+                if alive:
                     self._check_body(body, seat, taken)
                 batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
-                if not snake.get("alive", True):
-                    self.remove(batch, game, seat, cause=(snake.get("death") or {}).get("cause", "left"))
+                if not alive:
+                    death = snake.get("death") or {}
+                    self.remove(batch, game, seat, cause=death.get("cause", "left"))
+                    batch.death_turn[game, seat] = int(death.get("turn", batch.turn[game]))
+                    batch.death_by[game, seat] = self._seat_of({"id": death["by"]}, -1, ids) if (
+                        ids is not None and death.get("by") is not None) else -1
             # Eliminated bodies may lie under live ones (frames keep them where they died):
             # recount the grid from the live snakes alone.
             batch.occ[game] = 0
@@ -133,6 +143,16 @@ class Engine:
         batch.seed_key[:] = rng.seed_key_np(batch.seed)
         self._check_over(batch, np.arange(len(positions)))
         return batch
+
+    @staticmethod
+    def _seat_of(snake: dict, index: int, ids: Sequence[str] | None) -> int:
+        if ids is None or snake.get("id") is None:
+            if ids is not None and index >= len(ids):
+                raise ValueError(f"snake {index} has no seat (there are {len(ids)})")
+            return index
+        if snake["id"] not in ids:
+            raise ValueError(f"unknown snake id {snake['id']!r}")
+        return list(ids).index(snake["id"])
 
     def _check_body(self, body: list[int], seat: int, taken: dict[int, int]) -> None:
         """A live body must be a path of neighbouring cells (wrap-aware) that visits no cell twice, except

@@ -124,6 +124,7 @@ class Match:
         self._last_move: list[str | None] = [None] * len(players)
         self._pending: list[dict] = []  # drop-in events to apply after the next step
         self.frame: dict = {}  # the latest frame
+        self.segment = 0  # the replay file's part number (endless games are written in segments)
 
     def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
         g = self.engine.geometry
@@ -273,6 +274,34 @@ class Match:
         if self.writer:
             self.writer.finish(result)
         return result
+
+    # --- segments: an endless game is written as a chain of replay files, each one complete and
+    # verifiable on its own, so a long-running room never holds its whole history in one open file ---
+
+    def end_segment(self) -> Path:
+        """Close the replay file at the current turn (result ``reason: "segment"``); returns its path.
+        The game goes on; ``begin_segment`` opens the next file."""
+        if self.writer is None:
+            raise ValueError("this match writes no replay")
+        result = result_for(self.frame)
+        if not self.batch.done[0]:
+            result["reason"] = "segment"
+        self.writer.finish(result)
+        path, self.writer = self.writer.path, None
+        self.segment += 1
+        return path
+
+    def begin_segment(self, out: str | Path) -> None:
+        """Write the game on from the current position into ``out``: the header's ``initial`` is this
+        turn's position and ``segment`` its part number, and the current frame is the file's first."""
+        position = {"turn": self.frame["turn"], "food": self.frame["food"], "hazards": self.frame["hazards"],
+                    "snakes": [{k: s[k] for k in ("id", "body", "health", "alive", "death")}
+                               for s in self.frame["snakes"]]}
+        header = {k: v for k, v in self.header.items() if k != "seated"}
+        self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment})
+        # the moves that led here belong to the previous part: this file starts from a position
+        first = {k: v for k, v in self.frame.items() if k != "events"}
+        self.writer.write_frame({**first, "snakes": [{**s, "move": None} for s in first["snakes"]]})
 
     def run(self) -> MatchOutcome:
         try:

@@ -125,6 +125,8 @@ def check_header(obj: dict) -> Board:
         fail("players", "player ids repeat")
     if obj.get("seated") is not None:
         need_int(obj["seated"], "seated", 0, len(ids))
+    if obj.get("segment") is not None:
+        need_int(obj["segment"], "segment", 0, MAX_TURN)
     if obj.get("external") is not None:
         for i, part in enumerate(need_list(obj["external"], "external", len(EXTERNAL_PARTS))):
             need_choice(part, f"external[{i}]", EXTERNAL_PARTS)
@@ -156,6 +158,8 @@ def check_initial(obj: dict, board: Board) -> None:
             fail(f"{where}.body", "a snake needs a body")
         if snake.get("health") is not None:
             need_int(snake["health"], f"{where}.health", 0, MAX_HEALTH)
+        if not alive and snake.get("death") is not None:
+            check_death(snake["death"], board, f"{where}.death")
 
 
 def check_position(obj: dict, board: Board, prefix: str = "") -> None:
@@ -187,16 +191,20 @@ def check_snake(snake: dict, board: Board, where: str) -> None:
         if death is not None:
             fail(f"{where}.death", "a live snake has no death")
     else:
-        need_dict(death, f"{where}.death")
-        need_choice(death.get("cause"), f"{where}.death.cause", DEATH_CAUSES)
-        need_int(death.get("turn"), f"{where}.death.turn", 0, MAX_TURN)
-        board.seat(death.get("by"), f"{where}.death.by", allow_none=True)
+        check_death(death, board, f"{where}.death")
     need_choice(snake.get("move"), f"{where}.move", MOVES, allow_none=True)
     latency = snake.get("latency_ms")
     if latency is not None and (type(latency) not in (int, float) or not 0 <= latency < math.inf):
         fail(f"{where}.latency_ms", f"expected null or a number of milliseconds, got {_show(latency)}")
     for key in ("error", "shout", "stderr"):
         need_str(snake.get(key), f"{where}.{key}", allow_none=True)
+
+
+def check_death(death: object, board: Board, where: str) -> None:
+    need_dict(death, where)
+    need_choice(death.get("cause"), f"{where}.cause", DEATH_CAUSES)
+    need_int(death.get("turn"), f"{where}.turn", 0, MAX_TURN)
+    board.seat(death.get("by"), f"{where}.by", allow_none=True)
 
 
 def check_frame(obj: dict, board: Board) -> None:

@@ -138,7 +138,7 @@ def _stop_problem(reason: str | None, last: dict, header: dict) -> str | None:
         return None if limit is None or last["turn"] == limit else f"the turn limit is {limit}, not turn {last['turn']}"
     if reason == "agent-eliminated":  # the single-agent env: its agent plays the first seat
         return None if last["snakes"] and not last["snakes"][0]["alive"] else "the first seat's snake is still alive"
-    if reason == "stopped":  # an endless live room saved when it closed: any turn
+    if reason in ("stopped", "segment"):  # an endless live room saved when it closed, or one part of it
         return None
     return "the game was not over" if reason is None else f"unknown reason {reason!r}"
 
@@ -172,7 +172,7 @@ def verify(replay: ReplayLike) -> Verdict:
         engine = simulation_engine(h)
         initial = h.get("initial")
         if initial:  # a game started from a given position (e.g. a loaded Battlesnake state)
-            batch = engine.from_positions([initial], seeds=[h["seed"]])
+            batch = engine.from_positions([initial], seeds=[h["seed"]], ids=ids)
         else:
             # drop-in rooms start with the first ``seated`` players; the rest enter by spawn events
             batch = engine.new_batch([h["seed"]], num_snakes=h.get("seated", len(ids)), seats=len(ids))

@@ -70,6 +70,37 @@ def test_a_waiting_room_starts_when_its_seats_fill(tmp_path):
         assert saved.result == json.loads(json.dumps(result)) and verify(saved).ok
 
 
+def test_an_endless_room_is_saved_in_parts_as_it_plays(tmp_path):
+    library = tmp_path / "lib"
+    with LiveServer(ServerConfig(replays=library, demo_room=False, segment_turns=8)) as live:
+        status, room, _ = http("POST", live.url + "/api/rooms", {
+            "ruleset": "classic", "settings": {"endless": True}, "tick_ms": 20, "seed": 5,
+            "seats": ["greedy", "random", None]})
+        assert status == 201
+        ann = Client(f"{live.ws_url}/ws/rooms/{room['id']}")
+        ann.send({"type": "join", "name": "ann"})
+        ann.until(lambda m: m["type"] == "welcome")
+        # parts reach the library while the room plays on, each listed like any finished game
+        listed = lambda: {r["id"] for r in http("GET", live.url + "/api/replays")[1]["replays"]}  # noqa: E731
+        assert wait_until(lambda: {f"{room['id']}-0000", f"{room['id']}-0001"} <= listed())
+        assert http("GET", f"{live.url}/api/rooms/{room['id']}")[1]["status"] == "running"
+        ann.close()
+        live.snek.rooms.close(room["id"])
+    parts = sorted(library.glob(f"{room['id']}-*.jsonl.gz")) + [library / f"{room['id']}.jsonl.gz"]
+    assert len(parts) >= 3
+    turns, verified = [], 0
+    for k, path in enumerate(parts):
+        replay = read_replay(path, require_result=True)
+        assert replay.header.get("segment", 0) == k and replay.header["game_id"] == room["id"]
+        assert replay.result.get("reason") == ("stopped" if k == len(parts) - 1 else "segment")
+        verdict = verify(replay)
+        assert verdict.ok, f"{path.name}: {verdict.detail}"
+        verified += 1
+        turns += [f["turn"] for f in (replay.frames if k == 0 else replay.frames[1:])]
+    assert verified == len(parts) and turns == list(range(len(turns)))  # no turn lost, none twice
+    assert all(read_replay(p).frames[-1]["turn"] == 8 * (k + 1) for k, p in enumerate(parts[:-1]))
+
+
 def test_a_dropped_human_keeps_the_seat_for_the_grace_period_only(tmp_path):
     with LiveServer(ServerConfig(replays=None, demo_room=False, grace_s=0.5)) as live:
         status, room, _ = http("POST", live.url + "/api/rooms", {"ruleset": "classic", "tick_ms": 50,

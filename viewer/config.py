@@ -26,6 +26,7 @@ class ServerConfig:
     wait_s: float = 30.0  # non-classic rooms start after this long with `safe` in the seats still open
     grace_s: float = 30.0  # a disconnected human's seat waits this long for its token to come back
     respawn_ticks: int = 10  # a classic bot respawns this many ticks after dying
+    segment_turns: int = 3000  # an endless room closes a replay part into the library every this many turns
     backlog_frames: int = BACKLOG_FRAMES
     queue_frames: int = 256  # per-subscriber live queue; a client further behind drops its oldest frames
     # per-socket input limits

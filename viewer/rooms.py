@@ -278,10 +278,28 @@ class Room:
                     deadline = time.monotonic()
                 self._between_turns()
                 self._publish(self.match.play_turn())
+                if self._segment_due():
+                    self._save_segment()
             self._finish("stopped" if self._stop.is_set() else None)
         finally:
             if self.match:
                 self.match.close()
+
+    def _segment_due(self) -> bool:
+        """An endless game is saved in parts, so a room that runs for weeks never keeps one growing file."""
+        turns = self.config.segment_turns
+        return (self.match.writer is not None and self.match.config.max_turns == ENDLESS_TURNS and turns > 0
+                and self.match.frame["turn"] > 0 and self.match.frame["turn"] % turns == 0)
+
+    def _save_segment(self) -> None:
+        """Close the part played so far into the library as ``<room>-NNNN`` and go on writing the live file
+        (loop thread only).  The part is a complete replay that verifies on its own."""
+        live = self.match.end_segment()
+        final = Path(self.config.replays) / f"{self.id}-{self.match.segment - 1:04d}.jsonl.gz"
+        shutil.move(live, final)
+        self.match.begin_segment(live)
+        if self.on_saved:
+            self.on_saved(final)
 
     def _between_turns(self) -> None:
         """Grace periods, respawns and queued joins/leaves, handed to the match (loop thread only)."""

@@ -41,17 +41,24 @@ def config_from_options(replays: Path | None, tournaments: list[Path], bots: lis
                         **{k: v for k, v in limits.items() if v is not None})
 
 
+def _whole(env: dict, name: str, default: int) -> int:
+    text = env.get(name, str(default)).strip()
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number of turns, got {text[:40]!r}")
+    return int(text)
+
+
 def from_env() -> Flask:
     """The app for gunicorn, configured by SNEK_REPLAYS, SNEK_TOURNAMENTS (os.pathsep-separated),
     SNEK_BOTS (``NAME=SPEC`` separated by newlines), SNEK_ROOMS (one spec per line), SNEK_NO_DEMO_ROOM=1,
-    SNEK_REDIS (a redis:// URL, as --redis)."""
+    SNEK_REDIS (a redis:// URL, as --redis), SNEK_SEGMENT_TURNS (as --segment-turns)."""
     env = os.environ
     lines = lambda name: [line for line in env.get(name, "").splitlines() if line.strip()]  # noqa: E731
     config = config_from_options(
         replays=Path(env.get("SNEK_REPLAYS", "replays")),
         tournaments=[Path(p) for p in env.get("SNEK_TOURNAMENTS", "").split(os.pathsep) if p],
         bots=lines("SNEK_BOTS"), rooms=lines("SNEK_ROOMS"), demo_room=env.get("SNEK_NO_DEMO_ROOM") != "1",
-        redis=env.get("SNEK_REDIS") or None)
+        redis=env.get("SNEK_REDIS") or None, segment_turns=_whole(env, "SNEK_SEGMENT_TURNS", 3000))
     return create_app(config)
 
 

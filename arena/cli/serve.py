@@ -48,6 +48,8 @@ def serve(
     idle: float = typer.Option(300.0, help="Close a room nobody watched or played for this many seconds."),
     wait: float = typer.Option(30.0, help="Seconds a non-classic room waits for humans before `safe` fills in."),
     grace: float = typer.Option(30.0, help="Seconds a disconnected human keeps their seat (token resume)."),
+    segment_turns: int = typer.Option(3000, min=0, help="Save an endless room's game as a replay part every N "
+                                                         "turns (0: only when the room closes)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this many seconds (tests, demos)."),
     redis: str | None = typer.Option(None, help="redis://HOST:PORT/DB: share rooms with other snek serve processes "
                                      "(pip install 'snek-arena[redis]')."),
@@ -55,4 +57,5 @@ def serve(
     """Serve live rooms, replays and tournaments to browsers (docs/server.md)."""
     start_server(host, port, seconds, replays=replays, tournaments=tournaments, bots=bot, rooms=room,
                  demo_room=not no_demo_room, max_rooms=max_rooms, max_seats=max_seats,
-                 max_spectators=max_spectators, idle_s=idle, wait_s=wait, grace_s=grace, redis=redis)
+                 max_spectators=max_spectators, idle_s=idle, wait_s=wait, grace_s=grace, redis=redis,
+                 segment_turns=segment_turns)
