@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,12 +16,13 @@ from pathlib import Path
 
 import pytest
 import simple_websocket
+from serverkit import LiveServer
 
 from arena.bs_import import import_cli_game
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
 from arena.replay import read_replay
-from snek_viewer import bs_board
+from snek_viewer import ServerConfig, bs_board
 
 REPLAYS = Path(__file__).parent.parent / "replays"
 HAND_MADE = Path(__file__).parent / "data" / "battlesnake-cli-standard-7x7.jsonl"
@@ -172,37 +172,13 @@ def test_status_codes() -> None:
 
 # --- the routes, on a real server with a real websocket client ------------------------------------------
 
-class LiveApp:
-    """``create_app`` on the threaded Werkzeug server (what ``snek serve`` runs), on a free port."""
-
-    def __init__(self, replays: Path) -> None:
-        from werkzeug.serving import make_server
-
-        from snek_viewer.app import create_app
-        from snek_viewer.config import ServerConfig
-
-        self.app = create_app(ServerConfig(replays=replays, demo_room=False), start_rooms=False)
-        self.httpd = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.ws = f"ws://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.app.extensions["snek"].close()
-
-
 @pytest.fixture
 def live(tmp_path: Path):
     replays = tmp_path / "replays"
     replays.mkdir()
     shutil.copy(REPLAYS / "standard-4-bots.jsonl.gz", replays)
-    server = LiveApp(replays)
-    yield server
-    server.close()
+    with LiveServer(ServerConfig(replays=replays, demo_room=False), start_rooms=False) as server:
+        yield server
 
 
 def get(url: str, method: str = "GET") -> tuple[int, dict, dict]:
@@ -233,14 +209,14 @@ def board_events(url: str, timeout: float = 30.0) -> list[dict]:
     raise AssertionError(f"the server did not close the event stream ({len(events)} events)")
 
 
-def test_board_reads_a_stored_replay(live: LiveApp) -> None:
+def test_board_reads_a_stored_replay(live: LiveServer) -> None:
     replay = read_replay(REPLAYS / "standard-4-bots.jsonl.gz")
-    status, body, headers = get(f"{live.base}/games/standard-4-bots")
+    status, body, headers = get(f"{live.url}/games/standard-4-bots")
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
     check(body, {"Game": dict}, "game info")
     check_game(body["Game"])
     assert body["Game"]["Status"] == "complete" and body["Game"]["ID"] == replay.header["game_id"]
-    events = board_events(f"{live.ws}/games/standard-4-bots/events")
+    events = board_events(f"{live.ws_url}/games/standard-4-bots/events")
     assert len(events) == len(replay.frames) + 1
     for event, frame in zip(events, replay.frames):
         check_frame_event(event)
@@ -248,17 +224,17 @@ def test_board_reads_a_stored_replay(live: LiveApp) -> None:
     assert events[-1]["Type"] == "game_end" and events[-1]["Data"]["game"]["Status"] == "complete"
 
 
-def test_board_follows_a_live_room_to_its_end(live: LiveApp) -> None:
+def test_board_follows_a_live_room_to_its_end(live: LiveServer) -> None:
     body = {"ruleset": "standard", "tick_ms": 40, "max_turns": 25, "seats": ["greedy", "space"]}
-    request = urllib.request.Request(f"{live.base}/api/rooms", method="POST", data=json.dumps(body).encode(),
+    request = urllib.request.Request(f"{live.url}/api/rooms", method="POST", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         room = json.loads(response.read())
-    status, body, headers = get(f"{live.base}/games/{room['id']}")
+    status, body, headers = get(f"{live.url}/games/{room['id']}")
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
     check_game(body["Game"])
     assert (body["Game"]["Status"], body["Game"]["ID"], body["Game"]["Width"]) == ("running", room["id"], 11)
-    events = board_events(f"{live.ws}/games/{room['id']}/events")
+    events = board_events(f"{live.ws_url}/games/{room['id']}/events")
     frames = [e for e in events if e["Type"] == "frame"]
     for event in frames:
         check_frame_event(event)
@@ -268,23 +244,23 @@ def test_board_follows_a_live_room_to_its_end(live: LiveApp) -> None:
     assert events[-1]["Type"] == "game_end" and events[-1]["Data"]["game"]["ID"] == room["id"]
 
 
-def test_unknown_games_and_preflight(live: LiveApp) -> None:
-    status, body, headers = get(f"{live.base}/games/nope")
+def test_unknown_games_and_preflight(live: LiveServer) -> None:
+    status, body, headers = get(f"{live.url}/games/nope")
     assert status == 404 and "nope" in body["error"] and headers["Access-Control-Allow-Origin"] == "*"
-    status, _, headers = get(f"{live.base}/games/standard-4-bots", method="OPTIONS")
+    status, _, headers = get(f"{live.url}/games/standard-4-bots", method="OPTIONS")
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*" and "GET" in headers[
         "Access-Control-Allow-Methods"]
-    assert board_events(f"{live.ws}/games/nope/events") == []  # closed at once, nothing sent
+    assert board_events(f"{live.ws_url}/games/nope/events") == []  # closed at once, nothing sent
 
 
-def test_a_human_who_joins_while_the_board_watches_shows_under_their_name(live: LiveApp) -> None:
+def test_a_human_who_joins_while_the_board_watches_shows_under_their_name(live: LiveServer) -> None:
     body = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 50, "seats": ["greedy", None]}
-    request = urllib.request.Request(f"{live.base}/api/rooms", method="POST", data=json.dumps(body).encode(),
+    request = urllib.request.Request(f"{live.url}/api/rooms", method="POST", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         room = json.loads(response.read())
-    board = simple_websocket.Client.connect(f"{live.ws}/games/{room['id']}/events")
-    human = simple_websocket.Client.connect(f"{live.ws}/ws/rooms/{room['id']}")
+    board = simple_websocket.Client.connect(f"{live.ws_url}/games/{room['id']}/events")
+    human = simple_websocket.Client.connect(f"{live.ws_url}/ws/rooms/{room['id']}")
     try:
         first = json.loads(board.receive(timeout=30))  # the board is connected before anyone joins
         assert {s["Name"] for s in first["Data"]["Snakes"]} == {"greedy"}
