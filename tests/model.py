@@ -137,7 +137,9 @@ class ModelGame:
             body = [(x, y) for x, y in spec["body"]]
             game.snakes[seat] = Snake(f"s{seat}", body, int(spec.get("health", MAX_HEALTH)))
             if not spec.get("alive", True):
-                game.remove(seat, (spec.get("death") or {}).get("cause", "left"))
+                death = spec.get("death") or {}
+                game.remove(seat, death.get("cause", "left"))
+                game.snakes[seat].death["turn"] = int(death.get("turn", game.turn))
         game.done = game._game_over()
         return game
 

@@ -118,7 +118,7 @@ def random_position(rnd: random.Random, width: int, height: int, num_snakes: int
         if rnd.random() < 0.3:
             body[0] = rnd.choice([(-1, body[0][1]), (width, body[0][1]), (body[0][0], -1), (body[0][0], height)])
         dead = {"body": [list(p) for p in body], "health": rnd.randint(0, 100), "alive": False,
-                "death": {"cause": rnd.choice(["snake-collision", "wall-collision", "out-of-health"]), "turn": 1}}
+                "death": {"cause": rnd.choice(["snake-collision", "wall-collision", "out-of-health"]), "turn": 0}}
         snakes.insert(rnd.randint(0, len(snakes)), dead)
     free = [(x, y) for x in range(width) for y in range(height) if (x, y) not in taken]
     food = rnd.sample(free, min(len(free), rnd.randint(0, 6)))
