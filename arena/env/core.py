@@ -101,14 +101,14 @@ class Games:
     def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
                  num_snakes: int = 4, max_turns: int | None = 500, settings: dict | None = None,
                  obs: str = "egocentric", view_radius: int | None = None,
-                 rewards: Rewards | dict | None = None, size: int = 1) -> None:
+                 rewards: Rewards | dict | None = None, size: int = 1, obs_format: str = "dict") -> None:
         self.engine = Engine(ruleset, width, height, settings)
         if not self.engine.ruleset.min_snakes <= num_snakes:
             raise ValueError(f"ruleset {ruleset} needs at least {self.engine.ruleset.min_snakes} snakes")
         self.num_snakes, self.size = int(num_snakes), int(size)
         self.max_turns = max_turns
         self.rewards = Rewards.of(rewards)
-        self.observer = Observer(self.engine, self.num_snakes, obs, view_radius)
+        self.observer = Observer(self.engine, self.num_snakes, obs, view_radius, obs_format)
         self.batch = self.engine.new_batch(range(self.size), self.num_snakes)
         self.returns = np.zeros((self.size, self.num_snakes), np.float32)
         self.lengths = np.zeros((self.size, self.num_snakes), np.int32)

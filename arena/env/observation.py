@@ -22,6 +22,11 @@ from arena.geometry import MOVES
 from arena.state import MAX_HEALTH, GameBatch
 
 ENCODINGS = ("egocentric", "global")
+#: How an env hands out an observation (``obs_format``): ``dict`` = Dict(observation, action_mask);
+#: ``planes`` = the planes Box alone; ``image`` = the planes as a uint8 0/255 channel-first image
+#: (health scaled to 0..255), which SB3 recognises as an image.  The mask always stays in the infos
+#: and ``action_masks()``.
+OBS_FORMATS = ("dict", "planes", "image")
 
 #: (name, meaning) of each observation channel, in order.  Channels 0-8 are 0/1, channel 9 is 0..100.
 CHANNELS: tuple[tuple[str, str], ...] = (
@@ -46,6 +51,16 @@ def mask_space() -> spaces.Box:
     return spaces.Box(0, 1, (len(MOVES),), np.int8)
 
 
+def obs_format_name(obs_format: str) -> str:
+    if obs_format not in OBS_FORMATS:
+        raise ValueError(f"unknown obs_format {obs_format!r} (choose from {', '.join(OBS_FORMATS)})")
+    return obs_format
+
+
+#: Health 0..100 as an image byte 0..255 (rounded), for the ``image`` format.
+HEALTH_BYTE = np.round(np.arange(MAX_HEALTH + 1) * 255 / MAX_HEALTH).astype(np.uint8)
+
+
 MAX_CACHED_SIZES = 8  # buffer sets kept per distinct batch/subset size: memory stays bounded, steady use hits
 
 
@@ -58,11 +73,13 @@ class Observer:
     """
 
     def __init__(self, engine: Engine, seats: int, encoding: str = "egocentric",
-                 view_radius: int | None = None) -> None:
+                 view_radius: int | None = None, obs_format: str = "dict") -> None:
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown observation encoding {encoding!r} (choose from {', '.join(ENCODINGS)})")
         g = engine.geometry
         self.engine, self.geometry, self.seats, self.encoding = engine, g, seats, encoding
+        self.obs_format = obs_format_name(obs_format)
+        self.image = obs_format == "image"
         hp, wp = g.height + 2, g.width + 2
         if encoding == "egocentric":
             r = max(g.width, g.height) // 2 if view_radius is None else int(view_radius)
@@ -117,12 +134,22 @@ class Observer:
         return (NUM_CHANNELS, *self.window)
 
     def observation_space(self) -> spaces.Box:
+        """The planes: 0/1 with health 0..100, or 0/255 everywhere in the ``image`` format."""
+        if self.image:
+            return spaces.Box(0, 255, self.shape, np.uint8)
         high = np.ones(self.shape, np.uint8)
         high[_HEALTH] = MAX_HEALTH
         return spaces.Box(np.zeros(self.shape, np.uint8), high, dtype=np.uint8)
 
-    def space(self) -> spaces.Dict:
-        return spaces.Dict({"observation": self.observation_space(), "action_mask": mask_space()})
+    def space(self) -> spaces.Space:
+        """One agent's observation space in this observer's ``obs_format``."""
+        if self.obs_format == "dict":
+            return spaces.Dict({"observation": self.observation_space(), "action_mask": mask_space()})
+        return self.observation_space()
+
+    def present(self, planes: np.ndarray, mask: np.ndarray):
+        """An observation (or a batch of them) in this observer's ``obs_format``."""
+        return {"observation": planes, "action_mask": mask} if self.obs_format == "dict" else planes
 
     # --- encoding -----------------------------------------------------------------------
 
@@ -266,6 +293,9 @@ class Observer:
         np.equal(category[None], self._categories, out=buf[:_ONE_HOT].view(bool))
         np.greater_equal(code, self._hazard_code, out=buf[_HAZARD].view(bool))
         health = np.clip(pick(batch.health).reshape(-1), 0, MAX_HEALTH).astype(np.uint8)
+        if self.image:  # 0/1 -> 0/255 (uint8 negation), health -> 0..255
+            np.negative(buf[:_HEALTH], out=buf[:_HEALTH])
+            health = HEALTH_BYTE[health]
         buf[_HEALTH].reshape(health.size, -1)[:] = health[:, None]  # one long row per snake
         return buf.transpose(1, 0, 2, 3)
 

@@ -70,10 +70,12 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
     def __init__(self, ruleset: str = "standard", width: int = 11, height: int = 11, num_snakes: int = 4,
                  max_turns: int | None = 500, obs: str = "egocentric", view_radius: int | None = None,
                  render_mode: str | None = None, rewards: Rewards | dict | None = None,
-                 settings: dict | None = None, record_dir: str | None = None, invalid_action: str = "raise") -> None:
+                 settings: dict | None = None, record_dir: str | None = None, invalid_action: str = "raise",
+                 obs_format: str = "dict") -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
-        self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
+        self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
+                           obs_format=obs_format)
         self.invalid_action = invalid_action_mode(invalid_action)
         self.possible_agents = [f"snake_{i}" for i in range(num_snakes)]
         self.frame_ids = self.possible_agents
@@ -139,7 +141,7 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
         obs = np.ascontiguousarray(observer.observe(batch))
         masks = observer.action_masks(batch)
         seat = {a: i for i, a in enumerate(self.possible_agents)}
-        observations = {a: {"observation": obs[seat[a]], "action_mask": masks[seat[a]]} for a in agents}
+        observations = {a: observer.present(obs[seat[a]], masks[seat[a]]) for a in agents}
         infos = {a: {"action_mask": masks[seat[a]]} for a in agents}
         return observations, infos
 

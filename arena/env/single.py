@@ -57,12 +57,14 @@ class SnakeEnv(OneGameView, gym.Env):
                  width: int = 11, height: int = 11, max_turns: int | None = 500, obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None,
-                 record_dir: str | None = None, timeout_ms: int = 500, invalid_action: str = "raise") -> None:
+                 record_dir: str | None = None, timeout_ms: int = 500, invalid_action: str = "raise",
+                 obs_format: str = "dict") -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         self.opponents = [PythonPlayer(resolve_bot(o), name=o if isinstance(o, str) else None) for o in opponents]
         num_snakes = 1 + len(self.opponents)
-        self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards)
+        self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
+                           obs_format=obs_format)
         self.invalid_action = invalid_action_mode(invalid_action)
         self.ids = self.frame_ids = [f"snake_{i}" for i in range(num_snakes)]
         self.observation_space = self.games.observer.space()
@@ -128,7 +130,7 @@ class SnakeEnv(OneGameView, gym.Env):
         games = np.array([0])
         obs = np.ascontiguousarray(observer.observe(batch, games)[0])
         self._mask = observer.action_masks(batch, games)[0]
-        return {"observation": obs, "action_mask": self._mask}, {"action_mask": self._mask}
+        return observer.present(obs, self._mask), {"action_mask": self._mask}
 
     def action_masks(self) -> np.ndarray:
         """Moves that do not kill outright, as bools (sb3-contrib MaskablePPO calls this)."""

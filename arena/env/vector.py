@@ -64,9 +64,10 @@ class SnakeVectorEnv(VectorEnv):
                  num_snakes: int = 4, max_turns: int | None = 500, obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None, copy: bool = True,
-                 record_dir: str | None = None, record_game: int = 0, invalid_action: str = "raise") -> None:
+                 record_dir: str | None = None, record_game: int = 0, invalid_action: str = "raise",
+                 obs_format: str = "dict") -> None:
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
-                           size=num_games)
+                           size=num_games, obs_format=obs_format)
         self.num_games, self.num_snakes = num_games, num_snakes
         self.num_envs = num_games * num_snakes
         self.copy = copy
@@ -116,10 +117,11 @@ class SnakeVectorEnv(VectorEnv):
         """Every slot's observation and mask; the alive mask and masks go into ``infos`` too."""
         g = self.games
         masks = g.observer.action_masks(g.batch)
-        obs = {"observation": g.observer.observe(g.batch, out=self._obs), "action_mask": masks}
+        planes = g.observer.observe(g.batch, out=self._obs)
         infos.update(alive=g.batch.alive.reshape(-1).copy(), action_mask=masks)
         if self.copy:
-            obs = {k: v.copy(order="K") for k, v in obs.items()}
+            planes, masks = planes.copy(order="K"), masks.copy()
+        obs = g.observer.present(planes, masks)
         return obs, infos
 
     def _final_obs(self, games: np.ndarray) -> dict[str, np.ndarray]:
@@ -130,7 +132,7 @@ class SnakeVectorEnv(VectorEnv):
         slots = (games[:, None] * n + np.arange(n)).ravel()
         final = np.empty(self.num_envs, dtype=object)
         for k, slot in enumerate(slots):
-            final[slot] = {"observation": observation[k], "action_mask": masks[k]}
+            final[slot] = observer.present(observation[k], masks[k])
         has_final = np.zeros(self.num_envs, bool)
         has_final[slots] = True
         return {"final_obs": final, "_final_obs": has_final}

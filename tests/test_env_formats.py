@@ -1,0 +1,192 @@
+"""Observation formats (``obs_format``): the same game in dict, planes and image form, in all three envs,
+and the libraries each format is for (SuperSuit's observation wrappers, SB3's CnnPolicy)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import arena.env  # noqa: F401 - registers snek/Snake-v0
+from arena.env import parallel_env, vector_env
+from arena.env.observation import HEALTH_BYTE, OBS_FORMATS
+
+HEALTH = 9
+
+
+def as_image(planes: np.ndarray) -> np.ndarray:
+    """What the image format must show for the dict format's planes (channel axis -3)."""
+    planes = planes.astype(np.int32)
+    image = planes * 255
+    image[..., HEALTH, :, :] = np.round(planes[..., HEALTH, :, :] * 255 / 100)
+    return image.astype(np.uint8)
+
+
+def test_health_byte_spans_0_to_255():
+    assert HEALTH_BYTE[0] == 0 and HEALTH_BYTE[100] == 255 and HEALTH_BYTE[50] == 128
+    assert (np.diff(HEALTH_BYTE.astype(int)) > 0).all()  # no two healths share a byte
+
+
+def play_parallel(obs_format: str, seed: int = 5, turns: int = 60):
+    """Masked random play (masks from infos, as a planes user must read them); yields each step's observations."""
+    env = parallel_env(num_snakes=4, obs_format=obs_format, max_turns=turns)
+    rng = np.random.default_rng(seed)
+    observations, infos = env.reset(seed=seed)
+    yield env, observations, infos
+    while env.agents:
+        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) for a in env.agents}
+        observations, _, _, _, infos = env.step(actions)
+        yield env, observations, infos
+
+
+def test_parallel_formats_show_the_same_game():
+    steps = 0
+    for (_, dict_obs, _), (env_p, planes, planes_infos), (env_i, images, _) in zip(
+            play_parallel("dict"), play_parallel("planes"), play_parallel("image"), strict=True):
+        assert set(dict_obs) == set(planes) == set(images)
+        for agent, o in dict_obs.items():
+            assert env_p.observation_space(agent).contains(planes[agent])
+            assert env_i.observation_space(agent).contains(images[agent])
+            np.testing.assert_array_equal(planes[agent], o["observation"])
+            np.testing.assert_array_equal(images[agent], as_image(o["observation"]))
+            np.testing.assert_array_equal(planes_infos[agent]["action_mask"], o["action_mask"])
+        steps += 1
+    assert steps > 5
+    assert env_p.observation_space("snake_0") == parallel_env().observation_space("snake_0")["observation"]
+    space = env_i.observation_space("snake_0")
+    assert space.dtype == np.uint8 and (space.low == 0).all() and (space.high == 255).all()
+
+
+@pytest.mark.parametrize("obs_format", ["planes", "image"])
+def test_single_env_formats(obs_format):
+    dict_env = gym.make("snek/Snake-v0", opponents=["safe"])
+    env = gym.make("snek/Snake-v0", opponents=["safe"], obs_format=obs_format)
+    ref, _ = dict_env.reset(seed=1)
+    obs, info = env.reset(seed=1)
+    for turn in range(40):
+        assert env.observation_space.contains(obs)
+        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
+        np.testing.assert_array_equal(obs, want)
+        np.testing.assert_array_equal(info["action_mask"], ref["action_mask"])
+        np.testing.assert_array_equal(env.unwrapped.action_masks(), ref["action_mask"].astype(bool))
+        action = int(np.flatnonzero(info["action_mask"])[turn % int(info["action_mask"].sum())])
+        ref, _, done, cut, _ = dict_env.step(action)
+        obs, _, terminated, truncated, info = env.step(action)
+        assert (terminated, truncated) == (done, cut)
+        if done or cut:
+            break
+    assert turn > 3
+
+
+@pytest.mark.parametrize("obs_format", ["planes", "image"])
+@pytest.mark.parametrize("copy", [True, False])
+def test_vector_env_formats(obs_format, copy):
+    ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20)
+    env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy)
+    assert env.single_observation_space == ref_env.single_observation_space["observation"] or obs_format == "image"
+    assert env.observation_space.shape == (18, *env.single_observation_space.shape)
+    ref, _ = ref_env.reset(seed=2)
+    obs, infos = env.reset(seed=2)
+    rng = np.random.default_rng(0)
+    finals = 0
+    for _ in range(40):
+        assert env.observation_space.contains(obs)
+        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
+        np.testing.assert_array_equal(obs, want)
+        np.testing.assert_array_equal(infos["action_mask"], ref["action_mask"])
+        np.testing.assert_array_equal(env.action_masks(), ref["action_mask"].astype(bool))
+        actions = np.argmax(rng.random((18, 4)) * infos["action_mask"], axis=1)
+        ref, _, _, _, ref_infos = ref_env.step(actions)
+        obs, _, _, _, infos = env.step(actions)
+        if "final_obs" in infos:
+            for slot in np.flatnonzero(infos["_final_obs"]):
+                assert env.single_observation_space.contains(infos["final_obs"][slot])
+                want = ref_infos["final_obs"][slot]["observation"]
+                np.testing.assert_array_equal(infos["final_obs"][slot], want if obs_format == "planes"
+                                              else as_image(want))
+                finals += 1
+    assert finals > 0  # max_turns=20 cut some games off
+
+
+def test_unknown_format_is_a_clear_error():
+    for make in (lambda: parallel_env(obs_format="rgb"), lambda: vector_env(num_games=1, obs_format="rgb"),
+                 lambda: gym.make("snek/Snake-v0", obs_format="rgb")):
+        with pytest.raises(ValueError, match="unknown obs_format 'rgb' \\(choose from dict, planes, image\\)"):
+            make()
+    assert OBS_FORMATS == ("dict", "planes", "image")
+
+
+# --- the libraries each format is for ---------------------------------------------------------------
+
+
+def test_supersuit_observation_wrappers_need_planes():
+    ss = pytest.importorskip("supersuit")
+    with pytest.raises(AttributeError, match="low"):  # why planes exists: SuperSuit wants Box observations
+        ss.dtype_v0(parallel_env(), np.float32)
+    env = ss.frame_stack_v1(ss.flatten_v0(ss.dtype_v0(parallel_env(obs_format="planes"), np.float32)), 3)
+    size = 10 * 11 * 11
+    assert env.observation_space("snake_0").shape == (3 * size,)
+    plain = parallel_env(obs_format="planes")
+    observations, infos = env.reset(seed=4)
+    plain_obs, _ = plain.reset(seed=4)
+    rng = np.random.default_rng(4)
+    steps = 0
+    while env.agents:
+        for agent, o in observations.items():
+            assert o.dtype == np.float32 and o.shape == (3 * size,)
+            np.testing.assert_array_equal(o[-size:], plain_obs[agent].reshape(-1))  # newest frame last
+        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) for a in env.agents}
+        observations, _, _, _, infos = env.step(actions)
+        plain_obs, *_ = plain.step(actions)
+        steps += 1
+        if steps == 1:  # the stack now holds the first two frames, oldest zeros
+            first = observations["snake_0"]
+            assert not first[:size].any() and first[size:2 * size].any()
+    assert steps > 3
+
+
+def test_supersuit_black_death_fills_dead_snakes_with_zeros():
+    ss = pytest.importorskip("supersuit")
+    with pytest.raises(AssertionError, match="Box"):
+        ss.black_death_v3(parallel_env()).reset(seed=0)
+    env = ss.black_death_v3(parallel_env(obs_format="planes", num_snakes=4))
+    inner = env.unwrapped
+    observations, infos = env.reset(seed=7)
+    rng = np.random.default_rng(7)
+    zero_obs = 0
+    while inner.agents:
+        assert set(observations) == set(inner.possible_agents)  # every agent, every step
+        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) if a in inner.agents
+                   else 0 for a in inner.possible_agents}
+        dead_before = set(inner.possible_agents) - set(inner.agents)
+        observations, rewards, _, _, infos = env.step(actions)
+        for agent in dead_before:
+            assert not observations[agent].any() and rewards[agent] == 0.0
+            zero_obs += 1
+    assert zero_obs > 0  # some snake died before the game ended
+
+
+def test_sb3_cnn_policy_takes_the_image_format():
+    pytest.importorskip("stable_baselines3")
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+    from stable_baselines3.common.torch_layers import NatureCNN
+    from stable_baselines3.common.vec_env import VecTransposeImage
+
+    planes = gym.make("snek/Snake-v0", opponents=["safe"], obs_format="planes")
+    assert not is_image_space(planes.observation_space)  # 0..1 and 0..100: SB3 would not normalise it
+    # NatureCNN (CnnPolicy's default) needs at least 36x36: a view radius of 18 gives a 37x37 window.
+    env = gym.make("snek/Snake-v0", opponents=["safe"], obs_format="image", view_radius=18)
+    assert is_image_space(env.observation_space) and is_image_space_channels_first(env.observation_space)
+    model = MaskablePPO("CnnPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
+    assert isinstance(model.policy.features_extractor, NatureCNN)
+    assert not isinstance(model.get_env(), VecTransposeImage)  # already channel-first
+    model.learn(32)
+    assert model.num_timesteps >= 32
+    obs, _ = env.reset(seed=3)
+    tensor, _ = model.policy.obs_to_tensor(obs)
+    scaled = model.policy.extract_features(tensor, model.policy.pi_features_extractor)
+    assert scaled.shape == (1, 512)
+    from stable_baselines3.common.preprocessing import preprocess_obs
+    pre = preprocess_obs(tensor, env.observation_space)
+    assert float(pre.max()) == 1.0 and float(pre[0, HEALTH, 0, 0]) == pytest.approx(obs[HEALTH, 0, 0] / 255)
