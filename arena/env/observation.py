@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.engine import Engine
-from arena.geometry import MOVES
+from arena.geometry import MOVES, frozen
 from arena.state import MAX_HEALTH, GameBatch
 
 ENCODINGS = ("egocentric", "global")
@@ -58,7 +58,7 @@ def obs_format_name(obs_format: str) -> str:
 
 
 #: Health 0..100 as an image byte 0..255 (rounded), for the ``image`` format.
-HEALTH_BYTE = np.round(np.arange(MAX_HEALTH + 1) * 255 / MAX_HEALTH).astype(np.uint8)
+HEALTH_BYTE = frozen(np.round(np.arange(MAX_HEALTH + 1) * 255 / MAX_HEALTH).astype(np.uint8))
 
 
 MAX_CACHED_SIZES = 8  # buffer sets kept per distinct batch/subset size: memory stays bounded, steady use hits
