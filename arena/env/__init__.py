@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import gymnasium
 
+from arena.env import snake_v0
 from arena.env.core import Rewards
 from arena.env.observation import CHANNELS
 from arena.env.parallel import SnakeParallelEnv, parallel_env
 from arena.env.single import SnakeEnv
 from arena.env.vector import SnakeVectorEnv
 
-__all__ = ["CHANNELS", "Rewards", "SnakeEnv", "SnakeParallelEnv", "SnakeVectorEnv", "parallel_env", "vector_env"]
+__all__ = ["CHANNELS", "Rewards", "SnakeEnv", "SnakeParallelEnv", "SnakeVectorEnv", "parallel_env", "snake_v0",
+           "vector_env"]
 
 ENV_ID = "snek/Snake-v0"
 if ENV_ID not in gymnasium.registry:

@@ -58,7 +58,8 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
 
     ## Episode end
     Termination: the snake dies, or the game is over (at most one snake left; none in
-    ``solo``), which terminates the survivor too.  Truncation: ``max_turns`` turns played.
+    ``solo``), which terminates the survivor too.  Truncation: ``max_turns`` turns played
+    (``max_cycles``, PettingZoo's name for it, is accepted too).
 
     ## Seeding
     ``reset(seed=s)`` plays the game with engine seed ``s``; the whole episode then depends
@@ -71,9 +72,13 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
                  max_turns: int | None = 500, obs: str = "egocentric", view_radius: int | None = None,
                  render_mode: str | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, record_dir: str | None = None, invalid_action: str = "raise",
-                 obs_format: str = "dict") -> None:
+                 obs_format: str = "dict", max_cycles: int | None = None) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
+        if max_cycles is not None:  # PettingZoo's name for the turn limit: one cycle = one turn
+            if max_turns not in (500, max_cycles):
+                raise ValueError(f"max_cycles={max_cycles} and max_turns={max_turns} disagree: pass one of them")
+            max_turns = max_cycles
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
                            obs_format=obs_format)
         self.invalid_action = invalid_action_mode(invalid_action)
