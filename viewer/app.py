@@ -9,7 +9,6 @@ forbids inline script.
 from __future__ import annotations
 
 import atexit
-import json
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
@@ -19,8 +18,9 @@ from werkzeug.exceptions import HTTPException
 from arena.registry import builtin_bots
 from arena.replay import ReplayError
 from arena.rules import RULESETS
-from snek_viewer import board_api
+from snek_viewer import board_api, sockets
 from snek_viewer.config import ServerConfig
+from snek_viewer.fanout import Writer
 from snek_viewer.hub import Hub, Subscription
 from snek_viewer.library import (
     UPLOAD_LIMIT,
@@ -32,7 +32,7 @@ from snek_viewer.library import (
 )
 from snek_viewer.rooms import RoomLimit, RoomRegistry, error
 from snek_viewer.seats import SeatRules
-from snek_viewer.sockets import Session
+from snek_viewer.sockets import NoReaderThread, Session
 
 STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -56,6 +56,7 @@ class Server:
             extra.update(game_files(name, folder))
         self.library = ReplayLibrary(config.replays, extra)
         self.rooms = RoomRegistry(config, self.hub, self.rules, on_saved=self.library.add)
+        self.writer = Writer()  # sends to every websocket of this process (snek_viewer.fanout)
         self._closed = False
 
     def open_start_rooms(self) -> None:
@@ -70,6 +71,7 @@ class Server:
             self._closed = True
             self.rooms.close_all()
             self.hub.close()
+            self.writer.close()
 
 
 def server() -> Server:
@@ -207,15 +209,14 @@ def replay_subscription(replay_id: str) -> Subscription | None:
 
 
 def refuse(ws, code: str, message: str) -> None:
-    ws.send(json.dumps(error(code, message)))
-    ws.close(1008, message[:120])
+    sockets.refuse(ws, server().config, server().writer, message, [error(code, message)])
 
 
 def serve_replay(ws, replay_id: str) -> None:
     subscription = replay_subscription(replay_id)
     if subscription is None:
         return refuse(ws, "not_found", f"no readable replay {replay_id[:40]!r}")
-    Session(ws, subscription, server().config).run()
+    Session(ws, subscription, server().config, server().writer).run()
 
 
 def serve_room(ws, room_id: str) -> None:
@@ -227,7 +228,7 @@ def serve_room(ws, room_id: str) -> None:
     subscription = s.hub.subscribe(room_id, s.config.queue_frames)
     if subscription is None:
         return refuse(ws, "not_found", f"no room {room_id[:40]!r}")
-    Session(ws, subscription, s.config, s.hub, room_id).run()
+    Session(ws, subscription, s.config, s.writer, s.hub, room_id).run()
 
 
 def register_sockets(app: Flask) -> None:
@@ -244,7 +245,9 @@ def create_app(config: ServerConfig | None = None, start_rooms: bool = True) -> 
     config = config or ServerConfig()
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = UPLOAD_LIMIT + 1024 * 1024  # multipart framing on top of the file
-    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": config.ping_s, "max_message_size": 64 * 1024}
+    # a socket's handler thread reads it (sockets.Session), the process's one writer sends: no thread of
+    # simple-websocket's own per socket; pings and the message size limit are the session's
+    app.config["SOCK_SERVER_OPTIONS"] = {"thread_class": NoReaderThread}
     app.json.ensure_ascii = False
     snek = Server(config)
     app.extensions["snek"] = snek

@@ -14,6 +14,8 @@ import json
 from flask import Blueprint, Response, current_app, jsonify
 
 from snek_viewer import bs_board
+from snek_viewer.hub import Subscription
+from snek_viewer.sockets import Session, refuse
 
 board = Blueprint("battlesnake_board", __name__)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
@@ -80,39 +82,33 @@ class BoardStream:
         return None  # our own errors (lagging) mean nothing to the board
 
 
+class BoardSession(Session):
+    """The board only listens: whatever it sends is ignored."""
+
+    def handle(self, data: object) -> None:
+        pass
+
+
 def game_events(ws, game_id: str) -> None:
     s = _server()
     stream = BoardStream()
-    if s.hub.room(game_id) is not None:
-        subscription = s.hub.subscribe(game_id, s.config.queue_frames)
-    else:
-        subscription = None
+    hub = s.hub if s.hub.room(game_id) is not None else None
+    subscription = hub.subscribe(game_id, s.config.queue_frames) if hub is not None else None
     if subscription is None:
-        lines = _stored(game_id)
+        hub, lines = None, _stored(game_id)
         if not lines:
-            ws.close(1008, "no such game")
+            refuse(ws, s.config, s.writer, "no such game")
             return
-        for line in lines:
-            event = stream.feed(line)
-            if event is not None:
-                ws.send(event)
-        ws.close()
-        return
-    try:
-        while not stream.done:
-            text = subscription.next(timeout=1.0)
-            if text is not None:
-                event = stream.feed(text)
-                if event is not None:
-                    ws.send(event)
-            elif subscription.closed or not ws.connected:
-                break
-        if ws.connected:
-            ws.close()
-    except Exception:  # the board went away mid-send: nothing to clean up but the subscription
-        pass
-    finally:
-        s.hub.unsubscribe(subscription)
+        subscription = Subscription(game_id, lines)
+        subscription.close()  # the stored game, then the close frame
+
+    def to_event(text: str) -> str | None:
+        event = stream.feed(text)
+        if stream.done:  # game_end is the last event: the server closes the stream after it
+            subscription.close()
+        return event
+
+    BoardSession(ws, subscription, s.config, s.writer, hub, transform=to_event).run()
 
 
 def register(app, sock) -> None:

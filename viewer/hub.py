@@ -46,9 +46,11 @@ class Subscription:
     """One subscriber's outbox: the backlog snapshot, then a bounded queue of live messages,
     plus direct replies to this client (welcome, errors) that are never dropped.
 
-    ``offer`` is called by publishers and never blocks; ``next`` is called by the one writer of
-    the subscriber's socket.  When the live queue is full the oldest live message is dropped and
-    ``next`` returns ``lagging_message`` once before the messages that survived.
+    ``offer`` is called by publishers and never blocks; ``next`` is called by whoever sends to the
+    subscriber (the process's socket writer, ``snek_viewer.fanout``), which sets ``listener`` to be
+    told (outside the lock) that there is something new.  When the live queue is full the oldest
+    live message is dropped and ``next`` returns ``lagging_message`` once before the messages that
+    survived.
     """
 
     def __init__(self, room_id: str, backlog: list[str], maxsize: int = 256,
@@ -64,6 +66,7 @@ class Subscription:
         self._lagging_message = lagging_message
         self._cond = threading.Condition()
         self.closed = False
+        self.listener: Callable[[], None] | None = None
 
     def offer(self, text: str) -> None:
         """A live message for this subscriber; drops the oldest when the queue is full."""
@@ -76,12 +79,16 @@ class Subscription:
                 self._lagged = True
             self._live.append(text)
             self._cond.notify()
+        if self.listener is not None:
+            self.listener()
 
     def reply(self, text: str) -> None:
         """A message for this client only (never dropped; the socket layer bounds how many it sends)."""
         with self._cond:
             self._direct.append(text)
             self._cond.notify()
+        if self.listener is not None:
+            self.listener()
 
     @property
     def pending_replies(self) -> int:
@@ -107,6 +114,8 @@ class Subscription:
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+        if self.listener is not None:
+            self.listener()
 
 
 class Hub(ABC):

@@ -1,33 +1,39 @@
-"""One websocket session: the reader validates and rate-limits client messages, one writer sends.
+"""One websocket session: its handler thread reads, validates and rate-limits client messages; the
+process's one writer (``snek_viewer.fanout``) sends.
 
 Every client message gets checked here before anything else sees it: text only, at most
 ``max_message_bytes``, JSON, an object, a known ``type`` with well-typed fields.  A problem is
 answered with ``{"type":"error","code":…,"message":…}`` and the socket stays usable; only a client
 that keeps flooding past the rate limit (``abuse_limit`` rejections in a row), or stops reading its
 replies, is closed (code 1008).  Nothing a client sends raises out of here or reaches the room's loop:
-the room sees only clean messages through the hub, and a socket's own writer thread is the only one
-that blocks on that client.
+the room sees only clean messages through the hub, and nothing ever blocks on sending to a client.
 """
 
 from __future__ import annotations
 
 import json
+import selectors
 import socket
-import struct
-import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 
 from arena.geometry import MOVES
 from snek_viewer.config import ServerConfig
+from snek_viewer.fanout import NORMAL_CLOSURE, PING, PONG, Outlet, Writer, frame
 from snek_viewer.hub import Hub, RoomGone, Subscription
 from snek_viewer.rooms import NAME_LIMIT, dumps, error
 
 CLIENT_TYPES = ("join", "move", "leave", "respawn")
 POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
 MAX_UNREAD_REPLIES = 1000
-SEND_TIMEOUT_S = 30
+MAX_FRAME_BYTES = 64 * 1024  # a client message this big is not a mistake: the socket is closed (1009)
+RECEIVE_BYTES = 16 * 1024
+READ_WAIT_S = 5.0  # the reader's longest sleep (pings are due sooner; input and hang-ups wake it at once)
+CLOSE_WAIT_S = 5.0  # after our close frame, how long the client has to answer with its own
 
 
 def parse_message(data: object, max_bytes: int) -> dict:
@@ -83,11 +89,26 @@ class RateLimit:
         return False
 
 
-class Session:
-    """A socket's life: a writer thread drains its subscription; this thread reads and answers."""
+class NoReaderThread:
+    """simple-websocket starts a reader thread per socket; ours reads in the socket's own handler thread
+    (``Session.run``), so the thread flask-sock's websocket would start never runs."""
 
-    def __init__(self, ws, subscription: Subscription, config: ServerConfig, hub: Hub | None = None,
-                 room_id: str | None = None) -> None:
+    name = "snek-no-reader"
+
+    def __init__(self, target=None, **kwargs) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+
+class Session:
+    """A socket's life.  This (the handler's) thread reads and answers client messages and sends pings;
+    everything sent goes through the socket's ``Outlet``, which the process's one writer flushes."""
+
+    def __init__(self, ws, subscription: Subscription, config: ServerConfig, writer: Writer,
+                 hub: Hub | None = None, room_id: str | None = None,
+                 transform: Callable[[str], str | None] | None = None) -> None:
         self.ws = ws
         self.sub = subscription
         self.config = config
@@ -96,29 +117,8 @@ class Session:
         self.conn = uuid.uuid4().hex
         self.limit = RateLimit(config.rate_per_s, config.rate_burst)
         self.flooding = 0
-        self.close_code: tuple[int, str] | None = None
-        self._writer = threading.Thread(target=self._write, name="socket-writer", daemon=True)
-
-    def _write(self) -> None:
-        sock = getattr(self.ws, "sock", None)
-        if sock is not None:  # a send blocked this long means the client is gone: free this thread
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT_S, 0))
-            except (OSError, struct.error):
-                pass
-        try:
-            while True:
-                text = self.sub.next(timeout=1.0)
-                if text is not None:
-                    self.ws.send(text)
-                elif self.sub.closed:
-                    break
-                elif not self.ws.connected:
-                    return
-            if self.close_code and self.ws.connected:
-                self.ws.close(*self.close_code)
-        except Exception:  # the client went away mid-send: the reader notices and cleans up
-            self.sub.close()
+        self.writer = writer
+        self.outlet = Outlet(ws.sock, subscription, writer, transform)
 
     def _answer(self, replies: Iterable[dict]) -> None:
         for reply in replies:
@@ -126,8 +126,7 @@ class Session:
 
     def _close(self, message: str) -> None:
         self._answer([error("closing", message)])
-        self.close_code = (POLICY_VIOLATION, message[:120])
-        self.sub.close()
+        self.outlet.close(POLICY_VIOLATION, message[:120])
 
     def handle(self, data: object) -> None:
         """One incoming message -> replies (and a close for abuse)."""
@@ -150,20 +149,76 @@ class Session:
                 self._answer(self.hub.send_input(self.room_id, {**message, "conn": self.conn}))
             except RoomGone:
                 self._answer([error("room_gone", "this room has closed")])
+        if self.sub.pending_replies > MAX_UNREAD_REPLIES:
+            self._close("you are not reading your replies: closing this socket")
+
+    def _events(self, connection) -> bool:
+        """Handle what the client sent; False once the conversation is over (it closed, or broke the protocol)."""
+        for event in connection.events():
+            if isinstance(event, TextMessage | BytesMessage):
+                self._parts.append(event.data)
+                self._size += len(event.data)
+                if self._size > MAX_FRAME_BYTES:
+                    self.outlet.close(MESSAGE_TOO_BIG, "message is too big")
+                    return False
+                if not event.message_finished:
+                    continue
+                parts, self._parts, self._size = self._parts, [], 0
+                data = "".join(parts) if isinstance(event, TextMessage) else b"".join(parts)
+                if not self.sub.closed:
+                    self.handle(data)
+            elif isinstance(event, Ping):
+                self.outlet.control(frame(PONG, bytes(event.payload)))
+            elif isinstance(event, Pong):
+                self._pong = True
+            elif isinstance(event, CloseConnection):
+                if not self.sub.closed:  # the client's close: answer it with its own code
+                    self.outlet.close(event.code if 1000 <= event.code < 5000 and event.code not in (1005, 1006)
+                                      else NORMAL_CLOSURE, "")
+                return False
+        return True
 
     def run(self) -> None:
-        self._writer.start()
+        sock, connection = self.ws.sock, self.ws.ws
+        self.ws.connected = False  # flask-sock's closing is ours now: nothing is sent behind the outlet's back
+        self._parts: list = []
+        self._size = 0
+        self._pong = True
+        sock.setblocking(False)
+        selector = selectors.DefaultSelector()
+        selector.register(sock, selectors.EVENT_READ)
+        next_ping = time.monotonic() + self.config.ping_s
+        closing_until: float | None = None  # after our close frame, how long we wait for the client's
+        self.outlet.wake()  # the backlog starts flowing
         try:
-            while not self.sub.closed:
-                data = self.ws.receive(timeout=1.0)
-                if data is None:
-                    if not self.ws.connected:
-                        break
+            while not self.outlet.failed:
+                now = time.monotonic()
+                if self.sub.closed and closing_until is None:  # we close: the client has a moment to answer
+                    closing_until = now + CLOSE_WAIT_S
+                if closing_until is not None and now >= closing_until:
+                    break
+                if now >= next_ping and closing_until is None:
+                    if not self._pong:  # the last ping went unanswered: the client is gone
+                        self.outlet.close(POLICY_VIOLATION, "ping timeout")
+                        continue
+                    self._pong, next_ping = False, now + self.config.ping_s
+                    self.outlet.control(frame(PING, b""))
+                wait = min(READ_WAIT_S, next_ping - now, closing_until - now if closing_until else READ_WAIT_S)
+                if not selector.select(max(0.0, wait)):
                     continue
-                self.handle(data)
-                if self.sub.pending_replies > MAX_UNREAD_REPLIES:
-                    self._close("you are not reading your replies: closing this socket")
+                try:
+                    data = sock.recv(RECEIVE_BYTES)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    break
+                if not data:
+                    break
+                connection.receive_data(data)
+                if not self._events(connection):
+                    break  # the client closed (our answer goes out in _hang_up), or broke the protocol
         finally:
+            selector.close()
             if self.room_id is not None and self.hub is not None:
                 try:
                     self.hub.send_input(self.room_id, {"type": "disconnect", "conn": self.conn})
@@ -173,4 +228,26 @@ class Session:
                 self.hub.unsubscribe(self.sub)
             else:
                 self.sub.close()
-            self._writer.join(timeout=5)
+            self._hang_up(sock)
+
+    def _hang_up(self, sock) -> None:
+        """Let the close frame go out (briefly), release the socket from the writer, end the connection."""
+        deadline = time.monotonic() + 1.0
+        while not self.outlet.finished and time.monotonic() < deadline:
+            self.outlet.wake()
+            time.sleep(0.01)
+        self.writer.release(self.outlet)
+        try:
+            sock.setblocking(True)
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def refuse(ws, config: ServerConfig, writer: Writer, reason: str, replies: Iterable[dict] = ()) -> None:
+    """Send ``replies``, then close (1008) with the same orderly hang-up as any session (the client's close is
+    awaited, so it reads everything before the connection ends)."""
+    session = Session(ws, Subscription("", []), config, writer)
+    session._answer(replies)
+    session.outlet.close(POLICY_VIOLATION, reason[:120])
+    session.run()
