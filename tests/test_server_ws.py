@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 import socket
+import threading
+import time
 
 import pytest
 from serverkit import Client, LiveServer, http, wait_until
@@ -292,3 +294,78 @@ def test_replay_sockets_send_the_stored_game_and_refuse_input(live, tmp_path):
     assert replay.recv()["code"] == "not_live"
     missing = Client(f"{live.ws_url}/ws/replays/nope")
     assert missing.recv()["code"] == "not_found"
+
+
+def raw_spectator(live: LiveServer, path: str) -> socket.socket:
+    """A bare websocket client: the handshake and nothing else (it never answers pings by itself)."""
+    raw = socket.create_connection(("127.0.0.1", live.httpd.server_port), timeout=30)
+    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    return raw
+
+
+def read_frames(raw: socket.socket, until: float) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of every frame the server sends until it hangs up or ``until`` passes."""
+    data = b""
+    while time.monotonic() < until:
+        raw.settimeout(max(0.01, until - time.monotonic()))
+        try:
+            chunk = raw.recv(65536)
+        except (TimeoutError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    data = data[data.index(b"\r\n\r\n") + 4:]
+    frames, pos = [], 0
+    while pos + 2 <= len(data):
+        opcode, size, head = data[pos] & 0x0F, data[pos + 1] & 0x7F, 2
+        if size == 126:
+            size, head = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
+        frames.append((opcode, data[pos + head:pos + head + size]))
+        pos += head + size
+    return frames
+
+
+def test_one_thread_per_socket_and_each_frame_built_once(live):
+    """The sending side costs no thread per socket (the handler thread only reads) and a frame's websocket
+    bytes are built once for all its subscribers."""
+    room = new_room(live)
+    writer = live.snek.writer
+    before = threading.active_count()
+    sockets = [raw_spectator(live, f"/ws/rooms/{room}") for _ in range(12)]
+    try:
+        wait_until(lambda: live.snek.hub.spectators(room) == 12)
+        assert threading.active_count() - before <= 12 + 2  # one handler thread each (was three), a bot call's
+        assert not [t for t in threading.enumerate() if "simple_websocket" in t.name]
+        turn = http("GET", f"{live.url}/api/rooms/{room}")[1]["turn"]
+        built = writer.encode.built
+        wait_until(lambda: http("GET", f"{live.url}/api/rooms/{room}")[1]["turn"] >= turn + 10)
+        published = http("GET", f"{live.url}/api/rooms/{room}")[1]["turn"] - turn
+        assert 10 <= writer.encode.built - built <= published + 2  # once per frame, not once per socket
+        frames = [read_frames(s, time.monotonic() + 0.5) for s in sockets]
+        assert all(sum(op == 0x1 for op, _ in f) >= 10 for f in frames)  # and every socket got them
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_pings_keep_answering_clients_and_cut_silent_ones(tmp_path):
+    config = ServerConfig(replays=None, demo_room=False, ping_s=0.3)
+    with LiveServer(config) as live:
+        room = new_room(live)
+        silent = raw_spectator(live, f"/ws/rooms/{room}")
+        polite = Client(f"{live.ws_url}/ws/rooms/{room}")  # simple-websocket answers pings
+        try:
+            frames = read_frames(silent, time.monotonic() + 20)
+            ops = [op for op, _ in frames]
+            assert 0x9 in ops and ops[-1] == 0x8  # pinged, never answered, closed
+            assert int.from_bytes(frames[-1][1][:2], "big") == 1008 and b"ping timeout" in frames[-1][1]
+            time.sleep(1.0)  # several ping intervals
+            assert polite.ws.connected and polite.recv()["type"] in ("header", "frame")
+            assert wait_until(lambda: live.snek.hub.spectators(room) == 1)  # the silent one was released
+        finally:
+            silent.close()
+            polite.close()

@@ -2,13 +2,15 @@
 
     gunicorn -c python:snek_viewer.gunicorn_conf 'snek_viewer.serving:from_env()'
 
-One worker process (rooms live in the process that runs them), the threaded worker (flask-sock
-needs a thread per socket), and on exit every room is stopped so endless games are saved.
+One worker process (rooms live in the process that runs them), the threaded worker (a websocket's
+handler thread reads it for as long as it is open; sending is the process's one writer thread), and
+on exit every room is stopped so endless games are saved.
 """
 
 workers = 1
 worker_class = "gthread"
-threads = 200
+threads = 1100  # sockets at once: the default spectator limit of a room (1000), plus room for players and pages
+worker_connections = 1100
 bind = "127.0.0.1:8000"
 graceful_timeout = 10
 
