@@ -1,13 +1,15 @@
 """Agent-steps per second of the self-play vector env vs a straightforward per-agent env, on one core.
 
-    .venv/bin/python benchmarks/env.py [--games 1024] [--snakes 4] [--steps 300] [--view-radius R]
+    .venv/bin/python benchmarks/env.py [--games 1024] [--snakes 4] [--steps 200] [--view-radius R]
+                                       [--autoreset next_step same_step]
 
 Both sides step the same batched engine with random masked moves (the time to pick them is
 not counted: it is the policy's, not the env's); the vector env builds
 every observation and mask in a few numpy calls, the per-agent side loops over live snakes
 and builds each one from the game's frame dict (``tests/reference_env.py``).  Reported: slot
 steps (every seat of every game, the arrays the learner receives) and live agent-steps (only
-snakes that were alive and acted), and the ratio of live agent-steps.
+snakes that were alive and acted), and the ratio of live agent-steps; the vector env is measured
+in each autoreset mode asked for (both by default).
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
     return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
-def bench_vector(games: int, snakes: int, steps: int, radius: int | None, repeats: int) -> tuple[float, float]:
+def bench_vector(games: int, snakes: int, steps: int, radius: int | None, repeats: int,
+                 autoreset: str) -> tuple[float, float]:
     """Best of ``repeats`` runs: (slot-steps/s, live agent-steps/s)."""
-    env = vector_env(num_games=games, num_snakes=snakes, view_radius=radius, copy=False)
+    env = vector_env(num_games=games, num_snakes=snakes, view_radius=radius, copy=False, autoreset_mode=autoreset)
     _, infos = env.reset(seed=0)
     rng = np.random.default_rng(0)
     for _ in range(50):  # warm up, and let games spread over all lengths
@@ -93,6 +96,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-steps", type=int, default=3)
     parser.add_argument("--view-radius", type=int, default=None, help="egocentric window radius (default: board/2)")
+    modes = ["next_step", "same_step"]
+    parser.add_argument("--autoreset", nargs="+", default=modes, choices=modes, help="autoreset modes to measure")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -100,10 +105,11 @@ def main() -> None:
     shape = env.single_observation_space["observation"].shape
     print(f"vector env: {args.games} games x {args.snakes} snakes, 11x11 standard, egocentric obs {shape} uint8, "
           f"random masked moves, one core")
-    slots, live = bench_vector(args.games, args.snakes, args.steps, args.view_radius, args.repeats)
-    print(f"  vectorised: {slots:>12,.0f} slot-steps/s   {live:>12,.0f} live agent-steps/s")
+    for mode in args.autoreset:
+        slots, live = bench_vector(args.games, args.snakes, args.steps, args.view_radius, args.repeats, mode)
+        print(f"  vectorised, {mode + ':':<10} {slots:>12,.0f} slot-steps/s   {live:>12,.0f} live agent-steps/s")
     base = bench_per_agent(args.games, args.snakes, args.baseline_steps, args.view_radius)
-    print(f"  per-agent:  {'':>12}                {base:>12,.0f} live agent-steps/s")
+    print(f"  per-agent:  {'':>23}                {base:>12,.0f} live agent-steps/s")
     print(f"  speed-up:   {live / base:.0f}x (live agent-steps)")
 
 

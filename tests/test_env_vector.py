@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import reference_env as ref
+from gymnasium.vector import AutoresetMode
 
 from arena import rng as arena_rng
 from arena.env import parallel_env, vector_env
@@ -16,46 +17,153 @@ def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
     return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
-def test_spaces_alive_mask_and_episode_infos():
-    env = vector_env(num_games=8, num_snakes=4)
+def check_info_masks(infos: dict, num_envs: int) -> int:
+    """Every info key has its ``_key`` mask of shape (num_envs,), recursively; returns how many keys were checked."""
+    checked = 0
+    for key, value in infos.items():
+        if key.startswith("_"):
+            continue
+        mask = infos[f"_{key}"]
+        assert mask.shape == (num_envs,) and mask.dtype == bool, key
+        if isinstance(value, dict):
+            checked += check_info_masks(value, num_envs)
+        else:
+            assert len(value) == num_envs, key
+        checked += 1
+    return checked
+
+
+def test_black_death_next_step_autoreset_and_episode_infos():
+    """The default: a slot's episode is its game, dead slots are zeroed until it ends, and the step after
+    the end is a reset step (reward 0, no flags, the new game's first observation)."""
+    env = vector_env(num_games=8, num_snakes=4, max_turns=60)
+    assert env.autoreset_mode == AutoresetMode.NEXT_STEP == env.metadata["autoreset_mode"]
     obs, infos = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     assert infos["alive"].all() and obs["observation"].shape == (32, 10, 11, 11)
     rng = np.random.default_rng(0)
-    was_alive = infos["alive"]
-    finished = 0
-    for _ in range(150):
+    returns, steps = np.zeros(32, np.float32), np.zeros(32, int)
+    was_done, dead_steps, episodes, truncated_episodes = np.zeros(32, bool), 0, 0, 0
+    for _ in range(200):
         obs, rewards, terms, truncs, infos = env.step(masked_random(rng, infos["action_mask"]))
         assert env.observation_space.contains(obs)
-        assert not (rewards[~was_alive]).any() and not terms[~was_alive].any()  # dead slots stay quiet
-        ended = infos["_episode"]
-        assert (ended == (terms | truncs)).all()
-        finished += ended.sum()
-        assert (infos["episode"]["l"][ended] > 0).all()
-        was_alive = infos["alive"]
-    assert finished > 8
+        assert check_info_masks(infos, 32) >= 2
+        done = terms | truncs
+        # a reset step: no reward, no flags, a fresh game with every snake alive
+        assert not rewards[was_done].any() and not done[was_done].any() and infos["alive"][was_done].all()
+        assert (env.games.batch.turn.repeat(4)[was_done] == 0).all()
+        returns[~was_done] += rewards[~was_done]
+        steps[~was_done] += 1
+        # every slot of a game ends together
+        assert (done.reshape(8, 4).all(axis=1) == done.reshape(8, 4).any(axis=1)).all()
+        dead = ~infos["alive"] & ~done
+        dead_steps += dead.sum()
+        assert not obs["observation"][~infos["alive"]].any() and (obs["action_mask"][~infos["alive"]] == 1).all()
+        if done.any():
+            assert (infos["_episode_return"] == done).all() and (infos["_episode_length"] == done).all()
+            np.testing.assert_allclose(infos["episode_return"][done], returns[done], atol=1e-6)
+            np.testing.assert_array_equal(infos["episode_length"][done], steps[done])
+            np.testing.assert_array_equal(infos["episode_length"][done], env.games.batch.turn.repeat(4)[done])
+            episodes += done.sum()
+            truncated_episodes += truncs.sum()
+            returns[done], steps[done] = 0, 0
+        else:
+            assert "episode_return" not in infos and "_episode_return" not in infos
+        was_done = done
+    assert episodes > 32 and truncated_episodes > 0 and dead_steps > 100
 
 
-def test_autoreset_same_step_and_final_obs_on_truncation():
-    env = vector_env(num_games=4, num_snakes=2, max_turns=5)
-    obs, infos = env.reset(seed=1)
+def test_the_reset_step_ignores_its_actions():
+    def run(twist: bool):
+        env = vector_env(num_games=6, num_snakes=2, max_turns=20)
+        obs, infos = env.reset(seed=3)
+        rng = np.random.default_rng(3)
+        out, resets, was_done = [], 0, np.zeros(12, bool)
+        for _ in range(60):
+            actions = masked_random(rng, infos["action_mask"])
+            if twist:
+                actions[was_done] = (actions[was_done] + 1) % 4
+            resets += was_done.sum()
+            obs, rewards, terms, truncs, infos = env.step(actions)
+            out += [obs["observation"], rewards, terms, truncs]
+            was_done = terms | truncs
+        return out, resets
+
+    (plain, resets), (twisted, _) = run(False), run(True)
+    assert resets >= 12
+    for a, b in zip(plain, twisted):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_step_autoreset_equals_next_step_shifted_by_one():
+    """SAME_STEP's final_obs / final_info are what NEXT_STEP returns on the ending step, and its returned
+    observations are what NEXT_STEP returns on the reset step after (the same restart seeds)."""
+    nxt = vector_env(num_games=6, num_snakes=3, max_turns=12)
+    same = vector_env(num_games=6, num_snakes=3, max_turns=12, autoreset_mode="same_step")
+    assert same.metadata["autoreset_mode"] == same.autoreset_mode == AutoresetMode.SAME_STEP
+    assert nxt.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP  # per instance
+    _, infos = nxt.reset(seed=5)
+    same.reset(seed=5)
+    rng = np.random.default_rng(5)
+    while True:
+        actions = masked_random(rng, infos["action_mask"])
+        a, b = nxt.step(actions), same.step(actions)
+        for x, y in zip(a[1:4], b[1:4]):  # rewards, terminations, truncations
+            np.testing.assert_array_equal(x, y)
+        infos, same_infos = a[4], b[4]
+        done = a[2] | a[3]
+        if done.any():
+            break
+        np.testing.assert_array_equal(a[0]["observation"], b[0]["observation"])
+        assert "final_obs" not in same_infos
+    assert check_info_masks(same_infos, 18) >= 6
+    slots = np.flatnonzero(done)
+    assert (same_infos["_final_obs"] == done).all() and (same_infos["_final_info"] == done).all()
+    assert same_infos["final_obs"].dtype == object and (same_infos["final_obs"][~done] == None).all()  # noqa: E711
+    final_info = same_infos["final_info"]
+    for slot in slots:
+        final = same_infos["final_obs"][slot]
+        assert same.single_observation_space.contains(final)
+        np.testing.assert_array_equal(final["observation"], a[0]["observation"][slot])
+        np.testing.assert_array_equal(final["action_mask"], a[0]["action_mask"][slot])
+        assert final_info["alive"][slot] == infos["alive"][slot]
+        np.testing.assert_array_equal(final_info["action_mask"][slot], infos["action_mask"][slot])
+    for key in ("episode_return", "episode_length"):
+        np.testing.assert_array_equal(final_info[key], infos[key])
+        np.testing.assert_array_equal(same_infos[key], infos[key])
+    assert same_infos["alive"][slots].all()  # the new game's
+    reset_step = nxt.step(np.zeros(18, np.int64))
+    np.testing.assert_array_equal(reset_step[0]["observation"][slots], b[0]["observation"][slots])
+    np.testing.assert_array_equal(reset_step[4]["action_mask"][slots], same_infos["action_mask"][slots])
+
+
+def test_disabled_autoreset_waits_for_a_reset_mask():
+    env = vector_env(num_games=3, num_snakes=2, max_turns=4, autoreset_mode="disabled")
+    _, infos = env.reset(seed=1)
     rng = np.random.default_rng(1)
-    for _ in range(5):
-        obs, rewards, terms, truncs, infos = env.step(masked_random(rng, infos["action_mask"]))
-    games = env.games.batch
-    cut = truncs.reshape(4, 2).any(axis=1)
-    assert cut.any() and (games.turn[cut] == 0).all()  # restarted in the same step
-    assert infos["alive"].reshape(4, 2)[cut].all()
-    for slot in np.flatnonzero(infos["_final_obs"]):
-        final = infos["final_obs"][slot]
-        assert env.single_observation_space.contains(final)
-        assert truncs[slot] or not infos["alive"][slot]
+    for _ in range(4):
+        _, _, terms, truncs, infos = env.step(masked_random(rng, infos["action_mask"]))
+    done = terms | truncs
+    assert done.all()
+    with pytest.raises(RuntimeError, match="reset_mask"):
+        env.step(np.zeros(6, np.int64))
+    with pytest.raises(ValueError, match="whole games"):
+        env.reset(options={"reset_mask": np.array([True, False, False, False, False, False])})
+    obs, infos = env.reset(options={"reset_mask": done})
+    assert (env.games.batch.turn == 0).all() and infos["alive"].all()
+    env.step(np.zeros(6, np.int64))
+    assert (env.games.batch.turn == 1).all()
+
+
+def test_unknown_autoreset_mode_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown autoreset_mode 'sometimes'"):
+        vector_env(num_games=1, autoreset_mode="sometimes")
 
 
 def test_final_obs_hold_the_last_state_of_truncated_games():
     """A twin env without max_turns plays the same games on: at the step the first one truncates, the
     twin's observations and masks are exactly what ``final_obs`` must hold."""
-    cut = vector_env(num_games=4, num_snakes=2, max_turns=6)
+    cut = vector_env(num_games=4, num_snakes=2, max_turns=6, autoreset_mode="same_step")
     twin = vector_env(num_games=4, num_snakes=2, max_turns=None)
     _, infos = cut.reset(seed=8)
     twin.reset(seed=8)
@@ -124,8 +232,8 @@ def test_recording_one_game(tmp_path):
     env.close()
     assert len(env.recorder.paths) >= 2
     first = read_replay(env.recorder.paths[0], require_result=True)
-    assert first.frames[: len(frames)] == [{**f, "type": "frame"} for f in frames]
-    assert len(first.frames) == len(frames) + 1  # the last frame was taken before the restart
+    # NEXT_STEP autoreset: the final state is still there after the ending step, so every frame was seen
+    assert first.frames == [{**f, "type": "frame"} for f in frames]
     for path in env.recorder.paths[:-1]:
         assert verify(read_replay(path, require_result=True)).ok
 

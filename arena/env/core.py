@@ -96,7 +96,11 @@ class StepOutcome:
 
 
 class Games:
-    """B games of ``num_snakes`` snakes each, with per-seat returns and episode lengths."""
+    """B games of ``num_snakes`` snakes each, with per-seat returns and episode lengths.
+
+    A seat's episode is its game ("black death"): ``lengths`` counts the game's turns for every
+    seat, a dead snake's included; ``returns`` sums the seat's rewards (0 once it is dead).
+    """
 
     def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
                  num_snakes: int = 4, max_turns: int | None = 500, settings: dict | None = None,
@@ -152,8 +156,8 @@ class Games:
     def step(self, moves: np.ndarray) -> StepOutcome:
         """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""
         b, r = self.batch, self.rewards
-        alive_before = b.alive.copy()
         stepping = ~b.done
+        alive_before = b.alive & stepping[:, None]  # a finished game's winner is not stepped again
         food_before = b.food.copy() if r.food else None
         self.engine.step(b, moves)
         alive = b.alive
@@ -175,6 +179,6 @@ class Games:
             rewards += r.food * (alive_before & food_before.reshape(-1)[cells])
         rewards = rewards.astype(np.float32)
         self.returns += rewards
-        self.lengths += alive_before
+        self.lengths += stepping[:, None]  # a seat's episode is its game (dead seats idle on: "black death")
         return StepOutcome(rewards=rewards, terminated=died | win,
                            truncated=alive & truncated_games[:, None], ended=over | truncated_games)

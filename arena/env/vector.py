@@ -20,6 +20,18 @@ from arena.env.recording import Recorder
 from arena.env.rendering import render_frame
 from arena.geometry import MOVES
 
+#: ``autoreset_mode`` accepts the enum or its value / name in any case ("next_step", "SameStep", ...).
+AUTORESET_NAMES = {name.lower(): mode for mode in AutoresetMode for name in (mode.name, mode.value)}
+
+
+def autoreset_mode_of(value: AutoresetMode | str) -> AutoresetMode:
+    if isinstance(value, AutoresetMode):
+        return value
+    mode = AUTORESET_NAMES.get(str(value).lower())
+    if mode is None:
+        raise ValueError(f"unknown autoreset_mode {value!r} (choose from next_step, same_step, disabled)")
+    return mode
+
 
 class SnakeVectorEnv(VectorEnv):
     """``num_games`` games of ``num_snakes`` snakes as ``num_envs = num_games * num_snakes`` agent slots.
@@ -38,46 +50,56 @@ class SnakeVectorEnv(VectorEnv):
     is written in one pass); ``torch.from_numpy`` and ``np.ascontiguousarray`` take it as is.
     With ``copy=False`` the arrays are reused by the next ``step``: copy what you keep.
 
-    ## Rewards
-    Per slot, as in :class:`arena.env.core.Rewards` (win/loss/draw when the snake's episode
-    ends, optional ``food`` and ``survival`` shaping).  Dead slots get 0.
+    ## A slot's episode ("black death", as PettingZoo's SuperSuit ``black_death_v3``)
+    A slot's episode is its game: it starts with the game and ends, for every slot of the game
+    at once, on the step the game ends.  A snake that dies before that gets its outcome reward
+    on the step it dies (``infos["alive"]`` turns False); from then on its slot gets zero
+    observations, an all-ones action mask (any action, ignored) and reward 0 until the game
+    ends.  So a dead snake's idle steps belong to the episode it died in, never to a later one,
+    and every slot's episode length is its game's number of turns.  At the end, a slot is
+    *truncated* if its snake is alive in a game cut off by ``max_turns``, *terminated* otherwise.
 
-    ## Episode end, the alive mask and autoreset (``AutoresetMode.SAME_STEP``)
-    A slot is *terminated* on the step its snake dies or its game is decided, and
-    *truncated* when its game reaches ``max_turns`` with the snake alive.  A dead snake's
-    slot stays out (``infos["alive"]`` False, reward 0, no further terminations; its
-    observation rows are stale) until its game ends.  A game that ends is restarted in the
-    same ``step`` with a fresh seed: the returned observations of its slots are the new game's
-    first ones.  For games cut off by ``max_turns`` (where a learner bootstraps from the last
-    state) the last observations are in ``infos["final_obs"]`` (object array, set where
-    ``infos["_final_obs"]``); decided games need none (a terminal state has no future).
+    ## Autoreset (``autoreset_mode``, also in ``metadata["autoreset_mode"]``)
+    - ``NEXT_STEP`` (default, Gymnasium 1.x's default): the step after a game ended restarts it;
+      that step ignores its slots' actions and returns the new game's first observations with
+      reward 0 and no termination or truncation.
+    - ``SAME_STEP``: a game that ends restarts in the same ``step``; the returned observations
+      are the new game's first, the last ones are in ``infos["final_obs"]`` (object array of
+      single observations) and that step's infos in ``infos["final_info"]``, each set where
+      ``infos["_final_obs"]`` / ``infos["_final_info"]`` (exactly as Gymnasium's own vector envs).
+    - ``DISABLED``: ended games wait for ``reset(options={"reset_mask": mask})`` (a slot mask
+      covering whole games; TorchRL's preferred mode); stepping a waiting game raises.
 
-    ## Infos
-    ``alive`` (num_envs,) bool, after autoreset; ``action_mask`` (num_envs, 4) int8;
-    ``episode = {"r": returns, "l": lengths}`` with ``_episode`` marking slots whose
-    episode ended this step (RecordEpisodeStatistics' layout).
+    ## Infos (every key with its ``_key`` mask)
+    ``alive`` (num_envs,) bool and ``action_mask`` (num_envs, 4) int8 for the returned
+    observations, on every slot; ``episode_return`` (float32) and ``episode_length`` (int32) on
+    the slots whose episode ended this step (the same figures Gymnasium's
+    ``RecordEpisodeStatistics`` computes: the env does not pre-fill its ``episode`` key).
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "autoreset_mode": AutoresetMode.SAME_STEP}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_games: int = 1024, ruleset: str = "standard", width: int = 11, height: int = 11,
                  num_snakes: int = 4, max_turns: int | None = 500, obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None, copy: bool = True,
                  record_dir: str | None = None, record_game: int = 0, invalid_action: str = "raise",
-                 obs_format: str = "dict") -> None:
+                 obs_format: str = "dict", autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP) -> None:
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
                            size=num_games, obs_format=obs_format)
         self.num_games, self.num_snakes = num_games, num_snakes
         self.num_envs = num_games * num_snakes
         self.copy = copy
         self.invalid_action = invalid_action_mode(invalid_action)
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         self.render_mode = render_mode
         self.single_observation_space = self.games.observer.space()
         self.single_action_space = spaces.Discrete(len(MOVES))
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = self.games.observer.buffer(num_games)
+        self._waiting = np.zeros(num_games, bool)  # games that ended and are not restarted yet
         self.recorder = Recorder(record_dir, self.games, [f"snake_{i}" for i in range(num_snakes)]) \
             if record_dir else None
         self.record_game = record_game
@@ -86,56 +108,85 @@ class SnakeVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start every game; with ``seed``, game ``g`` gets seed ``rng.game_seeds(seed, num_games)[g]``
-        (a hash of ``(seed, g)``) and later restarts draw their seeds from a generator seeded with it."""
+        (a hash of ``(seed, g)``) and later restarts draw their seeds from a generator seeded with it.
+
+        ``options={"reset_mask": mask}`` (num_envs,) bool restarts only the games whose slots are
+        set (all slots of a game alike), with seeds from the env's generator."""
         if seed is not None:
             seed = rng.seed_to_int(seed)
             self._np_random, self._np_random_seed = np.random.default_rng(seed), seed
-        base = int(self.np_random.integers(0, 2**63)) if seed is None else seed
-        self.games.reset(np.arange(self.num_games), rng.game_seeds(base, self.num_games))
-        self._record_start()
+        mask = (options or {}).get("reset_mask")
+        if mask is not None:
+            self._restart(self._games_of_mask(mask))
+        else:
+            base = int(self.np_random.integers(0, 2**63)) if seed is None else seed
+            self.games.reset(np.arange(self.num_games), rng.game_seeds(base, self.num_games))
+            self._waiting[:] = False
+            self._record_start()
         return self._observe({})
 
     def step(self, actions):
-        g = self.games
+        g, n = self.games, self.num_snakes
         moves = action_array(actions, self.num_envs, self.invalid_action)
-        out = g.step(moves.reshape(self.num_games, self.num_snakes))
-        terminated, truncated = out.terminated.reshape(-1), out.truncated.reshape(-1)
-        infos: dict[str, Any] = {"episode": {"r": g.returns.reshape(-1).copy(), "l": g.lengths.reshape(-1).copy()},
-                                 "_episode": terminated | truncated}
+        restarting = np.flatnonzero(self._waiting)
+        if restarting.size:
+            if self.autoreset_mode == AutoresetMode.DISABLED:
+                raise RuntimeError(f"games {restarting.tolist()[:8]} ended: with autoreset_mode DISABLED, "
+                                   f"reset(options={{'reset_mask': ...}}) them before stepping")
+            g.batch.done[restarting] = True  # a reset step: these games are not stepped, their actions ignored
+        out = g.step(moves.reshape(self.num_games, n))
         self._record_step(out.ended)
-        ended = np.nonzero(out.ended)[0]
+        truncated = out.truncated.reshape(-1)
+        terminated = np.repeat(out.ended, n) & ~truncated
+        ended = np.flatnonzero(out.ended)
+        infos: dict[str, Any] = {}
         if ended.size:
-            cut = np.nonzero(out.ended & ~g.batch.done)[0]  # truncated: their last observation is still needed
-            if cut.size:
-                infos.update(self._final_obs(cut))
-            g.restart(ended, self.np_random)
-            self._record_start(ended)
+            done = np.repeat(out.ended, n)
+            infos.update(episode_return=np.where(done, g.returns.reshape(-1), np.float32(0)), _episode_return=done,
+                         episode_length=np.where(done, g.lengths.reshape(-1), np.int32(0)), _episode_length=done)
+        if restarting.size:
+            self._restart(restarting)
+        if ended.size and self.autoreset_mode == AutoresetMode.SAME_STEP:
+            infos.update(self._final(ended, infos))
+            self._restart(ended)
+        else:
+            self._waiting[ended] = True
         obs, infos = self._observe(infos)
         return obs, out.rewards.reshape(-1), terminated, truncated, infos
 
     def _observe(self, infos: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Every slot's observation and mask; the alive mask and masks go into ``infos`` too."""
+        """Every slot's observation and mask (dead slots blacked out); alive and masks go into ``infos`` too."""
         g = self.games
-        masks = g.observer.action_masks(g.batch)
-        planes = g.observer.observe(g.batch, out=self._obs)
-        infos.update(alive=g.batch.alive.reshape(-1).copy(), action_mask=masks)
+        alive = g.batch.alive.reshape(-1).copy()
+        planes, masks = _black_death(g.observer.observe(g.batch, out=self._obs), g.observer.action_masks(g.batch),
+                                     alive)
+        every = np.ones(self.num_envs, bool)
+        infos.update(alive=alive, _alive=every, action_mask=masks, _action_mask=every.copy())
         if self.copy:
             planes, masks = planes.copy(order="K"), masks.copy()
         obs = g.observer.present(planes, masks)
         return obs, infos
 
-    def _final_obs(self, games: np.ndarray) -> dict[str, np.ndarray]:
-        """Last observations of the slots of games cut off by max_turns (object array + mask, as Gymnasium)."""
+    def _final(self, games: np.ndarray, infos: dict[str, Any]) -> dict[str, Any]:
+        """SAME_STEP's ``final_obs`` / ``final_info`` for the slots of the given ended games, laid out as
+        Gymnasium's vector envs lay them out (object array of single observations; batched infos with masks)."""
         observer, n = self.games.observer, self.num_snakes
-        observation = observer.observe(self.games.batch, games)
-        masks = observer.action_masks(self.games.batch, games)
         slots = (games[:, None] * n + np.arange(n)).ravel()
-        final = np.empty(self.num_envs, dtype=object)
+        alive = self.games.batch.alive[games].reshape(-1)
+        planes, masks = _black_death(observer.observe(self.games.batch, games),
+                                     observer.action_masks(self.games.batch, games), alive)
+        final = np.full(self.num_envs, None, dtype=object)
         for k, slot in enumerate(slots):
-            final[slot] = observer.present(observation[k], masks[k])
+            final[slot] = observer.present(planes[k], masks[k])
         has_final = np.zeros(self.num_envs, bool)
         has_final[slots] = True
-        return {"final_obs": final, "_final_obs": has_final}
+        final_alive = np.zeros(self.num_envs, bool)
+        final_alive[slots] = alive
+        final_masks = np.zeros((self.num_envs, len(MOVES)), np.int8)
+        final_masks[slots] = masks
+        final_info = {"alive": final_alive, "_alive": has_final, "action_mask": final_masks, "_action_mask": has_final,
+                      **{k: v for k, v in infos.items() if k.lstrip("_").startswith("episode_")}}
+        return {"final_obs": final, "_final_obs": has_final, "final_info": final_info, "_final_info": has_final}
 
     def render(self):
         """The recorded game (``record_game``), as text or an image."""
@@ -143,8 +194,10 @@ class SnakeVectorEnv(VectorEnv):
         return render_frame(frame, self.games.geometry, self.render_mode)
 
     def action_masks(self) -> np.ndarray:
-        """Current masks, (num_envs, 4) bool (sb3-contrib's convention)."""
-        return self.games.observer.action_masks(self.games.batch).astype(bool)
+        """Current masks, (num_envs, 4) bool (sb3-contrib's convention); all ones on dead slots."""
+        masks = self.games.observer.action_masks(self.games.batch)
+        masks[~self.alive] = 1
+        return masks.astype(bool)
 
     @property
     def alive(self) -> np.ndarray:
@@ -161,12 +214,37 @@ class SnakeVectorEnv(VectorEnv):
     def _ids(self) -> list[str]:
         return [f"snake_{i}" for i in range(self.num_snakes)]
 
+    def _restart(self, games: np.ndarray) -> None:
+        self.games.restart(games, self.np_random)
+        self._waiting[games] = False
+        self._record_start(games)
+
+    def _games_of_mask(self, mask) -> np.ndarray:
+        mask = np.asarray(mask)
+        if mask.shape != (self.num_envs,) or mask.dtype != np.bool_:
+            raise ValueError(f"reset_mask must be a bool array of shape ({self.num_envs},), got {mask.dtype} "
+                             f"{mask.shape}")
+        per_game = mask.reshape(self.num_games, self.num_snakes)
+        if (per_game.any(axis=1) != per_game.all(axis=1)).any():
+            raise ValueError("reset_mask must cover whole games (all slots of a game alike): games restart together")
+        return np.flatnonzero(per_game[:, 0])
+
     def _record_start(self, games: np.ndarray | None = None) -> None:
         if self.recorder and (games is None or self.record_game in games):
             self.recorder.start(self.record_game)
 
     def _record_step(self, ended: np.ndarray) -> None:
-        if self.recorder:
+        if self.recorder and not self._waiting[self.record_game]:  # a waiting game was not stepped
             self.recorder.frame(self.record_game)
             if ended[self.record_game]:
                 self.recorder.finish(self.record_game)
+
+
+def _black_death(planes: np.ndarray, masks: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zero observations and all-ones masks on dead snakes' slots (``planes`` is (A, C, h, w), possibly a
+    channel-major view: written in place)."""
+    dead = ~alive
+    if dead.any():
+        planes.transpose(1, 0, 2, 3)[:, dead] = 0
+        masks[dead] = 1
+    return planes, masks
