@@ -119,6 +119,12 @@ class Observer:
         self._index_dtype = np.uint8 if self._translate else np.uint16
         self._categories = np.arange(1, _ONE_HOT + 1, dtype=np.uint8)[:, None, None, None]
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles drop the cached buffers: their sliding-window views would not follow the copy."""
+        state = dict(self.__dict__)
+        state.update(_buffers={}, _raw={}, _cuts={}, _mask_offsets={})
+        return state
+
     def _wrap_map(self, r: int) -> np.ndarray:
         """Engine cell shown at each cell of the padded grid when the board wraps around."""
         g = self.geometry
