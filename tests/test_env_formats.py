@@ -81,8 +81,9 @@ def test_single_env_formats(obs_format):
 @pytest.mark.parametrize("obs_format", ["planes", "image"])
 @pytest.mark.parametrize("copy", [True, False])
 def test_vector_env_formats(obs_format, copy):
-    ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20)
-    env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy)
+    same_step = {"autoreset_mode": "same_step"}  # final_obs come in the format too
+    ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20, **same_step)
+    env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy, **same_step)
     assert env.single_observation_space == ref_env.single_observation_space["observation"] or obs_format == "image"
     assert env.observation_space.shape == (18, *env.single_observation_space.shape)
     ref, _ = ref_env.reset(seed=2)
