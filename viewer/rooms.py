@@ -1,11 +1,13 @@
-"""Rooms: live games this process owns, each a thread ticking an ``arena.match.Match`` at a steady rate.
+"""Rooms: live games this process owns, each ticking an ``arena.match.Match`` at a steady rate.
 
-A room's loop is a fixed-timestep scheduler: turn ``n`` is played at ``start + n * tick`` (tick
+A room's loop is a fixed-timestep schedule: turn ``n`` is played at ``start + n * tick`` (tick
 deadlines, not sleep-after-work), so the rate does not drift with the work of a turn; a room that
-falls more than a tick behind starts counting again from now instead of bursting.  Bots answer
-within the tick (the match waits at most ``0.75 * tick_ms``: a late bot repeats its last move, as in
-``snek play``).  Humans are ``HumanSeat`` players: their moves come from a two-move buffer filled by
-their socket, so ``move`` answers at once; a human who sent nothing keeps going.
+falls more than a tick behind starts counting again from now instead of bursting.  The loop is a
+generator that yields each deadline; one scheduler thread (``snek_viewer.scheduler``) runs every
+room's turns at their deadlines.  Bots answer within the tick (the match waits at most
+``0.75 * tick_ms``: a late bot repeats its last move, as in ``snek play``).  Humans are
+``HumanSeat`` players: their moves come from a two-move buffer filled by their socket, so ``move``
+answers at once; a human who sent nothing keeps going.
 
 ``classic`` rooms are endless drop-in/drop-out games: humans join and leave at any time, dead snakes
 respawn (bots by themselves, humans when they ask); the game is written to the replay library as it
@@ -13,8 +15,8 @@ goes and finished when the room closes.  Other rulesets wait until every open se
 ``wait_s`` with ``safe`` filling the empty seats, then play one game, which is saved and listed.
 
 All input arrives through the hub (``handle_input``), on socket threads; a room's own lock guards its
-seats, and changes to the game (spawns, leaves) are handed to the loop thread, which alone touches
-the match.
+seats, and changes to the game (spawns, leaves) are handed to the loop, which alone touches the
+match (one turn of a room runs at a time).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from arena.replay import FORMAT
 from arena.rules import RULESETS
 from snek_viewer.config import ServerConfig
 from snek_viewer.hub import Hub
+from snek_viewer.scheduler import Scheduler, Task
 from snek_viewer.seats import FILL_BOT, SeatRules
 
 TICK_MS = (20, 5000)
@@ -47,6 +50,7 @@ MAX_TURNS = 100_000
 ENDLESS_TURNS = 2**31 - 1
 BOT_SHARE = 0.75  # of a tick, the time bots get to answer
 OPEN_NAME = "open"
+WAIT_POLL_S = 0.05  # how often a waiting room looks at its seats
 NAME_LIMIT = 32
 
 
@@ -149,6 +153,7 @@ class HumanSeat(Player):
     """A human's seat: moves come from a buffer of at most two, filled by the player's socket."""
 
     kind = "human"
+    inline = True  # ``move`` answers from the buffer at once
 
     def __init__(self) -> None:
         self.name = OPEN_NAME
@@ -188,7 +193,8 @@ class Seat:
 
 class Room:
     def __init__(self, room_id: str, request: RoomRequest, config: ServerConfig, hub: Hub, rules: SeatRules,
-                 on_saved: Callable[[Path], None] | None = None, permanent: bool = False) -> None:
+                 scheduler: Scheduler, on_saved: Callable[[Path], None] | None = None,
+                 permanent: bool = False) -> None:
         self.id = room_id
         self.request = request
         self.config = config
@@ -211,7 +217,8 @@ class Room:
         self.lock = threading.Lock()
         self._commands: list[tuple[str, int, str | None]] = []  # (spawn|leave, seat, name) for the loop thread
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"room-{room_id}", daemon=True)
+        self._scheduler = scheduler
+        self._task = Task(room_id, self._loop(), self._inline)
         hub.open_room(room_id)
         hub.serve_input(room_id, self.handle_input)
         self.announce()
@@ -219,18 +226,24 @@ class Room:
     # --- the loop ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
+        self._scheduler.add(self._task)
 
     def stop(self, wait: bool = True) -> None:
+        """Stop the loop at its next step (now): an endless game is finished and saved."""
         self._stop.set()
-        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=10)
+        self._scheduler.poke(self._task)
+        if wait and not self._scheduler.on_own_thread():
+            self._task.done.wait(timeout=10)
+
+    def _inline(self) -> bool:
+        """Every player answers on the spot: the turn can run on the scheduler's own thread."""
+        return all(getattr(seat.player, "inline", False) for seat in self.seats)
 
     @property
     def tick_s(self) -> float:
         return self.request.tick_ms / 1000
 
-    def _wait_for_players(self) -> bool:
+    def _wait_for_players(self) -> Generator[float, None, bool]:
         """Non-classic rooms: until every open seat is taken or ``wait_s`` passed; False if stopped."""
         limit = self.request.wait_s if self.request.wait_s is not None else self.config.wait_s
         deadline = time.monotonic() + limit
@@ -241,7 +254,7 @@ class Room:
                         if seat.open:  # nobody came: a built-in bot plays the seat
                             seat.bot, seat.player = FILL_BOT, self.rules.player(FILL_BOT)
                     return True
-            self._stop.wait(0.05)
+            yield time.monotonic() + WAIT_POLL_S
         return False
 
     def _new_match(self) -> Match:
@@ -258,9 +271,10 @@ class Room:
             out = Path(self.config.replays) / ".live" / f"{self.id}.jsonl.gz"
         return Match([s.player for s in self.seats], config, out)
 
-    def _run(self) -> None:
+    def _loop(self) -> Iterator[float]:
+        """The room's life as the scheduler runs it: each ``yield`` is the time to come back (a tick's deadline)."""
         try:
-            if not self.request.classic and not self._wait_for_players():
+            if not self.request.classic and not (yield from self._wait_for_players()):
                 return
             with self.lock:
                 self.match = self._new_match()
@@ -270,12 +284,11 @@ class Room:
             deadline = time.monotonic()
             while not self._stop.is_set() and not self.match.over:
                 deadline += self.tick_s
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    if self._stop.wait(delay):
-                        break
-                elif delay < -self.tick_s:  # fell behind (a slow machine): restart the count, do not burst
+                if deadline - time.monotonic() < -self.tick_s:  # fell behind: restart the count, do not burst
                     deadline = time.monotonic()
+                yield deadline
+                if self._stop.is_set():
+                    break
                 self._between_turns()
                 self._publish(self.match.play_turn())
                 if self._segment_due():
@@ -451,6 +464,7 @@ class RoomRegistry:
         self.on_saved = on_saved
         self._rooms: dict[str, Room] = {}
         self._lock = threading.Lock()
+        self.scheduler = Scheduler(pool_threads=max(1, config.max_rooms))
         self._stop = threading.Event()
         self._janitor = threading.Thread(target=self._clean_loop, name="room-janitor", daemon=True)
         self._janitor.start()
@@ -461,7 +475,8 @@ class RoomRegistry:
         with self._lock:
             if len(self._rooms) >= self.config.max_rooms:
                 raise RoomLimit(f"room limit reached ({self.config.max_rooms} rooms)")
-            room = Room(uuid.uuid4().hex[:10], request, self.config, self.hub, self.rules, self.on_saved, permanent)
+            room = Room(uuid.uuid4().hex[:10], request, self.config, self.hub, self.rules, self.scheduler,
+                        self.on_saved, permanent)
             self._rooms[room.id] = room
         created = {**room.summary(), "spectators": 0}
         room.start()
@@ -502,3 +517,4 @@ class RoomRegistry:
             ids = list(self._rooms)
         for room_id in ids:
             self.close(room_id)
+        self.scheduler.close()

@@ -1,0 +1,83 @@
+"""The room scheduler: one thread runs every room's loop at the deadlines the loops yield."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from snek_viewer.scheduler import Scheduler, Task
+
+
+def ticking(name: str, log: list, ticks: int, tick_s: float, start: float):
+    """A fixed-timestep loop like a room's: yields deadlines start + n * tick, records where each turn ran."""
+    for n in range(1, ticks + 1):
+        yield start + n * tick_s
+        log.append((name, n, threading.current_thread().name))
+
+
+def test_turns_run_in_deadline_order_on_one_thread():
+    scheduler = Scheduler()
+    log: list = []
+    start = time.monotonic() + 0.05
+    tasks = [Task(name, ticking(name, log, 5, 0.02, start + offset), lambda: True)
+             for name, offset in (("a", 0.0), ("b", 0.01))]
+    try:
+        for task in tasks:
+            scheduler.add(task)
+        assert all(task.done.wait(30) for task in tasks)
+    finally:
+        scheduler.close()
+    # deadlines a: 0.02, 0.04, ... b: 0.03, 0.05, ...: strictly interleaved, every turn on the scheduler's thread
+    assert [(name, n) for name, n, _ in log] == [(name, n) for n in range(1, 6) for name in ("a", "b")]
+    assert {thread for _, _, thread in log} == {"snek-rooms"}
+
+
+def test_blocking_rooms_run_on_the_pool_and_hold_nobody_back():
+    scheduler = Scheduler()
+    log: list = []
+    release = threading.Event()
+
+    def blocking():
+        yield time.monotonic()
+        log.append(("slow", threading.current_thread().name))
+        release.wait(30)  # a bot the match waits for
+
+    slow = Task("slow", blocking(), lambda: False)
+    fast = Task("fast", ticking("fast", log, 3, 0.01, time.monotonic() + 0.02), lambda: True)
+    try:
+        scheduler.add(slow)
+        scheduler.add(fast)
+        assert fast.done.wait(30) and not slow.done.is_set()  # the fast room finished while the slow one waits
+        release.set()
+        assert slow.done.wait(30)
+    finally:
+        scheduler.close()
+    assert log[0][0] == "slow" and log[0][1].startswith("snek-room-turn")
+    assert [entry[:2] for entry in log[1:]] == [("fast", n) for n in range(1, 4)]
+
+
+def test_poke_resumes_a_sleeping_loop_at_once_and_errors_end_only_their_room():
+    scheduler = Scheduler()
+    stopped = threading.Event()
+    seen: list = []
+
+    def sleeper():
+        while not stopped.is_set():
+            yield time.monotonic() + 3600  # an hour away: only a poke brings it back
+        seen.append("finished")
+
+    def broken():
+        yield time.monotonic()
+        raise RuntimeError("a room's bug")
+
+    sleeping = Task("sleeper", sleeper(), lambda: True)
+    failing = Task("broken", broken(), lambda: True)
+    try:
+        scheduler.add(sleeping)
+        scheduler.add(failing)
+        assert failing.done.wait(30)  # the error ended that room ...
+        stopped.set()
+        scheduler.poke(sleeping)
+        assert sleeping.done.wait(30) and seen == ["finished"]  # ... and the scheduler still runs the others
+    finally:
+        scheduler.close()

@@ -1,0 +1,114 @@
+"""One thread drives every room's fixed-timestep loop.
+
+A room's loop is a generator (``Room._loop``) that yields the monotonic time it wants to be resumed
+at: its next tick's deadline.  The scheduler keeps those deadlines in a heap and, at each one, runs
+the room's turn.  A thread per room would have every room wake on its own and queue for the GIL
+behind the others' turns; one thread runs the due turns one after another, in deadline order, and
+sleeps exactly until the next deadline.
+
+A turn whose players all answer on the spot (built-in bots called inline, humans' buffered moves:
+``Player.inline``) runs on the scheduler's thread.  A room with a player that blocks (a subprocess
+or HTTP bot the match waits for, up to 75% of a tick) would hold every other room back, so its turns
+run on a pool thread instead, and the room is put back on the heap when the turn is done.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+Loop = Iterator[float]  # yields the monotonic time to resume at
+log = logging.getLogger(__name__)
+
+
+class Task:
+    """One room's loop on the scheduler: finished (``done``) when the generator returns."""
+
+    def __init__(self, name: str, loop: Loop, inline: Callable[[], bool]) -> None:
+        self.name = name
+        self.loop = loop
+        self.inline = inline
+        self.done = threading.Event()
+        self.running = False  # taken off the heap for a turn (on the scheduler's thread or a pool thread)
+        self.poked = False  # asked to resume at once while running: it goes back on the heap due now
+
+
+class Scheduler:
+    def __init__(self, pool_threads: int = 64) -> None:
+        self._heap: list[tuple[float, int, Task]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._stop = False
+        self._pool = ThreadPoolExecutor(max_workers=pool_threads, thread_name_prefix="snek-room-turn")
+        self._thread = threading.Thread(target=self._run, name="snek-rooms", daemon=True)
+        self._thread.start()
+
+    def add(self, task: Task, due: float | None = None) -> None:
+        with self._cond:
+            self._push(task, time.monotonic() if due is None else due)
+
+    def poke(self, task: Task) -> None:
+        """Resume ``task`` now (it was asked to stop): its loop sees that and finishes."""
+        with self._cond:
+            if task.done.is_set():
+                return
+            if task.running:
+                task.poked = True
+                return
+            self._heap = [entry for entry in self._heap if entry[2] is not task]
+            heapq.heapify(self._heap)
+            self._push(task, time.monotonic())
+
+    def on_own_thread(self) -> bool:
+        return threading.current_thread() is self._thread or threading.current_thread().name.startswith(
+            "snek-room-turn")
+
+    def _push(self, task: Task, due: float) -> None:
+        heapq.heappush(self._heap, (due, next(self._order), task))
+        self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stop:
+                    now = time.monotonic()
+                    if self._heap and self._heap[0][0] <= now:
+                        break
+                    self._cond.wait(self._heap[0][0] - now if self._heap else None)
+                if self._stop:
+                    return
+                _, _, task = heapq.heappop(self._heap)
+                task.running = True
+            if task.inline():
+                self._step(task)
+            else:
+                self._pool.submit(self._step, task)
+
+    def _step(self, task: Task) -> None:
+        """Run the task's loop to its next yield; put it back on the heap for then."""
+        try:
+            due = next(task.loop)
+        except StopIteration:
+            due = None
+        except Exception:  # a room's bug ends that room, never the scheduler (nor the other rooms)
+            log.exception("room %s stopped on an error", task.name)
+            due = None
+        with self._cond:
+            task.running = False
+            if due is None:
+                task.done.set()
+            else:
+                self._push(task, time.monotonic() if task.poked else due)
+                task.poked = False
