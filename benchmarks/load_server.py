@@ -5,22 +5,29 @@
     python benchmarks/load_server.py rooms --rooms 64 --seconds 30 --room-tick-ms 200
 
 The server is the app ``snek serve`` runs (``create_app`` on the threaded Werkzeug server), in a child
-process of its own, started by this script with two measuring hooks and nothing else changed:
-- every frame the room publishes to the hub is stamped (wall clock) as it is published: the *send tick*;
-- every room loop wake-up is stamped (monotonic clock): a turn's wake-up minus its deadline on the
-  loop's fixed schedule (first wake-up + n x tick, taking the earliest turn as on time) is its *lateness*.
+process of its own, started by this script with measuring hooks and nothing else changed:
+- every frame the room publishes to the hub is stamped (wall clock) as it is published: the *send tick*
+  (frames carry no time of their own: a game never depends on the clock);
+- every turn the room scheduler starts is stamped with how late it starts past the deadline its loop
+  yielded (``Scheduler.observe``): its *lateness*;
+- frames the server dropped for slow subscribers (``Subscription.dropped``) are counted, and how many
+  websocket frames the writer built (``FrameCache.built``).
 The child writes the stamps to a file when this script stops it (SIGTERM), so a swamped server still
 reports them.
 
 Spectators: one endless classic room of 4 built-in bots at ``--tick-ms``; ``--spectators`` websocket
-clients (asyncio + wsproto, one client process) join in batches, read the backlog, and once all have
-caught up the measurement runs for ``--seconds``.  Printed: frames published, delivered, dropped (a
-frame a client never got, or a ``lagging`` notice), p50/p99/max delivery latency (send tick -> client
-receive), server and client CPU (percent of one core), and the machine's load average.
+clients join in batches, read the backlog, and once all have caught up the measurement runs for
+``--seconds``.  The clients are cheap on purpose (they share the machine with the server): raw asyncio
+protocols in one process that parse the server's frames straight from the buffer and read a frame's
+turn from its first bytes, never decoding the JSON; they answer pings.  Printed: frames published,
+delivered, dropped (a frame a client never got) and ``lagging`` notices, frames the server dropped,
+p50/p99/max delivery latency (send tick -> client receive, both on this machine's wall clock), server
+CPU (percent of one core) and threads, frames built vs messages published, client CPU, and the
+machine's load average.
 
-Rooms: ``--rooms`` endless classic rooms of ``--bots`` (default: random, safe, greedy, space; the spectated
-room has the same) at ``--room-tick-ms``, no spectators; printed: turns played (and how many the schedule
-wanted), p50/p99/worst lateness, server CPU.
+Rooms: ``--rooms`` endless classic rooms of ``--bots`` (default: greedy, space, safe, random; the
+spectated room has the same) at ``--room-tick-ms``, no spectators; printed: turns played (and how many
+the schedule wanted), p50/p99/worst lateness, server CPU.
 """
 
 from __future__ import annotations
@@ -49,13 +56,12 @@ LOAD_BOTS = ["greedy", "space", "safe", "random"]
 # --- the child: the real app, with the two measuring hooks ----------------------------------------
 
 def child(port: int, replays: Path, max_spectators: int, stamps: Path) -> None:
-    from snek_viewer import rooms as rooms_module
     from snek_viewer.app import create_app
     from snek_viewer.config import ServerConfig
     from snek_viewer.serving import serve
 
     published: dict[str, dict[int, float]] = {}
-    wakes: dict[str, list[float]] = {}
+    wakes: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()
 
     app = create_app(ServerConfig(replays=replays, demo_room=False, max_spectators=max_spectators,
@@ -72,14 +78,12 @@ def child(port: int, replays: Path, max_spectators: int, stamps: Path) -> None:
         hub_publish(room_id, text, kind)
 
     hub.publish = stamped_publish
-    between_turns = rooms_module.Room._between_turns
 
-    def stamped_between_turns(room) -> None:
+    def stamped_step(task, late_s: float) -> None:  # the scheduler knows each step's deadline
         with lock:
-            wakes.setdefault(room.id, []).append(time.monotonic())
-        between_turns(room)
+            wakes.setdefault(task.name, []).append((time.monotonic(), late_s * 1000))
 
-    rooms_module.Room._between_turns = stamped_between_turns
+    app.extensions["snek"].rooms.scheduler.observe = stamped_step
 
     released_dropped = [0]  # frames the server dropped for subscribers that have left
     hub_unsubscribe = hub.unsubscribe
@@ -302,20 +306,6 @@ async def spectators_run(server: Server, room_id: str, count: int, seconds: floa
             "client_cpu_pct": 100 * (own_end - own_start) / (window_end - window_start)}
 
 
-def lateness(wakes: list[float], tick_s: float) -> list[float]:
-    """Each wake-up minus its deadline, on the room loop's own schedule: deadlines a tick apart from the
-    first turn (taken as on time: the earliest of the first ten), restarted from now after a wake-up more
-    than a tick late, as the loop does.  Skipped ticks show in turns played, not here."""
-    deadline = min(w - n * tick_s for n, w in enumerate(wakes[:10])) - tick_s
-    late = []
-    for wake in wakes:
-        deadline += tick_s
-        late.append(max(0.0, wake - deadline) * 1000)
-        if wake - deadline > tick_s:
-            deadline = wake
-    return late
-
-
 def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int, bots: list[str]) -> dict:
     ids = [server.room(tick_ms, bots) for _ in range(rooms)]
     time.sleep(2.0)  # every room's loop is up
@@ -325,9 +315,7 @@ def rooms_run(server: Server, rooms: int, seconds: float, tick_ms: int, bots: li
     wakes = server.stop()["wakes"]
     late, turns = [], 0
     for room_id in ids:
-        everything = wakes.get(room_id, [])
-        marks = lateness(everything, tick_ms / 1000) if everything else []
-        measured = [m for m, wake in zip(marks, everything) if window_start <= wake <= window_end]
+        measured = [ms for wake, ms in wakes.get(room_id, []) if window_start <= wake <= window_end]
         turns += len(measured)
         late.extend(measured)
     expected = rooms * seconds * 1000 / tick_ms

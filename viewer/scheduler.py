@@ -34,6 +34,7 @@ class Task:
         self.loop = loop
         self.inline = inline
         self.done = threading.Event()
+        self.due = 0.0  # when its loop asked to be resumed
         self.running = False  # taken off the heap for a turn (on the scheduler's thread or a pool thread)
         self.poked = False  # asked to resume at once while running: it goes back on the heap due now
 
@@ -44,6 +45,7 @@ class Scheduler:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
+        self.observe: Callable[[Task, float], None] | None = None  # (task, seconds late) per step: measuring
         self._pool = ThreadPoolExecutor(max_workers=pool_threads, thread_name_prefix="snek-room-turn")
         self._thread = threading.Thread(target=self._run, name="snek-rooms", daemon=True)
         self._thread.start()
@@ -69,6 +71,7 @@ class Scheduler:
             "snek-room-turn")
 
     def _push(self, task: Task, due: float) -> None:
+        task.due = due
         heapq.heappush(self._heap, (due, next(self._order), task))
         self._cond.notify()
 
@@ -98,6 +101,8 @@ class Scheduler:
 
     def _step(self, task: Task) -> None:
         """Run the task's loop to its next yield; put it back on the heap for then."""
+        if self.observe is not None:
+            self.observe(task, time.monotonic() - task.due)
         try:
             due = next(task.loop)
         except StopIteration:
