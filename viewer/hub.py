@@ -122,6 +122,7 @@ class Hub(ABC):
     """The interface every hub implements (see the module docstring for the contract)."""
 
     backlog_frames: int = BACKLOG_FRAMES
+    remote: bool = False  # publishing waits on a network round trip: the room scheduler runs such turns on its pool
 
     # --- the stream of a room (owner side) ------------------------------------------------
     @abstractmethod

@@ -81,6 +81,8 @@ class _Local:
 
 
 class RedisHub(Hub):
+    remote = True
+
     def __init__(self, url: str, prefix: str = "snek:", backlog_frames: int = BACKLOG_FRAMES) -> None:
         try:
             import redis

@@ -236,8 +236,8 @@ class Room:
             self._task.done.wait(timeout=10)
 
     def _inline(self) -> bool:
-        """Every player answers on the spot: the turn can run on the scheduler's own thread."""
-        return all(getattr(seat.player, "inline", False) for seat in self.seats)
+        """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread."""
+        return not self.hub.remote and all(getattr(seat.player, "inline", False) for seat in self.seats)
 
     @property
     def tick_s(self) -> float:
