@@ -17,13 +17,13 @@ reports them.
 
 Spectators: one endless classic room of 4 built-in bots at ``--tick-ms``; ``--spectators`` websocket
 clients join in batches, read the backlog, and once all have caught up the measurement runs for
-``--seconds``.  The clients are cheap on purpose (they share the machine with the server): raw asyncio
-protocols in one process that parse the server's frames straight from the buffer and read a frame's
-turn from its first bytes, never decoding the JSON; they answer pings.  Printed: frames published,
-delivered, dropped (a frame a client never got) and ``lagging`` notices, frames the server dropped,
-p50/p99/max delivery latency (send tick -> client receive, both on this machine's wall clock), server
-CPU (percent of one core) and threads, frames built vs messages published, client CPU, and the
-machine's load average.
+``--seconds``.  The clients are cheap on purpose (they share the machine with the server): plain
+sockets in one process, read by one epoll loop, that parse the server's frames straight from the
+buffer and read a frame's turn from its first bytes, never decoding the JSON; they answer pings.
+Printed: frames published, delivered, dropped (a frame a client never got) and ``lagging`` notices,
+frames the server dropped, p50/p99/max delivery latency (send tick -> client receive, both on this
+machine's wall clock), server CPU (percent of one core) and threads, frames built vs messages
+published, client CPU, and the machine's load average.
 
 Rooms: ``--rooms`` endless classic rooms of ``--bots`` (default: greedy, space, safe, random; the
 spectated room has the same) at ``--room-tick-ms``, no spectators; printed: turns played (and how many
@@ -33,10 +33,10 @@ the schedule wanted), p50/p99/worst lateness, server CPU.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -168,49 +168,46 @@ class Server:
         return stamps
 
 
-class Client:
-    """One spectator socket: (turn, receive time) of every frame, and the lagging notices."""
+class Spectator:
+    """One spectator socket at the cost of a few byte comparisons per frame: the handshake by hand, then
+    RFC 6455 frames parsed straight from the buffer (the server's frames are unmasked and never
+    fragmented); a frame's turn is read from its first bytes, the JSON is never decoded.  Pings are
+    answered (an empty masked pong), so the server's ping timeout never cuts a client that keeps up.
+    Records (turn, receive time) of every frame, and the ``lagging`` notices."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int, path: str) -> None:
         self.frames: list[tuple[int, float]] = []
         self.lagging = 0
         self.connected = False
         self.closed = False
-
-
-class Spectator(asyncio.Protocol):
-    """One spectator socket at the cost of a few byte comparisons per frame: the handshake by hand, then
-    RFC 6455 frames parsed straight from the buffer (the server's frames are unmasked and never
-    fragmented); a frame's turn is read from its first bytes, the JSON is never decoded.  Pings are
-    answered (an empty masked pong), so the server's ping timeout never cuts a client that keeps up."""
-
-    def __init__(self, client: Client, request: bytes) -> None:
-        self.client = client
-        self.request = request
         self.buffer = bytearray()
-        self.handshaken = False
-        self.transport: asyncio.Transport | None = None
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.sock.setblocking(False)
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-        transport.write(self.request)
-
-    def connection_lost(self, exc) -> None:
-        self.client.closed = True
-
-    def data_received(self, data: bytes) -> None:
-        now = time.time()
+    def read(self, now: float) -> None:
+        try:
+            data = self.sock.recv(1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            return
         buffer = self.buffer
         buffer += data
-        if not self.handshaken:
+        if not self.connected:
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
                 return
             if b" 101 " not in buffer[:end]:
-                self.transport.close()
+                self.closed = True
                 return
             del buffer[:end + 4]
-            self.handshaken = self.client.connected = True
+            self.connected = True
         pos, size = 0, len(buffer)
         while size - pos >= 2:
             opcode, length, head = buffer[pos] & 0x0F, buffer[pos + 1] & 0x7F, 2
@@ -227,24 +224,56 @@ class Spectator(asyncio.Protocol):
             start = pos + head
             if opcode == 0x1:
                 if buffer.startswith(FRAME_START, start):
-                    found = TURN_BYTES.search(buffer, start, start + 80)
-                    self.client.frames.append((int(found.group(1)), now))
+                    self.frames.append((int(TURN_BYTES.search(buffer, start, start + 80).group(1)), now))
                 elif buffer.find(b'"lagging"', start, start + 80) >= 0:
-                    self.client.lagging += 1
+                    self.lagging += 1
             elif opcode == 0x9:
-                self.transport.write(b"\x8a\x80\x00\x00\x00\x00")  # pong, empty payload, zero mask
+                self.sock.send(b"\x8a\x80\x00\x00\x00\x00")  # pong, empty payload, zero mask
             elif opcode == 0x8:
-                self.transport.close()
+                self.closed = True
             pos = start + length
         del buffer[:pos]
 
 
-async def spectate(port: int, path: str, client: Client) -> asyncio.Transport:
-    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
-    loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_connection(lambda: Spectator(client, request), "127.0.0.1", port)
-    return transport
+class Spectators:
+    """Many spectator sockets read by one epoll loop in this process (no event-loop framework: the
+    client's own cost per frame stays a few microseconds).  A frame's receive time is when ``poll``
+    reported its socket readable: its arrival, not our turn to parse it."""
+
+    def __init__(self) -> None:
+        self.all: list[Spectator] = []
+        self._by_fd: dict[int, Spectator] = {}
+        self._poll = select.epoll()
+
+    def add(self, spectator: Spectator) -> None:
+        self.all.append(spectator)
+        self._by_fd[spectator.sock.fileno()] = spectator
+        self._poll.register(spectator.sock.fileno(), select.EPOLLIN)
+
+    def run(self, seconds: float, until=lambda: False) -> None:
+        """Read for ``seconds`` or until ``until()`` holds (checked every 50 ms)."""
+        end = time.monotonic() + seconds
+        check = 0.0
+        while (left := end - time.monotonic()) > 0:
+            events = self._poll.poll(min(left, 0.05))
+            now = time.time()
+            for fd, _ in events:
+                spectator = self._by_fd.get(fd)
+                if spectator is None:
+                    continue
+                spectator.read(now)
+                if spectator.closed:
+                    self._poll.unregister(fd)
+                    del self._by_fd[fd]
+            if time.monotonic() >= check:
+                check = time.monotonic() + 0.05
+                if until():
+                    return
+
+    def close(self) -> None:
+        for spectator in self.all:
+            spectator.sock.close()
+        self._poll.close()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -257,38 +286,32 @@ def threads_of(pid: int) -> int:
     return int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
 
 
-async def spectators_run(server: Server, room_id: str, count: int, seconds: float, batch: int) -> dict:
-    clients = [Client() for _ in range(count)]
-    transports = []
+def spectators_run(server: Server, room_id: str, count: int, seconds: float, batch: int) -> dict:
+    clients = Spectators()
     for start in range(0, count, batch):
-        connecting = [spectate(server.port, f"/ws/rooms/{room_id}", client) for client in clients[start:start + batch]]
-        transports += [t for t in await asyncio.gather(*connecting, return_exceptions=True)
-                       if not isinstance(t, BaseException)]
-        deadline = time.monotonic() + 30
-        while not all(c.connected or c.closed for c in clients[start:start + batch]):
-            if time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
-    connected = sum(c.connected for c in clients)
-    deadline = time.monotonic() + 60  # everyone has read the backlog and receives live frames
-    while time.monotonic() < deadline:
-        latest = max((c.frames[-1][0] for c in clients if c.frames), default=0)
-        if all(c.frames and c.frames[-1][0] >= latest - 1 for c in clients if not c.closed):
-            break
-        await asyncio.sleep(0.2)
+        group = [Spectator(server.port, f"/ws/rooms/{room_id}") for _ in range(min(batch, count - start))]
+        for spectator in group:
+            clients.add(spectator)
+        clients.run(30, until=lambda group=group: all(s.connected or s.closed for s in group))
+
+    def caught_up() -> bool:  # everyone has read the backlog and receives live frames
+        latest = max((s.frames[-1][0] for s in clients.all if s.frames), default=0)
+        return all(s.frames and s.frames[-1][0] >= latest - 1 for s in clients.all if not s.closed)
+
+    clients.run(60, until=caught_up)
+    connected = sum(s.connected for s in clients.all)
     window_start, cpu_start, own_start = time.time(), server.cpu(), time.process_time()
-    await asyncio.sleep(seconds)
+    clients.run(seconds)
     window_end, cpu_end, own_end = time.time(), server.cpu(), time.process_time()
     threads = threads_of(server.process.pid)
-    await asyncio.sleep(1.0)  # frames of the window's last ticks still in flight
-    for transport in transports:
-        transport.close()
-    stamps = await asyncio.to_thread(server.stop)
+    clients.run(1.0)  # frames of the window's last ticks still in flight
+    clients.close()
+    stamps = server.stop()
     published = {int(t): stamp for t, stamp in stamps["published"].get(room_id, {}).items()}
     window = sorted(t for t, stamp in published.items() if window_start <= stamp <= window_end)
     latencies, delivered, dropped = [], 0, 0
-    for client in clients:
-        got = {turn: stamp for turn, stamp in client.frames}
+    for spectator in clients.all:
+        got = {turn: stamp for turn, stamp in spectator.frames}
         for turn in window:
             if turn in got:
                 delivered += 1
@@ -296,8 +319,8 @@ async def spectators_run(server: Server, room_id: str, count: int, seconds: floa
             else:
                 dropped += 1
     return {"spectators": count, "connected": connected, "frames_published": len(window),
-            "frames_delivered": delivered, "dropped": dropped, "lagging_notices": sum(c.lagging for c in clients),
-            "server_dropped": stamps.get("server_dropped", 0),
+            "frames_delivered": delivered, "dropped": dropped,
+            "lagging_notices": sum(s.lagging for s in clients.all), "server_dropped": stamps.get("server_dropped", 0),
             "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
             "max_ms": max(latencies, default=float("nan")),
             "server_cpu_pct": 100 * (cpu_end - cpu_start) / (window_end - window_start),
@@ -354,7 +377,7 @@ def main() -> None:
         server = Server(max_spectators=args.spectators + 10)
         try:
             room_id = server.room(args.tick_ms, args.bots.split(","))
-            figures = asyncio.run(spectators_run(server, room_id, args.spectators, args.seconds, args.batch))
+            figures = spectators_run(server, room_id, args.spectators, args.seconds, args.batch)
         finally:
             if server.process.poll() is None:
                 server.stop()
