@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
+from snek_viewer.config import ServerConfig
+from snek_viewer.hub import LocalHub
+from snek_viewer.rooms import Room, RoomRequest
 from snek_viewer.scheduler import Scheduler, Task
+from snek_viewer.seats import SeatRules
 
 
 def ticking(name: str, log: list, ticks: int, tick_s: float, start: float):
@@ -80,4 +85,30 @@ def test_poke_resumes_a_sleeping_loop_at_once_and_errors_end_only_their_room():
         scheduler.poke(sleeping)
         assert sleeping.done.wait(30) and seen == ["finished"]  # ... and the scheduler still runs the others
     finally:
+        scheduler.close()
+
+
+def test_a_human_who_joins_before_the_first_turn_comes_on_the_board():
+    """Joining is open from the moment a room exists, before the scheduler ran its first step."""
+    hub, scheduler = LocalHub(), Scheduler()
+    room = Room("r1", RoomRequest(seats=("safe", None), tick_ms=20, seed=3), ServerConfig(replays=None), hub,
+                SeatRules({}), scheduler)
+    try:
+        welcome = room.handle_input({"type": "join", "name": "early", "conn": "c1"})
+        assert welcome[0]["type"] == "welcome" and room.match is None  # the game has not begun
+        watcher = hub.subscribe("r1")
+        room.start()
+        spawn = {"kind": "spawn", "id": "s1", "name": "early"}
+        frames = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = watcher.next(timeout=1)
+            if text and '"type":"frame"' in text:
+                frames += 1
+                if spawn in json.loads(text).get("events", []):
+                    break
+        else:
+            raise AssertionError(f"the early joiner never came on the board ({frames} frames)")
+    finally:
+        room.stop()
         scheduler.close()

@@ -279,6 +279,9 @@ class Room:
             with self.lock:
                 self.match = self._new_match()
                 self.status = "running"
+                for seat in self.seats:  # classic: humans who took a seat before the board existed come on now
+                    if self.request.classic and seat.bot is None and seat.token:
+                        self._commands.append(("spawn", seat.index, seat.player.name))
             self.hub.publish(self.id, dumps({**self.match.header, "format": FORMAT}), "header")
             self._publish(self.match.start())
             deadline = time.monotonic()
