@@ -275,12 +275,15 @@ class Observer:
         """A channel-major ``(C, G*N, h, w)`` buffer for ``observe(..., out=)``."""
         return np.empty((NUM_CHANNELS, games * self.seats, *self.window), np.uint8)
 
-    def observe(self, batch: GameBatch, games=None, out: np.ndarray | None = None) -> np.ndarray:
+    def observe(self, batch: GameBatch, games=None, out: np.ndarray | None = None,
+                blank_dead: bool = False) -> np.ndarray:
         """Observations of every seat of the given games (default all), game-major: (G*N, C, h, w) uint8.
 
         The result is a view of a channel-major buffer (``out``, from ``buffer()``): every
         channel of every snake is one contiguous slab, so each channel is written in one long
-        pass.  ``np.ascontiguousarray`` it if a consumer needs C order.
+        pass.  ``np.ascontiguousarray`` it if a consumer needs C order.  ``blank_dead``: dead
+        snakes' observations are all zeros (the vector env's "black death"), done on the small
+        code windows rather than on the ten planes.
         """
         picked = self._games(batch, games)
         pick = _picker(None if games is None else picked)
@@ -288,6 +291,9 @@ class Observer:
         windows = self._windows(self._codes(batch, None if games is None else picked, rank))
         heads = pick(batch.head).reshape(-1)
         code = self._cut(windows, picked.size, heads)  # (A, h, w)
+        dead = ~pick(batch.alive).reshape(-1) if blank_dead else None
+        if dead is not None:
+            code[dead] = 0  # an empty window: every channel 0 (health below)
         offsets = (klass.reshape(-1, 1, 1) * (2 * self._hazard_code)).astype(self._index_dtype)
         if self._translate:
             raw, index = self._index_buffer(code.shape)
@@ -299,6 +305,8 @@ class Observer:
         np.equal(category[None], self._categories, out=buf[:_ONE_HOT].view(bool))
         np.greater_equal(code, self._hazard_code, out=buf[_HAZARD].view(bool))
         health = np.clip(pick(batch.health).reshape(-1), 0, MAX_HEALTH).astype(np.uint8)
+        if dead is not None:
+            health[dead] = 0
         if self.image:  # 0/1 -> 0/255 (uint8 negation), health -> 0..255
             np.negative(buf[:_HEALTH], out=buf[:_HEALTH])
             health = HEALTH_BYTE[health]

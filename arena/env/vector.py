@@ -158,8 +158,8 @@ class SnakeVectorEnv(VectorEnv):
         """Every slot's observation and mask (dead slots blacked out); alive and masks go into ``infos`` too."""
         g = self.games
         alive = g.batch.alive.reshape(-1).copy()
-        planes, masks = _black_death(g.observer.observe(g.batch, out=self._obs), g.observer.action_masks(g.batch),
-                                     alive)
+        planes = g.observer.observe(g.batch, out=self._obs, blank_dead=True)
+        masks = _any_move_when_dead(g.observer.action_masks(g.batch), alive)
         every = np.ones(self.num_envs, bool)
         infos.update(alive=alive, _alive=every, action_mask=masks, _action_mask=every.copy())
         if self.copy:
@@ -173,8 +173,10 @@ class SnakeVectorEnv(VectorEnv):
         observer, n = self.games.observer, self.num_snakes
         slots = (games[:, None] * n + np.arange(n)).ravel()
         alive = self.games.batch.alive[games].reshape(-1)
-        planes, masks = _black_death(observer.observe(self.games.batch, games),
-                                     observer.action_masks(self.games.batch, games), alive)
+        # Observed in batches of a few fixed sizes (the games repeated), so the observer's buffers are reused.
+        padded = np.resize(games, max(8, 1 << (games.size - 1).bit_length()))
+        planes = observer.observe(self.games.batch, padded, blank_dead=True)
+        masks = _any_move_when_dead(observer.action_masks(self.games.batch, padded)[:slots.size], alive)
         final = np.full(self.num_envs, None, dtype=object)
         for k, slot in enumerate(slots):
             final[slot] = observer.present(planes[k], masks[k])
@@ -240,11 +242,7 @@ class SnakeVectorEnv(VectorEnv):
                 self.recorder.finish(self.record_game)
 
 
-def _black_death(planes: np.ndarray, masks: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Zero observations and all-ones masks on dead snakes' slots (``planes`` is (A, C, h, w), possibly a
-    channel-major view: written in place)."""
-    dead = ~alive
-    if dead.any():
-        planes.transpose(1, 0, 2, 3)[:, dead] = 0
-        masks[dead] = 1
-    return planes, masks
+def _any_move_when_dead(masks: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """All-ones masks on dead snakes' slots (any action, ignored), in place."""
+    masks[~alive] = 1
+    return masks
