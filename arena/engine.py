@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from arena import rng
-from arena.geometry import MOVE_INDEX, MOVES, Geometry
+from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import classic_spot, setup_classic, setup_standard
@@ -125,7 +125,7 @@ class Engine:
                 alive = snake.get("alive", True)
                 body = [self._cell(x, y, allow_outside=not alive) for x, y in snake["body"]]
                 if alive:
-                    self._check_body(body, seat, taken)
+                    check_live_body(self.geometry, body, seat, taken)
                 batch.place(game, seat, body, int(snake.get("health", MAX_HEALTH)))
                 if not alive:
                     death = snake.get("death") or {}
@@ -153,23 +153,6 @@ class Engine:
         if snake["id"] not in ids:
             raise ValueError(f"unknown snake id {snake['id']!r}")
         return list(ids).index(snake["id"])
-
-    def _check_body(self, body: list[int], seat: int, taken: dict[int, int]) -> None:
-        """A live body must be a path of neighbouring cells (wrap-aware) that visits no cell twice, except
-        as stacked segments (a repeat right after itself), and share no cell with another live snake."""
-        g = self.geometry
-        for k in range(1, len(body)):
-            a, b = body[k - 1], body[k]
-            if a != b and b not in g.next_cell[a]:
-                raise ValueError(f"snake {seat}'s body is not connected between {g.xy(a)} and {g.xy(b)}")
-        seen: set[int] = set()
-        for k, cell in enumerate(body):
-            if cell in seen and cell != body[k - 1]:
-                raise ValueError(f"snake {seat} overlaps itself at {g.xy(cell)}")
-            if taken.get(cell, seat) != seat:
-                raise ValueError(f"snake {seat} overlaps snake {taken[cell]} at {g.xy(cell)}")
-            seen.add(cell)
-            taken[cell] = seat
 
     def set_items(self, batch: GameBatch, game: int, food=None, hazards=None) -> None:
         """Replace a game's food and/or hazards (``[x, y]`` lists; a hazard listed twice stacks).

@@ -79,3 +79,21 @@ class Geometry:
     @property
     def area(self) -> int:
         return self.width * self.height
+
+
+def check_live_body(g: Geometry, body: list[int], seat: int, taken: dict[int, int]) -> None:
+    """A live body must be a path of neighbouring cells (wrap-aware) that visits no cell twice, except
+    as stacked segments (a repeat right after itself), and share no cell with another live snake
+    (``taken``: cell -> seat, filled as bodies are checked).  A problem is a one-line ValueError."""
+    for k in range(1, len(body)):
+        a, b = body[k - 1], body[k]
+        if a != b and b not in g.next_cell[a]:
+            raise ValueError(f"snake {seat}'s body is not connected between {g.xy(a)} and {g.xy(b)}")
+    seen: set[int] = set()
+    for k, cell in enumerate(body):
+        if cell in seen and cell != body[k - 1]:
+            raise ValueError(f"snake {seat} overlaps itself at {g.xy(cell)}")
+        if taken.get(cell, seat) != seat:
+            raise ValueError(f"snake {seat} overlaps snake {taken[cell]} at {g.xy(cell)}")
+        seen.add(cell)
+        taken[cell] = seat
