@@ -1,7 +1,7 @@
 """Multi-agent PPO with RLlib (new API stack): one policy shared by every snake, moves masked by the env's action mask.
 
-    python -m venv .venv-rllib && .venv-rllib/bin/pip install torch==2.13.0   # a CPU build
-    .venv-rllib/bin/pip install "ray[rllib]==2.60.0" -e .                     # RLlib pins gymnasium 1.2.2
+    python -m venv .venv-rllib && .venv-rllib/bin/pip install torch==2.13.0   # the CPU build, first
+    .venv-rllib/bin/pip install -e ".[rllib]"          # ray[rllib] 2.60 pins gymnasium 1.2.2, hence its own venv
     .venv-rllib/bin/python examples/rllib_ppo.py --iterations 20
 
 RLlib wants three things our ``dict`` observation does not give as is (docs/envs.md, "RLlib"):
