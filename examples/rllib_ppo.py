@@ -8,8 +8,8 @@ RLlib wants three things our ``dict`` observation does not give as is (docs/envs
 its action-masking RLModule reads the mask from the key ``"action_mask"`` and the observation from
 ``"observations"`` (plural); its default encoder builds an MLP for a 1-D Box and a CNN only for
 channel-last images; and its PettingZoo wrapper ends an episode only when every snake that moved
-was terminated, or every one truncated, so a game where one snake dies on the ``max_turns`` turn
-while the others are cut off would never end.  ``SnakeRLlibEnv`` does those three things: the
+was terminated, or every one truncated, so when one snake dies on the ``max_turns`` turn while the
+others are cut off, RLlib would step the finished game.  ``SnakeRLlibEnv`` does those three things: the
 planes flattened to float32 in [0, 1] (health / 100), the keys renamed, and ``__all__`` set when
 the game is over.  ``MaskAudit`` reads every finished episode back and counts the moves a snake
 played that its mask forbade (it reports them as ``forbidden_moves``: 0 when masking works).
