@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from arena import __version__
 from arena.engine import Engine
-from arena.geometry import MAX_SIZE, MIN_SIZE, Geometry, check_live_body
+from arena.geometry import MAX_SIZE, MIN_SIZE
 from arena.rules import RULESETS
 from arena.state import MAX_HEALTH, MAX_SNAKES, GameBatch
 
@@ -252,27 +251,8 @@ def check_request(body, complete: bool = True, you_on_board: bool = False) -> No
         you_id = _snake(you, "you", size, False, complete or you_on_board)
         if you_on_board and you_id not in ids:
             raise RequestError(f"you ({_text(you_id)}) is not one of board.snakes")
-    if you_on_board:
-        _check_positions(snakes, size, ((game or {}).get("ruleset") or {}).get("name"))
-
-
-@lru_cache(maxsize=64)
-def _geometry(width: int, height: int, wrapped: bool) -> Geometry:
-    return Geometry(width, height, wrapped=wrapped)
-
-
-def _check_positions(snakes: list[dict], size: tuple[int, int], ruleset: str | None) -> None:
-    """Battlesnake's board lists live snakes only: each body a connected path (wrapping on wrapped
-    boards), no two sharing a cell -- the engine's own rule for a live position, so a body a bot
-    could not load is a 400 here rather than a crash in the bot."""
-    known = RULESETS.get(ruleset or "standard")
-    g = _geometry(size[0], size[1], bool(known and known.wrapped))
-    taken: dict[int, int] = {}
-    for seat, snake in enumerate(snakes):
-        try:
-            check_live_body(g, [g.cell(p["x"], p["y"]) for p in snake["body"]], seat, taken)
-        except ValueError as exc:
-            raise RequestError(f"board.snakes[{seat}]: {exc}") from None
+    if you_on_board and _ruleset_name(body) in RULESETS:
+        _load(body)  # a position or setting our rules cannot hold: 400 here, not a crash in the bot
 
 
 def load_request(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, list[str]]:
@@ -283,9 +263,18 @@ def load_request(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBa
     malformed body, or a position our rules cannot hold, is a ``RequestError`` (one line).
     """
     check_request(body, complete=False)
+    return _load(body, ruleset)
+
+
+def _ruleset_name(body: dict, override: str | None = None) -> str:
+    return override or ((body.get("game") or {}).get("ruleset") or {}).get("name") or "standard"
+
+
+def _load(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, list[str]]:
+    """``load_request`` on a body that passed ``check_request``."""
     board = body["board"]
     rules_json = (body.get("game") or {}).get("ruleset") or {}
-    name = ruleset or rules_json.get("name") or "standard"
+    name = _ruleset_name(body, ruleset)
     if name not in RULESETS:
         raise RequestError(f"unknown ruleset {name!r} (choose from {', '.join(RULESETS)})")
     raw = rules_json.get("settings") or {}

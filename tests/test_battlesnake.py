@@ -172,8 +172,9 @@ def test_a_complete_body_is_needed_to_answer() -> None:
 
 
 def test_a_position_no_bot_could_load_is_a_request_error() -> None:
-    """Found by the fuzz test below: a body that is not a connected path passed the field checks, and
-    a bot loading it would have failed.  serve-bot now refuses such positions with load_request's reason."""
+    """Found by the fuzz test below: a body that is not a connected path, or a setting out of our
+    rules' range, passed the field checks, and a bot loading it would have failed.  serve-bot now
+    refuses what load_request refuses, with its reason (any ruleset name is still answered)."""
     cases = [(["board", "snakes", 1, "body", 1], {"x": 0, "y": 3}, "not connected between (5, 4) and (0, 3)"),
              (["board", "snakes", 1, "body", 3], {"x": 2, "y": 0}, "not connected between (6, 3) and (2, 0)"),
              (["board", "snakes", 0, "body"], [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 0, "y": 0}],
@@ -181,20 +182,23 @@ def test_a_position_no_bot_could_load_is_a_request_error() -> None:
     overlap = with_change(["board", "snakes", 1, "body"], [{"x": 2, "y": 1}, {"x": 2, "y": 0}, {"x": 3, "y": 0}])
     overlap["board"]["snakes"][1].update(head={"x": 2, "y": 1}, length=3)
     checked = 0
+    cases += [(["game", "ruleset", "settings", "foodSpawnChance"], -1, "foodSpawnChance must be between 0 and 100")]
     for path, value, reason in cases + [(None, overlap, "overlaps snake 0 at (2, 0)")]:
         body = with_change(path, value) if path else value
         load_error = one_line_error(body, load_request)
         serve_error = one_line_error(body, lambda b: check_request(b, you_on_board=True))
         assert load_error is not None and reason in load_error, load_error
-        assert serve_error and reason in serve_error and serve_error.startswith("board.snakes["), serve_error
+        assert serve_error and reason in serve_error and serve_error == load_error, serve_error
         checked += 1
-    assert checked == 4
+    assert checked == 5
     wrapped = with_change(["game", "ruleset", "name"], "wrapped")  # across the edge is connected on wrapped boards
     wrapped["board"]["snakes"][0]["body"] = [{"x": 0, "y": 0}, {"x": 10, "y": 0}, {"x": 9, "y": 0}]
     wrapped["you"]["body"] = wrapped["board"]["snakes"][0]["body"]
     wrapped["board"]["snakes"][0]["head"] = wrapped["you"]["head"] = {"x": 0, "y": 0}
     assert one_line_error(wrapped, lambda b: check_request(b, you_on_board=True)) is None
     assert one_line_error(wrapped, load_request) is None
+    squad = with_change(["game", "ruleset", "name"], "squad")  # not our ruleset, still answered
+    assert one_line_error(squad, lambda b: check_request(b, you_on_board=True)) is None
 
 
 def paths(node, prefix: tuple = ()) -> list[tuple]:
