@@ -120,7 +120,7 @@ class Outlet:
             if self._control:
                 data = self._control.popleft()
             else:
-                text = self.sub.next(timeout=0)
+                text = self.sub.poll()
                 if text is None:
                     if not self.sub.closed:
                         break

@@ -99,16 +99,24 @@ class Subscription:
         with self._cond:
             if not self._cond.wait_for(lambda: self._direct or self._backlog or self._live or self.closed, timeout):
                 return None
-            if self._direct:
-                return self._direct.popleft()
-            if self._backlog:
-                return self._backlog.popleft()
-            if self._lagged:
-                self._lagged = False
-                return self._lagging_message
-            if self._live:
-                return self._live.popleft()
-            return None
+            return self._pop()
+
+    def poll(self) -> str | None:
+        """The next message if there is one, without waiting (the socket writer's cheap path)."""
+        with self._cond:
+            return self._pop()
+
+    def _pop(self) -> str | None:
+        if self._direct:
+            return self._direct.popleft()
+        if self._backlog:
+            return self._backlog.popleft()
+        if self._lagged:
+            self._lagged = False
+            return self._lagging_message
+        if self._live:
+            return self._live.popleft()
+        return None
 
     def close(self) -> None:
         with self._cond:
