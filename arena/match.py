@@ -69,6 +69,10 @@ class _Call:
             self.done.set()
 
 
+def _crashed(exc: BaseException) -> MoveResult:
+    return MoveResult(None, error=f"crash: {type(exc).__name__}: {exc}"[:200])
+
+
 @dataclass
 class MatchOutcome:
     header: dict
@@ -140,11 +144,16 @@ class Match:
         deadline) is called every turn, as Battlesnake's engine sends every turn's request; other
         players are not called again while an earlier call is still running.  An answer that
         comes after the wait belongs to its own call and is dropped: it never reaches a later turn.
+        An ``inline`` player (it always returns, and judges its own lateness) is called on this
+        thread instead, one after another while the threaded calls run: no thread hand-over.
         """
         limit = timeout_ms if isinstance(timeout_ms, dict) else dict.fromkeys(seats, timeout_ms)
         results: dict[int, MoveResult] = {}
         calls: dict[int, _Call] = {}
+        inline = [seat for seat in seats if self.players[seat].inline]
         for seat in seats:
+            if self.players[seat].inline:
+                continue
             busy = self._busy.get(seat)
             if busy is not None and not busy.done.is_set() and not self.players[seat].concurrent:
                 results[seat] = MoveResult(None, latency_ms=limit[seat],
@@ -152,13 +161,18 @@ class Match:
                 continue
             calls[seat] = self._busy[seat] = _Call(call, seat)
         began = time.monotonic()
+        for seat in inline:  # while the threaded calls run
+            try:
+                results[seat] = call(seat) or MoveResult(None)
+            except Exception as exc:  # a transport bug must not end the game
+                results[seat] = _crashed(exc)
         for seat, c in calls.items():
             c.done.wait(max(0.0, began + (limit[seat] + self.config.grace_ms) / 1000 - time.monotonic()))
         for seat, c in calls.items():
             if not c.done.is_set():
                 results[seat] = MoveResult(None, latency_ms=limit[seat], error="timeout")
             elif c.error is not None:  # a transport bug must not end the game
-                results[seat] = MoveResult(None, error=f"crash: {type(c.error).__name__}: {c.error}"[:200])
+                results[seat] = _crashed(c.error)
             else:
                 results[seat] = c.result or MoveResult(None)
         return results

@@ -1,6 +1,7 @@
 """Built-in bot strategies, one small file each, registered by name (the ``snek.bots`` entry point).
 
-A registry entry is a zero-argument factory returning a policy ``policy(state) -> move``.
+A registry entry is a zero-argument factory returning a policy ``policy(state) -> move``.  Every
+built-in declares itself ``bounded`` (``snek_bots.common.bounded``), so matches call it inline.
 """
 
 from __future__ import annotations

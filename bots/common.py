@@ -20,6 +20,14 @@ _DELTA = {"up": (0, 1), "down": (0, -1), "left": (-1, 0), "right": (1, 0)}
 STARVING_HEALTH = 30  # below this, even a space-minded bot goes for food
 
 
+def bounded(policy):
+    """Declare that ``policy`` does a bounded amount of work per move and always returns: a match then
+    calls it inline on its own thread (``arena.players.spec.builtin_player``) instead of handing each
+    move to another thread."""
+    policy.bounded = True
+    return policy
+
+
 @lru_cache(maxsize=64)
 def neighbour_table(width: int, height: int, wrapped: bool) -> tuple[tuple[int, ...], ...]:
     """``table[cell][i]`` is the cell reached by ``MOVES[i]`` (``-1`` off the board)."""

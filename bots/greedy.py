@@ -4,9 +4,10 @@ is why it loses to `space`."""
 
 from __future__ import annotations
 
-from snek_bots.common import nearest_food, parse, pick, rng_for, safe_moves
+from snek_bots.common import bounded, nearest_food, parse, pick, rng_for, safe_moves
 
 
+@bounded
 def greedy_move(state: dict) -> str:
     board = parse(state)
     blocked = board.obstacles()

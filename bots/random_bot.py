@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from snek_bots.common import MOVES, pick, rng_for
+from snek_bots.common import MOVES, bounded, pick, rng_for
 
 
+@bounded
 def random_move(state: dict) -> str:
     return pick(rng_for(state), list(MOVES))
 

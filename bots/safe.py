@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from snek_bots.common import parse, pick, rng_for, safe_moves
+from snek_bots.common import bounded, parse, pick, rng_for, safe_moves
 
 
+@bounded
 def safe_move(state: dict) -> str:
     return pick(rng_for(state), safe_moves(parse(state)))
 

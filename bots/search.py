@@ -142,6 +142,8 @@ def combine(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 class SearchBot:
     """A policy object: ``SearchBot()(state) -> move``."""
 
+    bounded = True  # the leaf budget bounds every move's work (``snek_bots.common.bounded``)
+
     def __init__(self, max_leaves: int = 4096, time_budget: float | None = None, reserve_ms: int = 150,
                  radius: int = 6, max_near: int = 2) -> None:
         self.max_leaves, self.time_budget, self.reserve_ms = max_leaves, time_budget, reserve_ms

@@ -5,7 +5,7 @@ hunts shorter heads, and goes for food when hungry or not clearly the longest.""
 
 from __future__ import annotations
 
-from snek_bots.common import STARVING_HEALTH, Board, bfs, nearest_food, parse, pick, rng_for, safe_moves
+from snek_bots.common import STARVING_HEALTH, Board, bfs, bounded, nearest_food, parse, pick, rng_for, safe_moves
 
 
 def score_move(board: Board, move: str, blocked: set[int], threats: set[int], prey: set[int],
@@ -30,6 +30,7 @@ def score_move(board: Board, move: str, blocked: set[int], threats: set[int], pr
     return score
 
 
+@bounded
 def space_move(state: dict) -> str:
     board = parse(state)
     blocked = board.obstacles()

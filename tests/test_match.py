@@ -13,7 +13,8 @@ import pytest
 
 from arena.env.single import SnakeEnv
 from arena.match import MatchConfig, run_match
-from arena.players import PythonPlayer
+from arena.players import PythonPlayer, builtin_player, load_player
+from arena.registry import resolve_bot
 from arena.replay import read_replay
 
 
@@ -36,9 +37,11 @@ def too_slow(state: dict) -> str:
     return "down"
 
 
-def test_errors_are_recorded_and_previous_move_repeated(tmp_path) -> None:
-    players = [PythonPlayer(crashes_on_turn_3, "crashy"), PythonPlayer(garbage, "garbage"),
-               PythonPlayer(too_slow, "slow"), PythonPlayer(up_then_right, "fine")]
+@pytest.mark.parametrize("inline", [False, True], ids=["threaded", "inline"])
+def test_errors_are_recorded_and_previous_move_repeated(tmp_path, inline: bool) -> None:
+    """The same on both paths: an inline bot's late answer is a timeout, its exception a crash."""
+    bots = {"crashy": crashes_on_turn_3, "garbage": garbage, "slow": too_slow, "fine": up_then_right}
+    players = [PythonPlayer(policy, name, inline=inline) for name, policy in bots.items()]
     began = time.perf_counter()
     outcome = run_match(players, MatchConfig(seed=4, timeout_ms=100, first_timeout_ms=200, max_turns=12),
                         out=tmp_path / "g.jsonl", keep_frames=True)
@@ -63,6 +66,28 @@ def test_errors_are_recorded_and_previous_move_repeated(tmp_path) -> None:
     assert frames[-1]["turn"] == outcome.result["turns"]
 
 
+def strip_latency(frames: list[dict]) -> list[dict]:
+    return [{**f, "snakes": [{k: v for k, v in s.items() if k != "latency_ms"} for s in f["snakes"]]} for f in frames]
+
+
+def test_builtin_bots_play_inline_and_the_game_is_the_same_as_threaded() -> None:
+    """Built-in bots (``bounded``) run on the match's thread, one after another; the game does not change."""
+    lineup = ("search", "space", "greedy", "safe")
+    inline = [builtin_player(b) for b in lineup]
+    assert all(p.inline for p in inline)
+    threads: set[str] = set()
+    for player in inline:  # see which thread really runs each move
+        policy = player.policy
+        player.policy = lambda state, policy=policy: threads.add(threading.current_thread().name) or policy(state)
+    config = MatchConfig(seed=11, max_turns=60, timeout_ms=20_000)  # no timeouts, even on a loaded machine
+    fast = run_match(inline, config, keep_frames=True)
+    slow = run_match([PythonPlayer(resolve_bot(b), name=b) for b in lineup], config, keep_frames=True)
+    assert threads == {threading.current_thread().name}
+    assert len(fast.frames) > 10 and strip_latency(fast.frames) == strip_latency(slow.frames)
+    assert fast.result == slow.result
+    assert not [s["error"] for f in fast.frames + slow.frames for s in f["snakes"] if s["error"]]
+
+
 def test_max_turns_marks_result() -> None:
     outcome = run_match([PythonPlayer(up_then_right) for _ in range(1)],
                         MatchConfig(ruleset="solo", seed=1, max_turns=3), keep_frames=True)
@@ -73,9 +98,7 @@ def test_same_seed_same_game() -> None:
     def play() -> list:
         return run_match([PythonPlayer(up_then_right) for _ in range(4)], MatchConfig(seed=9), keep_frames=True).frames
 
-    strip = lambda frames: [{k: v for k, v in f.items() if k != "snakes"} | {  # noqa: E731
-        "snakes": [{k: v for k, v in s.items() if k != "latency_ms"} for s in f["snakes"]]} for f in frames]
-    assert strip(play()) == strip(play())
+    assert strip_latency(play()) == strip_latency(play())
 
 
 # --- Python bots that hang or raise what a bot should never raise ---------------------------
@@ -119,6 +142,15 @@ def test_python_move_deadline_holds() -> None:
     finally:
         release.set()
         player.close()
+
+
+def test_only_registered_bounded_bots_run_inline(tmp_path: Path) -> None:
+    """A file or module bot keeps its own thread even if it claims to be bounded: it may still hang."""
+    bot = tmp_path / "claims.py"
+    bot.write_text(HANGS + "move.bounded = True\n")
+    assert load_player("safe").inline and load_player("search").inline
+    assert not load_player(f"{bot}:move").inline
+    assert not PythonPlayer(up_then_right).inline
 
 
 def test_hung_python_bot_never_blocks_snek_play_exit(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from arena.env.recording import Recorder
 from arena.env.rendering import RENDER_MODES, OneGameView
 from arena.geometry import MOVES
 from arena.players.base import PythonPlayer
-from arena.registry import Policy, resolve_bot
+from arena.players.spec import builtin_player
+from arena.registry import Policy
 
 
 class SnakeEnv(OneGameView, gym.Env):
@@ -61,7 +62,7 @@ class SnakeEnv(OneGameView, gym.Env):
                  obs_format: str = "dict") -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
-        self.opponents = [PythonPlayer(resolve_bot(o), name=o if isinstance(o, str) else None) for o in opponents]
+        self.opponents = [builtin_player(o) if isinstance(o, str) else PythonPlayer(o) for o in opponents]
         num_snakes = 1 + len(self.opponents)
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
                            obs_format=obs_format)

@@ -8,7 +8,7 @@ A player never raises into the game loop: failures come back as a ``MoveResult``
 
 from arena.players.base import MoveResult, Player, PythonPlayer
 from arena.players.http import HttpPlayer
-from arena.players.spec import load_player
+from arena.players.spec import builtin_player, load_player
 from arena.players.stdio import StdioPlayer
 
-__all__ = ["HttpPlayer", "MoveResult", "Player", "PythonPlayer", "StdioPlayer", "load_player"]
+__all__ = ["HttpPlayer", "MoveResult", "Player", "PythonPlayer", "StdioPlayer", "builtin_player", "load_player"]

@@ -41,6 +41,7 @@ class Player(ABC):
     head: str = "default"  # Battlesnake customizations, passed to every snake in the request body
     tail: str = "default"
     concurrent: bool = False  # may ``move`` be called while an earlier call is still running?
+    inline: bool = False  # ``move``/``start``/``end`` always return promptly: the match calls them on its own thread
 
     def start(self, state: dict) -> None:
         """Called once before turn 0 with the initial game state."""
@@ -140,29 +141,46 @@ class PythonPlayer(Player):
     does (late is ``timeout``), one call at a time, and whatever it raises is its error.
     Optional ``policy.start(state)`` / ``policy.end(state)`` run the same way, for up to the
     request's ``game.timeout`` (at least 1 s); their errors are ignored, as Battlesnake does.
+
+    ``inline=True`` is for policies known to return (``bounded``, see ``arena.players.spec.builtin_player``):
+    they run on the caller's thread, which spares a thread hand-over per move.  The outcome is
+    the same: an answer that took longer than ``timeout_ms`` is dropped as ``timeout``, and an
+    ``Exception`` is the bot's crash (a ``KeyboardInterrupt`` there is the user's Ctrl-C).
     """
 
     kind = "python"
 
-    def __init__(self, policy: Callable[[dict], object], name: str | None = None, color: str | None = None) -> None:
+    def __init__(self, policy: Callable[[dict], object], name: str | None = None, color: str | None = None,
+                 inline: bool = False) -> None:
         self.policy = policy
         self.name = name or getattr(policy, "__name__", "python")
         self.color = color
+        self.inline = inline
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
-        self._worker = CallWorker(self.name)
+        self._worker = None if inline else CallWorker(self.name)
+
+    def _call(self, fn: Callable, state: dict, timeout_s: float) -> tuple[object, str | None]:
+        if self._worker is not None:
+            return self._worker.call(fn, state, timeout_s)
+        began = time.perf_counter()
+        try:
+            value = fn(state)
+        except Exception as exc:  # the bot's error, as on the worker (SystemExit / Ctrl-C go up)
+            return None, f"crash: {describe(exc)}"
+        return (None, "timeout") if time.perf_counter() - began > timeout_s else (value, None)
 
     def start(self, state: dict) -> None:
         if callable(self._start):
-            self._worker.call(self._start, state, hook_timeout_s(state))
+            self._call(self._start, state, hook_timeout_s(state))
 
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
         began = time.perf_counter()
-        answer, error = self._worker.call(self.policy, state, timeout_ms / 1000)
+        answer, error = self._call(self.policy, state, timeout_ms / 1000)
         result = MoveResult(None, error=error) if error else parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
         return result
 
     def end(self, state: dict) -> None:
         if callable(self._end):
-            self._worker.call(self._end, state, hook_timeout_s(state))
+            self._call(self._end, state, hook_timeout_s(state))

@@ -59,7 +59,17 @@ def load_player(spec: str, name: str | None = None) -> Player:
     if spec not in builtin_bots():
         known = ", ".join(sorted(builtin_bots())) or "none installed"
         raise ValueError(f"unknown bot {spec!r}: not a built-in ({known}); specs are {SYNTAX}")
-    return PythonPlayer(resolve_bot(spec), name=name or spec)
+    return builtin_player(spec, name)
+
+
+def builtin_player(bot: str, name: str | None = None) -> PythonPlayer:
+    """The player for a registered bot name.  A bot whose policy declares ``bounded = True`` (its move
+    does a bounded amount of work and always returns) runs inline, on the match's own thread.
+
+    Why only registered bots: they are installed, finished code; a file or module under development
+    may loop forever, and only a thread of its own keeps such a bot from hanging the game."""
+    policy = resolve_bot(bot)
+    return PythonPlayer(policy, name=name or bot, inline=getattr(policy, "bounded", False) is True)
 
 
 def check_command(command: str) -> None:
