@@ -20,7 +20,7 @@ from arena.engine import Engine
 from arena.executors import Failure, executor
 from arena.match import MatchConfig
 from arena.sprt import SprtState, sprt
-from arena.tournament import GameJob, GameRecord, entrants, play_game, validate_specs
+from arena.tournament import GameJob, GameRecord, entrants, games_per_unit, play_games, validate_specs
 
 
 @dataclass
@@ -111,13 +111,13 @@ def run_compare(config: CompareConfig, on_pair: Callable[[Comparison], None] | N
     """Play pairs until the SPRT decides or ``max_games``; ``on_pair`` sees the state after each pair."""
     config.check()
     names, specs = entrants([config.a, config.b, *config.field_bots])
-    validate_specs(specs)
+    unit = games_per_unit(validate_specs(specs), config.max_games, config.workers)
     result = Comparison((names[0], names[1]), [0] * 5)
     finished: dict[int, GameRecord | Failure] = {}
     next_pair = 0
     pool = executor(config.backend, config.workers, config.address)
     try:
-        for job, outcome in pool.run(pair_jobs(config, names, specs), play_game):
+        for job, outcome in pool.run(pair_jobs(config, names, specs), play_games, unit):
             finished[job.index] = outcome
             while 2 * next_pair in finished and 2 * next_pair + 1 in finished:
                 first, second = finished.pop(2 * next_pair), finished.pop(2 * next_pair + 1)

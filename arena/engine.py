@@ -59,6 +59,7 @@ class Engine:
         self.stages = self.ruleset.stages_for(self.settings)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
         self._safety: MoveSafety | None = None
+        self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
 
     # --- creating games -----------------------------------------------------------------
 
@@ -267,12 +268,11 @@ class Engine:
 
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""
-        g = self.geometry
         ids = list(ids) if ids is not None else seat_ids(batch.seats)
-        xy = lambda cell: [int(g.x_of[cell]), int(g.y_of[cell])]  # noqa: E731
+        points = self._points
         hazards = []
-        for cell in np.nonzero(batch.hazard[game])[0]:
-            hazards.extend([xy(cell)] * int(batch.hazard[game, cell]))
+        for cell in np.nonzero(batch.hazard[game])[0].tolist():
+            hazards.extend([list(points[cell])] * int(batch.hazard[game, cell]))
         snakes = []
         for seat in np.nonzero(batch.present[game])[0]:
             cause = CAUSES[batch.death_cause[game, seat]]
@@ -282,7 +282,7 @@ class Engine:
             move = int(batch.last_move[game, seat]) if moved else -1
             snakes.append({
                 "id": ids[seat],
-                "body": [xy(c) for c in batch.body_cells(game, seat)],
+                "body": [list(points[c]) for c in batch.body_cells(game, seat).tolist()],
                 "health": int(batch.health[game, seat]),
                 "alive": bool(batch.alive[game, seat]),
                 "death": None if cause is None else {
@@ -292,7 +292,7 @@ class Engine:
         return {
             "type": "frame",
             "turn": int(batch.turn[game]),
-            "food": [xy(c) for c in np.nonzero(batch.food[game])[0]],
+            "food": [list(points[c]) for c in np.nonzero(batch.food[game])[0].tolist()],
             "hazards": hazards,
             "snakes": snakes,
         }

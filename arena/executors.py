@@ -1,9 +1,11 @@
 """Where tournament games run: in this process, on worker processes, or as Ray tasks.
 
-Every executor takes jobs (anything with an ``index``) and a ``play(job)`` function, and yields
-``(job, result)`` as games finish, in completion order; the caller puts them back in game order.
-A game whose worker dies (killed, out of memory) or whose ``play`` raises is tried once more; if
-that fails too, the result is the ``Failure`` -- only that game is lost, the others go on.
+Every executor takes jobs (anything with an ``index``), a ``play(jobs)`` function that plays a list
+of jobs and yields ``(job, result)`` as each finishes, and how many jobs to hand over at once
+(``unit``); it yields ``(job, result)`` in completion order, and the caller puts them back in game
+order.  A game whose worker dies (killed, out of memory) or whose ``play`` raises is tried once
+more, on its own; if that fails too, the result is the ``Failure`` -- only that game is lost, the
+others go on (the other unfinished games of a dead worker's unit are tried again too).
 
 Stopping (Ctrl-C, or a caller that has seen enough, as ``snek compare`` does) interrupts the
 games in flight with SIGINT, so each closes its bots (their processes are killed) before the
@@ -12,6 +14,7 @@ worker exits; workers also exit by themselves when the main process disappears (
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -35,22 +38,39 @@ class Failure:
     reason: str
 
 
-def _attempt(play: Callable, job) -> object:
+def _failure(exc: Exception) -> Failure:
+    return Failure(f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _attempt(play: Callable, unit: list) -> Iterator[tuple[object, object]]:
+    """``play(unit)``'s results; if it raises (a bot that cannot load, a transport bug), every game of
+    the unit without a result yet fails, not the run."""
+    left = {job.index: job for job in unit}
     try:
-        return play(job)
-    except Exception as exc:  # a bot that cannot load, a transport bug: this game fails, not the run
-        return Failure(f"{type(exc).__name__}: {exc}"[:300])
+        for job, result in play(unit):
+            left.pop(job.index, None)
+            yield job, result
+    except Exception as exc:
+        for job in left.values():
+            yield job, _failure(exc)
+
+
+def units(jobs: Iterable, size: int) -> Iterator[list]:
+    """``jobs`` in lists of ``size`` (the last one shorter), lazily."""
+    pending = iter(jobs)
+    while unit := list(itertools.islice(pending, size)):
+        yield unit
 
 
 class InProcess:
-    """Play games one after another in this process (``workers=1``)."""
+    """Play games in this process (``workers=1``)."""
 
-    def run(self, jobs: Iterable, play: Callable) -> Iterator[tuple[object, object]]:
-        for job in jobs:
-            result = _attempt(play, job)
-            if isinstance(result, Failure):
-                result = _attempt(play, job)
-            yield job, result
+    def run(self, jobs: Iterable, play: Callable, unit: int = 1) -> Iterator[tuple[object, object]]:
+        for batch in units(jobs, unit):
+            for job, result in _attempt(play, batch):
+                if isinstance(result, Failure):
+                    _, result = next(_attempt(play, [job]))
+                yield job, result
 
     def close(self) -> None:
         pass
@@ -73,8 +93,10 @@ def _worker(conn: Connection, parent: int, play: Callable) -> None:
     signal.signal(signal.SIGINT, _interrupt_once)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
-        while (job := conn.recv()) is not None:
-            conn.send((job.index, _attempt(play, job)))
+        while (unit := conn.recv()) is not None:
+            for job, result in _attempt(play, unit):
+                conn.send((job.index, result))
+            conn.send(None)  # the unit is done
     except (KeyboardInterrupt, EOFError, OSError):
         pass
     finally:
@@ -83,14 +105,15 @@ def _worker(conn: Connection, parent: int, play: Callable) -> None:
 
 
 class _Slot:
-    """One worker process and the job it is playing, if any."""
+    """One worker process and the jobs of its unit that have no result yet (``busy`` until the unit is done)."""
 
     def __init__(self, context, play: Callable) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker, args=(child, os.getpid(), play), daemon=True)
         self.process.start()
         child.close()
-        self.job = None
+        self.jobs: dict[int, object] = {}
+        self.busy = False
 
 
 class ProcessPool:
@@ -104,56 +127,65 @@ class ProcessPool:
         self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.slots: list[_Slot] = []
 
-    def run(self, jobs: Iterable, play: Callable) -> Iterator[tuple[object, object]]:
-        pending = iter(jobs)
-        retry: deque = deque()
+    def run(self, jobs: Iterable, play: Callable, unit: int = 1) -> Iterator[tuple[object, object]]:
+        pending = units(jobs, unit)
+        retry: deque = deque()  # single jobs, tried again on their own
         tries: dict[int, int] = {}
         self.slots = [_Slot(self.context, play) for _ in range(self.workers)]
         while True:
             for i, slot in enumerate(self.slots):
-                if slot.job is None and not slot.process.is_alive():  # died between games
+                if not slot.busy and not slot.process.is_alive():  # died between units
                     slot.process.join()
                     slot.conn.close()
                     slot = self.slots[i] = _Slot(self.context, play)
-                if slot.job is None and (job := retry.popleft() if retry else next(pending, None)) is not None:
-                    tries[job.index] = tries.get(job.index, 0) + 1
-                    slot.job = job
-                    slot.conn.send(job)
-            busy = [s for s in self.slots if s.job is not None]
+                if not slot.busy and (batch := [retry.popleft()] if retry else next(pending, None)) is not None:
+                    for job in batch:
+                        tries[job.index] = tries.get(job.index, 0) + 1
+                    slot.jobs = {job.index: job for job in batch}
+                    slot.busy = True
+                    slot.conn.send(batch)
+            busy = [s for s in self.slots if s.busy]
             if not busy:
                 return
-            ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy])
+            wait([s.conn for s in busy] + [s.process.sentinel for s in busy])
             for i, slot in enumerate(self.slots):
-                if slot.job is None:
+                if not slot.busy:
                     continue
-                job = slot.job
-                if slot.conn in ready:
-                    try:
-                        index, result = slot.conn.recv()
-                    except (EOFError, OSError):
-                        result = None  # died mid-answer: handled as a dead worker below
+                for job, result in self._receive(slot):
+                    if isinstance(result, Failure) and tries[job.index] < ATTEMPTS:
+                        retry.append(job)
                     else:
-                        slot.job = None
-                        if isinstance(result, Failure) and tries[index] < ATTEMPTS:
-                            retry.append(job)
-                        else:
-                            yield job, result
-                        continue
-                if slot.process.sentinel in ready or not slot.process.is_alive():
+                        yield job, result
+                if slot.busy and not slot.process.is_alive():  # died mid-unit: its unfinished games go again
                     slot.process.join()
                     code = slot.process.exitcode
                     slot.conn.close()
                     self.slots[i] = _Slot(self.context, play)
-                    if tries[job.index] < ATTEMPTS:
-                        retry.append(job)
-                    else:
-                        yield job, Failure(f"worker process died (exit code {code}), twice")
+                    for job in slot.jobs.values():
+                        if tries[job.index] < ATTEMPTS:
+                            retry.append(job)
+                        else:
+                            yield job, Failure(f"worker process died (exit code {code}), twice")
+
+    @staticmethod
+    def _receive(slot: _Slot) -> Iterator[tuple[object, object]]:
+        """The results ``slot``'s worker has sent so far; ``busy`` ends with its end-of-unit mark."""
+        try:
+            while slot.conn.poll():
+                message = slot.conn.recv()
+                if message is None:
+                    slot.busy = False
+                    return
+                index, result = message
+                yield slot.jobs.pop(index), result
+        except (EOFError, OSError):
+            pass  # died mid-answer: the caller sees a dead worker
 
     def close(self) -> None:
         """Interrupt the games in flight (their bots are closed), then stop every worker."""
         for slot in self.slots:
             if slot.process.is_alive():
-                if slot.job is not None:
+                if slot.busy:
                     os.kill(slot.process.pid, signal.SIGINT)
                 else:
                     try:
@@ -173,22 +205,24 @@ class ProcessPool:
 RAY_MISSING = "--backend ray needs Ray: pip install 'snek-arena[ray]'"
 
 
-def _ray_play(play: Callable, job) -> tuple[object, bytes | None]:
-    """Play in a Ray worker; the replay comes back as bytes for the driver to write."""
-    target = getattr(job, "out", None)
+def _ray_play(play: Callable, unit: list) -> list[tuple[int, object, bytes | None]]:
+    """Play a unit in a Ray worker; each replay comes back as bytes for the driver to write."""
     with tempfile.TemporaryDirectory(prefix="snek-") as tmp:
-        if target:
-            job = replace(job, out=str(Path(tmp) / Path(target).name))
-        result = _attempt(play, job)
-        data = Path(job.out).read_bytes() if target and Path(job.out).exists() else None
-    return result, data
+        local = [replace(job, out=str(Path(tmp) / Path(job.out).name)) if getattr(job, "out", None) else job
+                 for job in unit]
+        answers = []
+        for job, result in _attempt(play, local):
+            out = getattr(job, "out", None)
+            answers.append((job.index, result, Path(out).read_bytes() if out and Path(out).exists() else None))
+    return answers
 
 
 class RayPool:
     """Games as Ray tasks on an existing cluster (``address``) or a local one (``None``).
 
-    Bots start inside the task; results and replay bytes stream back as tasks finish, at most
-    twice the cluster's CPUs in flight.  Ray itself retries a task whose worker died, once.
+    A task plays one unit of games; bots start inside it; results and replay bytes come back as
+    tasks finish, at most twice the cluster's CPUs in flight.  Ray itself retries a task whose
+    worker died, once (the whole unit: units of more than one game hold only inline bots).
     """
 
     def __init__(self, address: str | None = None) -> None:
@@ -206,26 +240,29 @@ class RayPool:
         self.in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         self.running: dict = {}
 
-    def run(self, jobs: Iterable, play: Callable) -> Iterator[tuple[object, object]]:
+    def run(self, jobs: Iterable, play: Callable, unit: int = 1) -> Iterator[tuple[object, object]]:
         ray = self.ray
         task = ray.remote(max_retries=ATTEMPTS - 1)(_ray_play)
-        pending = iter(jobs)
+        pending = units(jobs, unit)
         while True:
-            while len(self.running) < self.in_flight and (job := next(pending, None)) is not None:
-                self.running[task.remote(play, job)] = job
+            while len(self.running) < self.in_flight and (batch := next(pending, None)) is not None:
+                self.running[task.remote(play, batch)] = batch
             if not self.running:
                 return
             done, _ = ray.wait(list(self.running), num_returns=1)
             for ref in done:
-                job = self.running.pop(ref)
+                batch = {job.index: job for job in self.running.pop(ref)}
                 try:
-                    result, data = ray.get(ref)
+                    answers = ray.get(ref)
                 except Exception as exc:  # the worker died on both tries
-                    result, data = Failure(f"ray task failed: {type(exc).__name__}: {exc}"[:300]), None
-                if data is not None:
-                    Path(job.out).parent.mkdir(parents=True, exist_ok=True)
-                    Path(job.out).write_bytes(data)
-                yield job, result
+                    failure = Failure(f"ray task failed: {type(exc).__name__}: {exc}"[:300])
+                    answers = [(index, failure, None) for index in batch]
+                for index, result, data in answers:
+                    job = batch[index]
+                    if data is not None:
+                        Path(job.out).parent.mkdir(parents=True, exist_ok=True)
+                        Path(job.out).write_bytes(data)
+                    yield job, result
 
     def close(self) -> None:
         for ref in self.running:

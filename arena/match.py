@@ -20,6 +20,7 @@ from arena.battlesnake import GameInfo, game_state
 from arena.engine import Engine, move_codes
 from arena.players.base import MoveResult, Player
 from arena.replay import ReplayWriter, result_for
+from arena.state import GameBatch
 
 COLORS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
           "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3")
@@ -91,16 +92,23 @@ class Match:
     """One game in progress; ``run()`` plays it to the end."""
 
     def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
-                 on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False) -> None:
+                 on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False,
+                 table: tuple[Engine, GameBatch, int] | None = None) -> None:
+        """``table``: play game ``index`` of a batch shared with other matches (``Lockstep`` steps them
+        together); that game is (re)started here.  Without it the match has an engine of its own."""
         if not players:
             raise ValueError("a match needs at least one player")
         self.players = list(players)
         self.config = config
-        self.engine = Engine(config.ruleset, config.width, config.height, config.settings)
         seated = len(players) if config.seated is None else config.seated
         if not 0 <= seated <= len(players):
             raise ValueError(f"seated must be between 0 and {len(players)}, got {seated}")
-        self.batch = self.engine.new_batch([config.seed], num_snakes=seated, seats=len(players))
+        if table is None:
+            self.engine = Engine(config.ruleset, config.width, config.height, config.settings)
+            self.batch, self.game = self.engine.new_batch([config.seed], num_snakes=seated, seats=len(players)), 0
+        else:
+            self.engine, self.batch, self.game = table
+            self.engine.reset(self.batch, [self.game], [config.seed], [seated])
         self.ids = [f"s{i}" for i in range(len(players))]
         self.info = GameInfo(
             game_id=config.game_id or default_game_id(config, [p.name for p in self.players]), ruleset=config.ruleset,
@@ -205,7 +213,7 @@ class Match:
     @property
     def over(self) -> bool:
         """The game is decided or reached ``max_turns``."""
-        return bool(self.batch.done[0]) or self.frame["turn"] >= self.config.max_turns
+        return bool(self.batch.done[self.game]) or self.frame["turn"] >= self.config.max_turns
 
     # --- drop-in / drop-out: ``spawn`` and ``leave`` take effect right after the next step and are
     # recorded as that frame's ``events``, which is where ``arena.verify`` replays them -------
@@ -224,26 +232,26 @@ class Match:
         for event in self._pending:
             seat = self.ids.index(event["id"])
             if event["kind"] == "spawn":
-                if self.batch.alive[0, seat]:
+                if self.batch.alive[self.game, seat]:
                     continue
-                if not self.engine.spawn(self.batch, 0, seat):
+                if not self.engine.spawn(self.batch, self.game, seat):
                     waiting.append(event)  # the board is full right now: try again next turn
                     continue
                 self._last_move[seat] = None  # a new life keeps its own heading, not the last one's
                 if event.get("name"):
                     self.info.names[event["id"]] = self.players[seat].name = event["name"]
                     self.header["players"][seat]["name"] = event["name"]
-            elif not self.batch.alive[0, seat]:
+            elif not self.batch.alive[self.game, seat]:
                 continue
             else:
-                self.engine.remove(self.batch, 0, seat)
+                self.engine.remove(self.batch, self.game, seat)
             applied.append(event)
         self._pending = waiting
         return applied
 
     def _snapshot(self, results: dict[int, MoveResult]) -> dict:
         events = self._apply_pending()
-        frame = self._annotate(self.engine.frame(self.batch, 0, self.ids), results)
+        frame = self._annotate(self.engine.frame(self.batch, self.game, self.ids), results)
         if events:
             frame["events"] = events
         return frame
@@ -259,8 +267,14 @@ class Match:
 
     def play_turn(self) -> dict:
         """Ask every live snake for its move (concurrently, within the turn's limit), step, emit."""
+        results, moves = self.ask()
+        self.engine.step(self.batch, [moves])
+        return self.stepped(results)
+
+    def ask(self) -> tuple[dict[int, MoveResult], list[int]]:
+        """This turn's answers per seat and the engine move codes they lead to (``play_turn``'s first half)."""
         everyone = range(len(self.players))
-        alive = [s for s in everyone if self.batch.alive[0, s]]
+        alive = [s for s in everyone if self.batch.alive[self.game, s]]
         first = self.frame["turn"] == 0
         limits = {s: self.config.first_turn_ms(self.players[s]) if first else self.config.timeout_ms for s in alive}
         results = self._call_all(alive, self._mover(self.frame, limits), limits)
@@ -271,8 +285,10 @@ class Match:
             # classic keeps a snake's heading when no move came; the others repeat the last move
             chosen = r.move or self._last_move[seat] or (None if self.engine.ruleset.classic else "up")
             self._last_move[seat] = chosen
-        moves = move_codes([self._last_move[s] if s in results else None for s in everyone])
-        self.engine.step(self.batch, [moves])
+        return results, move_codes([self._last_move[s] if s in results else None for s in everyone])
+
+    def stepped(self, results: dict[int, MoveResult]) -> dict:
+        """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half)."""
         self.frame = self._snapshot(results)
         self._emit(self.frame)
         return self.frame
@@ -281,7 +297,7 @@ class Match:
         """The result line; calls every player's ``end`` and closes the replay file.  ``reason`` says why
         an undecided game stopped (default ``max-turns``; a live room closing says ``stopped``)."""
         result = result_for(self.frame)
-        if not self.batch.done[0]:
+        if not self.batch.done[self.game]:
             result["reason"] = reason or "max-turns"
         everyone = range(len(self.players))
         self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
@@ -298,7 +314,7 @@ class Match:
         if self.writer is None:
             raise ValueError("this match writes no replay")
         result = result_for(self.frame)
-        if not self.batch.done[0]:
+        if not self.batch.done[self.game]:
             result["reason"] = "segment"
         self.writer.finish(result)
         path, self.writer = self.writer.path, None

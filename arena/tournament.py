@@ -32,14 +32,18 @@ from pathlib import Path
 
 from arena.engine import Engine
 from arena.executors import Failure, executor
-from arena.match import Match, MatchConfig
+from arena.lockstep import Lockstep
+from arena.match import Match, MatchConfig, MatchOutcome
+from arena.players.base import Player
 from arena.standings import Leaderboard, Standing, latency_bin
 
 __all__ = ["GameJob", "GameRecord", "Leaderboard", "Standing", "TournamentConfig", "TournamentInterrupted",
-           "entrants", "entrant_names", "jobs", "play_game", "run_tournament", "schedule"]
+           "entrants", "entrant_names", "jobs", "play_game", "play_games", "run_tournament", "schedule"]
 
 FORMAT = "snek-tournament/1"
 RESULTS = "results.jsonl"
+LOCKSTEP = 16  # games a worker plays side by side when every bot runs inline (``arena.lockstep``)
+UNIT = 4 * LOCKSTEP  # games handed to a worker at once: finished slots are refilled from these
 IDENTITY = "tournament.json"
 _LABEL = re.compile(r"^([A-Za-z_][\w.-]*)=(.+)$")
 
@@ -181,11 +185,51 @@ def jobs(config: TournamentConfig, skip: set[int] | frozenset = frozenset()) -> 
     return (job(config, i, plan) for i in range(config.games) if i not in skip)
 
 
-def play_game(job: GameJob) -> GameRecord:
-    """Play one scheduled game (in a worker process or in this one)."""
+class Tally:
+    """Per-seat counts of one game, fed every frame (``on_frame``), turned into its ``GameRecord``."""
+
+    def __init__(self, seats: int) -> None:
+        self.began = time.perf_counter()
+        self.errors, self.timeouts, self.lengths = [0] * seats, [0] * seats, [0] * seats
+        self.latency = [{"n": 0, "sum": 0.0, "hist": {}} for _ in range(seats)]
+        self.last: dict = {}
+
+    def __call__(self, frame: dict) -> None:
+        for seat, snake in enumerate(frame["snakes"]):
+            if snake["body"]:
+                self.lengths[seat] = len(snake["body"])
+            error = snake.get("error")
+            if error:
+                self.errors[seat] += 1
+                self.timeouts[seat] += error.startswith("timeout")
+            ms = snake.get("latency_ms")
+            if ms is not None:
+                seat_latency = self.latency[seat]
+                seat_latency["n"] += 1
+                seat_latency["sum"] += ms
+                b = latency_bin(ms)
+                seat_latency["hist"][b] = seat_latency["hist"].get(b, 0) + 1
+        self.last = frame
+
+    def record(self, job: GameJob, outcome: MatchOutcome) -> GameRecord:
+        rank_of = {p["id"]: p["rank"] for p in outcome.result["placements"]}
+        ids = [p["id"] for p in outcome.header["players"]]
+        winner = outcome.result.get("winner")
+        turns = outcome.result["turns"]
+        deaths = [snake["death"] for snake in self.last["snakes"]]
+        return GameRecord(
+            index=job.index, seed=job.config.seed, seats=job.seats, ranks=[rank_of[i] for i in ids],
+            winner=job.seats[ids.index(winner)] if winner in ids else None, turns=turns,
+            errors=self.errors, seconds=round(time.perf_counter() - self.began, 3), lengths=self.lengths,
+            survived=[d["turn"] if d else turns for d in deaths], deaths=[d["cause"] if d else None for d in deaths],
+            timeouts=self.timeouts,
+            latency=[{"n": x["n"], "sum": round(x["sum"], 3), "hist": sorted(x["hist"].items())} for x in self.latency],
+        )
+
+
+def load_players(job: GameJob) -> list[Player]:
     from arena.players.spec import load_player
 
-    began = time.perf_counter()
     players = []
     try:
         for spec, name in zip(job.specs, job.names):
@@ -194,41 +238,31 @@ def play_game(job: GameJob) -> GameRecord:
         for player in players:
             player.close()
         raise
-    n = len(players)
-    errors, timeouts, lengths = [0] * n, [0] * n, [0] * n
-    latency = [{"n": 0, "sum": 0.0, "hist": {}} for _ in range(n)]
+    return players
 
-    def observe(frame: dict) -> None:
-        for seat, snake in enumerate(frame["snakes"]):
-            if snake["body"]:
-                lengths[seat] = len(snake["body"])
-            error = snake.get("error")
-            errors[seat] += bool(error)
-            timeouts[seat] += bool(error) and error.startswith("timeout")
-            ms = snake.get("latency_ms")
-            if ms is not None:
-                seat_latency = latency[seat]
-                seat_latency["n"] += 1
-                seat_latency["sum"] += ms
-                b = latency_bin(ms)
-                seat_latency["hist"][b] = seat_latency["hist"].get(b, 0) + 1
-        last[0] = frame
 
-    last: list[dict] = [{}]
-    outcome = Match(players, job.config, job.out, on_frame=observe, keep_frames=False).run()
-    rank_of = {p["id"]: p["rank"] for p in outcome.result["placements"]}
-    ids = [p["id"] for p in outcome.header["players"]]
-    winner = outcome.result.get("winner")
-    turns = outcome.result["turns"]
-    deaths = [snake["death"] for snake in last[0]["snakes"]]
-    return GameRecord(
-        index=job.index, seed=job.config.seed, seats=job.seats, ranks=[rank_of[i] for i in ids],
-        winner=job.seats[ids.index(winner)] if winner in ids else None, turns=turns,
-        errors=errors, seconds=round(time.perf_counter() - began, 3), lengths=lengths,
-        survived=[d["turn"] if d else turns for d in deaths], deaths=[d["cause"] if d else None for d in deaths],
-        timeouts=timeouts,
-        latency=[{"n": x["n"], "sum": round(x["sum"], 3), "hist": sorted(x["hist"].items())} for x in latency],
-    )
+def play_game(job: GameJob) -> GameRecord:
+    """Play one scheduled game (in a worker process or in this one)."""
+    tally = Tally(len(job.seats))
+    outcome = Match(load_players(job), job.config, job.out, on_frame=tally).run()
+    return tally.record(job, outcome)
+
+
+def play_games(jobs: list[GameJob]) -> Iterator[tuple[GameJob, GameRecord]]:
+    """Play scheduled games of one tournament side by side (``arena.lockstep``), up to ``LOCKSTEP``
+    at a time; yields each game's record as it finishes.  Every record is the one ``play_game`` gives."""
+    if len(jobs) == 1:
+        yield jobs[0], play_game(jobs[0])
+        return
+    tallies: dict[int, Tally] = {}
+
+    def open_match(job: GameJob, table) -> Match:
+        tallies[job.index] = tally = Tally(len(job.seats))
+        return Match(load_players(job), job.config, job.out, on_frame=tally, table=table)
+
+    lockstep = Lockstep(jobs[0].config, len(jobs[0].seats), min(len(jobs), LOCKSTEP))
+    for job, outcome in lockstep.run(jobs, open_match):
+        yield job, tallies.pop(job.index).record(job, outcome)
 
 
 def failed_record(job: GameJob, reason: str) -> GameRecord:
@@ -237,12 +271,23 @@ def failed_record(job: GameJob, reason: str) -> GameRecord:
                       errors=[0] * n, seconds=0.0, failed=reason)
 
 
-def validate_specs(specs: list[str]) -> None:
-    """Load every spec once (an HTTP snake must answer ``GET /``) so a typo fails before any game."""
+def validate_specs(specs: list[str]) -> bool:
+    """Load every spec once (an HTTP snake must answer ``GET /``) so a typo fails before any game.
+    True when every bot runs inline: then games can be played side by side (``play_games``)."""
     from arena.players.spec import load_player
 
+    inline = True
     for spec in dict.fromkeys(specs):
-        load_player(spec).close()
+        player = load_player(spec)
+        inline = inline and player.inline
+        player.close()
+    return inline
+
+
+def games_per_unit(inline: bool, games: int, workers: int) -> int:
+    """How many games a worker is handed at once: several only when every bot runs inline (no bot
+    needs a thread or a process of its own), and few enough that every worker gets some."""
+    return max(1, min(UNIT, games // (2 * workers))) if inline else 1
 
 
 def record_line(record: GameRecord, names: list[str]) -> str:
@@ -313,7 +358,7 @@ def run_tournament(config: TournamentConfig,
     """
     config.check()
     names, specs = entrants(config.bots)
-    validate_specs(specs)
+    inline = validate_specs(specs)
     board = Leaderboard(names, specs)
     done: dict[int, GameRecord] = {}  # finished, not yet rated (rating goes in game order)
     results = None
@@ -336,7 +381,8 @@ def run_tournament(config: TournamentConfig,
     try:
         rate_ready()
         pool = executor(config.backend, config.workers, config.address)
-        for game, result in pool.run(jobs(config, skip=played), play_game):
+        unit = games_per_unit(inline, config.games - len(played), config.workers)
+        for game, result in pool.run(jobs(config, skip=played), play_games, unit):
             record = failed_record(game, result.reason) if isinstance(result, Failure) else result
             done[record.index] = record
             if results:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from arena import tournament
 from arena.match import MatchConfig
 from arena.replay import read_replay
 from arena.tournament import (
@@ -21,6 +22,7 @@ from arena.tournament import (
     TournamentConfig,
     entrant_names,
     entrants,
+    games_per_unit,
     run_tournament,
     schedule,
 )
@@ -67,7 +69,8 @@ def test_ties_share_a_rank() -> None:
     assert board.wins == [1, 0, 0] and board.played == 1
 
 
-def test_workers_do_not_change_the_games(tmp_path: Path) -> None:
+def test_workers_and_lockstep_do_not_change_the_games(tmp_path: Path, monkeypatch) -> None:
+    """1 worker playing 4 games side by side, 2 workers with 2 each, and 1 worker one game at a time."""
     def run(workers: int, out: Path | None) -> tuple[list, list]:
         records: list[GameRecord] = []
         config = TournamentConfig(bots=["random", "safe", "greedy"], games=9, seed=3, workers=workers, out_dir=out,
@@ -77,9 +80,13 @@ def test_workers_do_not_change_the_games(tmp_path: Path) -> None:
                  for r in records]
         return strip, [(s.name, round(s.mu, 9), s.wins, s.avg_length, s.death) for s in board.standings()]
 
+    assert games_per_unit(True, 9, 1) == 4 and games_per_unit(True, 9, 2) == 2
     one = run(1, None)
     two = run(2, tmp_path)
-    assert one == two
+    monkeypatch.setattr(tournament, "UNIT", 1)
+    assert games_per_unit(True, 9, 1) == 1
+    alone = run(1, None)
+    assert one == two == alone
     assert [i for i, *_ in two[0]] == list(range(9))  # rated in schedule order
     results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert len(results) == 9 and results[0]["names"]
