@@ -75,13 +75,19 @@ def snake_json(snake: dict, info: GameInfo) -> dict:
     }
 
 
+def live_snakes(frame: dict, info: GameInfo) -> list[dict]:
+    """The ``board.snakes`` of every request for this frame."""
+    return [snake_json(s, info) for s in frame["snakes"] if s["alive"]]
+
+
 def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | None,
-               timeout_ms: int | None = None) -> dict:
+               timeout_ms: int | None = None, snakes: list[dict] | None = None) -> dict:
     """The JSON body Battlesnake sends to snake ``you`` for this frame (``you`` None: spectator view).
 
     ``timeout_ms`` is this request's ``game.timeout`` when it differs from the game's (a first-turn
-    allowance): the body always announces the deadline the snake really has."""
-    live = [snake_json(s, info) for s in frame["snakes"] if s["alive"]]
+    allowance): the body always announces the deadline the snake really has.  ``snakes``: this
+    frame's ``live_snakes``, already built (then shared: ``you`` is the same object as its entry)."""
+    live = live_snakes(frame, info) if snakes is None else snakes
     body = {
         "game": {
             "id": info.game_id,
@@ -100,6 +106,9 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         },
     }
     if you is not None:
+        if snakes is not None and (shared := next((s for s in snakes if s["id"] == you), None)) is not None:
+            body["you"] = shared
+            return body
         mine = next((s for s in frame["snakes"] if s["id"] == you), None)
         if mine is None:
             raise ValueError(f"no snake {you!r} in this game")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.battlesnake import GameInfo, game_state
+from arena.battlesnake import GameInfo, game_state, live_snakes
 from arena.engine import Engine, move_codes
 from arena.players.base import MoveResult, Player
 from arena.replay import ReplayWriter, result_for
@@ -138,9 +138,9 @@ class Match:
         self.frame: dict = {}  # the latest frame
         self.segment = 0  # the replay file's part number (endless games are written in segments)
 
-    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
+    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None, snakes: list[dict] | None = None) -> dict:
         g = self.engine.geometry
-        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms)
+        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms, snakes)
 
     def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
                   timeout_ms: int | dict[int, int]) -> dict[int, MoveResult]:
@@ -186,7 +186,19 @@ class Match:
         return results
 
     def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
-        return lambda seat: self.players[seat].move(self._state(frame, seat, limits[seat]), limits[seat])
+        """``move(seat)`` with this frame's request.  Inline players (built-in bots, which only read
+        their request) share the board's snakes, built once per turn; every other player gets a
+        request of its own, which it may change at will."""
+        shared: list[list[dict]] = []
+
+        def move(seat: int) -> MoveResult:
+            player = self.players[seat]
+            if player.inline and not shared:
+                shared.append(live_snakes(frame, self.info))
+            state = self._state(frame, seat, limits[seat], shared[0] if player.inline else None)
+            return player.move(state, limits[seat])
+
+        return move
 
     def _emit(self, frame: dict) -> None:
         if self.writer:
