@@ -1,8 +1,9 @@
 """Tournament throughput: games/s with 1 and 2 workers, and the share of time that is not bots thinking.
 
 1,000 games of 4 `safe` bots on standard 11x11 (replays written to a temporary folder, as
-`--out-dir` does).  "Bots thinking" is the sum of every move's latency as the match measured it;
-everything else -- engine, frames, replay writing, threads, scheduling, rating -- is overhead:
+`--out-dir` does).  "Bots thinking" is the sum of every move's latency: the built-in bots run
+inline, so that is the time spent inside the bot's own move function and nothing of ours.
+Everything else -- engine, frames, requests, replay writing, scheduling, rating -- is overhead:
 
     overhead share = 1 - thinking / (wall time x workers)
 
