@@ -149,6 +149,7 @@ def test_only_registered_bounded_bots_run_inline(tmp_path: Path) -> None:
     bot = tmp_path / "claims.py"
     bot.write_text(HANGS + "move.bounded = True\n")
     assert load_player("safe").inline and load_player("search").inline
+    assert not load_player("safe", inline=False).inline  # snek serve-bot: every answer leaves by its budget
     assert not load_player(f"{bot}:move").inline
     assert not PythonPlayer(up_then_right).inline
 

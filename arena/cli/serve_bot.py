@@ -106,7 +106,8 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
     name = probe.name
     color = color or probe.color or COLORS[zlib.crc32(name.encode()) % len(COLORS)]
     probe.close()
-    seats = Seats(lambda: load_player(spec), max_games, idle_s)
+    # every answer must leave by its budget even when the bot is slow: no inline calls here
+    seats = Seats(lambda: load_player(spec, inline=False), max_games, idle_s)
     flask_app = Flask("snek-serve-bot")
     flask_app.extensions["snek-seats"] = seats
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES

@@ -38,8 +38,9 @@ SYNTAX = ("a built-in name, module:attr, path/to/file.py:attr, 'cmd:<shell comma
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
-def load_player(spec: str, name: str | None = None) -> Player:
-    """The player a spec names (started lazily: processes launch at the game's start)."""
+def load_player(spec: str, name: str | None = None, inline: bool = True) -> Player:
+    """The player a spec names (started lazily: processes launch at the game's start).  ``inline=False``
+    keeps even a bounded built-in bot on a thread of its own (``builtin_player``)."""
     spec = spec.strip()
     if not spec:
         raise ValueError(f"empty bot spec (expected {SYNTAX})")
@@ -59,17 +60,17 @@ def load_player(spec: str, name: str | None = None) -> Player:
     if spec not in builtin_bots():
         known = ", ".join(sorted(builtin_bots())) or "none installed"
         raise ValueError(f"unknown bot {spec!r}: not a built-in ({known}); specs are {SYNTAX}")
-    return builtin_player(spec, name)
+    return builtin_player(spec, name, inline)
 
 
-def builtin_player(bot: str, name: str | None = None) -> PythonPlayer:
+def builtin_player(bot: str, name: str | None = None, inline: bool = True) -> PythonPlayer:
     """The player for a registered bot name.  A bot whose policy declares ``bounded = True`` (its move
     does a bounded amount of work and always returns) runs inline, on the match's own thread.
 
     Why only registered bots: they are installed, finished code; a file or module under development
     may loop forever, and only a thread of its own keeps such a bot from hanging the game."""
     policy = resolve_bot(bot)
-    return PythonPlayer(policy, name=name or bot, inline=getattr(policy, "bounded", False) is True)
+    return PythonPlayer(policy, name=name or bot, inline=inline and getattr(policy, "bounded", False) is True)
 
 
 def check_command(command: str) -> None:
