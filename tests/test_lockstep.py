@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from arena.lockstep import Lockstep
 from arena.match import Match, MatchConfig, run_match
 from arena.players import builtin_player
@@ -40,6 +42,20 @@ def test_lockstep_games_equal_games_played_alone() -> None:
     for s in seeds:
         assert together[s].header == alone[s].header
         assert without_clock(together[s].frames) == without_clock(alone[s].frames), s
+        assert together[s].result == alone[s].result
+
+
+@pytest.mark.parametrize("ruleset", ["royale", "wrapped", "constrictor", "classic"])
+def test_lockstep_equals_alone_in_other_rulesets(ruleset: str) -> None:
+    rules = MatchConfig(ruleset=ruleset, max_turns=60, timeout_ms=20_000)
+    made = lambda seed: MatchConfig(**{**asdict(rules), "seed": seed, "game_id": f"g{seed}"})  # noqa: E731
+    seeds = list(range(5))
+    alone = {s: run_match([builtin_player(b) for b in LINEUP], made(s), keep_frames=True) for s in seeds}
+    together = dict(Lockstep(rules, seats=len(LINEUP), width=2).run(seeds, lambda s, table: Match(
+        [builtin_player(b) for b in LINEUP], made(s), keep_frames=True, table=table)))
+    assert sorted(together) == seeds
+    for s in seeds:
+        assert without_clock(together[s].frames) == without_clock(alone[s].frames), (ruleset, s)
         assert together[s].result == alone[s].result
 
 
