@@ -237,7 +237,7 @@ class Room:
 
     def _inline(self) -> bool:
         """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread."""
-        return not self.hub.remote and all(getattr(seat.player, "inline", False) for seat in self.seats)
+        return not self.hub.remote and all(seat.player.inline for seat in self.seats)
 
     @property
     def tick_s(self) -> float:

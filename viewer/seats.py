@@ -10,8 +10,8 @@ the command line, may do those things.
 
 from __future__ import annotations
 
-from arena.players import Player, PythonPlayer, load_player
-from arena.registry import builtin_bots, resolve_bot
+from arena.players import Player, builtin_player, load_player
+from arena.registry import builtin_bots
 
 FILL_BOT = "safe"  # fills the seats nobody took when a waiting room starts
 
@@ -44,7 +44,7 @@ class SeatRules:
         self.check(seat)
         if seat in self.operator_bots:
             return load_player(self.operator_bots[seat], name=seat)  # the operator's spec: trusted
-        return PythonPlayer(resolve_bot(seat), name=seat)
+        return builtin_player(seat)  # bounded built-in bots answer inline: no thread hand-over per move
 
 
 def parse_bot_option(text: str) -> tuple[str, str]:
