@@ -3,6 +3,7 @@ SuperSuit + SB3 example trains on it."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 import types
 from collections import Counter
@@ -81,10 +82,19 @@ class MaskedSampling(gymnasium.spaces.Discrete):
         return super().sample(mask)
 
 
+_RUNS = itertools.count()
+
+
 def masked_sampling(env):
+    """Mask-following samplers, and games and samples seeded per env made (max_cycles_test resets
+    without a seed): the test plays the same games on every run, so it cannot flake."""
     raw = env.unwrapped
+    run = next(_RUNS)
     for seat, agent in enumerate(raw.possible_agents):
         raw.action_spaces[agent] = MaskedSampling(raw, seat)
+        raw.action_spaces[agent].seed(1000 * run + seat)
+    reset = raw.reset
+    raw.reset = lambda seed=None, options=None: reset(seed=run if seed is None else seed, options=options)
     return env
 
 
