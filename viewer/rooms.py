@@ -203,6 +203,7 @@ class Room:
         self.on_saved = on_saved
         self.permanent = permanent
         self.engine = Engine(request.ruleset, request.width, request.height, request.settings)
+        self.endless = request.classic and bool(self.engine.settings.get("endless", False))
         order = list(request.seats)
         if request.classic:  # drop-in: the bots are on the board from the start, humans' seats after them
             order = [s for s in order if s is not None] + [s for s in order if s is None]
@@ -260,11 +261,10 @@ class Room:
     def _new_match(self) -> Match:
         r = self.request
         bot_ms = max(1, int(r.tick_ms * BOT_SHARE))
-        endless = r.classic and self.engine.settings.get("endless", False)
         seated = sum(s.bot is not None for s in self.seats) if r.classic else None
         config = MatchConfig(ruleset=r.ruleset, width=r.width, height=r.height, settings=dict(r.settings or {}),
                              seed=self.seed, timeout_ms=bot_ms, first_timeout_ms=max(bot_ms, 1000),
-                             max_turns=ENDLESS_TURNS if endless else r.max_turns, game_id=self.id,
+                             max_turns=ENDLESS_TURNS if self.endless else r.max_turns, game_id=self.id,
                              grace_ms=0, seated=seated)
         out = None
         if self.config.replays is not None:
@@ -304,16 +304,20 @@ class Room:
     def _segment_due(self) -> bool:
         """An endless game is saved in parts, so a room that runs for weeks never keeps one growing file."""
         turns = self.config.segment_turns
-        return (self.match.writer is not None and self.match.config.max_turns == ENDLESS_TURNS and turns > 0
-                and self.match.frame["turn"] > 0 and self.match.frame["turn"] % turns == 0)
+        turn = self.match.frame["turn"]
+        return self.endless and self.match.writer is not None and turns > 0 and turn > 0 and turn % turns == 0
 
     def _save_segment(self) -> None:
         """Close the part played so far into the library as ``<room>-NNNN`` and go on writing the live file
         (loop thread only).  The part is a complete replay that verifies on its own."""
         live = self.match.end_segment()
-        final = Path(self.config.replays) / f"{self.id}-{self.match.segment - 1:04d}.jsonl.gz"
-        shutil.move(live, final)
+        self._to_library(live, f"{self.id}-{self.match.segment - 1:04d}.jsonl.gz")
         self.match.begin_segment(live)
+
+    def _to_library(self, path: Path, name: str) -> None:
+        """Move a finished replay file from ``.live/`` into the library and list it."""
+        final = Path(self.config.replays) / name
+        shutil.move(path, final)
         if self.on_saved:
             self.on_saved(final)
 
@@ -351,10 +355,7 @@ class Room:
         result = self.match.finish(reason)
         writer = self.match.writer
         if writer is not None and self.config.replays is not None:
-            final = Path(self.config.replays) / writer.path.name
-            shutil.move(writer.path, final)
-            if self.on_saved:
-                self.on_saved(final)
+            self._to_library(writer.path, writer.path.name)
         self.hub.publish(self.id, dumps(result), "result")
         with self.lock:
             self.status = "finished"
