@@ -190,7 +190,8 @@ class Session:
     def _announces_too_much(self, connection) -> bool:
         """A frame whose header announces more than ``MAX_FRAME_BYTES`` is refused at once (1009), not after
         that much arrived.  wsproto has parsed the header of the frame it waits for (its payload length)."""
-        decoder = getattr(getattr(connection, "_proto", None), "_frame_decoder", None)
+        inner = getattr(getattr(connection, "handshake", None), "connection", None) or connection  # a WSConnection
+        decoder = getattr(getattr(inner, "_proto", None), "_frame_decoder", None)
         header = getattr(decoder, "header", None)
         if header is None or self._size - decoder.payload_consumed + header.payload_len <= MAX_FRAME_BYTES:
             return False
