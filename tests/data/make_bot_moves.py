@@ -36,6 +36,14 @@ GAMES = [
 ]
 
 
+def recorder(policy, states: list[dict]):
+    """``policy``, keeping every state it is asked about."""
+    def call(state: dict):
+        states.append(state)
+        return policy(state)
+    return call
+
+
 def main() -> None:
     policies = {name: resolve_bot(name) for name in BOTS}
     count = 0
@@ -43,16 +51,7 @@ def main() -> None:
         for ruleset, size, lineup, seeds in GAMES:
             for seed in seeds:
                 states: list[dict] = []
-
-                def recorder(name):
-                    policy = resolve_bot(name)
-
-                    def call(state: dict):
-                        states.append(state)
-                        return policy(state)
-                    return call
-
-                players = [PythonPlayer(recorder(name), name=name) for name in lineup]
+                players = [PythonPlayer(recorder(resolve_bot(name), states), name=name) for name in lineup]
                 run_match(players, MatchConfig(ruleset=ruleset, width=size, height=size, seed=seed,
                                                timeout_ms=600_000, max_turns=400))
                 for state in states:
