@@ -93,10 +93,11 @@ class Match:
 
     def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
                  on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False,
-                 table: tuple[Engine, GameBatch, int] | None = None,
+                 table: tuple[Engine, GameBatch, int] | None = None, follow: bool = True,
                  on_write_error: Callable[[OSError], None] | None = None) -> None:
         """``table``: play game ``index`` of a batch shared with other matches (``Lockstep`` steps them
         together); that game is (re)started here.  Without it the match has an engine of its own.
+        ``follow``: flush the replay file every turn for readers following it (``ReplayWriter``).
         ``on_write_error``: a replay file that cannot be written (a full disk) stops the recording, not
         the game, and is reported here (a live room says so); without it the error ends the match."""
         if not players:
@@ -131,10 +132,11 @@ class Match:
         }
         if seated < len(players):
             self.header["seated"] = seated
+        self.follow = follow
         self.on_write_error = on_write_error
         self.writer: ReplayWriter | None = None
         if out:
-            self._record(lambda: setattr(self, "writer", ReplayWriter(out, self.header)))
+            self._record(lambda: setattr(self, "writer", ReplayWriter(out, self.header, follow)))
         self.on_frame = on_frame
         self.keep_frames = keep_frames
         self.frames: list[dict] = []
@@ -367,7 +369,7 @@ class Match:
         first = {k: v for k, v in self.frame.items() if k != "events"}
 
         def write() -> None:
-            self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment})
+            self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment}, self.follow)
             self.writer.write_frame({**first, "snakes": [{**s, "move": None} for s in first["snakes"]]})
 
         self._record(write)
