@@ -30,6 +30,7 @@ NORMAL_CLOSURE = 1000
 CHUNK = 64 * 1024  # bytes gathered into one send
 STALL_S = 30.0  # a socket that accepted nothing for this long (with data waiting) is cut
 CACHE = 512  # encoded messages kept (the newest frames of every room, at least)
+MAX_CONTROL = 2  # our own pings waiting to go out (one is sent per ping interval; a third means the client is gone)
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -90,7 +91,8 @@ class Outlet:
         self.failed = False  # the socket broke (or stalled): the reader lets it go
         self.released = threading.Event()  # the writer holds no reference to the socket any more
         self.blocked_since: float | None = None
-        self._control: deque[bytes] = deque()
+        self._control: deque[bytes] = deque(maxlen=MAX_CONTROL)
+        self._pong: bytes | None = None  # only the latest ping is answered (RFC 6455 §5.5.3): one pong waits at most
         self._pending: memoryview | None = None
         self._lock = threading.Lock()
         subscription.listener = self.wake
@@ -99,10 +101,24 @@ class Outlet:
         self.writer.wake(self)
 
     def control(self, data: bytes) -> None:
-        """A ping or pong: sent between messages, before the next one."""
+        """Our ping: sent between messages, before the next one (at most ``MAX_CONTROL`` wait)."""
         with self._lock:
             self._control.append(data)
         self.wake()
+
+    def pong(self, data: bytes) -> None:
+        """The answer to the client's latest ping; it replaces an earlier pong still waiting, so a client
+        that pings without reading holds one pong, not one per ping."""
+        with self._lock:
+            self._pong = data
+        self.wake()
+
+    def discard(self) -> None:
+        """Drop everything still queued for this socket (it is closed: nothing will be sent)."""
+        with self._lock:
+            self._control.clear()
+            self._pong = self._pending = None
+        self.sub.discard()
 
     def close(self, code: int, reason: str = "") -> None:
         """Send what is queued, then a close frame with ``code``; nothing is sent after it."""
@@ -119,6 +135,8 @@ class Outlet:
         while size < CHUNK and not self.close_sent:
             if self._control:
                 data = self._control.popleft()
+            elif self._pong is not None:
+                data, self._pong = self._pong, None
             else:
                 text = self.sub.poll()
                 if text is None:
@@ -250,6 +268,7 @@ class Writer:
             for outlet in released:
                 self._unwait(outlet)
                 ready.discard(outlet)
+                outlet.discard()
                 outlet.released.set()
             ready.update(writable)
             for outlet in ready:

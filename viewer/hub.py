@@ -125,6 +125,15 @@ class Subscription:
         if self.listener is not None:
             self.listener()
 
+    def discard(self) -> None:
+        """Closed, with nothing left queued: its socket is gone, so nothing would ever read it."""
+        with self._cond:
+            self.closed = True
+            self._direct.clear()
+            self._backlog.clear()
+            self._live.clear()
+            self._cond.notify_all()
+
 
 class Hub(ABC):
     """The interface every hub implements (see the module docstring for the contract)."""

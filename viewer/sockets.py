@@ -128,17 +128,26 @@ class Session:
         self._answer([error("closing", message)])
         self.outlet.close(POLICY_VIOLATION, message[:120])
 
+    def _allowed(self, answer: bool = True) -> bool:
+        """Take a token for one client frame (a message, a ping or a pong).  Over the rate, a message is
+        answered ``rate_limited`` (control frames get nothing); ``abuse_limit`` refusals in a row close
+        the socket."""
+        if self.limit.allow():
+            self.flooding = 0
+            return True
+        self.flooding += 1
+        if self.flooding >= self.config.abuse_limit:
+            if not self.sub.closed:
+                self._close("too many messages: closing this socket")
+        elif answer:
+            self._answer([error("rate_limited", f"slow down: at most {self.config.rate_per_s:g} "
+                                                "messages per second")])
+        return False
+
     def handle(self, data: object) -> None:
         """One incoming message -> replies (and a close for abuse)."""
-        if not self.limit.allow():
-            self.flooding += 1
-            if self.flooding >= self.config.abuse_limit:
-                self._close("too many messages: closing this socket")
-            else:
-                self._answer([error("rate_limited", f"slow down: at most {self.config.rate_per_s:g} "
-                                                    "messages per second")])
+        if not self._allowed():
             return
-        self.flooding = 0
         message = parse_message(data, self.config.max_message_bytes)
         if message["type"] == "error":
             self._answer([message])
@@ -168,9 +177,11 @@ class Session:
                 if not self.sub.closed:
                     self.handle(data)
             elif isinstance(event, Ping):
-                self.outlet.control(frame(PONG, bytes(event.payload)))
+                if self._allowed(answer=False) and not self.sub.closed:
+                    self.outlet.pong(frame(PONG, bytes(event.payload)))
             elif isinstance(event, Pong):
-                self._pong = True
+                self._pong = True  # alive, whatever the rate: only the token is taken
+                self._allowed(answer=False)
             elif isinstance(event, CloseConnection):
                 if not self.sub.closed:  # the client's close: answer it with its own code
                     self.outlet.close(event.code if 1000 <= event.code < 5000 and event.code not in (1005, 1006)
