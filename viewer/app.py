@@ -21,7 +21,7 @@ from arena.rules import RULESETS
 from snek_viewer import board_api, sockets
 from snek_viewer.config import ServerConfig
 from snek_viewer.fanout import Writer
-from snek_viewer.hub import Hub, Subscription
+from snek_viewer.hub import Hub, HubUnavailable, Subscription
 from snek_viewer.library import (
     UPLOAD_LIMIT,
     ReplayLibrary,
@@ -32,7 +32,7 @@ from snek_viewer.library import (
 )
 from snek_viewer.rooms import RoomLimit, RoomRegistry, error
 from snek_viewer.seats import SeatRules
-from snek_viewer.sockets import NoReaderThread, Session
+from snek_viewer.sockets import NoReaderThread, Session, guarded
 
 STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -89,7 +89,10 @@ api = Blueprint("api", __name__)
 
 @api.get("/healthz")
 def healthz():
-    return jsonify({"ok": True})
+    """``{"ok": true}``, with the hub's state when it shares rooms (``"redis": "up"``); 503 while it cannot."""
+    hub = server().hub
+    ok = hub.available
+    return jsonify({"ok": ok, **hub.health()}), 200 if ok else 503
 
 
 @api.get("/api/rooms")
@@ -221,6 +224,8 @@ def serve_replay(ws, replay_id: str) -> None:
 
 def serve_room(ws, room_id: str) -> None:
     s = server()
+    if not s.hub.available:
+        raise HubUnavailable("Redis is unavailable")
     if s.hub.room(room_id) is None:  # a closed room lives on as its replay
         return serve_replay(ws, room_id)
     if s.hub.spectators(room_id) >= s.config.max_spectators:
@@ -233,8 +238,8 @@ def serve_room(ws, room_id: str) -> None:
 
 def register_sockets(app: Flask) -> None:
     sock = Sock(app)
-    sock.route("/ws/rooms/<room_id>")(serve_room)
-    sock.route("/ws/replays/<replay_id>")(serve_replay)
+    sock.route("/ws/rooms/<room_id>")(guarded(serve_room))
+    sock.route("/ws/replays/<replay_id>")(guarded(serve_replay))
     board_api.register(app, sock)
 
 

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from snek_viewer.hub import Subscription
 
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
-NORMAL_CLOSURE = 1000
 CHUNK = 64 * 1024  # bytes gathered into one send
 STALL_S = 30.0  # a socket that accepted nothing for this long (with data waiting) is cut
 CACHE = 512  # encoded messages kept (the newest frames of every room, at least)
@@ -86,7 +85,6 @@ class Outlet:
         self.sub = subscription
         self.writer = writer
         self.transform = transform
-        self.close_code: tuple[int, str] = (NORMAL_CLOSURE, "")  # sent once the subscription is closed and drained
         self.close_sent = False
         self.failed = False  # the socket broke (or stalled): the reader lets it go
         self.released = threading.Event()  # the writer holds no reference to the socket any more
@@ -122,8 +120,7 @@ class Outlet:
 
     def close(self, code: int, reason: str = "") -> None:
         """Send what is queued, then a close frame with ``code``; nothing is sent after it."""
-        self.close_code = (code, reason)
-        self.sub.close()
+        self.sub.close(code, reason)
 
     @property
     def finished(self) -> bool:
@@ -142,7 +139,7 @@ class Outlet:
                 if text is None:
                     if not self.sub.closed:
                         break
-                    data, self.close_sent = close_frame(*self.close_code), True
+                    data, self.close_sent = close_frame(*self.sub.close_code), True
                 else:
                     if self.transform is not None:
                         text = self.transform(text)

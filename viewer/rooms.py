@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import shutil
 import threading
@@ -52,6 +53,7 @@ BOT_SHARE = 0.75  # of a tick, the time bots get to answer
 OPEN_NAME = "open"
 WAIT_POLL_S = 0.05  # how often a waiting room looks at its seats
 NAME_LIMIT = 32
+log = logging.getLogger(__name__)
 
 
 def dumps(obj: dict) -> str:
@@ -499,7 +501,10 @@ class RoomRegistry:
 
     def _clean_loop(self) -> None:
         while not self._stop.wait(1.0):
-            self.clean()
+            try:
+                self.clean()
+            except Exception:  # the janitor outlives any one bad pass (a hub outage, a room's bug)
+                log.exception("room janitor: a pass failed")
 
     def clean(self) -> None:
         now = time.monotonic()

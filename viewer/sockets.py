@@ -11,29 +11,35 @@ the room sees only clean messages through the hub, and nothing ever blocks on se
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import selectors
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
 
+from flask import current_app
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 
 from arena.geometry import MOVES
 from snek_viewer.config import ServerConfig
-from snek_viewer.fanout import NORMAL_CLOSURE, PING, PONG, Outlet, Writer, frame
-from snek_viewer.hub import Hub, RoomGone, Subscription
+from snek_viewer.fanout import PING, PONG, Outlet, Writer, frame
+from snek_viewer.hub import NORMAL_CLOSURE, Hub, HubUnavailable, RoomGone, Subscription
 from snek_viewer.rooms import NAME_LIMIT, dumps, error
 
 CLIENT_TYPES = ("join", "move", "leave", "respawn")
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013
 MAX_UNREAD_REPLIES = 1000
 MAX_FRAME_BYTES = 64 * 1024  # a client message this big is not a mistake: the socket is closed (1009)
 RECEIVE_BYTES = 16 * 1024
 READ_WAIT_S = 5.0  # the reader's longest sleep (pings are due sooner; input and hang-ups wake it at once)
 CLOSE_WAIT_S = 5.0  # after our close frame, how long the client has to answer with its own
+log = logging.getLogger(__name__)
 
 
 def parse_message(data: object, max_bytes: int) -> dict:
@@ -158,6 +164,8 @@ class Session:
                 self._answer(self.hub.send_input(self.room_id, {**message, "conn": self.conn}))
             except RoomGone:
                 self._answer([error("room_gone", "this room has closed")])
+            except HubUnavailable:
+                self._answer([error("unavailable", "the server cannot reach this room right now: try again later")])
         if self.sub.pending_replies > MAX_UNREAD_REPLIES:
             self._close("you are not reading your replies: closing this socket")
 
@@ -233,7 +241,7 @@ class Session:
             if self.room_id is not None and self.hub is not None:
                 try:
                     self.hub.send_input(self.room_id, {"type": "disconnect", "conn": self.conn})
-                except RoomGone:
+                except (RoomGone, HubUnavailable):  # the seat's grace period runs out by itself
                     pass
             if self.hub is not None:
                 self.hub.unsubscribe(self.sub)
@@ -255,10 +263,38 @@ class Session:
             pass
 
 
-def refuse(ws, config: ServerConfig, writer: Writer, reason: str, replies: Iterable[dict] = ()) -> None:
-    """Send ``replies``, then close (1008) with the same orderly hang-up as any session (the client's close is
-    awaited, so it reads everything before the connection ends)."""
+def refuse(ws, config: ServerConfig, writer: Writer, reason: str, replies: Iterable[dict] = (),
+           code: int = POLICY_VIOLATION) -> None:
+    """Send ``replies``, then close (``code``, 1008 by default) with the same orderly hang-up as any session
+    (the client's close is awaited, so it reads everything before the connection ends)."""
     session = Session(ws, Subscription("", []), config, writer)
     session._answer(replies)
-    session.outlet.close(POLICY_VIOLATION, reason[:120])
+    session.outlet.close(code, reason[:120])
     session.run()
+
+
+def guarded(handler: Callable) -> Callable:
+    """A websocket route from which no exception escapes: after the upgrade, Flask would write an HTTP 500
+    into the websocket stream.  A hub outage is answered ``unavailable`` and closed 1013 (try again later),
+    anything else is logged and closed 1011."""
+
+    @functools.wraps(handler)
+    def route(ws, *args, **kwargs) -> None:
+        try:
+            handler(ws, *args, **kwargs)
+        except HubUnavailable:
+            _refuse_quietly(ws, TRY_AGAIN_LATER, "unavailable", "the server cannot reach its rooms right now: "
+                                                                "reconnect in a moment")
+        except Exception:
+            log.exception("websocket %s failed", handler.__name__)
+            _refuse_quietly(ws, INTERNAL_ERROR, "internal", "the server failed serving this socket")
+
+    return route
+
+
+def _refuse_quietly(ws, code: int, kind: str, message: str) -> None:
+    snek = current_app.extensions["snek"]
+    try:
+        refuse(ws, snek.config, snek.writer, message, [error(kind, message)], code)
+    except Exception:  # the socket is beyond saving: let the connection go
+        log.exception("could not close a failed websocket")
