@@ -45,6 +45,8 @@ def serve(
     max_rooms: int = typer.Option(64, help="Most rooms at once."),
     max_seats: int = typer.Option(16, help="Most seats per room."),
     max_spectators: int = typer.Option(1000, help="Most spectator sockets per room."),
+    cpu_budget: float = typer.Option(0.8, min=0, help="Share of one core all rooms' turns may need together "
+                                     "(estimated; a room beyond it is refused; 0: no limit)."),
     idle: float = typer.Option(300.0, help="Close a room nobody watched or played for this many seconds."),
     wait: float = typer.Option(30.0, help="Seconds a non-classic room waits for humans before `safe` fills in."),
     grace: float = typer.Option(30.0, help="Seconds a disconnected human keeps their seat (token resume)."),
@@ -57,5 +59,5 @@ def serve(
     """Serve live rooms, replays and tournaments to browsers (docs/server.md)."""
     start_server(host, port, seconds, replays=replays, tournaments=tournaments, bots=bot, rooms=room,
                  demo_room=not no_demo_room, max_rooms=max_rooms, max_seats=max_seats,
-                 max_spectators=max_spectators, idle_s=idle, wait_s=wait, grace_s=grace, redis=redis,
-                 segment_turns=segment_turns)
+                 max_spectators=max_spectators, cpu_budget=cpu_budget, idle_s=idle, wait_s=wait, grace_s=grace,
+                 redis=redis, segment_turns=segment_turns)
