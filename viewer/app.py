@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +30,7 @@ from snek_viewer.library import (
     tournament_folders,
     tournament_summary,
 )
+from snek_viewer.limits import SocketLimits
 from snek_viewer.rooms import RoomLimit, RoomRegistry, error
 from snek_viewer.seats import SeatRules
 from snek_viewer.sockets import NoReaderThread, Session, guarded
@@ -57,6 +58,7 @@ class Server:
         self.library = ReplayLibrary(config.replays, extra)
         self.rooms = RoomRegistry(config, self.hub, self.rules, on_saved=self.library.add)
         self.writer = Writer()  # sends to every websocket of this process (snek_viewer.fanout)
+        self.sockets = SocketLimits(config.max_sockets, config.max_sockets_per_address)
         self._closed = False
 
     def open_start_rooms(self) -> None:
@@ -236,7 +238,32 @@ def serve_room(ws, room_id: str) -> None:
     Session(ws, subscription, s.config, s.writer, s.hub, room_id).run()
 
 
+def limit_sockets(app: Flask) -> None:
+    """Count websockets per client address and in total; refuse the upgrade beyond the limits
+    (``snek_viewer.limits``), before the handshake, and give the place back when the socket ends."""
+
+    @app.before_request
+    def take_place():
+        if request.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return None
+        address = request.remote_addr or "?"
+        refused = server().sockets.acquire(address)
+        if refused == 429:
+            return fail(429, "too many websockets from your address: close some first")
+        if refused is not None:
+            return fail(503, "the server has all the websockets it can hold: try again later")
+        g.snek_socket = address
+        return None
+
+    @app.teardown_request
+    def give_place_back(exc):
+        address = g.pop("snek_socket", None)
+        if address is not None:
+            server().sockets.release(address)
+
+
 def register_sockets(app: Flask) -> None:
+    limit_sockets(app)
     sock = Sock(app)
     sock.route("/ws/rooms/<room_id>")(guarded(serve_room))
     sock.route("/ws/replays/<replay_id>")(guarded(serve_replay))
