@@ -86,6 +86,7 @@ class Outlet:
         self.writer = writer
         self.transform = transform
         self.close_sent = False
+        self.done = threading.Event()  # the close frame went out, or the socket broke: nothing more will be sent
         self.failed = False  # the socket broke (or stalled): the reader lets it go
         self.released = threading.Event()  # the writer holds no reference to the socket any more
         self.blocked_since: float | None = None
@@ -126,6 +127,11 @@ class Outlet:
     def finished(self) -> bool:
         return self.close_sent or self.failed
 
+    @property
+    def blocked(self) -> bool:
+        """The kernel's buffer for this socket is full: the client is not reading."""
+        return self.blocked_since is not None
+
     def _gather(self, encode: Callable[[str], bytes]) -> bytes:
         parts: list[bytes] = []
         size = 0
@@ -158,6 +164,8 @@ class Outlet:
                     data = self._gather(encode)
                     if not data:
                         self.blocked_since = None
+                        if self.close_sent:
+                            self.done.set()
                         return False
                     self._pending = memoryview(data)
                 try:
@@ -177,6 +185,7 @@ class Outlet:
 
     def _fail(self) -> None:
         self.failed = True
+        self.done.set()
         self._pending = None
         self.sub.close()
         try:  # wakes the socket's reader at once
