@@ -93,10 +93,13 @@ class Match:
 
     def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
                  on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False,
-                 table: tuple[Engine, GameBatch, int] | None = None, follow: bool = True) -> None:
+                 table: tuple[Engine, GameBatch, int] | None = None, follow: bool = True,
+                 on_write_error: Callable[[OSError], None] | None = None) -> None:
         """``table``: play game ``index`` of a batch shared with other matches (``Lockstep`` steps them
         together); that game is (re)started here.  Without it the match has an engine of its own.
-        ``follow``: flush the replay file every turn for readers following it (``ReplayWriter``)."""
+        ``follow``: flush the replay file every turn for readers following it (``ReplayWriter``).
+        ``on_write_error``: a replay file that cannot be written (a full disk) stops the recording, not
+        the game, and is reported here (a live room says so); without it the error ends the match."""
         if not players:
             raise ValueError("a match needs at least one player")
         self.players = list(players)
@@ -130,7 +133,10 @@ class Match:
         if seated < len(players):
             self.header["seated"] = seated
         self.follow = follow
-        self.writer = ReplayWriter(out, self.header, follow) if out else None
+        self.on_write_error = on_write_error
+        self.writer: ReplayWriter | None = None
+        if out:
+            self._record(lambda: setattr(self, "writer", ReplayWriter(out, self.header, follow)))
         self.on_frame = on_frame
         self.keep_frames = keep_frames
         self.frames: list[dict] = []
@@ -217,9 +223,24 @@ class Match:
 
         return move
 
+    def _record(self, write: Callable[[], object]) -> bool:
+        """Run a write to the replay file; False if it failed and ``on_write_error`` took the failure
+        (the recording stops there: the file keeps what was written, as after a crash)."""
+        try:
+            write()
+        except OSError as exc:
+            if self.on_write_error is None:
+                raise
+            writer, self.writer = self.writer, None
+            if writer is not None:
+                writer.close()
+            self.on_write_error(exc)
+            return False
+        return True
+
     def _emit(self, frame: dict) -> None:
         if self.writer:
-            self.writer.write_frame(frame)
+            self._record(lambda: self.writer.write_frame(frame))
         if self.keep_frames:
             self.frames.append(frame)
         if self.on_frame:
@@ -331,21 +352,23 @@ class Match:
         everyone = range(len(self.players))
         self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
         if self.writer:
-            self.writer.finish(result)
+            self._record(lambda: self.writer.finish(result))
         return result
 
     # --- segments: an endless game is written as a chain of replay files, each one complete and
     # verifiable on its own, so a long-running room never holds its whole history in one open file ---
 
-    def end_segment(self) -> Path:
-        """Close the replay file at the current turn (result ``reason: "segment"``); returns its path.
-        The game goes on; ``begin_segment`` opens the next file."""
+    def end_segment(self) -> Path | None:
+        """Close the replay file at the current turn (result ``reason: "segment"``); returns its path
+        (None if that write failed and ``on_write_error`` took it).  The game goes on; ``begin_segment``
+        opens the next file."""
         if self.writer is None:
             raise ValueError("this match writes no replay")
         result = result_for(self.frame)
         if not self.batch.done[self.game]:
             result["reason"] = "segment"
-        self.writer.finish(result)
+        if not self._record(lambda: self.writer.finish(result)):
+            return None
         path, self.writer = self.writer.path, None
         self.segment += 1
         return path
@@ -357,10 +380,14 @@ class Match:
                     "snakes": [{k: s[k] for k in ("id", "body", "health", "alive", "death")}
                                for s in self.frame["snakes"]]}
         header = {k: v for k, v in self.header.items() if k != "seated"}
-        self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment}, self.follow)
         # the moves that led here belong to the previous part: this file starts from a position
         first = {k: v for k, v in self.frame.items() if k != "events"}
-        self.writer.write_frame({**first, "snakes": [{**s, "move": None} for s in first["snakes"]]})
+
+        def write() -> None:
+            self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment}, self.follow)
+            self.writer.write_frame({**first, "snakes": [{**s, "move": None} for s in first["snakes"]]})
+
+        self._record(write)
 
     def run(self) -> MatchOutcome:
         try:

@@ -48,7 +48,11 @@ class ReplayWriter:
         self._failed = False
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=GZIP_LEVEL) \
             if self.path.suffix == ".gz" else None
-        self._write({"type": "header", **header, "format": FORMAT})
+        try:
+            self._write({"type": "header", **header, "format": FORMAT})
+        except OSError:  # a full disk: no open file left behind
+            self.close()
+            raise
 
     def _write(self, obj: dict) -> None:
         line = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
@@ -107,12 +111,17 @@ class ReplayReader:
 
     Every line is validated as it is read (:mod:`arena.replay_schema`); the first problem is
     raised as a :class:`ReplayError` naming the file and line.  A missing result (a game cut
-    short) is allowed unless ``require_result``; a torn last line is ignored.
+    short) is allowed unless ``require_result``; a torn last line is ignored.  ``max_lines`` and
+    ``max_bytes`` (unpacked, blank lines included) bound the work a file from a stranger can cause.
     """
 
-    def __init__(self, path: str | Path, require_result: bool = False) -> None:
+    def __init__(self, path: str | Path, require_result: bool = False, max_lines: int | None = None,
+                 max_bytes: int | None = None) -> None:
         self.path = Path(path)
         self.require_result = require_result
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.bytes_read = 0
         self.result: dict | None = None
         self.first_turn: int | None = None
         self.last_turn: int | None = None
@@ -158,6 +167,11 @@ class ReplayReader:
             if not raw:
                 return None
             self._number += 1
+            self.bytes_read += len(raw)
+            if self.max_bytes is not None and self.bytes_read > self.max_bytes:
+                raise self._error(f"more than {_size(self.max_bytes)} unpacked")
+            if self.max_lines is not None and self._number > self.max_lines:
+                raise self._error(f"more than {self.max_lines} lines")
             if len(raw) > MAX_LINE_BYTES:
                 raise self._error(f"line longer than {MAX_LINE_BYTES >> 20} MB, not a replay line")
             if raw.strip():
@@ -173,6 +187,11 @@ class ReplayReader:
         if not isinstance(obj, dict):
             raise self._error("expected a JSON object")
         return obj
+
+    @property
+    def lines(self) -> int:
+        """Lines read and accepted so far (header, frames, result; blank lines not counted)."""
+        return 1 + self.frame_count + (self.result is not None)
 
     @property
     def frames(self) -> Iterator[dict]:
@@ -227,15 +246,19 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes"
+
+
 def _os_message(path: Path, exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"{path}: no such file"
     return f"{path}: cannot read ({exc.strerror or exc})"
 
 
-def open_replay(path: str | Path, require_result: bool = False) -> ReplayReader:
+def open_replay(path: str | Path, require_result: bool = False, **limits) -> ReplayReader:
     """A streaming reader (for long games): ``with open_replay(p) as r: for frame in r.frames: ...``."""
-    return ReplayReader(path, require_result)
+    return ReplayReader(path, require_result, **limits)
 
 
 def read_replay(path: str | Path, require_result: bool = False) -> Replay:
@@ -251,6 +274,33 @@ def dumps_replay(replay: Replay) -> str:
     for obj in [{"type": "header", **replay.header}, *replay.frames] + ([replay.result] if replay.result else []):
         out.write(json.dumps(obj, separators=(",", ":")) + "\n")
     return out.getvalue()
+
+
+def finish_interrupted(path: str | Path, out: str | Path) -> bool:
+    """Copy the readable prefix of a game that was cut off (a crash, a kill) to ``out`` and close it with a
+    result line, ``"reason": "interrupted"``, so every reader sees a finished game.  Streams: memory does
+    not grow with the game.  False (nothing written) when not even one frame can be read."""
+    try:
+        reader = ReplayReader(path)
+    except ReplayError:
+        return False
+    with reader:
+        frames, last = reader.frames, None
+        try:
+            last = next(frames)
+        except (ReplayError, StopIteration):
+            return False
+        header = {k: v for k, v in reader.header.items() if k not in ("type", "format")}
+        with ReplayWriter(out, header) as writer:
+            writer.write_frame(last)
+            try:
+                for last in frames:
+                    writer.write_frame(last)
+            except ReplayError:  # a broken line mid-file: the game is what came before it
+                pass
+            result = reader.result or {**result_for(last), "reason": "interrupted"}
+            writer.finish({k: v for k, v in result.items() if k != "type"})
+    return True
 
 
 def placements(frame: dict) -> list[dict]:

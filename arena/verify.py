@@ -138,8 +138,8 @@ def _stop_problem(reason: str | None, last: dict, header: dict) -> str | None:
         return None if limit is None or last["turn"] == limit else f"the turn limit is {limit}, not turn {last['turn']}"
     if reason == "agent-eliminated":  # the single-agent env: its agent plays the first seat
         return None if last["snakes"] and not last["snakes"][0]["alive"] else "the first seat's snake is still alive"
-    if reason in ("stopped", "segment"):  # an endless live room saved when it closed, or one part of it
-        return None
+    if reason in ("stopped", "segment", "interrupted"):  # a live room saved when it closed, one part of an
+        return None  # endless game, or a game cut off by a crash and closed when the server started again
     return "the game was not over" if reason is None else f"unknown reason {reason!r}"
 
 
@@ -147,7 +147,7 @@ def _result_problem(claimed: dict, last: dict, ended: bool, header: dict) -> str
     expected = result_for(last)
     if claimed["turns"] != last["turn"]:
         return f"result turns: replay has {claimed['turns']}, but its frames end at turn {last['turn']}"
-    if not ended:
+    if not ended or claimed.get("reason") == "interrupted":  # cut off, perhaps after its last turn
         problem = _stop_problem(claimed.get("reason"), last, header)
         if problem:
             return f"result reason: replay has {claimed.get('reason')}, but {problem}"

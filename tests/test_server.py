@@ -20,7 +20,8 @@ from arena.verify import verify
 from snek_viewer import ServerConfig
 
 SAMPLES = Path(__file__).parent.parent / "replays"
-ROOM_KEYS = {"id", "ruleset", "width", "height", "settings", "tick_ms", "status", "turn", "seats", "spectators"}
+ROOM_KEYS = {"id", "ruleset", "width", "height", "settings", "tick_ms", "status", "turn", "seats", "spectators",
+             "recording"}
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,8 @@ def test_upload_raw_and_multipart_then_listed(server, tmp_path):
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.jsonl\"\r\n"
             "Content-Type: application/octet-stream\r\n\r\n").encode() + plain + f"\r\n--{boundary}--\r\n".encode()
     status, second, _ = http("POST", server.url + "/api/replays", raw=body,
-                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                      "X-Requested-With": "snek"})
     assert status == 201
     ids = {r["id"] for r in http("GET", server.url + "/api/replays")[1]["replays"]}
     assert {answer["id"], second["id"]} <= ids
@@ -241,35 +243,39 @@ def test_pages_are_served(server):
         assert "script-src 'self'" in headers["Content-Security-Policy"]
 
 
-def test_upload_of_a_gzip_bomb_is_refused(server):
+@pytest.mark.parametrize("line, words", [(b" " * (1 << 20) + b"\n", "more than 200 MB unpacked"),
+                                         (b"\n", "more than 100002 lines")])
+def test_upload_of_a_gzip_bomb_is_refused(server, line, words):
+    """210 MB unpacked: refused by the unpacked-size cap, or (blank lines) by the line cap long before."""
     bomb = io.BytesIO()
     with gzip.GzipFile(fileobj=bomb, mode="wb", compresslevel=1) as handle:
-        chunk = b"\n" * (1024 * 1024)
+        chunk = line * max(1, (1 << 20) // len(line))
         for _ in range(210):
             handle.write(chunk)
     status, answer, _ = http("POST", server.url + "/api/replays", raw=bomb.getvalue(),
                              headers={"Content-Type": "application/octet-stream"})
-    assert status == 400 and "unpacked" in answer["error"]
+    assert status == 400 and words in answer["error"]
+    assert not list((Path(server.snek.config.replays) / ".incoming").iterdir())  # nothing kept
 
 
-def test_replay_texts_are_read_once_per_file_version(tmp_path):
-    """A big replay takes seconds to read and validate: a repeated request is served from memory,
-    and a rewritten file (a new version) is read anew."""
+def test_replays_are_read_once_per_file_version(tmp_path):
+    """A big replay takes seconds to read and validate: it is read once per file version into the index,
+    and served from disk as it stands; a rewritten file (a new version) is read anew."""
     from snek_viewer.library import ReplayLibrary
 
     shipped = Path(__file__).resolve().parent.parent / "replays"
     path = tmp_path / "game.jsonl"
     path.write_text(gzip.decompress((shipped / "standard-4-bots.jsonl.gz").read_bytes()).decode())
     library = ReplayLibrary(tmp_path)
-    first = library.text("game")
-    assert first is not None and first.splitlines()[0].startswith('{"type":"header"')
+    first = library.entry("game")
+    assert first.summary["width"] == 11 and first.finished
+    assert list(library.lines("game")) == [line for line in path.read_text().splitlines() if line.strip()]
 
-    stat = path.stat()  # same size and mtime, garbage inside: only a cached read can still answer
+    stat = path.stat()  # same size and mtime, garbage inside: only the index can still answer
     path.write_bytes(b"x" * stat.st_size)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert library.text("game") == first
+    assert library.entry("game") is first and [r["id"] for r in library.list()] == ["game"]
 
-    other = gzip.decompress((shipped / "wrapped-7x7.jsonl.gz").read_bytes()).decode()
-    path.write_text(other)  # a new version: read again
-    assert library.text("game") != first
-    assert json.loads(library.text("game").splitlines()[0])["width"] == 7
+    path.write_text(gzip.decompress((shipped / "wrapped-7x7.jsonl.gz").read_bytes()).decode())
+    assert library.entry("game") is not first and library.entry("game").summary["width"] == 7
+    assert library.header("game")["width"] == 7

@@ -9,6 +9,8 @@ forbids inline script.
 from __future__ import annotations
 
 import atexit
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
@@ -24,7 +26,9 @@ from snek_viewer.fanout import Writer
 from snek_viewer.hub import Hub, HubUnavailable, Subscription
 from snek_viewer.library import (
     UPLOAD_LIMIT,
+    DiskFull,
     ReplayLibrary,
+    UploadTooLarge,
     game_files,
     tournament_detail,
     tournament_folders,
@@ -39,6 +43,15 @@ STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
        "form-action 'self'")
+ROOM_BODY_LIMIT = 64 * 1024  # a room's JSON is a few hundred bytes
+# what a page on another site may POST here without asking first (a CORS "simple" request): a request must
+# be something else, so no other site can create rooms or upload through a visitor's browser
+SIMPLE_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "")
+NOT_SIMPLE_HEADER = "X-Requested-With"
+UPLOAD_HOW = ("send the replay as the raw body with a Content-Type such as application/octet-stream "
+              "(curl --data-binary @FILE -H 'Content-Type: application/octet-stream'), or as a multipart "
+              f"file field with a {NOT_SIMPLE_HEADER} header (curl -F file=@FILE -H '{NOT_SIMPLE_HEADER}: snek'); "
+              "a form on another site can send neither")
 DEMO_ROOM = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 200,
              "seats": ["greedy", "space", "safe", "greedy", None, None, None, None]}
 
@@ -108,11 +121,31 @@ def get_room(room_id: str):
     return jsonify(room) if room else fail(404, f"no room {room_id[:40]!r}")
 
 
+def cross_site_proof() -> bool:
+    """True for a request no page on another site can send without the browser asking us first."""
+    return request.mimetype not in SIMPLE_TYPES or NOT_SIMPLE_HEADER in request.headers
+
+
+def json_body() -> object:
+    """The request's JSON; ValueError (one line) for anything else, too deep nesting included."""
+    if not request.is_json:
+        raise ValueError("send the room as a JSON object (Content-Type: application/json)")
+    if (request.content_length or 0) > ROOM_BODY_LIMIT:
+        raise ValueError(f"a room is at most {ROOM_BODY_LIMIT // 1024} KB of JSON")
+    try:
+        return json.loads(request.get_data(cache=False))
+    except RecursionError:
+        raise ValueError("not JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({getattr(exc, 'msg', exc)})") from None
+
+
 @api.post("/api/rooms")
 def create_room():
-    body = request.get_json(silent=True)
-    if body is None:
-        return fail(400, "send the room as a JSON object (Content-Type: application/json)")
+    try:
+        body = json_body()
+    except ValueError as exc:
+        return fail(400, str(exc))
     try:
         room = server().rooms.create(body)
     except RoomLimit as exc:
@@ -143,26 +176,42 @@ def list_replays():
 @api.get("/api/replays/<replay_id>")
 def get_replay(replay_id: str):
     try:
-        text = server().library.text(replay_id)
+        lines = server().library.lines(replay_id)
     except ReplayError as exc:
         return fail(422, str(exc))
-    if text is None:
+    if lines is None:
         return fail(404, f"no replay {replay_id[:60]!r}")
-    return Response(text, mimetype="application/x-ndjson")
+    return Response(text_chunks(lines), mimetype="application/x-ndjson")
+
+
+def text_chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Lines as newline-terminated pieces of about ``size`` bytes: a big replay streams from disk."""
+    parts: list[str] = []
+    held = 0
+    for line in lines:
+        parts.append(line)
+        held += len(line) + 1
+        if held >= size:
+            yield ("\n".join(parts) + "\n").encode()
+            parts, held = [], 0
+    if parts:
+        yield ("\n".join(parts) + "\n").encode()
 
 
 @api.post("/api/replays")
 def upload_replay():
-    upload = next(iter(request.files.values()), None)
-    data = upload.read() if upload is not None else request.get_data()
-    if not data:
-        return fail(400, "empty upload: send a .jsonl or .jsonl.gz replay as the body or a file field")
-    if len(data) > UPLOAD_LIMIT:
-        return fail(413, f"replays are limited to {UPLOAD_LIMIT // 2**20} MB")
+    if not cross_site_proof():
+        return fail(415, UPLOAD_HOW)
+    upload = next(iter(request.files.values()), None) if request.mimetype == "multipart/form-data" else None
     try:
-        key = server().library.upload(data, upload.filename if upload is not None else None)
+        key = server().library.upload(upload.stream if upload is not None else request.stream,
+                                      upload.filename if upload is not None else None)
+    except UploadTooLarge as exc:
+        return fail(413, str(exc))
     except ReplayError as exc:
         return fail(400, str(exc))
+    except DiskFull as exc:
+        return fail(507, exc.strerror)
     return jsonify({"id": key}), 201
 
 
@@ -206,6 +255,7 @@ def tournament_page(name: str):
 # --- websockets ---------------------------------------------------------------------------------
 
 def replay_subscription(replay_id: str) -> Subscription | None:
+    """A stored replay for a socket: its lines are read from disk as the socket takes them."""
     try:
         lines = server().library.lines(replay_id)
     except ReplayError:
@@ -280,7 +330,9 @@ def create_app(config: ServerConfig | None = None, start_rooms: bool = True) -> 
     # a socket's handler thread reads it (sockets.Session), the process's one writer sends: no thread of
     # simple-websocket's own per socket; pings and the message size limit are the session's
     app.config["SOCK_SERVER_OPTIONS"] = {"thread_class": NoReaderThread}
-    app.json.ensure_ascii = False
+    # every response is ASCII (other characters as \u escapes): a lone surrogate in a stored file's names
+    # cannot break a listing (UTF-8 cannot encode it)
+    app.json.ensure_ascii = True
     snek = Server(config)
     app.extensions["snek"] = snek
     app.register_blueprint(api)

@@ -34,10 +34,11 @@ def room_header(room: dict) -> dict:
             "players": [{"id": s["id"], "name": s["name"]} for s in room.get("seats") or []]}
 
 
-def _stored(game_id: str) -> list[str] | None:
+def _stored(game_id: str):
+    """A stored game's index entry, or None (unreadable files are as good as absent for the board)."""
     try:
-        return _server().library.lines(game_id)
-    except ValueError:  # unreadable replay file: as good as absent for the board
+        return _server().library.entry(game_id)
+    except ValueError:
         return None
 
 
@@ -52,12 +53,11 @@ def game_info(game_id: str):
     if room is not None:
         status = bs_board.RUNNING if room["status"] in LIVE else bs_board.COMPLETE
         return _cors(jsonify(bs_board.game_info(room_header(room), status)))
-    lines = _stored(game_id)
-    if not lines:
+    entry = _stored(game_id)
+    if entry is None:
         return _cors(jsonify({"error": f"no game {game_id[:60]!r}"}), 404)
-    finished = json.loads(lines[-1]).get("type") == "result"
-    return _cors(jsonify(bs_board.game_info(json.loads(lines[0]), bs_board.COMPLETE if finished
-                                            else bs_board.RUNNING)))
+    return _cors(jsonify(bs_board.game_info(_server().library.header(game_id),
+                                            bs_board.COMPLETE if entry.finished else bs_board.RUNNING)))
 
 
 class BoardStream:
@@ -95,11 +95,11 @@ def game_events(ws, game_id: str) -> None:
     hub = s.hub if s.hub.room(game_id) is not None else None
     subscription = hub.subscribe(game_id, s.config.queue_frames) if hub is not None else None
     if subscription is None:
-        hub, lines = None, _stored(game_id)
+        hub, lines = None, _stored(game_id) and s.library.lines(game_id)
         if not lines:
             refuse(ws, s.config, s.writer, "no such game")
             return
-        subscription = Subscription(game_id, lines)
+        subscription = Subscription(game_id, lines)  # read from disk as the socket takes it
         subscription.close()  # the stored game, then the close frame
 
     def to_event(text: str) -> str | None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 InputHandler = Callable[[dict], list[dict]]
 
@@ -60,13 +60,16 @@ class Subscription:
     survived.
     """
 
-    def __init__(self, room_id: str, backlog: list[str], maxsize: int = 256,
+    def __init__(self, room_id: str, backlog: Iterable[str], maxsize: int = 256,
                  lagging_message: str = '{"type":"error","code":"lagging","message":"you fell behind: '
                                         'older frames were dropped"}') -> None:
         self.room_id = room_id
         self.maxsize = max(1, maxsize)
         self.dropped = 0  # live messages dropped so far
-        self._backlog = deque(backlog)
+        # a room's snapshot (a list), or a stored file's lines read as they are sent (an iterator: a big
+        # replay never sits in memory; still sent after ``close``, as a list is; a generator's file closes
+        # when it is exhausted or the subscription is dropped)
+        self._backlog: Iterator[str] | None = iter(backlog)
         self._live: deque[str] = deque()
         self._direct: deque[str] = deque()
         self._lagged = False
@@ -105,7 +108,8 @@ class Subscription:
     def next(self, timeout: float | None = None) -> str | None:
         """The next message to send (replies first, then the backlog, then live); None on timeout or close."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._direct or self._backlog or self._live or self.closed, timeout):
+            if not self._cond.wait_for(lambda: self._direct or self._backlog is not None or self._live
+                                       or self.closed, timeout):
                 return None
             return self._pop()
 
@@ -117,8 +121,11 @@ class Subscription:
     def _pop(self) -> str | None:
         if self._direct:
             return self._direct.popleft()
-        if self._backlog:
-            return self._backlog.popleft()
+        if self._backlog is not None:
+            text = next(self._backlog, None)
+            if text is not None:
+                return text
+            self._backlog = None
         if self._lagged:
             self._lagged = False
             return self._lagging_message

@@ -2,34 +2,47 @@
 tournament folders written by ``snek tournament --out-dir``.
 
 A replay's id is its file name without ``.jsonl``/``.jsonl.gz``; a tournament game's id is
-``<tournament>-game-NNNNN``.  Summaries are read once per file version (path, size, mtime), so
-listing a big library stays cheap.  Uploads are checked by the same reader as every replay
-(``arena.replay.read_replay``): an invalid file is refused with its one-line message.
+``<tournament>-game-NNNNN``.  Every file is read through once per version (path, size, mtime), as a
+stream, into a small index entry (its summary, how many lines are good); listings come from the
+index, and a replay is served by streaming its good lines from disk, never parsed again, so the
+memory a request costs does not grow with the file.  Uploads are streamed to disk and checked the
+same way (``arena.replay.ReplayReader`` with caps on unpacked bytes and lines), then re-simulated
+(``arena.verify``): a file that fails either is refused with its one-line message and not kept.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
 import tempfile
 import threading
-import zlib
-from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
-from arena.replay import Replay, ReplayError, dumps_replay, read_replay
+from arena.replay import MAX_LINE_BYTES, ReplayError, ReplayReader, finish_interrupted
 from arena.tournament import GameRecord, Leaderboard
+from arena.verify import verify
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes on the wire
 UNPACKED_LIMIT = 200 * 1024 * 1024  # bytes after gunzip: no gzip bombs
-TEXT_CACHE_CHARS = 64 * 1024 * 1024  # validated replay texts kept for repeated requests (watch pages, the board)
+UPLOAD_FRAMES = 100_000  # frames per upload (a live room's longest game)
+UPLOAD_NAME_LIMIT = 64  # characters in an uploaded player's name
 SUFFIXES = (".jsonl.gz", ".jsonl")
+STREAM_CHUNK = 64 * 1024  # bytes per piece of a streamed replay
+INCOMING = ".incoming"  # uploads land here (same disk as the library, so storing one is a rename)
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class DiskFull(OSError):
+    """The library's disk cannot take the upload; nothing was kept."""
 
 
 def replay_id(path: Path) -> str:
@@ -37,13 +50,14 @@ def replay_id(path: Path) -> str:
     return next((name[: -len(s)] for s in SUFFIXES if name.endswith(s)), name)
 
 
-def summarise(replay_key: str, replay: Replay, created: float) -> dict:
-    h = replay.header
+def summarise(replay_key: str, reader: ReplayReader, created: float) -> dict:
+    """The listing's row for a file whose frames ``reader`` has read to the end."""
+    h = reader.header
     names = {p["id"]: p["name"] for p in h["players"]}
-    winner = (replay.result or {}).get("winner")
+    winner = (reader.result or {}).get("winner")
     return {"id": replay_key, "ruleset": h["ruleset"], "width": h["width"], "height": h["height"],
             "players": [p["name"] for p in h["players"]], "winner": names.get(winner) if winner else None,
-            "turns": (replay.result or {}).get("turns", replay.frames[-1]["turn"]),
+            "turns": (reader.result or {}).get("turns", reader.last_turn),
             "created": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")}
 
 
@@ -61,23 +75,79 @@ class _Entry:
     path: Path
     version: tuple
     summary: dict | None  # None: unreadable (skipped in listings)
+    lines: int = 0  # good lines (header, frames, result): what is served; a torn last line is not
+    finished: bool = False  # it has its result line
+    problem: str = ""  # why it is unreadable
+
+
+def _scan(key: str, path: Path, version: tuple, check: bool = False) -> _Entry:
+    """Read a file through once, one line at a time.  ``check`` (uploads): caps on size and lines, player
+    names, and a re-simulation that must agree with every frame."""
+    limits = {"max_lines": UPLOAD_FRAMES + 2, "max_bytes": UNPACKED_LIMIT} if check else {}
+    try:
+        with ReplayReader(path, **limits) as reader:
+            if check:
+                _check_upload(reader)
+            else:
+                for _ in reader.frames:
+                    pass
+            return _Entry(path, version, summarise(key, reader, version[2] / 1e9), reader.lines,
+                          reader.result is not None)
+    except ReplayError as exc:
+        if check:
+            raise
+        return _Entry(path, version, None, problem=str(exc))
+
+
+def _check_upload(reader: ReplayReader) -> None:
+    for player in reader.header["players"]:
+        if len(player["name"]) > UPLOAD_NAME_LIMIT:
+            raise ReplayError(f"player {player['id']}: names are at most {UPLOAD_NAME_LIMIT} characters")
+    verdict = verify(reader)
+    if not verdict.ok:
+        raise ReplayError(f"does not verify: turn {verdict.first_bad_turn}: {verdict.detail}"[:300])
+
+
+def _open(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def stream_lines(path: Path, count: int) -> Iterator[str]:
+    """The first ``count`` non-blank lines of a file, read as they are asked for (a generator: closing it
+    closes the file).  Never raises: the process's socket writer pulls these lines."""
+    try:
+        with _open(path) as handle:
+            sent = 0
+            while sent < count:
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    return
+                if raw.strip():
+                    sent += 1
+                    yield raw.decode("utf-8").strip()
+    except (OSError, EOFError, ValueError):  # changed under us since it was read: what was sent stands
+        return
 
 
 class ReplayLibrary:
     def __init__(self, folder: Path | None, extra: dict[str, Path] | None = None) -> None:
         self.folder = Path(folder) if folder is not None else None
         self.extra = dict(extra or {})  # id -> path, e.g. tournament games
-        self._cache: dict[str, _Entry] = {}
-        self._texts: OrderedDict[tuple, str] = OrderedDict()  # file version -> validated text, least recent first
+        self._index: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         if self.folder is not None:
             self._recover()
 
     def _recover(self) -> None:
-        """Games a crashed server was writing (``.live/``) join the library as the prefixes they are."""
+        """Games a crashed or killed server was writing (``.live/``) join the library closed with a result
+        line (``"reason": "interrupted"``); a leftover with no readable frame holds nothing and goes."""
         live = self.folder / ".live"
         for path in sorted(live.glob("*.jsonl*")) if live.is_dir() else ():
-            shutil.move(path, self.folder / path.name)
+            closed = path.with_name(path.name + ".closing" + "".join(path.suffixes[-1:]))
+            if finish_interrupted(path, closed):
+                os.replace(closed, self.folder / path.name)
+            path.unlink(missing_ok=True)
+        shutil.rmtree(self.folder / INCOMING, ignore_errors=True)  # uploads cut off mid-way
 
     def _paths(self) -> dict[str, Path]:
         found = dict(self.extra)
@@ -91,15 +161,11 @@ class ReplayLibrary:
         if version is None:
             return None
         with self._lock:
-            entry = self._cache.get(key)
+            entry = self._index.get(key)
         if entry is None or entry.version != version:
-            try:
-                summary = summarise(key, read_replay(path), version[2] / 1e9)
-            except ReplayError:
-                summary = None
-            entry = _Entry(path, version, summary)
+            entry = _scan(key, path, version)
             with self._lock:
-                self._cache[key] = entry
+                self._index[key] = entry
         return entry
 
     def list(self) -> list[dict]:
@@ -111,61 +177,79 @@ class ReplayLibrary:
     def path(self, key: str) -> Path | None:
         return self._paths().get(key)
 
-    def text(self, key: str) -> str | None:
-        """The replay as JSON lines, or None when there is no such replay (ReplayError if unreadable).
-
-        Reading and validating a big replay takes seconds, and every page that opens it asks again:
-        texts are kept per file version (a rewritten file is read anew), up to ``TEXT_CACHE_CHARS``."""
+    def entry(self, key: str) -> _Entry | None:
+        """The index entry of a replay, or None when there is no such replay (ReplayError if unreadable)."""
         path = self.path(key)
-        version = file_version(path) if path is not None else None
-        if version is None:
-            return None
-        with self._lock:
-            text = self._texts.get(version)
-            if text is not None:
-                self._texts.move_to_end(version)
-                return text
-        text = dumps_replay(read_replay(path))
-        if len(text) <= TEXT_CACHE_CHARS:
-            with self._lock:
-                self._texts[version] = text
-                while sum(map(len, self._texts.values())) > TEXT_CACHE_CHARS:
-                    self._texts.popitem(last=False)
-        return text
+        entry = self._entry(key, path) if path is not None else None
+        if entry is not None and entry.summary is None:
+            raise ReplayError(entry.problem)
+        return entry
 
-    def lines(self, key: str) -> list[str] | None:
-        text = self.text(key)
-        return text.splitlines() if text is not None else None
+    def lines(self, key: str) -> Iterator[str] | None:
+        """The replay's good lines, streamed from disk as they are read (None: no such replay)."""
+        entry = self.entry(key)
+        return stream_lines(entry.path, entry.lines) if entry is not None else None
+
+    def header(self, key: str) -> dict | None:
+        """The replay's header line (one line read), or None."""
+        lines = self.lines(key)
+        if lines is None:
+            return None
+        try:
+            return json.loads(next(lines))
+        finally:
+            lines.close()  # a generator: closing it closes the file
 
     def add(self, path: Path) -> None:
         """A file written into the folder (a finished room): listed from now on."""
         self._entry(replay_id(path), path)
 
-    def upload(self, data: bytes, filename: str | None = None) -> str:
-        """Check and store an uploaded replay; returns its id.  ReplayError says what is wrong."""
+    def upload(self, source: BinaryIO, filename: str | None = None) -> str:
+        """Store an uploaded replay streamed from ``source``; returns its id.  ReplayError says what is wrong
+        with it, UploadTooLarge that it is over ``UPLOAD_LIMIT``, DiskFull that the disk could not take it;
+        in every case nothing is kept."""
         if self.folder is None:
             raise ReplayError("this server has no replay folder (start it with --replays DIR)")
-        packed = data[:2] == b"\x1f\x8b"
-        if packed:
-            unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            try:
-                unpacked = unpacker.decompress(data, UNPACKED_LIMIT + 1)
-            except zlib.error as exc:
-                raise ReplayError(f"{filename or 'upload'}: not a readable gzip file ({exc})") from None
-            if len(unpacked) > UNPACKED_LIMIT:
-                raise ReplayError(f"{filename or 'upload'}: more than {UNPACKED_LIMIT // 2**20} MB unpacked")
-        key = "upload-" + hashlib.sha256(data).hexdigest()[:12]
-        suffix = ".jsonl.gz" if packed else ".jsonl"
         shown = _SAFE.sub("_", Path(filename or "upload").name)[:60] or "upload"
-        with tempfile.TemporaryDirectory() as scratch:
-            probe = Path(scratch) / (shown if shown.endswith(suffix) else shown + suffix)
-            probe.write_bytes(data)
-            read_replay(probe)  # raises ReplayError with the reader's one-line message
-            self.folder.mkdir(parents=True, exist_ok=True)
+        scratch: Path | None = None
+        try:
+            (self.folder / INCOMING).mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=self.folder / INCOMING))
+            head, digest = _copy(source, scratch / "data")
+            suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
+            probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
+            key = "upload-" + digest[:12]
+            _scan(key, probe, file_version(probe), check=True)  # ReplayError: the reader's or verify's message
             final = self.folder / (key + suffix)
-            shutil.copyfile(probe, final)
+            os.replace(probe, final)
+        except OSError as exc:
+            raise DiskFull(exc.errno, f"the replay library cannot store it ({exc.strerror or exc})") from None
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         self.add(final)
         return key
+
+
+class UploadTooLarge(ValueError):
+    """More bytes came than ``UPLOAD_LIMIT``."""
+
+
+def _copy(source: BinaryIO, path: Path) -> tuple[bytes, str]:
+    """Stream an upload to ``path`` (at most ``UPLOAD_LIMIT`` bytes); returns its first two bytes and its
+    SHA-256 (the upload's id)."""
+    size, head, digest = 0, b"", hashlib.sha256()
+    with open(path, "wb") as out:
+        while chunk := source.read(STREAM_CHUNK):
+            size += len(chunk)
+            if size > UPLOAD_LIMIT:
+                raise UploadTooLarge(f"replays are limited to {UPLOAD_LIMIT // 2**20} MB")
+            head = (head + chunk)[:2]
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise ReplayError("empty upload: send a .jsonl or .jsonl.gz replay as the body or a file field")
+    return head, digest.hexdigest()
 
 
 # --- tournaments ----------------------------------------------------------------------------

@@ -218,6 +218,7 @@ class Room:
         self.match: Match | None = None
         self.created = self.last_active = time.monotonic()
         self.finished_at: float | None = None
+        self.recording = config.replays is not None  # False once its replay file could not be written
         self.lock = threading.Lock()
         self._commands: list[tuple[str, int, str | None]] = []  # (spawn|leave, seat, name) for the loop thread
         self._stop = threading.Event()
@@ -272,7 +273,17 @@ class Room:
         out = None
         if self.config.replays is not None:
             out = Path(self.config.replays) / ".live" / f"{self.id}.jsonl.gz"
-        return Match([s.player for s in self.seats], config, out)
+        return Match([s.player for s in self.seats], config, out, on_write_error=self._not_recording)
+
+    def _not_recording(self, exc: OSError) -> None:
+        """The replay file cannot be written (a full disk): the game goes on unrecorded, and says so to its
+        spectators and in the listing.  What was written stays in ``.live/``, closed at the next start."""
+        log.warning("room %s: not recording any more (%s)", self.id, exc)
+        self.recording = False
+        reason = exc.strerror or str(exc)
+        self.hub.publish(self.id, dumps(error("not_recording", f"this game is no longer recorded: {reason}")),
+                         "frame")
+        self.announce()
 
     def _loop(self) -> Iterator[float]:
         """The room's life as the scheduler runs it: each ``yield`` is the time to come back (a tick's deadline)."""
@@ -300,9 +311,25 @@ class Room:
                 if self._segment_due():
                     self._save_segment()
             self._finish("stopped" if self._stop.is_set() else None)
+        except Exception as exc:
+            self._broken(exc)
+            raise  # the scheduler logs it
         finally:
             if self.match:
                 self.match.close()
+
+    def _broken(self, exc: Exception) -> None:
+        """The loop died on an error: the listing must not call the room running, and its spectators are told
+        (the janitor closes it, and their sockets, like any finished room)."""
+        with self.lock:
+            self.status = "finished"
+            self.finished_at = time.monotonic()
+        try:
+            self.hub.publish(self.id, dumps(error("room_error", f"this room stopped on an error "
+                                                                f"({type(exc).__name__})")), "frame")
+            self.announce()
+        except Exception:  # the hub may be what failed; the janitor still closes the room
+            log.exception("room %s: could not announce its end", self.id)
 
     def _segment_due(self) -> bool:
         """An endless game is saved in parts, so a room that runs for weeks never keeps one growing file."""
@@ -314,6 +341,8 @@ class Room:
         """Close the part played so far into the library as ``<room>-NNNN`` and go on writing the live file
         (loop thread only).  The part is a complete replay that verifies on its own."""
         live = self.match.end_segment()
+        if live is None:  # could not be closed: it stays in .live/ (closed at the next start)
+            return
         self._to_library(live, f"{self.id}-{self.match.segment - 1:04d}.jsonl.gz")
         self.match.begin_segment(live)
 
@@ -356,7 +385,7 @@ class Room:
     def _finish(self, reason: str | None) -> None:
         """Save the game into the library first, so whoever sees the result can fetch the replay."""
         result = self.match.finish(reason)
-        writer = self.match.writer
+        writer = self.match.writer  # None if the recording failed on the way
         if writer is not None and self.config.replays is not None:
             self._to_library(writer.path, writer.path.name)
         self.hub.publish(self.id, dumps(result), "result")
@@ -450,7 +479,7 @@ class Room:
                       "alive": bool(self.alive.get(f"s{s.index}", False)), "open": s.open} for s in self.seats]
             return {"id": self.id, "ruleset": self.request.ruleset, "width": g.width, "height": g.height,
                     "settings": self.engine.settings, "tick_ms": self.request.tick_ms, "status": self.status,
-                    "turn": self.turn, "seats": seats}
+                    "turn": self.turn, "seats": seats, "recording": self.recording}
 
     def announce(self) -> None:
         self.hub.announce(self.id, self.summary())

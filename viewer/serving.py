@@ -14,6 +14,7 @@ threaded worker; rooms are saved when the worker exits.)
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -79,7 +80,7 @@ def from_env() -> Flask:
 
 def serve(app: Flask, host: str, port: int, seconds: float | None = None,
           on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve until Ctrl-C (or for ``seconds``), then stop every room so endless games are saved."""
+    """Serve until Ctrl-C or SIGTERM (or for ``seconds``), then stop every room so endless games are saved."""
     server = make_server(host, port, app, threaded=True)
     server.daemon_threads = True
     url = f"http://{host}:{server.server_port}/"
@@ -88,6 +89,7 @@ def serve(app: Flask, host: str, port: int, seconds: float | None = None,
     timer = threading.Timer(seconds, server.shutdown) if seconds is not None else None
     if timer:
         timer.start()
+    previous = _stop_on_sigterm()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -97,3 +99,17 @@ def serve(app: Flask, host: str, port: int, seconds: float | None = None,
             timer.cancel()
         server.server_close()
         app.extensions["snek"].close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm():
+    """SIGTERM (``docker stop``, systemd, ``kill``) stops the server as Ctrl-C does: every room is stopped and
+    saved.  Only the main thread can set a handler; elsewhere (tests) nothing changes.  Returns the old one."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _interrupt)

@@ -17,6 +17,7 @@ import logging
 import selectors
 import socket
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 
@@ -68,6 +69,8 @@ def parse_message(data: object, max_bytes: int) -> dict:
             return error("bad_name", "join needs a \"name\" (1 to 32 characters) or a \"token\"")
         if len(name) > NAME_LIMIT:
             return error("bad_name", f"names are at most {NAME_LIMIT} characters")
+        if not is_text(name):
+            return error("bad_name", "names must be text: no control characters or lone surrogates")
         return {"type": "join", "name": name}
     if kind == "move":
         move = obj.get("move")
@@ -75,6 +78,12 @@ def parse_message(data: object, max_bytes: int) -> dict:
             return error("bad_move", f"move must be one of {', '.join(MOVES)} (any case)")
         return {"type": "move", "move": move.lower()}
     return {"type": kind}
+
+
+def is_text(value: str) -> bool:
+    """No control characters and no lone surrogates (``"\\ud800"`` in JSON): such a name cannot be encoded
+    as UTF-8, so it would break every listing, socket and Redis message that carried it."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
 
 
 class RateLimit:
@@ -200,6 +209,17 @@ class Session:
                 return False
         return True
 
+    def _announces_too_much(self, connection) -> bool:
+        """A frame whose header announces more than ``MAX_FRAME_BYTES`` is refused at once (1009), not after
+        that much arrived.  wsproto has parsed the header of the frame it waits for (its payload length)."""
+        inner = getattr(getattr(connection, "handshake", None), "connection", None) or connection  # a WSConnection
+        decoder = getattr(getattr(inner, "_proto", None), "_frame_decoder", None)
+        header = getattr(decoder, "header", None)
+        if header is None or self._size - decoder.payload_consumed + header.payload_len <= MAX_FRAME_BYTES:
+            return False
+        self.outlet.close(MESSAGE_TOO_BIG, "message is too big")
+        return True
+
     def run(self) -> None:
         sock, connection = self.ws.sock, self.ws.ws
         self.ws.connected = False  # flask-sock's closing is ours now: nothing is sent behind the outlet's back
@@ -239,7 +259,7 @@ class Session:
                 if not data:
                     break
                 connection.receive_data(data)
-                if not self._events(connection):
+                if not self._events(connection) or self._announces_too_much(connection):
                     break  # the client closed (our answer goes out in _hang_up), or broke the protocol
         finally:
             selector.close()

@@ -29,8 +29,8 @@ def start_server(host: str, port: int, seconds: float | None = None, **options) 
             raise
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request on the console
     serve(flask_app, host, port, seconds,
-          on_ready=lambda url: console.print(f"serving on [bold]{url}[/]  (Ctrl-C stops; endless rooms are saved)",
-                                             soft_wrap=True))
+          on_ready=lambda url: console.print(f"serving on [bold]{url}[/]  (Ctrl-C or SIGTERM stops; endless rooms "
+                                             "are saved)", soft_wrap=True))
 
 
 @app.command()
@@ -57,7 +57,7 @@ def serve(
                                                          "turns (0: only when the room closes)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this many seconds (tests, demos)."),
     redis: str | None = typer.Option(None, help="redis://HOST:PORT/DB: share rooms with other snek serve processes "
-                                     "(pip install 'snek-arena[redis]')."),
+                                     "(pip install 'snek-arena\\[redis]')."),
 ) -> None:
     """Serve live rooms, replays and tournaments to browsers (docs/server.md)."""
     start_server(host, port, seconds, replays=replays, tournaments=tournaments, bots=bot, rooms=room,
