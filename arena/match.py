@@ -141,6 +141,7 @@ class Match:
         self.keep_frames = keep_frames
         self.frames: list[dict] = []
         self._busy: dict[int, _Call] = {}
+        self._inline_turns = 0  # which inline player goes first (they take turns)
         self._last_move: list[str | None] = [None] * len(players)
         self._pending: list[dict] = []  # drop-in events to apply after the next step
         self.frame: dict = {}  # the latest frame
@@ -161,7 +162,11 @@ class Match:
         players are not called again while an earlier call is still running.  An answer that
         comes after the wait belongs to its own call and is dropped: it never reaches a later turn.
         An ``inline`` player (it always returns, and judges its own lateness) is called on this
-        thread instead, one after another while the threaded calls run: no thread hand-over.
+        thread instead, one after another while the threaded calls run: no thread hand-over.  The
+        inline players share the turn's deadline, as threaded ones do: one called after it passed
+        is a ``timeout`` without being asked, and one whose answer comes after it is a ``timeout``
+        and is demoted (``Player.demote``: threaded from then on, so the match stops waiting for it
+        at the deadline).  They take turns at going first, so no seat always gets the leftovers.
         """
         limit = timeout_ms if isinstance(timeout_ms, dict) else dict.fromkeys(seats, timeout_ms)
         results: dict[int, MoveResult] = {}
@@ -177,13 +182,23 @@ class Match:
                 continue
             calls[seat] = self._busy[seat] = _Call(call, seat)
         began = time.monotonic()
-        for seat in inline:  # while the threaded calls run
+        due = {seat: began + (limit[seat] + self.config.grace_ms) / 1000 for seat in seats}
+        first = self._inline_turns % len(inline) if inline else 0
+        self._inline_turns += 1
+        for seat in inline[first:] + inline[:first]:  # while the threaded calls run
+            if time.monotonic() >= due[seat]:
+                results[seat] = MoveResult(None, latency_ms=limit[seat], error="timeout (the turn's time was used up)")
+                continue
             try:
-                results[seat] = call(seat) or MoveResult(None)
+                result = call(seat) or MoveResult(None)
             except Exception as exc:  # a transport bug must not end the game
-                results[seat] = _crashed(exc)
+                result = _crashed(exc)
+            if time.monotonic() > due[seat]:
+                result = MoveResult(None, latency_ms=result.latency_ms, error="timeout")
+                self.players[seat].demote()
+            results[seat] = result
         for seat, c in calls.items():
-            c.done.wait(max(0.0, began + (limit[seat] + self.config.grace_ms) / 1000 - time.monotonic()))
+            c.done.wait(max(0.0, due[seat] - time.monotonic()))
         for seat, c in calls.items():
             if not c.done.is_set():
                 results[seat] = MoveResult(None, latency_ms=limit[seat], error="timeout")

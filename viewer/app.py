@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
 
@@ -23,7 +23,7 @@ from arena.rules import RULESETS
 from snek_viewer import board_api, sockets
 from snek_viewer.config import ServerConfig
 from snek_viewer.fanout import Writer
-from snek_viewer.hub import Hub, Subscription
+from snek_viewer.hub import Hub, HubUnavailable, Subscription
 from snek_viewer.library import (
     UPLOAD_LIMIT,
     DiskFull,
@@ -34,9 +34,10 @@ from snek_viewer.library import (
     tournament_folders,
     tournament_summary,
 )
+from snek_viewer.limits import SocketLimits
 from snek_viewer.rooms import RoomLimit, RoomRegistry, error
 from snek_viewer.seats import SeatRules
-from snek_viewer.sockets import NoReaderThread, Session
+from snek_viewer.sockets import NoReaderThread, Session, guarded
 
 STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -70,6 +71,7 @@ class Server:
         self.library = ReplayLibrary(config.replays, extra)
         self.rooms = RoomRegistry(config, self.hub, self.rules, on_saved=self.library.add)
         self.writer = Writer()  # sends to every websocket of this process (snek_viewer.fanout)
+        self.sockets = SocketLimits(config.max_sockets, config.max_sockets_per_address)
         self._closed = False
 
     def open_start_rooms(self) -> None:
@@ -102,7 +104,10 @@ api = Blueprint("api", __name__)
 
 @api.get("/healthz")
 def healthz():
-    return jsonify({"ok": True})
+    """``{"ok": true}``, with the hub's state when it shares rooms (``"redis": "up"``); 503 while it cannot."""
+    hub = server().hub
+    ok = hub.available
+    return jsonify({"ok": ok, **hub.health()}), 200 if ok else 503
 
 
 @api.get("/api/rooms")
@@ -271,6 +276,8 @@ def serve_replay(ws, replay_id: str) -> None:
 
 def serve_room(ws, room_id: str) -> None:
     s = server()
+    if not s.hub.available:
+        raise HubUnavailable("Redis is unavailable")
     if s.hub.room(room_id) is None:  # a closed room lives on as its replay
         return serve_replay(ws, room_id)
     if s.hub.spectators(room_id) >= s.config.max_spectators:
@@ -281,10 +288,35 @@ def serve_room(ws, room_id: str) -> None:
     Session(ws, subscription, s.config, s.writer, s.hub, room_id).run()
 
 
+def limit_sockets(app: Flask) -> None:
+    """Count websockets per client address and in total; refuse the upgrade beyond the limits
+    (``snek_viewer.limits``), before the handshake, and give the place back when the socket ends."""
+
+    @app.before_request
+    def take_place():
+        if request.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return None
+        address = request.remote_addr or "?"
+        refused = server().sockets.acquire(address)
+        if refused == 429:
+            return fail(429, "too many websockets from your address: close some first")
+        if refused is not None:
+            return fail(503, "the server has all the websockets it can hold: try again later")
+        g.snek_socket = address
+        return None
+
+    @app.teardown_request
+    def give_place_back(exc):
+        address = g.pop("snek_socket", None)
+        if address is not None:
+            server().sockets.release(address)
+
+
 def register_sockets(app: Flask) -> None:
+    limit_sockets(app)
     sock = Sock(app)
-    sock.route("/ws/rooms/<room_id>")(serve_room)
-    sock.route("/ws/replays/<replay_id>")(serve_replay)
+    sock.route("/ws/rooms/<room_id>")(guarded(serve_room))
+    sock.route("/ws/replays/<replay_id>")(guarded(serve_replay))
     board_api.register(app, sock)
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from snek_viewer import bs_board
 from snek_viewer.hub import Subscription
-from snek_viewer.sockets import Session, refuse
+from snek_viewer.sockets import Session, guarded, refuse
 
 board = Blueprint("battlesnake_board", __name__)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
@@ -114,4 +114,4 @@ def game_events(ws, game_id: str) -> None:
 def register(app, sock) -> None:
     """Add the board's routes to an app and its flask-sock instance."""
     app.register_blueprint(board)
-    sock.route("/games/<game_id>/events")(game_events)
+    sock.route("/games/<game_id>/events")(guarded(game_events))

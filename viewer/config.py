@@ -21,6 +21,10 @@ class ServerConfig:
     max_rooms: int = 64
     max_seats: int = 16
     max_spectators: int = 1000  # per room
+    max_sockets: int = 1000  # websockets at once in this process (each holds a thread); 0: no limit
+    max_sockets_per_address: int = 100  # websockets at once from one client address; 0: no limit
+    cpu_budget: float = 0.8  # share of one core all rooms' turns may need (estimated, snek_viewer.budget); 0: no limit
+    inline_step_ms: float = 20.0  # a turn using more CPU than this on the scheduler's thread moves its room to the pool
     idle_s: float = 300.0  # a room with no spectators and no humans for this long is closed (not the demo room)
     finished_keep_s: float = 60.0  # a finished room stays listed (and watchable) this long
     wait_s: float = 30.0  # non-classic rooms start after this long with `safe` in the seats still open

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from snek_viewer.hub import Subscription
 
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
-NORMAL_CLOSURE = 1000
 CHUNK = 64 * 1024  # bytes gathered into one send
 STALL_S = 30.0  # a socket that accepted nothing for this long (with data waiting) is cut
 CACHE = 512  # encoded messages kept (the newest frames of every room, at least)
+MAX_CONTROL = 2  # our own pings waiting to go out (one is sent per ping interval; a third means the client is gone)
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -85,12 +85,13 @@ class Outlet:
         self.sub = subscription
         self.writer = writer
         self.transform = transform
-        self.close_code: tuple[int, str] = (NORMAL_CLOSURE, "")  # sent once the subscription is closed and drained
         self.close_sent = False
+        self.done = threading.Event()  # the close frame went out, or the socket broke: nothing more will be sent
         self.failed = False  # the socket broke (or stalled): the reader lets it go
         self.released = threading.Event()  # the writer holds no reference to the socket any more
         self.blocked_since: float | None = None
-        self._control: deque[bytes] = deque()
+        self._control: deque[bytes] = deque(maxlen=MAX_CONTROL)
+        self._pong: bytes | None = None  # only the latest ping is answered (RFC 6455 §5.5.3): one pong waits at most
         self._pending: memoryview | None = None
         self._lock = threading.Lock()
         subscription.listener = self.wake
@@ -99,19 +100,37 @@ class Outlet:
         self.writer.wake(self)
 
     def control(self, data: bytes) -> None:
-        """A ping or pong: sent between messages, before the next one."""
+        """Our ping: sent between messages, before the next one (at most ``MAX_CONTROL`` wait)."""
         with self._lock:
             self._control.append(data)
         self.wake()
 
+    def pong(self, data: bytes) -> None:
+        """The answer to the client's latest ping; it replaces an earlier pong still waiting, so a client
+        that pings without reading holds one pong, not one per ping."""
+        with self._lock:
+            self._pong = data
+        self.wake()
+
+    def discard(self) -> None:
+        """Drop everything still queued for this socket (it is closed: nothing will be sent)."""
+        with self._lock:
+            self._control.clear()
+            self._pong = self._pending = None
+        self.sub.discard()
+
     def close(self, code: int, reason: str = "") -> None:
         """Send what is queued, then a close frame with ``code``; nothing is sent after it."""
-        self.close_code = (code, reason)
-        self.sub.close()
+        self.sub.close(code, reason)
 
     @property
     def finished(self) -> bool:
         return self.close_sent or self.failed
+
+    @property
+    def blocked(self) -> bool:
+        """The kernel's buffer for this socket is full: the client is not reading."""
+        return self.blocked_since is not None
 
     def _gather(self, encode: Callable[[str], bytes]) -> bytes:
         parts: list[bytes] = []
@@ -119,12 +138,14 @@ class Outlet:
         while size < CHUNK and not self.close_sent:
             if self._control:
                 data = self._control.popleft()
+            elif self._pong is not None:
+                data, self._pong = self._pong, None
             else:
                 text = self.sub.poll()
                 if text is None:
                     if not self.sub.closed:
                         break
-                    data, self.close_sent = close_frame(*self.close_code), True
+                    data, self.close_sent = close_frame(*self.sub.close_code), True
                 else:
                     if self.transform is not None:
                         text = self.transform(text)
@@ -143,6 +164,8 @@ class Outlet:
                     data = self._gather(encode)
                     if not data:
                         self.blocked_since = None
+                        if self.close_sent:
+                            self.done.set()
                         return False
                     self._pending = memoryview(data)
                 try:
@@ -162,6 +185,7 @@ class Outlet:
 
     def _fail(self) -> None:
         self.failed = True
+        self.done.set()
         self._pending = None
         self.sub.close()
         try:  # wakes the socket's reader at once
@@ -250,6 +274,7 @@ class Writer:
             for outlet in released:
                 self._unwait(outlet)
                 ready.discard(outlet)
+                outlet.discard()
                 outlet.released.set()
             ready.update(writable)
             for outlet in ready:

@@ -9,7 +9,7 @@ on exit every room is stopped so endless games are saved.
 
 workers = 1
 worker_class = "gthread"
-threads = 1100  # sockets at once: the default spectator limit of a room (1000), plus room for players and pages
+threads = 1100  # websockets at once (SNEK_MAX_SOCKETS, 1000 by default), plus 100 threads always free for pages
 worker_connections = 1100
 bind = "127.0.0.1:8000"
 graceful_timeout = 10

@@ -42,6 +42,13 @@ class RoomGone(LookupError):
     """The room does not exist (any more), or its owner stopped answering."""
 
 
+class HubUnavailable(RuntimeError):
+    """The hub cannot reach what it shares rooms through (Redis is down): try again later."""
+
+
+NORMAL_CLOSURE = 1000
+
+
 class Subscription:
     """One subscriber's outbox: the backlog snapshot, then a bounded queue of live messages,
     plus direct replies to this client (welcome, errors) that are never dropped.
@@ -69,6 +76,7 @@ class Subscription:
         self._lagging_message = lagging_message
         self._cond = threading.Condition()
         self.closed = False
+        self.close_code: tuple[int, str] = (NORMAL_CLOSURE, "")  # the close frame that follows the last message
         self.listener: Callable[[], None] | None = None
 
     def offer(self, text: str) -> None:
@@ -125,12 +133,24 @@ class Subscription:
             return self._live.popleft()
         return None
 
-    def close(self) -> None:
+    def close(self, code: int = NORMAL_CLOSURE, reason: str = "") -> None:
+        """No more messages: what is queued is still sent, then a close frame with ``code`` (the first close's)."""
         with self._cond:
+            if not self.closed:
+                self.close_code = (code, reason)
             self.closed = True
             self._cond.notify_all()
         if self.listener is not None:
             self.listener()
+
+    def discard(self) -> None:
+        """Closed, with nothing left queued: its socket is gone, so nothing would ever read it."""
+        with self._cond:
+            self.closed = True
+            self._direct.clear()
+            self._backlog.clear()
+            self._live.clear()
+            self._cond.notify_all()
 
 
 class Hub(ABC):
@@ -178,6 +198,15 @@ class Hub(ABC):
 
     def room(self, room_id: str) -> dict | None:
         return next((r for r in self.rooms() if r["id"] == room_id), None)
+
+    @property
+    def available(self) -> bool:
+        """False while a shared hub cannot reach its store: sockets are refused with ``unavailable``."""
+        return True
+
+    def health(self) -> dict:
+        """What ``/healthz`` reports about the hub beside ``ok`` (a shared hub: whether it reaches its store)."""
+        return {}
 
     def close(self) -> None:
         """Release connections and threads (nothing to do in process)."""

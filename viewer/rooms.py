@@ -40,6 +40,7 @@ from arena.match import Match, MatchConfig
 from arena.players import MoveResult, Player
 from arena.replay import FORMAT
 from arena.rules import RULESETS
+from snek_viewer.budget import room_cost
 from snek_viewer.config import ServerConfig
 from snek_viewer.hub import Hub
 from snek_viewer.scheduler import Scheduler, Task
@@ -498,8 +499,9 @@ class RoomRegistry:
         self.rules = rules
         self.on_saved = on_saved
         self._rooms: dict[str, Room] = {}
+        self._costs: dict[str, float] = {}  # estimated share of a core per room (snek_viewer.budget)
         self._lock = threading.Lock()
-        self.scheduler = Scheduler(pool_threads=max(1, config.max_rooms))
+        self.scheduler = Scheduler(pool_threads=max(1, config.max_rooms), inline_step_s=config.inline_step_ms / 1000)
         self._stop = threading.Event()
         self._janitor = threading.Thread(target=self._clean_loop, name="room-janitor", daemon=True)
         self._janitor.start()
@@ -507,12 +509,22 @@ class RoomRegistry:
     def create(self, body: object, permanent: bool = False) -> dict:
         """Validate and open a room; returns its summary as created (before its loop starts)."""
         request = RoomRequest.parse(body, self.rules, self.config.max_seats)
+        cost = room_cost(request.ruleset, request.width, request.height, request.seats, request.tick_ms, self.rules)
+        budget = self.config.cpu_budget
+        if budget and cost > budget:
+            raise ValueError(f"this room needs about {cost:.0%} of a core to keep its {request.tick_ms} ms tick, "
+                             f"more than the server allows ({budget:.0%}): use fewer, cheaper bots or a longer tick")
         with self._lock:
             if len(self._rooms) >= self.config.max_rooms:
                 raise RoomLimit(f"room limit reached ({self.config.max_rooms} rooms)")
+            used = sum(self._costs.values())
+            if budget and used + cost > budget:
+                raise RoomLimit(f"the server is busy: this room needs about {cost:.0%} of a core and "
+                                f"{max(0.0, budget - used):.0%} is left (try later, or a longer tick_ms)")
             room = Room(uuid.uuid4().hex[:10], request, self.config, self.hub, self.rules, self.scheduler,
                         self.on_saved, permanent)
             self._rooms[room.id] = room
+            self._costs[room.id] = cost
         created = {**room.summary(), "spectators": 0}
         room.start()
         return created
@@ -524,13 +536,17 @@ class RoomRegistry:
     def close(self, room_id: str) -> None:
         with self._lock:
             room = self._rooms.pop(room_id, None)
+            self._costs.pop(room_id, None)
         if room:
             room.stop()
             self.hub.close_room(room_id)
 
     def _clean_loop(self) -> None:
         while not self._stop.wait(1.0):
-            self.clean()
+            try:
+                self.clean()
+            except Exception:  # the janitor outlives any one bad pass (a hub outage, a room's bug)
+                log.exception("room janitor: a pass failed")
 
     def clean(self) -> None:
         now = time.monotonic()

@@ -9,7 +9,10 @@ sleeps exactly until the next deadline.
 A turn whose players all answer on the spot (built-in bots called inline, humans' buffered moves:
 ``Player.inline``) runs on the scheduler's thread.  A room with a player that blocks (a subprocess
 or HTTP bot the match waits for, up to 75% of a tick) would hold every other room back, so its turns
-run on a pool thread instead, and the room is put back on the heap when the turn is done.
+run on a pool thread instead, and the room is put back on the heap when the turn is done.  A room
+whose turn on the scheduler's thread took more CPU than ``inline_step_s`` (a bot too slow to answer
+inline, a huge board) is demoted the same way for good: one room never holds the others back twice.
+Its first step (setting the game up) is not judged.
 """
 
 from __future__ import annotations
@@ -37,10 +40,13 @@ class Task:
         self.due = 0.0  # when its loop asked to be resumed
         self.running = False  # taken off the heap for a turn (on the scheduler's thread or a pool thread)
         self.poked = False  # asked to resume at once while running: it goes back on the heap due now
+        self.steps = 0
+        self.demoted = False  # its turns run on the pool from now on (one took too long on the scheduler's thread)
 
 
 class Scheduler:
-    def __init__(self, pool_threads: int = 64) -> None:
+    def __init__(self, pool_threads: int = 64, inline_step_s: float = 0.02) -> None:
+        self.inline_step_s = inline_step_s
         self._heap: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
@@ -94,13 +100,20 @@ class Scheduler:
                     return
                 _, _, task = heapq.heappop(self._heap)
                 task.running = True
-            if task.inline():
+            if task.inline() and not task.demoted:
+                began = time.thread_time()
                 self._step(task)
+                spent = time.thread_time() - began
+                if spent > self.inline_step_s and task.steps > 1 and not task.demoted:
+                    task.demoted = True
+                    log.warning("room %s took %.0f ms of CPU on the scheduler's thread: its turns run on the pool "
+                                "from now on", task.name, spent * 1000)
             else:
                 self._pool.submit(self._step, task)
 
     def _step(self, task: Task) -> None:
         """Run the task's loop to its next yield; put it back on the heap for then."""
+        task.steps += 1
         if self.observe is not None:
             self.observe(task, time.monotonic() - task.due)
         try:

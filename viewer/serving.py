@@ -45,21 +45,36 @@ def config_from_options(replays: Path | None, tournaments: list[Path], bots: lis
 def _whole(env: dict, name: str, default: int) -> int:
     text = env.get(name, str(default)).strip()
     if not text.isdigit():
-        raise ValueError(f"{name} must be a whole number of turns, got {text[:40]!r}")
+        raise ValueError(f"{name} must be a whole number, got {text[:40]!r}")
     return int(text)
+
+
+def _share(env: dict, name: str, default: float) -> float:
+    text = env.get(name, str(default)).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be a number >= 0, got {text[:40]!r}")
+    return value
 
 
 def from_env() -> Flask:
     """The app for gunicorn, configured by SNEK_REPLAYS, SNEK_TOURNAMENTS (os.pathsep-separated),
     SNEK_BOTS (``NAME=SPEC`` separated by newlines), SNEK_ROOMS (one spec per line), SNEK_NO_DEMO_ROOM=1,
-    SNEK_REDIS (a redis:// URL, as --redis), SNEK_SEGMENT_TURNS (as --segment-turns)."""
+    SNEK_REDIS (a redis:// URL, as --redis), SNEK_SEGMENT_TURNS (as --segment-turns), SNEK_CPU_BUDGET
+    (as --cpu-budget), SNEK_MAX_SOCKETS and SNEK_MAX_SOCKETS_PER_ADDRESS (as --max-sockets[-per-address])."""
     env = os.environ
     lines = lambda name: [line for line in env.get(name, "").splitlines() if line.strip()]  # noqa: E731
     config = config_from_options(
         replays=Path(env.get("SNEK_REPLAYS", "replays")),
         tournaments=[Path(p) for p in env.get("SNEK_TOURNAMENTS", "").split(os.pathsep) if p],
         bots=lines("SNEK_BOTS"), rooms=lines("SNEK_ROOMS"), demo_room=env.get("SNEK_NO_DEMO_ROOM") != "1",
-        redis=env.get("SNEK_REDIS") or None, segment_turns=_whole(env, "SNEK_SEGMENT_TURNS", 3000))
+        redis=env.get("SNEK_REDIS") or None, segment_turns=_whole(env, "SNEK_SEGMENT_TURNS", 3000),
+        cpu_budget=_share(env, "SNEK_CPU_BUDGET", ServerConfig.cpu_budget),
+        max_sockets=_whole(env, "SNEK_MAX_SOCKETS", ServerConfig.max_sockets),
+        max_sockets_per_address=_whole(env, "SNEK_MAX_SOCKETS_PER_ADDRESS", ServerConfig.max_sockets_per_address))
     return create_app(config)
 
 

@@ -11,7 +11,9 @@ the room sees only clean messages through the hub, and nothing ever blocks on se
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import selectors
 import socket
 import time
@@ -19,22 +21,26 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 
+from flask import current_app
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 
 from arena.geometry import MOVES
 from snek_viewer.config import ServerConfig
-from snek_viewer.fanout import NORMAL_CLOSURE, PING, PONG, Outlet, Writer, frame
-from snek_viewer.hub import Hub, RoomGone, Subscription
+from snek_viewer.fanout import PING, PONG, Outlet, Writer, frame
+from snek_viewer.hub import NORMAL_CLOSURE, Hub, HubUnavailable, RoomGone, Subscription
 from snek_viewer.rooms import NAME_LIMIT, dumps, error
 
 CLIENT_TYPES = ("join", "move", "leave", "respawn")
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013
 MAX_UNREAD_REPLIES = 1000
 MAX_FRAME_BYTES = 64 * 1024  # a client message this big is not a mistake: the socket is closed (1009)
 RECEIVE_BYTES = 16 * 1024
 READ_WAIT_S = 5.0  # the reader's longest sleep (pings are due sooner; input and hang-ups wake it at once)
 CLOSE_WAIT_S = 5.0  # after our close frame, how long the client has to answer with its own
+log = logging.getLogger(__name__)
 
 
 def parse_message(data: object, max_bytes: int) -> dict:
@@ -126,28 +132,40 @@ class Session:
         self.conn = uuid.uuid4().hex
         self.limit = RateLimit(config.rate_per_s, config.rate_burst)
         self.flooding = 0
+        self.seated = False  # this socket was given a seat: the room hears when it goes (grace period)
         self.writer = writer
         self.outlet = Outlet(ws.sock, subscription, writer, transform)
 
     def _answer(self, replies: Iterable[dict]) -> None:
         for reply in replies:
+            if reply.get("type") == "welcome":
+                self.seated = True
             self.sub.reply(dumps(reply))
 
     def _close(self, message: str) -> None:
         self._answer([error("closing", message)])
         self.outlet.close(POLICY_VIOLATION, message[:120])
 
+    def _allowed(self, answer: bool = True) -> bool:
+        """Take a token for one client frame (a message, a ping or a pong).  Over the rate, a message is
+        answered ``rate_limited`` (control frames get nothing); ``abuse_limit`` refusals in a row close
+        the socket."""
+        if self.limit.allow():
+            self.flooding = 0
+            return True
+        self.flooding += 1
+        if self.flooding >= self.config.abuse_limit:
+            if not self.sub.closed:
+                self._close("too many messages: closing this socket")
+        elif answer:
+            self._answer([error("rate_limited", f"slow down: at most {self.config.rate_per_s:g} "
+                                                "messages per second")])
+        return False
+
     def handle(self, data: object) -> None:
         """One incoming message -> replies (and a close for abuse)."""
-        if not self.limit.allow():
-            self.flooding += 1
-            if self.flooding >= self.config.abuse_limit:
-                self._close("too many messages: closing this socket")
-            else:
-                self._answer([error("rate_limited", f"slow down: at most {self.config.rate_per_s:g} "
-                                                    "messages per second")])
+        if not self._allowed():
             return
-        self.flooding = 0
         message = parse_message(data, self.config.max_message_bytes)
         if message["type"] == "error":
             self._answer([message])
@@ -158,6 +176,8 @@ class Session:
                 self._answer(self.hub.send_input(self.room_id, {**message, "conn": self.conn}))
             except RoomGone:
                 self._answer([error("room_gone", "this room has closed")])
+            except HubUnavailable:
+                self._answer([error("unavailable", "the server cannot reach this room right now: try again later")])
         if self.sub.pending_replies > MAX_UNREAD_REPLIES:
             self._close("you are not reading your replies: closing this socket")
 
@@ -177,9 +197,11 @@ class Session:
                 if not self.sub.closed:
                     self.handle(data)
             elif isinstance(event, Ping):
-                self.outlet.control(frame(PONG, bytes(event.payload)))
+                if self._allowed(answer=False) and not self.sub.closed:
+                    self.outlet.pong(frame(PONG, bytes(event.payload)))
             elif isinstance(event, Pong):
-                self._pong = True
+                self._pong = True  # alive, whatever the rate: only the token is taken
+                self._allowed(answer=False)
             elif isinstance(event, CloseConnection):
                 if not self.sub.closed:  # the client's close: answer it with its own code
                     self.outlet.close(event.code if 1000 <= event.code < 5000 and event.code not in (1005, 1006)
@@ -215,15 +237,17 @@ class Session:
                 now = time.monotonic()
                 if self.sub.closed and closing_until is None:  # we close: the client has a moment to answer
                     closing_until = now + CLOSE_WAIT_S
-                if closing_until is not None and now >= closing_until:
-                    break
+                if closing_until is not None and (now >= closing_until or self.outlet.blocked):
+                    break  # the client had its moment, or is not reading: no close handshake to wait for
                 if now >= next_ping and closing_until is None:
                     if not self._pong:  # the last ping went unanswered: the client is gone
                         self.outlet.close(POLICY_VIOLATION, "ping timeout")
                         continue
                     self._pong, next_ping = False, now + self.config.ping_s
                     self.outlet.control(frame(PING, b""))
-                wait = min(READ_WAIT_S, next_ping - now, closing_until - now if closing_until else READ_WAIT_S)
+                # closing: only the client's close (or the end of its moment) matters, not the next ping, which
+                # is already past after a ping timeout and would make this loop spin
+                wait = min(READ_WAIT_S, closing_until - now) if closing_until else min(READ_WAIT_S, next_ping - now)
                 if not selector.select(max(0.0, wait)):
                     continue
                 try:
@@ -239,10 +263,10 @@ class Session:
                     break  # the client closed (our answer goes out in _hang_up), or broke the protocol
         finally:
             selector.close()
-            if self.room_id is not None and self.hub is not None:
+            if self.seated and self.room_id is not None and self.hub is not None:
                 try:
                     self.hub.send_input(self.room_id, {"type": "disconnect", "conn": self.conn})
-                except RoomGone:
+                except (RoomGone, HubUnavailable):  # the seat's grace period runs out by itself
                     pass
             if self.hub is not None:
                 self.hub.unsubscribe(self.sub)
@@ -251,11 +275,12 @@ class Session:
             self._hang_up(sock)
 
     def _hang_up(self, sock) -> None:
-        """Let the close frame go out (briefly), release the socket from the writer, end the connection."""
-        deadline = time.monotonic() + 1.0
-        while not self.outlet.finished and time.monotonic() < deadline:
+        """Let the close frame go out (briefly, and only to a client that reads), release the socket from the
+        writer, end the connection.  Waits on an event, not a polling loop: hundreds of sockets cut at once
+        (a ping timeout they all reach together) cost no CPU while they wait."""
+        if not self.outlet.blocked:
             self.outlet.wake()
-            time.sleep(0.01)
+            self.outlet.done.wait(1.0)
         self.writer.release(self.outlet)
         try:
             sock.setblocking(True)
@@ -264,10 +289,38 @@ class Session:
             pass
 
 
-def refuse(ws, config: ServerConfig, writer: Writer, reason: str, replies: Iterable[dict] = ()) -> None:
-    """Send ``replies``, then close (1008) with the same orderly hang-up as any session (the client's close is
-    awaited, so it reads everything before the connection ends)."""
+def refuse(ws, config: ServerConfig, writer: Writer, reason: str, replies: Iterable[dict] = (),
+           code: int = POLICY_VIOLATION) -> None:
+    """Send ``replies``, then close (``code``, 1008 by default) with the same orderly hang-up as any session
+    (the client's close is awaited, so it reads everything before the connection ends)."""
     session = Session(ws, Subscription("", []), config, writer)
     session._answer(replies)
-    session.outlet.close(POLICY_VIOLATION, reason[:120])
+    session.outlet.close(code, reason[:120])
     session.run()
+
+
+def guarded(handler: Callable) -> Callable:
+    """A websocket route from which no exception escapes: after the upgrade, Flask would write an HTTP 500
+    into the websocket stream.  A hub outage is answered ``unavailable`` and closed 1013 (try again later),
+    anything else is logged and closed 1011."""
+
+    @functools.wraps(handler)
+    def route(ws, *args, **kwargs) -> None:
+        try:
+            handler(ws, *args, **kwargs)
+        except HubUnavailable:
+            _refuse_quietly(ws, TRY_AGAIN_LATER, "unavailable", "the server cannot reach its rooms right now: "
+                                                                "reconnect in a moment")
+        except Exception:
+            log.exception("websocket %s failed", handler.__name__)
+            _refuse_quietly(ws, INTERNAL_ERROR, "internal", "the server failed serving this socket")
+
+    return route
+
+
+def _refuse_quietly(ws, code: int, kind: str, message: str) -> None:
+    snek = current_app.extensions["snek"]
+    try:
+        refuse(ws, snek.config, snek.writer, message, [error(kind, message)], code)
+    except Exception:  # the socket is beyond saving: let the connection go
+        log.exception("could not close a failed websocket")

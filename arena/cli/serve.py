@@ -29,8 +29,8 @@ def start_server(host: str, port: int, seconds: float | None = None, **options) 
             raise
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request on the console
     serve(flask_app, host, port, seconds,
-          on_ready=lambda url: console.print(f"serving on [bold]{url}[/]  (Ctrl-C or SIGTERM stops; endless rooms are saved)",
-                                             soft_wrap=True))
+          on_ready=lambda url: console.print(f"serving on [bold]{url}[/]  (Ctrl-C or SIGTERM stops; endless rooms "
+                                             "are saved)", soft_wrap=True))
 
 
 @app.command()
@@ -45,6 +45,11 @@ def serve(
     max_rooms: int = typer.Option(64, help="Most rooms at once."),
     max_seats: int = typer.Option(16, help="Most seats per room."),
     max_spectators: int = typer.Option(1000, help="Most spectator sockets per room."),
+    max_sockets: int = typer.Option(1000, min=0, help="Most websockets at once (each holds a thread; 0: no limit)."),
+    max_sockets_per_address: int = typer.Option(100, min=0, help="Most websockets at once from one client "
+                                                "address (0: no limit; behind a proxy, limit there)."),
+    cpu_budget: float = typer.Option(0.8, min=0, help="Share of one core all rooms' turns may need together "
+                                     "(estimated; a room beyond it is refused; 0: no limit)."),
     idle: float = typer.Option(300.0, help="Close a room nobody watched or played for this many seconds."),
     wait: float = typer.Option(30.0, help="Seconds a non-classic room waits for humans before `safe` fills in."),
     grace: float = typer.Option(30.0, help="Seconds a disconnected human keeps their seat (token resume)."),
@@ -57,5 +62,6 @@ def serve(
     """Serve live rooms, replays and tournaments to browsers (docs/server.md)."""
     start_server(host, port, seconds, replays=replays, tournaments=tournaments, bots=bot, rooms=room,
                  demo_room=not no_demo_room, max_rooms=max_rooms, max_seats=max_seats,
-                 max_spectators=max_spectators, idle_s=idle, wait_s=wait, grace_s=grace, redis=redis,
-                 segment_turns=segment_turns)
+                 max_spectators=max_spectators, cpu_budget=cpu_budget, max_sockets=max_sockets,
+                 max_sockets_per_address=max_sockets_per_address, idle_s=idle, wait_s=wait, grace_s=grace,
+                 redis=redis, segment_turns=segment_turns)

@@ -53,6 +53,11 @@ class Player(ABC):
     def end(self, state: dict) -> None:
         """Called once with the final game state."""
 
+    def demote(self) -> None:
+        """Stop answering inline: an inline call overran the turn's deadline, so later calls go through a
+        thread the match stops waiting for at the deadline (``inline`` becomes False).  Nothing to do for
+        players that are not inline."""
+
     def close(self) -> None:
         """Release processes, sockets or threads; safe to call twice."""
 
@@ -159,6 +164,11 @@ class PythonPlayer(Player):
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
         self._worker = None if inline else CallWorker(self.name)
+
+    def demote(self) -> None:
+        if self.inline:
+            self.inline = False
+            self._worker = CallWorker(self.name)
 
     def _call(self, fn: Callable, state: dict, timeout_s: float) -> tuple[object, str | None]:
         if self._worker is not None:

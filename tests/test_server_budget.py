@@ -1,0 +1,51 @@
+"""One room must not stall every room (issue 20, item 2): room creation refuses what the process cannot
+tick on time (``snek_viewer.budget``), and a room admitted anyway (no budget) is held to its deadline:
+its bots' late answers are timeouts, it is demoted off the scheduler's thread, and the demo room keeps
+its tick rate."""
+
+from __future__ import annotations
+
+import time
+
+from serverkit import LiveServer, http, wait_until
+
+from snek_viewer import ServerConfig
+
+HEAVY = {"ruleset": "standard", "width": 25, "height": 25, "tick_ms": 200, "max_turns": 100_000,
+         "seats": ["search"] * 16}
+
+
+def test_room_creation_refuses_what_the_server_cannot_tick_on_time(tmp_path):
+    with LiveServer(ServerConfig(replays=None, demo_room=False)) as live:
+        status, answer, _ = http("POST", live.url + "/api/rooms", HEAVY)
+        assert status == 400 and "of a core" in answer["error"] and "tick" in answer["error"]
+        # rooms that fit alone are admitted until their sum reaches the budget; then 503, and closing one frees it
+        body = {"ruleset": "standard", "tick_ms": 200, "max_turns": 100_000, "seats": ["search", "safe"]}
+        statuses = [http("POST", live.url + "/api/rooms", body)[0] for _ in range(4)]
+        assert statuses == [201, 201, 201, 503]  # 20% of a core each against 80%
+        assert len(http("GET", live.url + "/api/rooms")[1]["rooms"]) == 3
+        live.snek.rooms.close(http("GET", live.url + "/api/rooms")[1]["rooms"][0]["id"])
+        assert http("POST", live.url + "/api/rooms", body)[0] == 201
+        assert http("POST", live.url + "/api/rooms", body)[0] == 503
+        cheap = {"ruleset": "standard", "tick_ms": 200, "seats": ["random", "random"]}
+        assert http("POST", live.url + "/api/rooms", cheap)[0] == 201  # what is left still takes a cheap room
+
+
+def test_a_room_too_slow_for_its_tick_is_held_to_it_and_stalls_nobody(tmp_path):
+    """With no budget (an operator's choice) the 16-snake search room runs; it used to take the scheduler's
+    thread for ~0.5 s a turn and drop the demo room from 5 to 1.75 frames a second."""
+    with LiveServer(ServerConfig(replays=None, cpu_budget=0)) as live:
+        demo_id = http("GET", live.url + "/api/rooms")[1]["rooms"][0]["id"]
+        demo = live.snek.rooms.get(demo_id)
+        status, heavy, _ = http("POST", live.url + "/api/rooms", HEAVY)
+        assert status == 201
+        room = live.snek.rooms.get(heavy["id"])
+        wait_until(lambda: room.turn >= 3, timeout=60)
+        began, turn = time.monotonic(), demo.turn
+        time.sleep(8)
+        rate = (demo.turn - turn) / (time.monotonic() - began)
+        assert rate >= 0.6 * 5, f"the demo room played {rate:.2f} turns/s next to the search room (tick: 5/s)"
+        assert room._task.demoted or not room._inline()  # off the scheduler's thread
+        late = [s for s in room.match.frame["snakes"] if s["error"] and s["error"].startswith("timeout")]
+        demoted = [p for p in room.match.players if not p.inline]
+        assert late or demoted, "no bot of the search room was held to the deadline"
