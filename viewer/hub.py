@@ -148,7 +148,9 @@ class Subscription:
         with self._cond:
             self.closed = True
             self._direct.clear()
-            self._backlog.clear()
+            backlog, self._backlog = self._backlog, None
+            if hasattr(backlog, "close"):  # a stored file's lines: close the file now
+                backlog.close()
             self._live.clear()
             self._cond.notify_all()
 
