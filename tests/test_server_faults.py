@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from faultkit import fat_replay, fill, peak_rss_mb, rewrite, small_tmpfs
+from redis_server import redis_server
 from serve import SnekServer
 from serverkit import Client, LiveServer, wait_until
 from serverkit import http as call
@@ -29,6 +30,7 @@ from serverkit import http as call
 from arena.replay import read_replay
 from arena.verify import verify
 from snek_viewer import ServerConfig
+from snek_viewer.hub import make_hub
 
 SAMPLES = Path(__file__).parent.parent / "replays"
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -67,6 +69,20 @@ def test_a_lone_surrogate_name_is_refused_and_no_stored_file_breaks_a_listing(tm
     with LiveServer(ServerConfig(replays=library)) as again:  # and after a restart
         status, listing, _ = call("GET", again.url + "/api/replays")
         assert status == 200 and {"surrogate", answer["id"]} <= {r["id"] for r in listing["replays"]}
+
+
+def test_a_lone_surrogate_join_cannot_kill_a_room_shared_through_redis(tmp_path):
+    pytest.importorskip("redis")
+    with redis_server(tmp_path) as url, LiveServer(ServerConfig(replays=None, hub=lambda: make_hub(url))) as server:
+        room = wait_until(lambda: call("GET", server.url + "/api/rooms")[1]["rooms"])[0]
+        client = Client(f"{server.ws_url}/ws/rooms/{room['id']}")
+        client.send('{"type":"join","name":"snake\\udfff"}')
+        answer, _ = client.until(lambda m: m["type"] in ("error", "welcome"))
+        assert answer["code"] == "bad_name", answer
+        turn = call("GET", f"{server.url}/api/rooms/{room['id']}")[1]["turn"]
+        client.until(lambda m: m["type"] == "frame" and m["turn"] > turn + 3)  # the room plays on
+        client.close()
+        assert call("GET", server.url + "/api/rooms")[0] == 200
 
 
 # --- 3. huge valid replays ---------------------------------------------------------------------
