@@ -148,9 +148,12 @@ class Subscription:
         with self._cond:
             self.closed = True
             self._direct.clear()
-            self._backlog.clear()
+            backlog, self._backlog = self._backlog, None
             self._live.clear()
             self._cond.notify_all()
+        close = getattr(backlog, "close", None)
+        if close is not None:  # a stored file's lines: the file is closed now, not when collected
+            close()
 
 
 class Hub(ABC):
