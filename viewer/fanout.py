@@ -15,6 +15,7 @@ frame), under the outlet's lock, so frames never interleave.
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import struct
@@ -28,6 +29,7 @@ from snek_viewer.hub import Subscription
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
 CHUNK = 64 * 1024  # bytes gathered into one send
 STALL_S = 30.0  # a socket that accepted nothing for this long (with data waiting) is cut
+log = logging.getLogger(__name__)
 CACHE = 512  # encoded messages kept (the newest frames of every room, at least)
 MAX_CONTROL = 2  # our own pings waiting to go out (one is sent per ping interval; a third means the client is gone)
 
@@ -274,13 +276,22 @@ class Writer:
             for outlet in released:
                 self._unwait(outlet)
                 ready.discard(outlet)
-                outlet.discard()
+                try:
+                    outlet.discard()
+                except Exception:  # what is dropped does not matter; the writer must go on for everyone
+                    log.exception("writer: dropping a closed socket's queue failed")
                 outlet.released.set()
             ready.update(writable)
             for outlet in ready:
                 if outlet.released.is_set():
                     continue
-                if outlet.flush(self.encode):
+                try:
+                    blocked = outlet.flush(self.encode)
+                except Exception:  # one socket's bug (a bad message, a transform) cuts that socket, not the writer
+                    log.exception("writer: a socket failed; it is cut")
+                    outlet.cut()
+                    blocked = False
+                if blocked:
                     if outlet not in self._waiting:
                         self._waiting.add(outlet)
                         self._selector.register(outlet.sock, selectors.EVENT_WRITE, outlet)

@@ -149,10 +149,11 @@ class Subscription:
             self.closed = True
             self._direct.clear()
             backlog, self._backlog = self._backlog, None
-            if hasattr(backlog, "close"):  # a stored file's lines: close the file now
-                backlog.close()
             self._live.clear()
             self._cond.notify_all()
+        close = getattr(backlog, "close", None)
+        if close is not None:  # a stored file's lines: the file is closed now, not when collected
+            close()
 
 
 class Hub(ABC):
