@@ -206,8 +206,10 @@ class ReplayLibrary:
             lines.close()  # a generator: closing it closes the file
 
     def add(self, path: Path) -> None:
-        """A file written into the folder (a finished room): listed from now on."""
-        self._entry(replay_id(path), path)
+        """A file written into the folder (a finished room): listed from now on.  It is read when it is first
+        asked for, on that request's thread: a room's loop never waits for a read of its own game."""
+        with self._lock:
+            self._index.pop(replay_id(path), None)
 
     def upload(self, source: BinaryIO, filename: str | None = None) -> str:
         """Store an uploaded replay streamed from ``source``; returns its id.  ReplayError says what is wrong
@@ -224,15 +226,17 @@ class ReplayLibrary:
             suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
             probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
             key = "upload-" + digest[:12]
-            _scan(key, probe, file_version(probe), check=True)  # ReplayError: the reader's or verify's message
+            entry = _scan(key, probe, file_version(probe), check=True)  # or ReplayError, one line
             final = self.folder / (key + suffix)
             os.replace(probe, final)
+            entry.path, entry.version = final, file_version(final)  # a rename: what was read is what is stored
         except OSError as exc:
             raise DiskFull(exc.errno, f"the replay library cannot store it ({exc.strerror or exc})") from None
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-        self.add(final)
+        with self._lock:
+            self._index[key] = entry
         return key
 
 
