@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import simple_websocket
 from faultkit import fat_replay, fill, peak_rss_mb, rewrite, small_tmpfs
 from redis_server import redis_server
 from serve import SnekServer
@@ -155,6 +156,24 @@ def test_a_room_on_a_full_disk_plays_on_unrecorded_and_says_so(small_disk):
         assert row["id"] == room["id"] and room["turn"] <= row["turns"] <= stopped_at["turn"]  # what was recorded
     replay = read_replay(small_disk / f"{room['id']}.jsonl.gz")  # no room to close it: the prefix, renamed
     assert replay.result is None and verify(replay).ok
+
+
+def test_a_room_whose_loop_fails_is_not_left_running(tmp_path):
+    """Its replay vanished from .live/ under it (deleted by hand, or by another process's start): saving
+    it fails; the room must say so and end, not stay listed as running with its spectators frozen."""
+    body = {"ruleset": "classic", "seats": ["safe", "greedy"], "tick_ms": 100, "max_turns": 30}
+    with LiveServer(ServerConfig(replays=tmp_path, demo_room=False, rooms=[body], finished_keep_s=1)) as server:
+        room = wait_until(lambda: [r for r in call("GET", server.url + "/api/rooms")[1]["rooms"] if r["turn"] >= 2])[0]
+        client = Client(f"{server.ws_url}/ws/rooms/{room['id']}")
+        (tmp_path / ".live" / f"{room['id']}.jsonl.gz").unlink()
+        notice, _ = client.until(lambda m: m["type"] == "error")
+        assert notice["code"] == "room_error" and "FileNotFoundError" in notice["message"]
+        assert call("GET", f"{server.url}/api/rooms/{room['id']}")[1]["status"] == "finished"
+        wait_until(lambda: call("GET", f"{server.url}/api/rooms/{room['id']}")[0] == 404)  # closed, and
+        with pytest.raises(simple_websocket.ConnectionClosed):  # its sockets with it
+            while client.ws.receive(timeout=30) is not None:
+                pass
+        client.close()
 
 
 # --- 7. SIGTERM and kill -9 ----------------------------------------------------------------------
