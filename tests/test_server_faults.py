@@ -96,7 +96,16 @@ def test_a_huge_valid_replay_is_checked_and_served_in_bounded_memory(tmp_path):
     with SnekServer(["--replays", str(library), "--no-demo-room"]) as server:
         assert server.get("/api/replays") == {"replays": []}
         before = peak_rss_mb(server.proc.pid)
-        status, answer, _ = call("POST", server.url + "/api/replays", raw=fat.read_bytes(), headers=OCTETS)
+        answers = []
+        first = threading.Thread(target=lambda: answers.append(
+            call("POST", server.url + "/api/replays", raw=fat.read_bytes(), headers=OCTETS)))
+        first.start()
+        wait_until(lambda: list((library / ".incoming").glob("*/upload.jsonl.gz")), every=0.01)  # being checked
+        status, busy, _ = call("POST", server.url + "/api/replays",
+                               raw=(SAMPLES / "wrapped-7x7.jsonl.gz").read_bytes(), headers=OCTETS)
+        assert status == 503 and "another upload" in busy["error"]  # one check at a time
+        first.join(timeout=300)
+        (status, answer, _), = answers
         assert status == 201, answer
         key = answer["id"]
         row = server.get("/api/replays")["replays"][0]

@@ -27,6 +27,7 @@ from snek_viewer.hub import Hub, HubUnavailable, Subscription
 from snek_viewer.library import (
     UPLOAD_LIMIT,
     DiskFull,
+    LibraryBusy,
     ReplayLibrary,
     UploadTooLarge,
     game_files,
@@ -212,6 +213,8 @@ def upload_replay():
         return fail(400, str(exc))
     except DiskFull as exc:
         return fail(507, exc.strerror)
+    except LibraryBusy as exc:
+        return fail(503, str(exc))
     return jsonify({"id": key}), 201
 
 

@@ -135,6 +135,9 @@ class ReplayLibrary:
         self.extra = dict(extra or {})  # id -> path, e.g. tournament games
         self._index: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        # one upload checked at a time (receiving is not limited: a slow sender holds nothing): a check costs
+        # up to seconds of CPU (a re-simulation), and many at once must not take the rooms' GIL
+        self._checking = threading.Lock()
         if self.folder is not None:
             self._recover()
 
@@ -214,8 +217,8 @@ class ReplayLibrary:
 
     def upload(self, source: BinaryIO, filename: str | None = None) -> str:
         """Store an uploaded replay streamed from ``source``; returns its id.  ReplayError says what is wrong
-        with it, UploadTooLarge that it is over ``UPLOAD_LIMIT``, DiskFull that the disk could not take it;
-        in every case nothing is kept."""
+        with it, UploadTooLarge that it is over ``UPLOAD_LIMIT``, DiskFull that the disk could not take it,
+        LibraryBusy that another upload is being checked; in every case nothing is kept."""
         if self.folder is None:
             raise ReplayError("this server has no replay folder (start it with --replays DIR)")
         shown = _SAFE.sub("_", Path(filename or "upload").name)[:60] or "upload"
@@ -224,13 +227,12 @@ class ReplayLibrary:
             (self.folder / INCOMING).mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(dir=self.folder / INCOMING))
             head, digest = _copy(source, scratch / "data")
-            suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
-            probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
-            key = "upload-" + digest[:12]
-            entry = _scan(key, probe, file_version(probe), check=True)  # or ReplayError, one line
-            final = self.folder / (key + suffix)
-            os.replace(probe, final)
-            entry.path, entry.version = final, file_version(final)  # a rename: what was read is what is stored
+            if not self._checking.acquire(blocking=False):
+                raise LibraryBusy("another upload is being checked: try again in a moment")
+            try:
+                entry, key = self._check(scratch, head, digest, shown)
+            finally:
+                self._checking.release()
         except OSError as exc:
             raise DiskFull(exc.errno, f"the replay library cannot store it ({exc.strerror or exc})") from None
         finally:
@@ -239,6 +241,21 @@ class ReplayLibrary:
         with self._lock:
             self._index[key] = entry
         return key
+
+    def _check(self, scratch: Path, head: bytes, digest: str, shown: str) -> tuple[_Entry, str]:
+        """Check the received upload (ReplayError, one line) and move it into the library."""
+        suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
+        probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
+        key = "upload-" + digest[:12]
+        entry = _scan(key, probe, file_version(probe), check=True)
+        final = self.folder / (key + suffix)
+        os.replace(probe, final)
+        entry.path, entry.version = final, file_version(final)  # a rename: what was read is what is stored
+        return entry, key
+
+
+class LibraryBusy(RuntimeError):
+    """Another upload is being received or checked."""
 
 
 class UploadTooLarge(ValueError):
