@@ -291,7 +291,7 @@ def finish_interrupted(path: str | Path, out: str | Path) -> bool:
         except (ReplayError, StopIteration):
             return False
         header = {k: v for k, v in reader.header.items() if k not in ("type", "format")}
-        with ReplayWriter(out, header) as writer:
+        with ReplayWriter(out, header, follow=False) as writer:
             writer.write_frame(last)
             try:
                 for last in frames:

@@ -347,6 +347,18 @@ def test_answers_are_parsed_as_strictly_as_battlesnake(server_factory) -> None:
     assert all(mine[t]["move"] == mine[t - 1]["move"] for t in GARBLED)  # the last good move, repeated
 
 
+def test_a_lone_surrogate_in_a_shout_becomes_a_replacement_character(server_factory) -> None:
+    """Go's encoding/json (Battlesnake's engine) turns an unpaired surrogate escape into U+FFFD; so do we, where
+    the answer comes in: a frame holding the raw surrogate could not be encoded as UTF-8 (a socket, Redis)."""
+    snake = server_factory(on_move=scripted({t: b'{"move": "up", "shout": "a\\ud800b\\ud83d\\ude00"}'
+                                             for t in range(3)}))
+    outcome = run_match([HttpPlayer(snake.url)], MatchConfig(ruleset="solo", seed=2, timeout_ms=400, max_turns=3),
+                        keep_frames=True)
+    shouts = [s.get("shout") for s in http_moves(outcome)]
+    assert len(shouts) == 2 and shouts == ["a\ufffdb\U0001f600"] * 2
+    assert all(json.dumps(f, ensure_ascii=False).encode() for f in outcome.frames)
+
+
 def test_lenient_players_accept_case_and_bare_strings(server_factory) -> None:
     snake = server_factory(on_move=scripted({0: b'{"move": "UP"}', 1: b'"left"'}))
     outcome = run_match([HttpPlayer(snake.url, lenient=True), load_player("safe")],

@@ -21,31 +21,20 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from faultkit import fat_replay, fill, peak_rss_mb, rewrite, small_tmpfs
+from redis_server import redis_server
 from serve import SnekServer
 from serverkit import Client, LiveServer, wait_until
 from serverkit import http as call
 
-from arena.match import Match, MatchConfig
-from arena.players import PythonPlayer
-from arena.replay import ReplayWriter, open_replay, read_replay
+from arena.replay import read_replay
 from arena.verify import verify
 from snek_viewer import ServerConfig
+from snek_viewer.hub import make_hub
 
 SAMPLES = Path(__file__).parent.parent / "replays"
 OCTETS = {"Content-Type": "application/octet-stream"}
 ENDLESS = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 50, "seats": ["greedy", "safe", None]}
-
-
-def rewrite(source: Path, out: Path, header=lambda h: h, frame=lambda f: f) -> Path:
-    """A copy of a replay with its header and/or frames changed, streamed."""
-    with open_replay(source) as reader:
-        head = header({k: v for k, v in reader.header.items() if k not in ("type", "format")})
-        with ReplayWriter(out, head) as writer:
-            for f in reader.frames:
-                writer.write_frame(frame(f))
-            if reader.result:
-                writer.finish({k: v for k, v in reader.result.items() if k != "type"})
-    return out
 
 
 def renamed(tmp_path: Path, name: str, file: str = "surrogate.jsonl.gz") -> Path:
@@ -82,32 +71,24 @@ def test_a_lone_surrogate_name_is_refused_and_no_stored_file_breaks_a_listing(tm
         assert status == 200 and {"surrogate", answer["id"]} <= {r["id"] for r in listing["replays"]}
 
 
+def test_a_lone_surrogate_join_cannot_kill_a_room_shared_through_redis(tmp_path):
+    pytest.importorskip("redis")
+    with redis_server(tmp_path) as url, LiveServer(ServerConfig(replays=None, hub=lambda: make_hub(url))) as server:
+        room = wait_until(lambda: call("GET", server.url + "/api/rooms")[1]["rooms"])[0]
+        client = Client(f"{server.ws_url}/ws/rooms/{room['id']}")
+        client.send('{"type":"join","name":"snake\\udfff"}')
+        answer, _ = client.until(lambda m: m["type"] in ("error", "welcome"))
+        assert answer["code"] == "bad_name", answer
+        turn = call("GET", f"{server.url}/api/rooms/{room['id']}")[1]["turn"]
+        client.until(lambda m: m["type"] == "frame" and m["turn"] > turn + 3)  # the room plays on
+        client.close()
+        assert call("GET", server.url + "/api/rooms")[0] == 200
+
+
 # --- 3. huge valid replays ---------------------------------------------------------------------
 
-def fat_replay(tmp_path: Path, turns: int = 2000, pad: int = 60_000) -> Path:
-    """A valid game whose every frame carries 60 KB of bot stderr: ~120 MB unpacked, ~0.2 MB packed."""
-    def spin(state: dict) -> str:
-        head, neck = state["you"]["body"][0], state["you"]["body"][1]
-        return {(0, 1): "right", (1, 0): "down", (0, -1): "left", (-1, 0): "up"}.get(
-            (head["x"] - neck["x"], head["y"] - neck["y"]), "up")
-
-    plain = tmp_path / "plain.jsonl.gz"
-    Match([PythonPlayer(spin)], MatchConfig(ruleset="classic", seed=1, max_turns=turns), plain).run()
-
-    def padded(frame):
-        for snake in frame["snakes"]:
-            snake["stderr"] = f"turn {frame['turn']} ".ljust(pad, "x")
-        return frame
-    return rewrite(plain, tmp_path / "fat.jsonl.gz", frame=padded)
-
-
-def peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
 def test_a_huge_valid_replay_is_checked_and_served_in_bounded_memory(tmp_path):
-    fat = fat_replay(tmp_path)
+    fat = fat_replay(tmp_path / "fat")
     unpacked = sum(len(line) for line in gzip.open(fat, "rb"))
     assert unpacked > 110 * 2**20 and fat.stat().st_size < 2 * 2**20
     library = tmp_path / "library"
@@ -144,26 +125,11 @@ def test_a_huge_valid_replay_is_checked_and_served_in_bounded_memory(tmp_path):
 @pytest.fixture()
 def small_disk(tmp_path):
     """A real 1 MB tmpfs (needs root); skipped where it cannot be mounted."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Write until the disk says ENOSPC."""
-    filler = disk / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        with pytest.raises(OSError) as full:
-            while True:
-                handle.write(b"\0" * 4096)
-    assert full.value.errno == 28  # ENOSPC: the disk is really full
-    return filler
+        with small_tmpfs(tmp_path / "disk") as disk:
+            yield disk
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
 
 
 def test_a_room_on_a_full_disk_plays_on_unrecorded_and_says_so(small_disk):
@@ -184,12 +150,11 @@ def test_a_room_on_a_full_disk_plays_on_unrecorded_and_says_so(small_disk):
         assert sorted(p.name for p in small_disk.iterdir()) == [".incoming", ".live", "filler"]
         assert not list((small_disk / ".incoming").iterdir())  # no 0-byte (or partial) upload left
         assert call("GET", server.url + "/api/replays")[:2] == (200, {"replays": []})
-    (small_disk / "filler").unlink()
-    with LiveServer(ServerConfig(replays=small_disk, demo_room=False)) as server:  # the next start closes it
+    with LiveServer(ServerConfig(replays=small_disk, demo_room=False)) as server:  # a start on the full disk
         (row,) = call("GET", server.url + "/api/replays")[1]["replays"]
-        assert row["id"] == room["id"]
-    replay = read_replay(small_disk / f"{room['id']}.jsonl.gz", require_result=True)
-    assert replay.result["reason"] == "interrupted" and verify(replay).ok
+        assert row["id"] == room["id"] and room["turn"] <= row["turns"] <= stopped_at["turn"]  # what was recorded
+    replay = read_replay(small_disk / f"{room['id']}.jsonl.gz")  # no room to close it: the prefix, renamed
+    assert replay.result is None and verify(replay).ok
 
 
 # --- 7. SIGTERM and kill -9 ----------------------------------------------------------------------

@@ -140,13 +140,18 @@ class ReplayLibrary:
 
     def _recover(self) -> None:
         """Games a crashed or killed server was writing (``.live/``) join the library closed with a result
-        line (``"reason": "interrupted"``); a leftover with no readable frame holds nothing and goes."""
+        line (``"reason": "interrupted"``); a leftover with no readable frame holds nothing and goes.  The
+        folder must be this process's own: another process's games in progress would be closed too."""
         live = self.folder / ".live"
         for path in sorted(live.glob("*.jsonl*")) if live.is_dir() else ():
             closed = path.with_name(path.name + ".closing" + "".join(path.suffixes[-1:]))
-            if finish_interrupted(path, closed):
-                os.replace(closed, self.folder / path.name)
-            path.unlink(missing_ok=True)
+            try:
+                if finish_interrupted(path, closed):
+                    os.replace(closed, self.folder / path.name)
+                path.unlink(missing_ok=True)
+            except OSError:  # no room to write the closed copy (a full disk): the prefix as it is, by a rename
+                closed.unlink(missing_ok=True)
+                os.replace(path, self.folder / path.name)
         shutil.rmtree(self.folder / INCOMING, ignore_errors=True)  # uploads cut off mid-way
 
     def _paths(self) -> dict[str, Path]:

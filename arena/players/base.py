@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from arena.geometry import MOVES
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -19,6 +22,12 @@ class MoveResult:
     error: str | None = None
     shout: str | None = None
     stderr: str | None = None  # what a subprocess bot wrote to stderr during this turn (its tail)
+
+    def __post_init__(self) -> None:
+        # a bot's JSON may hold a lone surrogate ("\ud800"), which UTF-8 cannot carry: replaced here, once,
+        # as Go's encoding/json does in Battlesnake's engine, so no frame, file or socket ever trips on it
+        if self.shout:
+            self.shout = LONE_SURROGATE.sub("\ufffd", self.shout)
 
 
 def parse_answer(answer) -> MoveResult:
