@@ -3,11 +3,8 @@ faults hit it one after another (issue 20).  See that script's docstring; run it
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import socket
-import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,12 +12,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from arena.match import Match, MatchConfig
-from arena.players import PythonPlayer
-from arena.replay import ReplayWriter, open_replay
-
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from faultkit import fat_replay, fill, peak_rss_mb, small_tmpfs  # noqa: E402 (the tests' faults, inflicted here)
 from redis_server import RedisProcess  # noqa: E402 (the tests' real redis-server, killed and restarted)
+from serverkit import handshake, masked  # noqa: E402 (clients that never read)
 
 SEARCH_16 = {"ruleset": "standard", "width": 25, "height": 25, "tick_ms": 200, "max_turns": 100_000,
              "seats": ["search"] * 16}
@@ -46,48 +41,6 @@ def call(base: str, method: str, path: str, body: bytes | None = None, headers: 
 
 def room_json(body: dict) -> tuple[bytes, dict]:
     return json.dumps(body).encode(), {"Content-Type": "application/json"}
-
-
-def peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
-def raw_socket(port: int, path: str, source: str = "127.0.0.1", rcvbuf: int = 2048) -> socket.socket:
-    """A websocket client that never reads: the handshake, then nothing."""
-    raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    raw.bind((source, 0))
-    raw.connect(("127.0.0.1", port))
-    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    return raw
-
-
-def fat_replay(folder: Path, turns: int = 1000, pad: int = 60_000) -> Path:
-    """A valid game whose frames carry 60 KB of bot stderr each: ~60 MB unpacked, a few hundred KB packed."""
-    def spin(state: dict) -> str:
-        head, neck = state["you"]["body"][0], state["you"]["body"][1]
-        return {(0, 1): "right", (1, 0): "down", (0, -1): "left", (-1, 0): "up"}.get(
-            (head["x"] - neck["x"], head["y"] - neck["y"]), "up")
-
-    plain, fat = folder / "plain.jsonl.gz", folder / "fat.jsonl.gz"
-    Match([PythonPlayer(spin)], MatchConfig(ruleset="classic", seed=1, max_turns=turns), plain).run()
-    with open_replay(plain) as reader:
-        with ReplayWriter(fat, {k: v for k, v in reader.header.items() if k not in ("type", "format")}) as writer:
-            for frame in reader.frames:
-                for snake in frame["snakes"]:
-                    snake["stderr"] = f"turn {frame['turn']} ".ljust(pad, "x")
-                writer.write_frame(frame)
-            writer.finish({k: v for k, v in reader.result.items() if k != "type"})
-    return fat
-
-
-def small_disk(folder: Path, size: str = "32m") -> bool:
-    """Mount a tmpfs of ``size`` at ``folder`` (needs root); False where it cannot be mounted."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                          capture_output=True).returncode == 0
 
 
 def since(seconds: float | None) -> str:
@@ -117,11 +70,10 @@ class Faults:
 
     def ping_flood(self) -> str:
         """Pings as fast as the server reads them, from a client that reads nothing; a new socket when cut."""
-        mask = os.urandom(4)
-        ping = struct.pack("!BB", 0x89, 0x80 | 125) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(b"p" * 125))
+        ping = masked(0x9, b"p" * 125)
         sent, sockets, began = 0, 0, time.monotonic()
         while time.monotonic() - began < self.seconds:
-            raw = raw_socket(self.server.port, f"/ws/rooms/{self.demo}", rcvbuf=4096)
+            raw = handshake(self.server.port, f"/ws/rooms/{self.demo}", rcvbuf=4096)
             raw.settimeout(1.0)
             sockets += 1
             try:
@@ -135,7 +87,7 @@ class Faults:
         return f"{sent:,} pings unread on {sockets} sockets, each cut for flooding; all gone: {since(left)}"
 
     def stuck_spectators(self) -> str:
-        stuck = [raw_socket(self.server.port, f"/ws/rooms/{self.demo}", source=f"127.0.0.{2 + i % 4}")
+        stuck = [handshake(self.server.port, f"/ws/rooms/{self.demo}", source=f"127.0.0.{2 + i % 4}", rcvbuf=2048)
                  for i in range(200)]
         connected = self.wait(lambda: self.spectators() >= 200, 60)
         cut = self.wait(lambda: self.spectators() == 0, 60)
@@ -174,13 +126,7 @@ class Faults:
     def disk_full(self) -> str:
         if not self.disk:
             return "skipped (no tmpfs could be mounted: needs root)"
-        filler = self.server.replays / "filler"
-        with open(filler, "wb", buffering=0) as handle:
-            try:
-                while True:
-                    handle.write(b"\0" * 4096)
-            except OSError:
-                pass
+        filler = fill(self.server.replays)
         began = time.monotonic()
         noticed = self.wait(lambda: call(self.server.base, "GET", f"/api/rooms/{self.demo}")[1].get("recording")
                             is False, 60)
@@ -198,10 +144,18 @@ def lateness(wakes: list, start: float, end: float, tick_s: float) -> tuple[int,
 
 def faults_run(server_class, spectator_class, seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="snek-faults-"))
-    fat = fat_replay(tmp)
+    fat = fat_replay(tmp, turns=1000)
     redis = RedisProcess(tmp).start()
-    library = tmp / "library"
-    disk = small_disk(library)
+    with contextlib.ExitStack() as stack:
+        try:
+            library, disk = stack.enter_context(small_tmpfs(tmp / "library", "32m")), True
+        except RuntimeError:  # not root: the full-disk fault is skipped
+            library, disk = tmp / "library", False
+        stamps, rows, stopped, demo = run_faults(server_class, redis, library, disk, fat, seconds)
+    report(stamps, rows, stopped, demo, seconds)
+
+
+def run_faults(server_class, redis: RedisProcess, library: Path, disk: bool, fat: Path, seconds: float):
     server = server_class(max_spectators=1000, redis=redis.url, replays=library)
     rows = []
     try:
@@ -219,8 +173,10 @@ def faults_run(server_class, spectator_class, seconds: float) -> None:
         if server.process.poll() is None:
             server.process.kill()
         redis.stop()
-        if disk:
-            subprocess.run(["umount", "-l", str(library)], check=False)
+    return stamps, rows, stopped, demo
+
+
+def report(stamps: dict, rows: list, stopped: tuple, demo: str, seconds: float) -> None:
     wakes = stamps["wakes"].get(demo, [])
     print(f"the demo room (5 ticks/s) of a --redis server while faults hit it, {seconds:g} s each:")
     print(f"  {'fault':17} {'turns':>9} {'worst late':>10} {'peak RSS':>9}  what the server did")
