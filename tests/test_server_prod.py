@@ -131,7 +131,11 @@ def test_snek_serve_bad_options_are_one_red_line(tmp_path):
                         (["--bot", "x=cmd:"], "needs a command"),
                         (["--room", "nope:greedy"], "unknown ruleset"),
                         (["--room", "standard:greedy,cmd:ls"], "unknown bot"),
-                        (["--tournaments", str(tmp_path / "missing")], "no such folder")):
+                        (["--tournaments", str(tmp_path / "missing")], "no such folder"),
+                        (["--room", "standard:search,search,search,search,search"], "of a core"),
+                        (["--room", "standard:search,safe", "--room", "standard:search,safe", "--cpu-budget", "0.3"],
+                         "--cpu-budget"),
+                        (["--max-sockets", "-1"], "--max-sockets")):
         out = subprocess.run([sys.executable, "-m", "arena", "serve", "--port", "0", "--seconds", "1", *args],
                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert out.returncode == 2 and words in " ".join(out.stderr.split()), (args, out.stderr)
