@@ -3,8 +3,17 @@ that fills up, a huge but valid replay, and the server's peak memory.
 
     with small_tmpfs(folder) as disk:     # a real 1 MB tmpfs (root only; RuntimeError otherwise)
         fill(disk)                        # every later write there fails with ENOSPC
-    fat_replay(folder)                    # ~120 MB of valid JSON lines, ~0.2 MB gzipped: upload it
+    fat_replay(folder)                    # ~115 MB of valid JSON lines, ~0.4 MB gzipped: upload it
     peak_rss_mb(pid)                      # VmHWM of a process
+
+What the server does (docs/server.md; tests/test_server_faults.py):
+- disk full under ``--replays DIR``: each room's spectators get ``{"type":"error","code":"not_recording"}``,
+  its summary ``"recording": false``, and it keeps ticking; ``POST /api/replays`` answers 507.
+- the fat replay: ``POST /api/replays`` with ``Content-Type: application/octet-stream`` → 201 after a
+  streamed check and re-simulation; ``GET /api/replays/<id>`` streams it; peak RSS grows by a few MB.
+- SIGTERM to a ``snek serve`` process (``os.kill(pid, signal.SIGTERM)``): it exits 0 like Ctrl-C, every
+  game is saved (``"reason": "stopped"``) and ``DIR/.live/`` is empty; after SIGKILL the next start closes
+  what ``.live/`` holds with ``"reason": "interrupted"``.
 """
 
 from __future__ import annotations

@@ -142,17 +142,18 @@ class ReplayLibrary:
         """Games a crashed or killed server was writing (``.live/``) join the library closed with a result
         line (``"reason": "interrupted"``); a leftover with no readable frame holds nothing and goes.  The
         folder must be this process's own: another process's games in progress would be closed too."""
-        live = self.folder / ".live"
+        live, scratch = self.folder / ".live", self.folder / INCOMING
         for path in sorted(live.glob("*.jsonl*")) if live.is_dir() else ():
-            closed = path.with_name(path.name + ".closing" + "".join(path.suffixes[-1:]))
+            closed = scratch / path.name  # written beside, then renamed into the library
             try:
+                scratch.mkdir(exist_ok=True)
                 if finish_interrupted(path, closed):
                     os.replace(closed, self.folder / path.name)
                 path.unlink(missing_ok=True)
             except OSError:  # no room to write the closed copy (a full disk): the prefix as it is, by a rename
                 closed.unlink(missing_ok=True)
                 os.replace(path, self.folder / path.name)
-        shutil.rmtree(self.folder / INCOMING, ignore_errors=True)  # uploads cut off mid-way
+        shutil.rmtree(scratch, ignore_errors=True)  # uploads (and closings) cut off mid-way
 
     def _paths(self) -> dict[str, Path]:
         found = dict(self.extra)
@@ -206,8 +207,10 @@ class ReplayLibrary:
             lines.close()  # a generator: closing it closes the file
 
     def add(self, path: Path) -> None:
-        """A file written into the folder (a finished room): listed from now on."""
-        self._entry(replay_id(path), path)
+        """A file written into the folder (a finished room): listed from now on.  It is read when it is first
+        asked for, on that request's thread: a room's loop never waits for a read of its own game."""
+        with self._lock:
+            self._index.pop(replay_id(path), None)
 
     def upload(self, source: BinaryIO, filename: str | None = None) -> str:
         """Store an uploaded replay streamed from ``source``; returns its id.  ReplayError says what is wrong
@@ -224,15 +227,17 @@ class ReplayLibrary:
             suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
             probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
             key = "upload-" + digest[:12]
-            _scan(key, probe, file_version(probe), check=True)  # ReplayError: the reader's or verify's message
+            entry = _scan(key, probe, file_version(probe), check=True)  # or ReplayError, one line
             final = self.folder / (key + suffix)
             os.replace(probe, final)
+            entry.path, entry.version = final, file_version(final)  # a rename: what was read is what is stored
         except OSError as exc:
             raise DiskFull(exc.errno, f"the replay library cannot store it ({exc.strerror or exc})") from None
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-        self.add(final)
+        with self._lock:
+            self._index[key] = entry
         return key
 
 
