@@ -3,6 +3,7 @@
     python benchmarks/load_server.py                      # both scenarios, the issue's sizes
     python benchmarks/load_server.py spectators --spectators 1000 --seconds 30 --tick-ms 100
     python benchmarks/load_server.py rooms --rooms 64 --seconds 30 --room-tick-ms 200
+    python benchmarks/load_server.py faults --seconds 10  # the demo room while faults hit the server
 
 The server is the app ``snek serve`` runs (``create_app`` on the threaded Werkzeug server), in a child
 process of its own, started by this script with measuring hooks and nothing else changed:
@@ -28,6 +29,15 @@ published, client CPU, and the machine's load average.
 Rooms: ``--rooms`` endless classic rooms of ``--bots`` (default: greedy, space, safe, random; the
 spectated room has the same) at ``--room-tick-ms``, no spectators; printed: turns played (and how many
 the schedule wanted), p50/p99/worst lateness, server CPU.
+
+Faults (issue 20): the server runs as ``snek serve --redis`` does (a real redis-server this script
+starts), with its demo room and its library on a small tmpfs when one can be mounted (root), and
+faults hit it one after another, ``--seconds`` each: a ping flood from a client that never reads,
+200 spectators that never read cut together by the ping timeout, rooms of ``search`` (a 16-snake one
+on 25×25, which the CPU budget refuses, and the biggest one it admits), a huge valid replay uploaded
+(~60 MB unpacked), redis-server killed and restarted, the library's disk filled, and at the end
+SIGTERM.  Printed per fault: the demo room's turns (of those due) and worst lateness, the server's
+peak RSS so far (``VmHWM``), and what the server answered; then how SIGTERM ended it.
 """
 
 from __future__ import annotations
@@ -37,7 +47,6 @@ import json
 import os
 import re
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -55,26 +64,31 @@ LOAD_BOTS = ["greedy", "space", "safe", "random"]
 
 # --- the child: the real app, with the two measuring hooks ----------------------------------------
 
-def child(port: int, replays: Path, max_spectators: int, stamps: Path) -> None:
+def child(port: int, replays: Path, max_spectators: int, stamps: Path, redis: str | None = None) -> None:
     from snek_viewer.app import create_app
     from snek_viewer.config import ServerConfig
+    from snek_viewer.hub import make_hub
     from snek_viewer.serving import serve
 
     published: dict[str, dict[int, float]] = {}
     wakes: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()
 
-    app = create_app(ServerConfig(replays=replays, demo_room=False, max_spectators=max_spectators,
-                                  max_rooms=1000, idle_s=3600), start_rooms=False)
+    if redis:  # faults: the server as `snek serve --redis` runs it, demo room and limits as shipped
+        config = ServerConfig(replays=replays, hub=lambda: make_hub(redis), ping_s=2.0)
+    else:  # load: measure, do not gate (every socket from this machine, rooms past the CPU budget)
+        config = ServerConfig(replays=replays, demo_room=False, max_spectators=max_spectators, max_rooms=1000,
+                              idle_s=3600, cpu_budget=0, max_sockets=0, max_sockets_per_address=0)
+    app = create_app(config, start_rooms=bool(redis))
     hub = app.extensions["snek"].hub
     hub_publish = hub.publish
 
     def stamped_publish(room_id: str, text: str, kind: str) -> None:
-        if kind == "frame":
+        found = TURN.search(text, 0, 80) if kind == "frame" else None  # notices (errors) go out as frames too
+        if found:
             stamp = time.time()
-            turn = int(TURN.search(text, 0, 80).group(1))
             with lock:
-                published.setdefault(room_id, {})[turn] = stamp
+                published.setdefault(room_id, {})[int(found.group(1))] = stamp
         hub_publish(room_id, text, kind)
 
     hub.publish = stamped_publish
@@ -95,16 +109,26 @@ def child(port: int, replays: Path, max_spectators: int, stamps: Path) -> None:
 
     hub.unsubscribe = counted_unsubscribe
 
-    def dump(signum, frame) -> None:  # the stamps go to a file even when the server is swamped
+    def dump() -> None:
         with lock:
-            dropped = released_dropped[0] + sum(sub.dropped for stream in list(hub._streams.values())
-                                                for sub in list(stream.subscribers))
-            stamps.write_text(json.dumps({"published": published, "wakes": wakes, "server_dropped": dropped,
-                                          "frames_encoded": app.extensions["snek"].writer.encode.built}))
-        os._exit(0)
+            streams = list(getattr(hub, "_streams", {}).values())
+            dropped = released_dropped[0] + sum(sub.dropped for stream in streams for sub in list(stream.subscribers))
+            text = json.dumps({"published": published, "wakes": wakes, "server_dropped": dropped,
+                               "frames_encoded": app.extensions["snek"].writer.encode.built})
+        stamps.with_suffix(".part").write_text(text)
+        stamps.with_suffix(".part").replace(stamps)
 
-    signal.signal(signal.SIGTERM, dump)
-    serve(app, "127.0.0.1", port)
+    def every_second() -> None:  # faults: the stamps are on disk whatever happens to the server
+        while True:
+            time.sleep(1.0)
+            dump()
+
+    if redis:
+        threading.Thread(target=every_second, daemon=True).start()
+    try:
+        serve(app, "127.0.0.1", port)  # until SIGTERM, which stops it as Ctrl-C does
+    finally:
+        dump()
 
 
 # --- the parent -------------------------------------------------------------------------------------
@@ -128,14 +152,15 @@ def http(base: str, path: str, body: dict | None = None, timeout: float = 120) -
 
 
 class Server:
-    def __init__(self, max_spectators: int) -> None:
+    def __init__(self, max_spectators: int, redis: str | None = None, replays: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.TemporaryDirectory()
         self.stamps = Path(self.tmp.name) / "stamps.json"
+        self.replays = replays or Path(self.tmp.name)
         self.process = subprocess.Popen([sys.executable, __file__, "--child", "--port", str(self.port),
-                                         "--replays", self.tmp.name, "--max-spectators", str(max_spectators),
-                                         "--stamps", str(self.stamps)],
+                                         "--replays", str(self.replays), "--max-spectators", str(max_spectators),
+                                         "--stamps", str(self.stamps), *(["--redis", redis] if redis else [])],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while True:
@@ -356,7 +381,7 @@ def show(title: str, figures: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", nargs="?", choices=["spectators", "rooms", "both"], default="both")
+    parser.add_argument("scenario", nargs="?", choices=["spectators", "rooms", "both", "faults"], default="both")
     parser.add_argument("--spectators", type=int, default=1000, help="spectator sockets on the one room")
     parser.add_argument("--seconds", type=float, default=30.0, help="measurement window per scenario")
     parser.add_argument("--tick-ms", type=int, default=100, help="tick of the spectated room (10 ticks/s)")
@@ -369,10 +394,17 @@ def main() -> None:
     parser.add_argument("--replays", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--max-spectators", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--stamps", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--redis", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.port, args.replays, args.max_spectators, args.stamps)
+        return child(args.port, args.replays, args.max_spectators, args.stamps, args.redis)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if args.scenario == "faults":
+        from load_faults import faults_run  # noqa: PLC0415 (the faults need the pieces above)
+
+        faults_run(Server, Spectator, args.seconds)
+        print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
+        return
     if args.scenario in ("spectators", "both"):
         server = Server(max_spectators=args.spectators + 10)
         try:

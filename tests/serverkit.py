@@ -4,7 +4,9 @@ HTTP calls, and a real websocket client that reads JSON messages."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -68,6 +70,38 @@ def wait_until(check: Callable[[], object], timeout: float = 30.0, every: float 
             return value
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def handshake(port: int, path: str, source: str = "127.0.0.1", rcvbuf: int | None = None) -> socket.socket:
+    """A bare websocket client that sends the upgrade request and then reads nothing (``source``: the
+    127.x.y.z address it comes from; ``rcvbuf``: a small kernel buffer, so the server's sends to it block)."""
+    raw = socket.socket()
+    if rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.bind((source, 0))
+    raw.connect(("127.0.0.1", port))
+    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    return raw
+
+
+def upgrade_status(raw: socket.socket) -> int:
+    """The HTTP status the server answered a ``handshake`` with (101: upgraded)."""
+    raw.settimeout(30)
+    head = b""
+    while b"\r\n" not in head:
+        chunk = raw.recv(1024)
+        if not chunk:
+            break
+        head += chunk
+    return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+
+
+def masked(opcode: int, payload: bytes) -> bytes:
+    """A client's websocket frame of under 126 bytes (clients must mask, RFC 6455 §5.3)."""
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + body
 
 
 OPEN_CLIENTS: set[Client] = set()

@@ -225,3 +225,29 @@ def test_tournament_records_a_bot_raising_systemexit(tmp_path: Path) -> None:
     results = [json.loads(line) for line in (tmp_path / "t" / "results.jsonl").read_text().splitlines()]
     assert len(results) == 4
     assert sum(sum(r["errors"]) for r in results) > 0
+
+
+def test_inline_players_share_the_turns_deadline_and_an_overrunning_one_is_demoted() -> None:
+    """Inline players are called one after another, so without a shared deadline three 60 ms bots take
+    180 ms of a 100 ms turn (issue 20, item 2).  Now the turn's time is shared: the one that overruns is a
+    timeout and is demoted to a thread, the one after it is not even asked, and they take turns at going
+    first."""
+    calls: dict[str, int] = {}
+
+    def slow(name: str):
+        def policy(state: dict) -> str:
+            calls[name] = calls.get(name, 0) + 1
+            time.sleep(0.06)
+            return "up"
+        return policy
+
+    players = [PythonPlayer(slow(name), name, inline=True) for name in ("a", "b", "c")]
+    config = MatchConfig(ruleset="solo", width=11, height=11, seed=1, timeout_ms=100, first_timeout_ms=1000,
+                         grace_ms=0, max_turns=2)
+    outcome = run_match(players, config, keep_frames=True)
+    first_turn = {s["id"]: s["error"] for s in outcome.frames[1]["snakes"]}  # answers given with 1000 ms
+    assert first_turn == {"s0": None, "s1": None, "s2": None}
+    errors = sorted(str(s["error"]) for s in outcome.frames[2]["snakes"])  # answers given with 100 ms
+    assert errors == ["None", "timeout", "timeout (the turn's time was used up)"]
+    assert sum(not p.inline for p in players) == 1  # the overrunning one answers on a thread from now on
+    assert sorted(calls.values()) == [1, 2, 2]  # the one after the deadline was never asked

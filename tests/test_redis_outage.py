@@ -2,7 +2,7 @@
 (SIGKILL) mid-game and started again on the same port.  Rooms keep ticking, spectators are told and
 closed (never left hanging), new sockets are refused with a message (never an HTTP 500 in the upgraded
 stream), ``/healthz`` says Redis is down, the janitor survives, and when Redis is back the process
-reconnects and serves the room again with its backlog."""
+reconnects and serves the room again with its backlog, to its own sockets and to another process's."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def test_rooms_survive_a_redis_outage_and_come_back(tmp_path: Path) -> None:
     redis = RedisProcess(tmp_path).start()
     config = ServerConfig(replays=tmp_path / "lib", demo_room=False, hub=lambda: make_hub(redis.url))
     live = LiveServer(config)
+    other = LiveServer(ServerConfig(replays=None, demo_room=False, hub=lambda: make_hub(redis.url)))  # process B
     try:
         body = {"ruleset": "classic", "settings": {"endless": True}, "tick_ms": 100, "seats": ["greedy", "safe", None]}
         status, room, _ = http("POST", live.url + "/api/rooms", body)
@@ -54,12 +55,16 @@ def test_rooms_survive_a_redis_outage_and_come_back(tmp_path: Path) -> None:
         assert welcome["type"] == "welcome"
         wait_until(lambda: owned.turn >= 5)
         assert http("GET", live.url + "/healthz")[:2] == (200, {"ok": True, "redis": "up"})
+        remote = Client(f"{other.ws_url}/ws/rooms/{rid}")  # a spectator on B of A's room
+        assert remote.recv()["type"] == "header"
 
         redis.kill()  # the outage
         told = frames_until_closed(spectator)
         assert told and told[-1]["type"] == "error" and told[-1]["code"] == "unavailable"
         assert spectator.ws.close_reason == TRY_AGAIN_LATER
         assert frames_until_closed(human)[-1]["code"] == "unavailable"
+        assert frames_until_closed(remote)[-1]["code"] == "unavailable" and remote.ws.close_reason == TRY_AGAIN_LATER
+        assert http("GET", other.url + "/healthz")[0] == 503
         status, health, _ = http("GET", live.url + "/healthz")
         assert status == 503 and health["ok"] is False and health["redis"] == "down"
         # the room plays on locally, is still listed by its owner, and the janitor keeps running
@@ -90,7 +95,13 @@ def test_rooms_survive_a_redis_outage_and_come_back(tmp_path: Path) -> None:
         again.send({"type": "join", "token": welcome["token"]})
         assert again.until(lambda m: m["type"] in ("welcome", "error"))[0]["type"] == "welcome"
         assert [r["id"] for r in http("GET", live.url + "/api/rooms")[1]["rooms"]] == [rid]
+        # B lists A's room again and streams it, backlog first
+        wait_until(lambda: [r["id"] for r in http("GET", other.url + "/api/rooms")[1]["rooms"]] == [rid], timeout=60)
+        seen = Client(f"{other.ws_url}/ws/rooms/{rid}")
+        assert seen.recv()["type"] == "header" and seen.recv()["turn"] == 0
+        seen.until(lambda m: m["type"] == "frame" and m["turn"] > live_turn)
     finally:
+        other.close()
         live.close()
         redis.stop()
     saved = tmp_path / "lib" / f"{rid}.jsonl.gz"

@@ -11,10 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from serverkit import Client, http, wait_until
+from serverkit import Client, handshake, http, upgrade_status, wait_until
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -41,27 +44,41 @@ def read_url(process: subprocess.Popen, timeout: float = 300) -> tuple[str, list
     raise AssertionError("no URL printed:\n" + "".join(lines[-20:]))
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
-@pytest.mark.skipif(shutil.which("gunicorn", path=str(BIN)) is None, reason="gunicorn (the `serve` extra) missing")
-def test_the_production_command_serves_http_and_websockets(tmp_path):
+GUNICORN = pytest.mark.skipif(shutil.which("gunicorn", path=str(BIN)) is None,
+                              reason="gunicorn (the `serve` extra) missing")
+
+
+@contextmanager
+def gunicorn(folder: Path, env: dict, *args: str) -> Iterator[tuple[int, str]]:
+    """The documented production command (plus ``args``) on a free port, with ``SNEK_*`` variables ``env``;
+    yields (port, url) once ``/healthz`` answers, and stops it with SIGTERM."""
     port = free_port()
-    env = {**os.environ, "SNEK_REPLAYS": str(tmp_path), "SNEK_ROOMS": "standard:greedy,safe"}
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "python:snek_viewer.gunicorn_conf", "-b", f"127.0.0.1:{port}",
+        [str(BIN / "gunicorn"), "-c", "python:snek_viewer.gunicorn_conf", "-b", f"127.0.0.1:{port}", *args,
          "snek_viewer.serving:from_env()"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env={**os.environ, "SNEK_REPLAYS": str(folder), **env}, cwd=folder, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: process.poll() is None and _up(url), timeout=120, every=0.2)
+        yield port, url
+    finally:
+        stop(process, signal.SIGTERM, 60)
+
+
+@GUNICORN
+def test_the_production_command_serves_http_and_websockets(tmp_path):
+    with gunicorn(tmp_path, {"SNEK_ROOMS": "standard:greedy,safe"}) as (port, url):
         rooms = http("GET", url + "/api/rooms")[1]["rooms"]
         assert {r["ruleset"] for r in rooms} == {"classic", "standard"}  # the demo room and the --room one
         demo = next(r for r in rooms if r["ruleset"] == "classic")
@@ -73,14 +90,33 @@ def test_the_production_command_serves_http_and_websockets(tmp_path):
         assert watcher.until(lambda m: m["type"] == "welcome")[0]["player_id"].startswith("s")
         assert "script-src 'self'" in http("GET", url + "/healthz")[2]["Content-Security-Policy"]
         watcher.close()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert list(tmp_path.glob("*.jsonl.gz")), "the rooms' games were saved on shutdown"
+
+
+@GUNICORN
+def test_idle_websockets_cannot_starve_the_production_server(tmp_path):
+    """Under the production command every open socket holds one of the worker's threads: idle sockets used to
+    take them all and /healthz timed out (issue 20, item 9).  Here 24 threads and 24 idle sockets; the socket
+    limit (SNEK_MAX_SOCKETS=16) keeps threads for pages."""
+    env = {"SNEK_MAX_SOCKETS": "16", "SNEK_MAX_SOCKETS_PER_ADDRESS": "0"}
+    with gunicorn(tmp_path, env, "--threads", "24") as (port, url):
+        demo = http("GET", url + "/api/rooms")[1]["rooms"][0]["id"]
+        idle = [handshake(port, f"/ws/rooms/{demo}") for _ in range(24)]
+        try:
+            statuses = [upgrade_status(s) for s in idle]
+            assert statuses.count(101) == 16 and statuses.count(503) == 8
+            assert answers(url + "/healthz") and answers(url + "/")  # threads left for pages
+        finally:
+            for s in idle:
+                s.close()
+
+
+def answers(url: str, timeout: float = 10.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def _up(url: str) -> bool:
@@ -95,7 +131,11 @@ def test_snek_serve_bad_options_are_one_red_line(tmp_path):
                         (["--bot", "x=cmd:"], "needs a command"),
                         (["--room", "nope:greedy"], "unknown ruleset"),
                         (["--room", "standard:greedy,cmd:ls"], "unknown bot"),
-                        (["--tournaments", str(tmp_path / "missing")], "no such folder")):
+                        (["--tournaments", str(tmp_path / "missing")], "no such folder"),
+                        (["--room", "standard:search,search,search,search,search"], "of a core"),
+                        (["--room", "standard:search,safe", "--room", "standard:search,safe", "--cpu-budget", "0.3"],
+                         "--cpu-budget"),
+                        (["--max-sockets", "-1"], "--max-sockets")):
         out = subprocess.run([sys.executable, "-m", "arena", "serve", "--port", "0", "--seconds", "1", *args],
                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert out.returncode == 2 and words in " ".join(out.stderr.split()), (args, out.stderr)

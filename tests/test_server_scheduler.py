@@ -112,3 +112,31 @@ def test_a_human_who_joins_before_the_first_turn_comes_on_the_board():
     finally:
         room.stop()
         scheduler.close()
+
+
+def test_a_room_whose_turn_takes_too_much_cpu_inline_is_demoted_to_the_pool():
+    """A turn that used more CPU than ``inline_step_s`` on the scheduler's thread sends its room's later
+    turns to the pool (issue 20, item 2): it holds the other rooms back once, not every tick."""
+    scheduler = Scheduler(inline_step_s=0.02)
+    where: list[str] = []
+
+    def heavy():
+        for _ in range(4):
+            yield time.monotonic()
+            where.append(threading.current_thread().name)
+            began = time.thread_time()
+            while time.thread_time() - began < 0.05:  # 50 ms of CPU: a slow bot answering inline
+                pass
+
+    light: list = []
+    task = Task("heavy", heavy(), lambda: True)
+    other = Task("light", ticking("light", light, 5, 0.01, time.monotonic()), lambda: True)
+    try:
+        scheduler.add(task)
+        scheduler.add(other)
+        assert task.done.wait(60) and other.done.wait(60)
+    finally:
+        scheduler.close()
+    assert task.demoted and where[0] == "snek-rooms" and where[1].startswith("snek-room-turn")
+    assert all(name.startswith("snek-room-turn") for name in where[1:])
+    assert not other.demoted and {thread for _, _, thread in light} == {"snek-rooms"}

@@ -76,10 +76,14 @@ class Server:
         self._closed = False
 
     def open_start_rooms(self) -> None:
-        if self.config.demo_room:
-            self.rooms.create(DEMO_ROOM, permanent=True)
-        for body in self.config.rooms:
-            self.rooms.create(body, permanent=True)
+        """The demo room and the ``--room`` rooms; one the limits refuse is a ValueError (a user error)."""
+        try:
+            if self.config.demo_room:
+                self.rooms.create(DEMO_ROOM, permanent=True)
+            for body in self.config.rooms:
+                self.rooms.create(body, permanent=True)
+        except RoomLimit as exc:
+            raise ValueError(f"--room: {exc}; see --max-rooms and --cpu-budget") from None
 
     def close(self) -> None:
         """Stop every room (endless ones are saved) and the hub; safe to call twice."""

@@ -5,7 +5,8 @@ Every room's turns share one process and its one GIL, so together they can use a
 a room whose bots need more than that (a 16-snake ``search`` room on 25×25 needs ~0.6 s of CPU per
 turn, three times its 200 ms tick) would make every room late.  Each room is given an estimate, in
 cores: (the turn's own work + every seat's move) / the tick.  A move's cost is a bot's measured
-milliseconds per move (``benchmarks/bots.py``, this 2-core machine, idle), flat plus per board cell;
+milliseconds per move (inline, whole games on 11×11, 24×24 and 25×25 on a 2-core machine; docs/server.md),
+flat plus per board cell;
 rooms are admitted while their sum stays within ``ServerConfig.cpu_budget`` (``--cpu-budget``).
 
 The estimate is a gate, not a promise: at run time the scheduler demotes a room whose turns take too

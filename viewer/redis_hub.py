@@ -236,23 +236,22 @@ class RedisHub(Hub):
                 if not self._listen_again():
                     raise ConnectionError("no subscription confirmed")
                 self._beat()
-                self._put_back()
+                with self._lock:  # no message is published between the copy put back and being up again
+                    self._put_back()
+                    self.down_since = None
             except self.errors as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 wait = min(wait * 2, RECONNECT_S[1])
                 continue
-            with self._lock:
-                self.down_since = None
             log.warning("Redis is back: %d rooms put back", len(self._owned))
             return
 
     def _put_back(self) -> None:
-        """Write every room this process owns into Redis again (a restarted Redis forgot them)."""
-        with self._lock:
-            owned = {room_id: (o.header, o.result, list(o.frames), o.summary) for room_id, o in self._owned.items()}
-        for room_id, (header, result, frames, summary) in owned.items():
+        """Write every room this process owns into Redis again (a restarted Redis forgot them); under the lock."""
+        for room_id, o in self._owned.items():
             self._restore(keys=[*self._stream_keys(room_id), self._k(room_id, "owner")],
-                          args=[self.process, header, result, *frames])
+                          args=[self.process, o.header, o.result, *o.frames])
+            summary = o.summary
             if summary is not None:
                 self.redis.hset(f"{self.prefix}rooms", room_id, json.dumps({"owner": self.process, "summary": summary}))
 
@@ -265,7 +264,7 @@ class RedisHub(Hub):
     def publish(self, room_id: str, text: str, kind: str) -> None:
         if kind not in ("header", "frame", "result"):
             raise ValueError(f"unknown message kind {kind!r}")
-        with self._lock:
+        with self._lock:  # kept, and sent only if Redis is up: a message put back after an outage is not sent twice
             owned = self._owned.get(room_id)
             if owned is not None:
                 if kind == "header":
@@ -275,8 +274,10 @@ class RedisHub(Hub):
                     owned.frames.append(text)
                 else:
                     owned.result = text
-        self._try(self._publish, keys=[*self._stream_keys(room_id), f"{self.prefix}ch:{room_id}"],
-                  args=[kind, text, self.backlog_frames])
+            send = self.up
+        if send:
+            self._try(self._publish, keys=[*self._stream_keys(room_id), f"{self.prefix}ch:{room_id}"],
+                      args=[kind, text, self.backlog_frames])
 
     def set_header(self, room_id: str, text: str) -> None:
         with self._lock:

@@ -241,8 +241,9 @@ class Room:
             self._task.done.wait(timeout=10)
 
     def _inline(self) -> bool:
-        """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread."""
-        return not self.hub.remote and all(seat.player.inline for seat in self.seats)
+        """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread.
+        Not before the game exists: waiting for players and setting the game up (starting bots) use the pool."""
+        return self.match is not None and not self.hub.remote and all(seat.player.inline for seat in self.seats)
 
     @property
     def tick_s(self) -> float:

@@ -12,7 +12,7 @@ or HTTP bot the match waits for, up to 75% of a tick) would hold every other roo
 run on a pool thread instead, and the room is put back on the heap when the turn is done.  A room
 whose turn on the scheduler's thread took more CPU than ``inline_step_s`` (a bot too slow to answer
 inline, a huge board) is demoted the same way for good: one room never holds the others back twice.
-Its first step (setting the game up) is not judged.
+(A room sets its game up on the pool: only its turns are judged.)
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ class Task:
         self.due = 0.0  # when its loop asked to be resumed
         self.running = False  # taken off the heap for a turn (on the scheduler's thread or a pool thread)
         self.poked = False  # asked to resume at once while running: it goes back on the heap due now
-        self.steps = 0
         self.demoted = False  # its turns run on the pool from now on (one took too long on the scheduler's thread)
 
 
@@ -104,7 +103,7 @@ class Scheduler:
                 began = time.thread_time()
                 self._step(task)
                 spent = time.thread_time() - began
-                if spent > self.inline_step_s and task.steps > 1 and not task.demoted:
+                if spent > self.inline_step_s and not task.demoted:
                     task.demoted = True
                     log.warning("room %s took %.0f ms of CPU on the scheduler's thread: its turns run on the pool "
                                 "from now on", task.name, spent * 1000)
@@ -113,7 +112,6 @@ class Scheduler:
 
     def _step(self, task: Task) -> None:
         """Run the task's loop to its next yield; put it back on the heap for then."""
-        task.steps += 1
         if self.observe is not None:
             self.observe(task, time.monotonic() - task.due)
         try:
