@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from serverkit import LiveServer, http, wait_until
+from serverkit import LiveServer, http
+from waiting import wait_until
 
 from arena.match import MatchConfig
 from arena.replay import ReplayError, read_replay

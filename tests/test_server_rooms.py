@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from serverkit import Client, LiveServer, http, wait_until
+from serverkit import LiveServer, http
+from waiting import wait_until
+from wsclient import Client
 
 from arena.replay import read_replay
 from arena.verify import verify
