@@ -7,23 +7,19 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from serverkit import Client, http, wait_until
+from ports import free_port
+from serverkit import http
+from waiting import wait_until
+from wsclient import Client
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_url(process: subprocess.Popen, timeout: float = 300) -> tuple[str, list[str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from arena.match import MatchConfig
 from arena.tournament import TournamentConfig, read_results, run_tournament
@@ -205,18 +205,12 @@ def test_a_dying_worker_fails_only_its_game(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out" / "results.json").read_text())["failed_games"] == 1
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_bad_arguments_fail_before_any_game(tmp_path: Path) -> None:
     run_tournament(TournamentConfig(bots=["safe", "random"], games=2, rules=SMALL, out_dir=tmp_path / "used"))
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "used").iterdir()}
     cases = [
         (["safe", "nope"], [], "unknown bot 'nope'"),
-        (["safe", f"http://127.0.0.1:{closed_port()}"], [], "cannot reach snake at http://127.0.0.1:"),
+        (["safe", f"http://127.0.0.1:{free_port()}"], [], "cannot reach snake at http://127.0.0.1:"),
         (["safe", "greedy"], ["--out-dir", str(tmp_path / "used")], "holds a different tournament"),
         (["safe", "random"], ["--out-dir", str(tmp_path / "fresh"), "--resume"], "nothing to resume"),
         (["safe", "random"], ["--resume"], "--resume needs the --out-dir"),
