@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
-
-
-def snek(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
 
 
 def wander(state: dict) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.env.single import SnakeEnv
 from arena.match import MatchConfig, run_match
@@ -123,10 +122,6 @@ def interrupts(state):
         raise KeyboardInterrupt
     return "up"
 '''
-
-
-def snek(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_python_move_deadline_holds() -> None:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.match import MatchConfig, run_match
 from arena.players.spec import load_player
@@ -323,9 +324,7 @@ def test_setsid_children_and_stubborn_bots_are_killed(tmp_path: Path) -> None:
     script.write_text(ESCAPER)
     pids = tmp_path / "pids"
     pids.mkdir()
-    run = subprocess.run([sys.executable, "-m", "arena", "play", "-q", "--max-turns", "3", "--seed", "1",
-                          f"cmd:{sys.executable} {script} {pids}", "safe"],
-                         capture_output=True, text=True, timeout=60)
+    run = snek("play", "-q", "--max-turns", "3", "--seed", "1", f"cmd:{sys.executable} {script} {pids}", "safe")
     assert run.returncode == 0, run.stderr
     assert "result after" in run.stdout
     assert len(list(pids.iterdir())) == 2  # the bot and its escaped child both ran

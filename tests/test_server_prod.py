@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 from serverkit import http
+from snek_cli import snek
 from waiting import wait_until
 from wsclient import Client
 
@@ -92,8 +93,7 @@ def test_snek_serve_bad_options_are_one_red_line(tmp_path):
                         (["--room", "nope:greedy"], "unknown ruleset"),
                         (["--room", "standard:greedy,cmd:ls"], "unknown bot"),
                         (["--tournaments", str(tmp_path / "missing")], "no such folder")):
-        out = subprocess.run([sys.executable, "-m", "arena", "serve", "--port", "0", "--seconds", "1", *args],
-                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        out = snek("serve", "--port", "0", "--seconds", "1", *args, timeout=120, cwd=tmp_path)
         assert out.returncode == 2 and words in " ".join(out.stderr.split()), (args, out.stderr)
         assert "Traceback" not in out.stderr
 
@@ -110,8 +110,7 @@ def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
         stop(process)
     assert process.returncode == 0
     saved = tmp_path / f"{rooms[0]['id']}.jsonl.gz"
-    verified = subprocess.run([sys.executable, "-m", "arena", "replay", "verify", str(saved)],
-                              capture_output=True, text=True, timeout=120)
+    verified = snek("replay", "verify", str(saved), timeout=120)
     assert verified.returncode == 0 and "OK" in verified.stdout
 
 

@@ -4,13 +4,12 @@ shared ranks for ties, files in the output folder, and the CLI's table and one-l
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena import tournament
 from arena.match import MatchConfig
@@ -99,10 +98,6 @@ def test_bad_specs_fail_before_any_game() -> None:
         run_tournament(TournamentConfig(bots=["random", "nope"], games=2))
     with pytest.raises(ValueError, match="at least two bots"):
         run_tournament(TournamentConfig(bots=["random"], games=2))
-
-
-def snek(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_tournament_prints_ratings(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from test_tournament_resume import KILLER
+from killer_bot import write_killer
+from snek_cli import snek
 
 from arena.match import MatchConfig
 from arena.replay import read_replay
@@ -64,7 +65,7 @@ def test_a_ray_worker_that_dies_is_retried_once(tmp_path: Path, local_ray) -> No
     """A bot kills the Ray worker process running its game: game 4 on its first try only (retried, then
     recorded), game 2 every time (tried twice, then recorded as failed); the other games go on."""
     log = tmp_path / "attempts.log"
-    (tmp_path / "killer.py").write_text(KILLER.format(log=str(log)))
+    write_killer(tmp_path / "killer.py", log)
     config = TournamentConfig(bots=[f"killer={tmp_path / 'killer.py'}:move", "safe"], games=6,
                               rules=MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000),
                               out_dir=tmp_path / "out", backend="ray")
@@ -80,7 +81,7 @@ def test_a_ray_worker_that_dies_is_retried_once(tmp_path: Path, local_ray) -> No
 
 
 def snek_json(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "arena", *args, "--json"], capture_output=True, text=True, timeout=300)
+    out = snek(*args, "--json", timeout=300)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.match import MatchConfig
 from arena.standings import Leaderboard, latency_bin, wilson
@@ -129,11 +130,6 @@ def test_report_page_works_offline_in_chromium(finished) -> None:
     assert board_rows == 1 + 4 and lines == 4 and cells == 4 * 4
     assert len(hrefs) == 12
     assert all(Path(href.removeprefix("file://")).is_file() for href in hrefs)
-
-
-def snek(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=120,
-                          **kwargs)
 
 
 BASE = ["--games", "6", "--size", "7", "--max-turns", "60", "--workers", "1", "--seed", "2"]
