@@ -10,10 +10,10 @@ def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
     return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
-def masked_random_agents(rng: np.random.Generator, observations: dict) -> dict:
-    """``masked_random`` for a PettingZoo parallel env: {agent: action} from each agent's ``action_mask``."""
-    agents = list(observations)
+def masked_random_agents(rng: np.random.Generator, masks: dict) -> dict:
+    """``masked_random`` for a PettingZoo parallel env: {agent: action} from {agent: action mask}."""
+    agents = list(masks)
     if not agents:
         return {}
-    actions = masked_random(rng, np.stack([observations[a]["action_mask"] for a in agents]))
+    actions = masked_random(rng, np.stack([masks[a] for a in agents]))
     return {a: int(x) for a, x in zip(agents, actions)}

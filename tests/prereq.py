@@ -18,7 +18,7 @@ def missing(reason: str) -> None:
     """Skip with ``reason``, or fail with it under CI."""
     if IN_CI:
         pytest.fail(f"CI=true and a prerequisite is missing: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def need_module(name: str, why: str = "") -> ModuleType:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from policies import masked_random
 
 pytest.importorskip("stable_baselines3", reason="stable-baselines3 is in the rl extra (CI installs it)")
 pytest.importorskip("sb3_contrib", reason="sb3-contrib is in the rl extra (CI installs it)")
@@ -22,10 +23,6 @@ from arena.env.sb3 import SnakeSB3VecEnv, sb3_vec_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"num_games": 4, "num_snakes": 3, "width": 7, "height": 7, "max_turns": 20}
-
-
-def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
-    return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
 def test_adapter_steps_like_the_vector_env_and_vec_monitor_agrees():

@@ -14,7 +14,8 @@ from arena.replay import read_replay
 
 
 def play(out: Path, *bots: str, seed: int = 9) -> subprocess.CompletedProcess:
-    return snek("play", *bots, "--seed", str(seed), "--out", str(out), timeout=300)
+    """A 10 s move deadline: a loaded machine must not turn a slow move into a timeout (another game)."""
+    return snek("play", *bots, "--seed", str(seed), "--timeout", "10000", "--out", str(out))
 
 
 def moves_and_bodies(path: Path) -> list:
