@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from policies import masked_random, masked_random_agents
+from prereq import need_module
 
 import arena.env  # noqa: F401 - registers snek/Snake-v0
 from arena.env import parallel_env, vector_env
@@ -128,7 +129,7 @@ def test_unknown_format_is_a_clear_error():
 
 
 def test_supersuit_observation_wrappers_need_planes():
-    ss = pytest.importorskip("supersuit")
+    ss = need_module("supersuit", "the rl-test extra")
     with pytest.raises(AttributeError, match="low"):  # why planes exists: SuperSuit wants Box observations
         ss.dtype_v0(parallel_env(), np.float32)
     env = ss.frame_stack_v1(ss.flatten_v0(ss.dtype_v0(parallel_env(obs_format="planes"), np.float32)), 3)
@@ -154,7 +155,7 @@ def test_supersuit_observation_wrappers_need_planes():
 
 
 def test_supersuit_black_death_fills_dead_snakes_with_zeros():
-    ss = pytest.importorskip("supersuit")
+    ss = need_module("supersuit", "the rl-test extra")
     with pytest.raises(AssertionError, match="Box"):
         ss.black_death_v3(parallel_env()).reset(seed=0)
     env = ss.black_death_v3(parallel_env(obs_format="planes", num_snakes=4))
@@ -175,7 +176,7 @@ def test_supersuit_black_death_fills_dead_snakes_with_zeros():
 
 
 def test_sb3_cnn_policy_takes_the_image_format():
-    pytest.importorskip("stable_baselines3")
+    need_module("stable_baselines3", "the rl extra")
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
     from stable_baselines3.common.torch_layers import NatureCNN

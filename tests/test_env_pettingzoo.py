@@ -24,6 +24,7 @@ from pettingzoo.test import (
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import AssertOutOfBoundsWrapper, OrderEnforcingWrapper
 from policies import masked_random_agents
+from prereq import need_module
 
 from arena.env import SnakeParallelEnv, snake_v0
 
@@ -118,8 +119,8 @@ def test_pettingzoo_max_cycles_test():
 
 @pytest.fixture
 def supersuit_example():
-    pytest.importorskip("supersuit")
-    pytest.importorskip("stable_baselines3")
+    need_module("supersuit", "the rl-test extra")
+    need_module("stable_baselines3", "the rl extra")
     sys.path.insert(0, str(EXAMPLES))
     try:
         import supersuit_sb3

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from policies import masked_random
+from prereq import need_module
 
-pytest.importorskip("stable_baselines3", reason="stable-baselines3 is in the rl extra (CI installs it)")
-pytest.importorskip("sb3_contrib", reason="sb3-contrib is in the rl extra (CI installs it)")
+need_module("stable_baselines3", "the rl extra (CI installs it)")
+need_module("sb3_contrib", "the rl extra (CI installs it)")
 from sb3_contrib import MaskablePPO  # noqa: E402
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported  # noqa: E402
 from stable_baselines3.common.vec_env import VecCheckNan, VecEnvWrapper, VecMonitor  # noqa: E402

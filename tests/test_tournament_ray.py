@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from killer_bot import write_killer
+from prereq import need_module
 from snek_cli import snek
 
 from arena.match import MatchConfig
@@ -28,10 +29,7 @@ def strip(board) -> list[dict]:
 @pytest.fixture(scope="module")
 def local_ray():
     """One real local Ray instance (2 CPUs) for this module's in-process tests."""
-    try:
-        import ray
-    except ImportError:
-        pytest.skip("Ray is not installed here (pip install 'snek-arena[ray]')")
+    ray = need_module("ray", "pip install 'snek-arena[ray]'")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         yield ray
@@ -89,7 +87,7 @@ def snek_json(*args: str) -> dict:
 def test_snek_compare_on_ray_equals_the_local_backend() -> None:
     """``snek compare --backend ray`` (starting its own local Ray) reaches the local backend's verdict,
     pair for pair."""
-    pytest.importorskip("ray", reason="Ray is not installed here (pip install 'snek-arena[ray]')")
+    need_module("ray", "pip install 'snek-arena[ray]'")
     args = ["compare", "greedy", "random", "--size", "7", "--max-turns", "100", "--timeout", "10000",
             "--max-games", "400", "--seed", "1"]
     local = snek_json(*args, "--backend", "local", "--workers", "2")

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from prereq import need_module, need_program
 from snek_cli import snek
 
 from arena.match import MatchConfig
@@ -106,7 +107,8 @@ def test_out_dir_files(finished) -> None:
 
 def test_report_page_works_offline_in_chromium(finished) -> None:
     """Opened from disk with every network request refused: leaderboard, chart, heatmap, replay links."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_module("playwright.sync_api", "the test extra")
+    need_program("chromium", "/usr/bin/chromium")
     out, board = finished
     html = (out / "report.html").read_text()
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
