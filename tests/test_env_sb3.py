@@ -101,6 +101,7 @@ def test_adapter_needs_same_step_and_fresh_arrays():
         SnakeSB3VecEnv(vector_env(num_games=1, num_snakes=2, autoreset_mode="same_step", copy=False))
 
 
+@pytest.mark.timeout(900)  # a real training run (its subprocess may take 600 s on a loaded machine)
 def test_selfplay_example_runs_with_a_tiny_budget():
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "selfplay_maskable_ppo.py"), "--timesteps", "256", "--games", "2",

@@ -12,6 +12,7 @@ import shlex
 import shutil
 from pathlib import Path
 
+import pytest
 from serve import SnekProcess, with_option
 from snek_cli import snek_ok
 
@@ -52,6 +53,7 @@ def serve_and_stop(args: list[str], cwd: Path) -> None:
     assert "Traceback" not in process.output(), process.tail()
 
 
+@pytest.mark.timeout(1800)  # every README command in turn, the demo and a tournament among them
 def test_every_readme_command_runs(tmp_path: Path) -> None:
     commands = readme_commands()
     assert len(commands) >= 10 and all(args[0] == "snek" for args in commands)

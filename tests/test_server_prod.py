@@ -114,6 +114,7 @@ def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
     assert verified.returncode == 0 and "OK" in verified.stdout
 
 
+@pytest.mark.timeout(900)  # a game, a tournament, then the server
 def test_the_demo_end_to_end(tmp_path):
     """`snek demo` (what `make demo` runs): a live terminal game, verified, a short tournament, then the
     server with the lobby's live bot room, the demo's games in the library and the tournament page."""

@@ -84,6 +84,7 @@ def snek_json(*args: str) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.timeout(900)  # two compare runs of 400 games, one starting its own Ray
 def test_snek_compare_on_ray_equals_the_local_backend() -> None:
     """``snek compare --backend ray`` (starting its own local Ray) reaches the local backend's verdict,
     pair for pair."""

@@ -22,6 +22,8 @@ from arena.match import MatchConfig
 from arena.tournament import TournamentConfig, read_results, run_tournament
 
 ROOT = Path(__file__).resolve().parent.parent
+# whole tournaments of 30 games with subprocess bots, run twice per test (interrupted, then resumed)
+pytestmark = pytest.mark.timeout(900)
 # a generous timeout: a loaded machine must not turn a slow move into a timeout (a different game)
 SMALL = MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000)
 GAMES = 30
