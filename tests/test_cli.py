@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from snek_cli import snek
 
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
+from arena.rules import RULESETS
 
 
 def wander(state: dict) -> str:
@@ -22,11 +24,16 @@ def replay(tmp_path_factory) -> Path:
     return path
 
 
-def test_rules_lists_every_ruleset() -> None:
-    out = snek("rules")
+def test_rules_lists_every_ruleset_and_what_each_setting_does() -> None:
+    out = snek("rules", env={**os.environ, "COLUMNS": "250"})  # wide enough that no cell wraps
     assert out.returncode == 0
     for name in ("standard", "wrapped", "constrictor", "royale", "solo", "classic", "shrinkEveryNTurns"):
         assert name in out.stdout
+    settings = {name: spec for r in RULESETS.values() for name, spec in r.settings.items()}
+    assert len(settings) == 5
+    for name, spec in settings.items():
+        row = next(line for line in out.stdout.splitlines() if f" {name} " in line and spec.help in line)
+        assert f"{spec.minimum}..{spec.maximum}" in row or "true/false" in row, row
 
 
 def test_replay_verify_ok_and_mismatch(replay: Path, tmp_path: Path) -> None:

@@ -226,7 +226,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def rules() -> None:
-        """List the rulesets and their settings with defaults."""
+        """List the rulesets and their settings with defaults, ranges and what each one does."""
         table = Table(title="rulesets")
         for column in ("ruleset", "board", "settings (default)", "description"):
             table.add_column(column)
@@ -234,3 +234,20 @@ def register(app: typer.Typer) -> None:
             settings = "\n".join(f"{name}={spec.default}" for name, spec in r.settings.items()) or "-"
             table.add_row(r.name, "x".join(map(str, r.default_size)), settings, r.description)
         console.print(table)
+        console.print(settings_table())
+
+    def settings_table() -> Table:
+        """Each setting once (several rulesets share the food settings): default, range, meaning, rulesets."""
+        table = Table(title="settings (--set NAME=VALUE)")
+        for column in ("setting", "default", "range", "meaning", "rulesets"):
+            table.add_column(column)
+        seen: dict[str, list[str]] = {}
+        for r in RULESETS.values():
+            for name in r.settings:
+                seen.setdefault(name, []).append(r.name)
+        for name, rulesets in seen.items():
+            spec = next(r.settings[name] for r in RULESETS.values() if name in r.settings)
+            span = "true/false" if isinstance(spec.default, bool) else f"{spec.minimum}..{spec.maximum}"
+            table.add_row(name, str(spec.default).lower() if isinstance(spec.default, bool) else str(spec.default),
+                          span, spec.help, ", ".join(rulesets))
+        return table
