@@ -40,6 +40,21 @@ class Client:
             seen.append(message)
         raise AssertionError(f"no matching message within {timeout} s (read {len(seen)})")
 
+    def until_closed(self, timeout: float = 60.0) -> list[dict]:
+        """Every message until the server closes the socket; AssertionError if it is still open after ``timeout``."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                text = self.ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+                if text is not None:
+                    seen.append(json.loads(text))
+                elif not self.ws.connected:
+                    return seen
+        except simple_websocket.ConnectionClosed:
+            return seen
+        raise AssertionError(f"the server did not close the socket within {timeout} s ({len(seen)} messages)")
+
     def close(self) -> None:
         OPEN_CLIENTS.discard(self)
         try:
