@@ -1,5 +1,5 @@
 """Helpers for the live-server tests: a real server on 127.0.0.1 (a free port) in a thread, plain
-HTTP calls, and a real websocket client that reads JSON messages."""
+HTTP calls; the websocket client is tests/wsclient.py."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import os
 import socket
 import struct
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 
-import simple_websocket
 from werkzeug.serving import make_server
+from wsclient import close_all
 
 from snek_viewer import ServerConfig, create_app
 
@@ -31,8 +29,7 @@ class LiveServer:
         self._thread.start()
 
     def close(self) -> None:
-        for client in list(OPEN_CLIENTS):  # their reader threads are not daemons: pytest would wait at exit
-            client.close()
+        close_all()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.snek.close()
@@ -59,17 +56,6 @@ def http(method: str, url: str, body: object = None, raw: bytes | None = None,
         return status, json.loads(text), got
     except ValueError:
         return status, text, got
-
-
-def wait_until(check: Callable[[], object], timeout: float = 30.0, every: float = 0.05):
-    """Poll ``check`` until it returns something truthy (generous timeouts: the CI machine is busy)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def handshake(port: int, path: str, source: str = "127.0.0.1", rcvbuf: int | None = None) -> socket.socket:
@@ -102,48 +88,3 @@ def masked(opcode: int, payload: bytes) -> bytes:
     mask = os.urandom(4)
     body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     return struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + body
-
-
-OPEN_CLIENTS: set[Client] = set()
-
-
-class Client:
-    """A real websocket client speaking JSON; closed by the test or, at the latest, with its server."""
-
-    def __init__(self, url: str) -> None:
-        self.ws = simple_websocket.Client.connect(url)
-        OPEN_CLIENTS.add(self)
-
-    def send(self, obj: object) -> None:
-        self.ws.send(obj if isinstance(obj, str | bytes) else json.dumps(obj))
-
-    def recv(self, timeout: float = 30.0) -> dict:
-        text = self.ws.receive(timeout=timeout)
-        if text is None:
-            raise AssertionError(f"no message within {timeout} s")
-        return json.loads(text)
-
-    def until(self, check: Callable[[dict], bool], timeout: float = 30.0) -> tuple[dict, list[dict]]:
-        """Read until a message passes ``check``; returns it and everything read before it."""
-        seen = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = self.recv(max(0.01, deadline - time.monotonic()))
-            if check(message):
-                return message, seen
-            seen.append(message)
-        raise AssertionError(f"no matching message within {timeout} s (read {len(seen)})")
-
-    def close(self) -> None:
-        OPEN_CLIENTS.discard(self)
-        try:
-            self.ws.close()
-        except Exception:
-            pass
-        self.ws.thread.join(timeout=2)
-        if self.ws.thread.is_alive():  # the server never answered the close: cut the connection
-            try:
-                self.ws.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.ws.thread.join(timeout=5)

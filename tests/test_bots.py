@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -70,10 +69,6 @@ def cpu_load(processes: int = 2):
         for p in busy:
             p.kill()
             p.wait(timeout=10)
-
-
-def cpu_ticks(process: subprocess.Popen) -> int:
-    return int(Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[11])  # utime
 
 
 def search_positions(count: int) -> list[dict]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-import simple_websocket
 from serverkit import LiveServer
+from wsclient import Client
 
 from arena.bs_import import import_cli_game
 from arena.match import MatchConfig, run_match
@@ -191,22 +190,9 @@ def get(url: str, method: str = "GET") -> tuple[int, dict, dict]:
     return status, (json.loads(body) if body else {}), dict(headers)
 
 
-def board_events(url: str, timeout: float = 30.0) -> list[dict]:
+def board_events(url: str, timeout: float = 60.0) -> list[dict]:
     """Everything the board would read from ``/games/<id>/events`` until the server closes it."""
-    ws = simple_websocket.Client.connect(url)
-    events = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            text = ws.receive(timeout=max(0.1, deadline - time.monotonic()))
-            if text is not None:
-                events.append(json.loads(text))
-            elif not ws.connected:
-                return events
-    except simple_websocket.ConnectionClosed:
-        return events
-    ws.close()
-    raise AssertionError(f"the server did not close the event stream ({len(events)} events)")
+    return Client(url).until_closed(timeout)
 
 
 def test_board_reads_a_stored_replay(live: LiveServer) -> None:
@@ -259,25 +245,21 @@ def test_a_human_who_joins_while_the_board_watches_shows_under_their_name(live: 
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         room = json.loads(response.read())
-    board = simple_websocket.Client.connect(f"{live.ws_url}/games/{room['id']}/events")
-    human = simple_websocket.Client.connect(f"{live.ws_url}/ws/rooms/{room['id']}")
-    try:
-        first = json.loads(board.receive(timeout=30))  # the board is connected before anyone joins
-        assert {s["Name"] for s in first["Data"]["Snakes"]} == {"greedy"}
-        human.send(json.dumps({"type": "join", "name": "ann ünïcode"}))
-        names_seen: list[set[str]] = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any("ann ünïcode" in n for n in names_seen):
-            text = board.receive(timeout=5)
-            if text is not None:
-                event = json.loads(text)
-                check_frame_event(event)
-                names_seen.append({s["Name"] for s in event["Data"]["Snakes"]})
-        assert names_seen and names_seen[-1] == {"greedy", "ann ünïcode"}
-        assert all("open" not in names for names in names_seen)  # never the seat's placeholder name
-    finally:
-        board.close()
-        human.close()
+    board = Client(f"{live.ws_url}/games/{room['id']}/events")
+    human = Client(f"{live.ws_url}/ws/rooms/{room['id']}")
+    first = board.recv()  # the board is connected before anyone joins
+    assert {s["Name"] for s in first["Data"]["Snakes"]} == {"greedy"}
+    human.send({"type": "join", "name": "ann ünïcode"})
+    names_seen: list[set[str]] = []
+
+    def shows_ann(event: dict) -> bool:
+        check_frame_event(event)
+        names_seen.append({s["Name"] for s in event["Data"]["Snakes"]})
+        return "ann ünïcode" in names_seen[-1]
+
+    board.until(shows_ann)
+    assert names_seen[-1] == {"greedy", "ann ünïcode"}
+    assert all("open" not in names for names in names_seen)  # never the seat's placeholder name
 
 
 def test_stored_games_rename_a_seat_from_its_spawn_event() -> None:

@@ -8,12 +8,11 @@ model with a seed the file does not record.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from bs_cli import play_cli_game
+from snek_cli import snek
 
 from arena.bs_import import BattlesnakeFileError, default_output, import_cli_game, write_imported
 from arena.replay import read_replay
@@ -21,10 +20,6 @@ from arena.verify import verify
 
 DATA = Path(__file__).parent / "data"
 HAND_MADE = DATA / "battlesnake-cli-standard-7x7.jsonl"
-
-
-def snek(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_hand_made_game_is_reconstructed_exactly() -> None:

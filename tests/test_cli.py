@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import gzip
+import json
+import os
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.match import MatchConfig, run_match
-from arena.players import PythonPlayer
-
-
-def snek(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
+from arena.players import PythonPlayer, load_player
+from arena.rules import RULESETS
 
 
 def wander(state: dict) -> str:
@@ -28,23 +26,55 @@ def replay(tmp_path_factory) -> Path:
     return path
 
 
-def test_rules_lists_every_ruleset() -> None:
-    out = snek("rules")
+def test_rules_lists_every_ruleset_and_what_each_setting_does() -> None:
+    out = snek("rules", env={**os.environ, "COLUMNS": "250"})  # wide enough that no cell wraps
     assert out.returncode == 0
     for name in ("standard", "wrapped", "constrictor", "royale", "solo", "classic", "shrinkEveryNTurns"):
         assert name in out.stdout
+    settings = {name: spec for r in RULESETS.values() for name, spec in r.settings.items()}
+    assert len(settings) == 5
+    for name, spec in settings.items():
+        row = next(line for line in out.stdout.splitlines() if f" {name} " in line and spec.help in line)
+        assert f"{spec.minimum}..{spec.maximum}" in row or "true/false" in row, row
 
 
 def test_replay_verify_ok_and_mismatch(replay: Path, tmp_path: Path) -> None:
     ok = snek("replay", "verify", str(replay))
     assert ok.returncode == 0 and "OK" in ok.stdout
-    import gzip
     lines = gzip.open(replay, "rt").read().splitlines()
     lines[1] = lines[1].replace('"health":100', '"health":99', 1)
     tampered = tmp_path / "tampered.jsonl"
     tampered.write_text("\n".join(lines) + "\n")
     bad = snek("replay", "verify", str(tampered))
     assert bad.returncode == 1 and "MISMATCH at turn 0" in bad.stdout
+
+
+def test_replay_verify_exit_code_tells_a_whole_game_from_a_verified_prefix(tmp_path: Path) -> None:
+    """0 only for a whole game; 3 for a file that verifies as far as it goes but has no result line (a prefix,
+    a torn last line, half a gzip stream); 1 for a mismatch; 2 for a file that is not a readable replay."""
+    game = tmp_path / "game.jsonl.gz"
+    run_match([load_player("safe"), load_player("safe")], MatchConfig(seed=1, max_turns=30), out=game)
+    packed = game.read_bytes()
+    lines = gzip.decompress(packed).decode().splitlines(keepends=True)
+    assert json.loads(lines[-1])["type"] == "result" and len(lines) > 10
+    frame = json.loads(lines[2])
+    frame["snakes"][0]["health"] -= 1
+    tampered = lines[:2] + [json.dumps(frame) + "\n"] + lines[3:]
+    cases = {
+        "whole.jsonl.gz": (packed, 0, "OK"),
+        "prefix.jsonl": ("".join(lines[:-1]), 3, "INCOMPLETE"),
+        "torn.jsonl": ("".join(lines[:5]) + lines[5][: len(lines[5]) // 2], 3, "INCOMPLETE"),
+        "half.jsonl.gz": (packed[: len(packed) // 2], 3, "INCOMPLETE"),
+        "tampered.jsonl": ("".join(tampered), 1, "MISMATCH at turn 1"),
+        "corrupt.jsonl": ("".join(lines[:3]) + "{not json\n" + "".join(lines[3:]), 2, "line 4"),
+    }
+    for name, (content, code, words) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        run = snek("replay", "verify", str(path))
+        assert (run.returncode, words in run.stdout + run.stderr) == (code, True), (name, run.stdout, run.stderr)
+        assert "Traceback" not in run.stdout + run.stderr
+    assert len(cases) == 6
 
 
 def test_replay_show_single_turn(replay: Path) -> None:

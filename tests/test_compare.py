@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.compare import CompareConfig, run_compare
 from arena.match import MatchConfig
@@ -77,10 +76,6 @@ def test_free_for_all_with_a_field_swaps_seats_in_pairs(tmp_path: Path) -> None:
 
 
 FAST = ["--size", "7", "--max-turns", "100", "--timeout", "10000"]
-
-
-def snek(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=180)
 
 
 def test_cli_prints_progress_and_a_verdict() -> None:

@@ -8,12 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from snek_cli import spawn_snek
+from waiting import wait_until
 
-# Answers every move after a short nap, so games last; records its pid and its child's.
+# Answers every move after a short nap, so games last; records its pid and its child's, and (in the folder above)
+# that it has answered a move: the game is under way.
 SLOW = r"""
 import json, os, subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
@@ -23,6 +25,7 @@ for line in sys.stdin:
     state = json.loads(line)
     if state["type"] == "move":
         time.sleep(0.05)
+        open(os.path.join(sys.argv[1], os.pardir, "moved"), "w").close()
         head, board = state["you"]["head"], state["board"]
         right, up = head["x"] < board["width"] // 2, head["y"] < board["height"] // 2
         loop = ["right" if right else "left", "up" if up else "down", "left" if right else "right",
@@ -49,22 +52,15 @@ def group_gone(pgid: int) -> bool:
     return False
 
 
-def wait_for(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def interrupt(args: list[str], ready) -> tuple[subprocess.CompletedProcess, int]:
-    """Start `snek *args` in a group of its own, wait for ``ready()``, press Ctrl-C; (result, pgid)."""
-    proc = subprocess.Popen([sys.executable, "-m", "arena", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    """Start `snek *args` in a group of its own, wait for ``ready()``, press Ctrl-C; (result, pgid).
+
+    ``ready()`` is true once a bot has answered a move: the run is mid-game, and with thousands of turns of
+    at least 50 ms ahead it cannot have ended by itself when the signal lands."""
+    proc = spawn_snek(*args, start_new_session=True)
     try:
-        assert wait_for(ready), "the game never got going"
-        time.sleep(0.3)
+        wait_until(lambda: ready() or proc.poll() is not None, what="a bot answering a move")
+        assert proc.poll() is None, f"snek {args[0]} ended before Ctrl-C: {proc.communicate()}"
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -75,8 +71,11 @@ def interrupt(args: list[str], ready) -> tuple[subprocess.CompletedProcess, int]
 
 
 def assert_all_gone(pids: list[int], pgid: int) -> None:
-    assert wait_for(lambda: all(gone(p) for p in pids) and group_gone(pgid), 10), \
-        f"left behind: {[p for p in pids if not gone(p)]}, group alive: {not group_gone(pgid)}"
+    try:
+        wait_until(lambda: all(gone(p) for p in pids) and group_gone(pgid), what="every process gone")
+    except AssertionError:
+        raise AssertionError(f"left behind: {[p for p in pids if not gone(p)]}, group alive: {not group_gone(pgid)}") \
+            from None
 
 
 @pytest.fixture()
@@ -93,7 +92,7 @@ def test_ctrl_c_stops_snek_play(slow_bot, tmp_path: Path) -> None:
     hangs = tmp_path / "hangs.py"
     hangs.write_text(HANGS)
     run, pgid = interrupt(["play", "-q", "--timeout", "300", spec, f"{hangs}:move", spec],
-                          lambda: len(list(pids.iterdir())) >= 4)
+                          lambda: len(list(pids.iterdir())) >= 4 and (tmp_path / "moved").exists())
     assert run.returncode == 130, (run.stdout, run.stderr)
     assert "Traceback" not in run.stderr
     assert_all_gone([int(p.name) for p in pids.iterdir()], pgid)
@@ -103,7 +102,7 @@ def test_ctrl_c_stops_snek_tournament(slow_bot, tmp_path: Path) -> None:
     spec, pids = slow_bot
     run, pgid = interrupt(["tournament", "--games", "8", "--workers", "2", "--players", "2", "--out-dir",
                            str(tmp_path / "t"), spec, spec, "safe"],
-                          lambda: len(list(pids.iterdir())) >= 4)
+                          lambda: len(list(pids.iterdir())) >= 4 and (tmp_path / "moved").exists())
     assert run.returncode == 130, (run.stdout, run.stderr)
     assert "Traceback" not in run.stderr and "interrupted" in run.stdout
     assert_all_gone([int(p.name) for p in pids.iterdir()], pgid)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import subprocess
-import sys
 from dataclasses import fields
 
 import numpy as np
 import pytest
+from snek_cli import snek
 
 import arena
 from arena.engine import Engine
@@ -144,8 +143,7 @@ def test_zero_board_sizes_are_errors(width, height) -> None:
 
 @pytest.mark.parametrize("flags", [["--size", "0"], ["--width", "0"], ["--height", "0"]])
 def test_cli_refuses_zero_sizes(flags) -> None:
-    run = subprocess.run([sys.executable, "-m", "arena", "play", "random", "random", "--seed", "1", *flags],
-                         capture_output=True, text=True, timeout=120)
+    run = snek("play", "random", "random", "--seed", "1", *flags, timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "between 3 and 25" in run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from policies import masked_random, masked_random_agents
+from prereq import need_module
 
 import arena.env  # noqa: F401 - registers snek/Snake-v0
 from arena.env import parallel_env, vector_env
@@ -34,7 +36,7 @@ def play_parallel(obs_format: str, seed: int = 5, turns: int = 60):
     observations, infos = env.reset(seed=seed)
     yield env, observations, infos
     while env.agents:
-        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) for a in env.agents}
+        actions = masked_random_agents(rng, {a: infos[a]["action_mask"] for a in env.agents})
         observations, _, _, _, infos = env.step(actions)
         yield env, observations, infos
 
@@ -84,7 +86,13 @@ def test_vector_env_formats(obs_format, copy):
     same_step = {"autoreset_mode": "same_step"}  # final_obs come in the format too
     ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20, **same_step)
     env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy, **same_step)
-    assert env.single_observation_space == ref_env.single_observation_space["observation"] or obs_format == "image"
+    planes_space = ref_env.single_observation_space["observation"]
+    if obs_format == "planes":
+        assert env.single_observation_space == planes_space
+    else:  # the same planes as bytes, every one spanning 0-255
+        space = env.single_observation_space
+        assert (space.shape, space.dtype) == (planes_space.shape, np.uint8)
+        assert (space.low == 0).all() and (space.high == 255).all()
     assert env.observation_space.shape == (18, *env.single_observation_space.shape)
     ref, _ = ref_env.reset(seed=2)
     obs, infos = env.reset(seed=2)
@@ -96,7 +104,7 @@ def test_vector_env_formats(obs_format, copy):
         np.testing.assert_array_equal(obs, want)
         np.testing.assert_array_equal(infos["action_mask"], ref["action_mask"])
         np.testing.assert_array_equal(env.action_masks(), ref["action_mask"].astype(bool))
-        actions = np.argmax(rng.random((18, 4)) * infos["action_mask"], axis=1)
+        actions = masked_random(rng, infos["action_mask"])
         ref, _, _, _, ref_infos = ref_env.step(actions)
         obs, _, _, _, infos = env.step(actions)
         if "final_obs" in infos:
@@ -121,7 +129,7 @@ def test_unknown_format_is_a_clear_error():
 
 
 def test_supersuit_observation_wrappers_need_planes():
-    ss = pytest.importorskip("supersuit")
+    ss = need_module("supersuit", "the rl-test extra")
     with pytest.raises(AttributeError, match="low"):  # why planes exists: SuperSuit wants Box observations
         ss.dtype_v0(parallel_env(), np.float32)
     env = ss.frame_stack_v1(ss.flatten_v0(ss.dtype_v0(parallel_env(obs_format="planes"), np.float32)), 3)
@@ -136,7 +144,7 @@ def test_supersuit_observation_wrappers_need_planes():
         for agent, o in observations.items():
             assert o.dtype == np.float32 and o.shape == (3 * size,)
             np.testing.assert_array_equal(o[-size:], plain_obs[agent].reshape(-1))  # newest frame last
-        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) for a in env.agents}
+        actions = masked_random_agents(rng, {a: infos[a]["action_mask"] for a in env.agents})
         observations, _, _, _, infos = env.step(actions)
         plain_obs, *_ = plain.step(actions)
         steps += 1
@@ -147,7 +155,7 @@ def test_supersuit_observation_wrappers_need_planes():
 
 
 def test_supersuit_black_death_fills_dead_snakes_with_zeros():
-    ss = pytest.importorskip("supersuit")
+    ss = need_module("supersuit", "the rl-test extra")
     with pytest.raises(AssertionError, match="Box"):
         ss.black_death_v3(parallel_env()).reset(seed=0)
     env = ss.black_death_v3(parallel_env(obs_format="planes", num_snakes=4))
@@ -157,8 +165,8 @@ def test_supersuit_black_death_fills_dead_snakes_with_zeros():
     zero_obs = 0
     while inner.agents:
         assert set(observations) == set(inner.possible_agents)  # every agent, every step
-        actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) if a in inner.agents
-                   else 0 for a in inner.possible_agents}
+        actions = {a: 0 for a in inner.possible_agents}  # the dead get a placeholder
+        actions.update(masked_random_agents(rng, {a: infos[a]["action_mask"] for a in inner.agents}))
         dead_before = set(inner.possible_agents) - set(inner.agents)
         observations, rewards, _, _, infos = env.step(actions)
         for agent in dead_before:
@@ -168,7 +176,7 @@ def test_supersuit_black_death_fills_dead_snakes_with_zeros():
 
 
 def test_sb3_cnn_policy_takes_the_image_format():
-    pytest.importorskip("stable_baselines3")
+    need_module("stable_baselines3", "the rl extra")
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
     from stable_baselines3.common.torch_layers import NatureCNN

@@ -7,14 +7,11 @@ import pytest
 import reference_env as ref
 from pettingzoo.test import api_test, parallel_api_test
 from pettingzoo.utils.conversions import parallel_to_aec
+from policies import masked_random_agents
 
 from arena.env import parallel_env
 from arena.replay import read_replay
 from arena.verify import verify
-
-
-def masked_random(rng: np.random.Generator, observations: dict) -> dict:
-    return {a: int(rng.choice(np.flatnonzero(o["action_mask"]))) for a, o in observations.items()}
 
 
 def play(env, seed: int, policy_seed: int = 0, turns: int = 10_000, reversals: float = 0.0):
@@ -24,7 +21,7 @@ def play(env, seed: int, policy_seed: int = 0, turns: int = 10_000, reversals: f
     observations, _ = env.reset(seed=seed)
     yield observations, None, None, None
     while env.agents and turns:
-        actions = masked_random(rng, {a: observations[a] for a in env.agents})
+        actions = masked_random_agents(rng, {a: observations[a]["action_mask"] for a in env.agents})
         if reversals:
             actions = {a: int(rng.integers(4)) if rng.random() < reversals else m for a, m in actions.items()}
         observations, rewards, terms, truncs, _ = env.step(actions)
@@ -83,18 +80,25 @@ def test_observations_and_masks_match_per_snake_model(kwargs):
 
 def test_masked_moves_never_die_from_walls_bodies_or_hunger():
     env = parallel_env(num_snakes=4)
+    deaths = free_deaths = 0
     for seed in range(5):
         rng = np.random.default_rng(seed)
         observations, _ = env.reset(seed=seed)
         while env.agents:
             before = env.frame()
             doomed = {a for a in env.agents if not ref.action_mask(before, a, 11, 11, fallback=False).any()}
-            observations, *_ = env.step(masked_random(rng, {a: observations[a] for a in env.agents}))
+            masks = {a: observations[a]["action_mask"] for a in env.agents}
+            observations, *_ = env.step(masked_random_agents(rng, masks))
             frame = env.frame()
             for snake in frame["snakes"]:
                 death = snake["death"]
-                if death and death["turn"] == frame["turn"] and snake["id"] not in doomed:
-                    assert death["cause"] == "head-collision", (seed, snake)
+                if death and death["turn"] == frame["turn"]:
+                    deaths += 1
+                    if snake["id"] not in doomed:  # it had a safe move: only a head-to-head can kill it
+                        free_deaths += 1
+                        assert death["cause"] == "head-collision", (seed, snake)
+    assert deaths >= 5 * 3  # every game ran until at most one snake was left
+    assert free_deaths >= 1, "no snake with a safe move died: the head-collision check never ran"
 
 
 def test_full_episode_is_reproducible():

@@ -23,6 +23,8 @@ from pettingzoo.test import (
 )
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import AssertOutOfBoundsWrapper, OrderEnforcingWrapper
+from policies import masked_random_agents
+from prereq import need_module
 
 from arena.env import SnakeParallelEnv, snake_v0
 
@@ -117,8 +119,8 @@ def test_pettingzoo_max_cycles_test():
 
 @pytest.fixture
 def supersuit_example():
-    pytest.importorskip("supersuit")
-    pytest.importorskip("stable_baselines3")
+    need_module("supersuit", "the rl-test extra")
+    need_module("stable_baselines3", "the rl extra")
     sys.path.insert(0, str(EXAMPLES))
     try:
         import supersuit_sb3
@@ -138,8 +140,9 @@ def test_supersuit_black_death_ends_games(supersuit_example):
         steps = 0
         while True:
             assert set(observations) == set(inner.possible_agents)
-            actions = {a: int(rng.choice(np.flatnonzero(infos[a]["action_mask"]))) if a in infos and infos[a]
-                       else 0 for a in inner.possible_agents}
+            actions = {a: 0 for a in inner.possible_agents}  # the dead get a placeholder
+            actions.update(masked_random_agents(rng, {a: infos[a]["action_mask"] for a in inner.possible_agents
+                                                      if infos.get(a)}))
             observations, _, terms, truncs, infos = env.step(actions)
             steps += 1
             if any(terms.values()) or any(truncs.values()):

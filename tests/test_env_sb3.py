@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from policies import masked_random
+from prereq import need_module
 
-pytest.importorskip("stable_baselines3", reason="stable-baselines3 is in the rl extra (CI installs it)")
-pytest.importorskip("sb3_contrib", reason="sb3-contrib is in the rl extra (CI installs it)")
+need_module("stable_baselines3", "the rl extra (CI installs it)")
+need_module("sb3_contrib", "the rl extra (CI installs it)")
 from sb3_contrib import MaskablePPO  # noqa: E402
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported  # noqa: E402
 from stable_baselines3.common.vec_env import VecCheckNan, VecEnvWrapper, VecMonitor  # noqa: E402
@@ -22,10 +24,6 @@ from arena.env.sb3 import SnakeSB3VecEnv, sb3_vec_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"num_games": 4, "num_snakes": 3, "width": 7, "height": 7, "max_turns": 20}
-
-
-def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
-    return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
 def test_adapter_steps_like_the_vector_env_and_vec_monitor_agrees():
@@ -103,6 +101,7 @@ def test_adapter_needs_same_step_and_fresh_arrays():
         SnakeSB3VecEnv(vector_env(num_games=1, num_snakes=2, autoreset_mode="same_step", copy=False))
 
 
+@pytest.mark.timeout(900)  # a real training run (its subprocess may take 600 s on a loaded machine)
 def test_selfplay_example_runs_with_a_tiny_budget():
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "selfplay_maskable_ppo.py"), "--timesteps", "256", "--games", "2",

@@ -6,9 +6,10 @@ import copy
 
 import numpy as np
 import pytest
+from prereq import need_module
 
-torch = pytest.importorskip("torch", reason="torch is installed by CI (torch==2.13.0, CPU) with the rl extras")
-torchrl = pytest.importorskip("torchrl", reason="TorchRL is in the rl-test extra (CI installs it)")
+torch = need_module("torch", "CI installs torch==2.13.0 (CPU) with the rl extras")
+torchrl = need_module("torchrl", "the rl-test extra (CI installs it)")
 from torchrl.envs import GymWrapper  # noqa: E402
 from torchrl.envs.utils import check_env_specs  # noqa: E402
 

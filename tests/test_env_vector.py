@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 import reference_env as ref
 from gymnasium.vector import AutoresetMode
+from policies import masked_random
 
 from arena import rng as arena_rng
 from arena.env import parallel_env, vector_env
 from arena.replay import read_replay
 from arena.verify import verify
-
-
-def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
-    return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
 def check_info_masks(infos: dict, num_envs: int) -> int:
@@ -203,20 +200,25 @@ def test_first_episodes_match_the_parallel_env():
     envs = [parallel_env(num_snakes=4, obs="global") for _ in range(3)]
     singles = [e.reset(seed=int(seed))[0] for seed, e in zip(arena_rng.game_seeds(20, 3), envs)]
     rng = np.random.default_rng(3)
+    compared, finished = 0, set()
     for _ in range(60):
         alive = infos["alive"].reshape(3, 4)
         for g, (env, single) in enumerate(zip(envs, singles)):
             if not env.agents:
+                finished.add(g)
                 continue
             for seat in range(4):
                 if alive[g, seat]:
                     np.testing.assert_array_equal(obs["observation"][g * 4 + seat],
                                                   single[f"snake_{seat}"]["observation"])
+                    compared += 1
         actions = masked_random(rng, infos["action_mask"])
         for g, env in enumerate(envs):
             if env.agents:
                 singles[g] = env.step({a: int(actions[g * 4 + int(a[-1])]) for a in env.agents})[0]
         obs, _, _, _, infos = vec.step(actions)
+    assert compared >= 3 * 4 * 10  # every seat of every game for at least its first ten turns
+    assert finished, "no first episode ended within 60 steps: the ends were never compared"
 
 
 def test_recording_one_game(tmp_path):
@@ -249,8 +251,10 @@ def test_every_live_slot_matches_the_per_snake_model(kwargs):
     damage = engine.settings.get("hazardDamagePerTurn", 0)
     rng = np.random.default_rng(4)
     n = env.num_snakes
+    checked = 0
     for _ in range(80):  # several restarts per game
         for slot in np.flatnonzero(infos["alive"]):
+            checked += 1
             frame = engine.frame(batch, slot // n, env._ids)
             me = f"snake_{slot % n}"
             want = ref.observation(frame, me, g.width, g.height, "egocentric", env.games.observer.radius, g.wrapped)
@@ -259,3 +263,4 @@ def test_every_live_slot_matches_the_per_snake_model(kwargs):
             mask = ref.action_mask(frame, me, g.width, g.height, g.wrapped, not classic, damage, classic=classic)
             np.testing.assert_array_equal(obs["action_mask"][slot], mask)
         obs, _, _, _, infos = env.step(masked_random(rng, infos["action_mask"]))
+    assert checked >= 12 * 80  # at least one live slot per game per step (a game restarts when it ends)

@@ -6,14 +6,11 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers import vector as vw
+from policies import masked_random
 
 from arena.env import vector_env
 
 MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP]
-
-
-def masked_random(rng: np.random.Generator, masks: np.ndarray) -> np.ndarray:
-    return np.argmax(rng.random(masks.shape) * masks, axis=1)
 
 
 @pytest.mark.parametrize("mode", MODES)

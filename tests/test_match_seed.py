@@ -4,8 +4,9 @@ which derives from the seed and the seating), and a dead snake reports no move a
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from snek_cli import snek
 
 from arena import match
 from arena.match import MatchConfig
@@ -13,8 +14,8 @@ from arena.replay import read_replay
 
 
 def play(out: Path, *bots: str, seed: int = 9) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", "play", *bots, "--seed", str(seed), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    """A 10 s move deadline: a loaded machine must not turn a slow move into a timeout (another game)."""
+    return snek("play", *bots, "--seed", str(seed), "--timeout", "10000", "--out", str(out))
 
 
 def moves_and_bodies(path: Path) -> list:

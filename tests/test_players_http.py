@@ -6,29 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from ports import free_port
+from serve import ServeBot
 
 from arena.match import MatchConfig, run_match
 from arena.players.http import MAX_RESPONSE_BYTES, HttpPlayer
 from arena.players.spec import load_player
 from arena.replay import read_replay
 from arena.tournament import TournamentConfig, run_tournament
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def loop_move(state: dict) -> str:
@@ -163,29 +156,10 @@ def server_factory():
         s.close()
 
 
-def wait_for_server(url: str, proc: subprocess.Popen) -> dict:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/", timeout=1) as response:
-                return json.loads(response.read())
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"serve-bot did not start: {proc.stdout.read().decode()[-500:]}")
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def served_greedy():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "arena", "serve-bot", "greedy", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    info = wait_for_server(url, proc)
-    yield url, info
-    proc.terminate()
-    proc.wait(timeout=10)
+    with ServeBot(["greedy"]) as bot:
+        yield bot.url, bot.get("/")
 
 
 def http_moves(outcome, seat: int = 0) -> list[dict]:
@@ -198,19 +172,19 @@ def test_serve_bot_plays_a_full_game(served_greedy) -> None:
     assert info["apiversion"] == "1" and info["color"].startswith("#")
     players = [load_player(url), load_player(url), load_player("safe")]
     assert players[0].kind == "http" and players[0].color == info["color"]
-    outcome = run_match(players, MatchConfig(seed=11, timeout_ms=500), keep_frames=True)
+    outcome = run_match(players, MatchConfig(seed=11, timeout_ms=2000), keep_frames=True)
     assert outcome.result["type"] == "result" and "reason" not in outcome.result  # played to the end
     moves = [s for f in outcome.frames[1:] for s in f["snakes"][:2] if s["latency_ms"] is not None]
     assert len(moves) > 10
     assert not any(s["error"] for s in moves)
-    assert all(0 < s["latency_ms"] <= 500 for s in moves)
+    assert all(0 < s["latency_ms"] <= 2000 for s in moves)
 
 
 def test_server_errors_are_recorded(server_factory) -> None:
     broken = server_factory("error")
     player = load_player(broken.url)  # GET / failing is not fatal: the server is there
     outcome = run_match([player, load_player("safe")],
-                        MatchConfig(seed=3, timeout_ms=300, max_turns=5), keep_frames=True)
+                        MatchConfig(seed=3, timeout_ms=2000, max_turns=5), keep_frames=True)
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors and all(e == "http 500" for e in errors)
     assert outcome.frames[1]["snakes"][0]["move"] == "up"  # no previous move: up
@@ -227,7 +201,7 @@ def sleepy(seconds: float, turns: set[int] | None = None) -> Callable:
 
 
 def test_slow_snakes_time_out_concurrently(server_factory) -> None:
-    slow = server_factory(on_move=sleepy(0.4))
+    slow = server_factory(on_move=sleepy(60))  # never in time: it answers when the test's server stops
     players = [HttpPlayer(slow.url) for _ in range(3)]
     outcome = run_match(players, MatchConfig(seed=5, timeout_ms=150, max_turns=4), keep_frames=True)
     moves = [s for f in outcome.frames[1:] for s in f["snakes"] if s["latency_ms"] is not None]
@@ -239,7 +213,7 @@ def test_slow_snakes_time_out_concurrently(server_factory) -> None:
 
 def test_connections_are_reused(server_factory) -> None:
     ok = server_factory()
-    run_match([HttpPlayer(ok.url)], MatchConfig(ruleset="solo", seed=1, timeout_ms=500, max_turns=20))
+    run_match([HttpPlayer(ok.url)], MatchConfig(ruleset="solo", seed=1, timeout_ms=2000, max_turns=20))
     assert len(ok.requests) >= 10
     assert ok.connections <= 3
 
@@ -260,7 +234,7 @@ def test_every_turn_is_sent_and_late_answers_are_discarded(server_factory) -> No
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=200, max_turns=5), keep_frames=True)
+                        MatchConfig(seed=2, timeout_ms=2000, max_turns=5), keep_frames=True)
     assert snake.move_turns() == [0, 1, 2, 3, 4]
     mine = http_moves(outcome)
     assert [s["error"] for s in mine] == [None, "timeout", None, None, None]
@@ -271,15 +245,19 @@ def test_every_turn_is_sent_and_late_answers_are_discarded(server_factory) -> No
 
 def test_latency_after_a_timeout_is_the_game_timeout(server_factory) -> None:
     """Item 2: ``latency`` is the previous response time, or ``game.timeout`` after a timeout."""
-    snake = server_factory(on_move=sleepy(0.6, turns={1}))
-    run_match([HttpPlayer(snake.url), load_player("safe")], MatchConfig(seed=2, timeout_ms=250, max_turns=4))
+    def on_move(handler: Handler, body: dict) -> None:  # turn 0 takes 20 ms at least; turn 1 never comes in time
+        handler.server.snake.stopped.wait({0: 0.02, 1: 60}.get(body["turn"], 0))
+        handler.reply(200, {"move": safe_move(body)})
+
+    snake = server_factory(on_move=on_move)
+    run_match([HttpPlayer(snake.url), load_player("safe")], MatchConfig(seed=2, timeout_ms=2000, max_turns=4))
     bodies = {b["turn"]: b for b in snake.bodies}
     assert sorted(bodies) == [0, 1, 2, 3]
     assert bodies[0]["you"]["latency"] == "0"  # nothing answered yet
-    assert 0 < int(bodies[1]["you"]["latency"]) < 250
-    assert bodies[2]["you"]["latency"] == "250" and bodies[2]["game"]["timeout"] == 250
+    assert 20 <= int(bodies[1]["you"]["latency"]) < 2000
+    assert bodies[2]["you"]["latency"] == "2000" and bodies[2]["game"]["timeout"] == 2000
     mine = next(s for s in bodies[2]["board"]["snakes"] if s["id"] == bodies[2]["you"]["id"])
-    assert mine["latency"] == "250"
+    assert mine["latency"] == "2000"
 
 
 def test_customizations_are_passed_through(server_factory) -> None:
@@ -306,7 +284,7 @@ def test_a_request_the_snake_received_is_never_sent_twice(server_factory) -> Non
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=5), keep_frames=True)
+                        MatchConfig(seed=2, timeout_ms=2000, max_turns=5), keep_frames=True)
     assert snake.move_turns() == [0, 1, 2, 3, 4]  # turn 2 exactly once
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors[2].startswith("connection failed") and errors.count(None) == 4
@@ -337,7 +315,7 @@ def test_answers_are_parsed_as_strictly_as_battlesnake(server_factory) -> None:
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url)],
-                        MatchConfig(ruleset="solo", seed=2, timeout_ms=400, max_turns=12), keep_frames=True)
+                        MatchConfig(ruleset="solo", seed=2, timeout_ms=2000, max_turns=12), keep_frames=True)
     mine = http_moves(outcome)
     assert len(mine) == 12, "the snake died before every garbled answer was tried"
     errors = [s["error"] for s in mine]
@@ -362,23 +340,23 @@ def test_a_lone_surrogate_in_a_shout_becomes_a_replacement_character(server_fact
 def test_lenient_players_accept_case_and_bare_strings(server_factory) -> None:
     snake = server_factory(on_move=scripted({0: b'{"move": "UP"}', 1: b'"left"'}))
     outcome = run_match([HttpPlayer(snake.url, lenient=True), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=2), keep_frames=True)
+                        MatchConfig(seed=2, timeout_ms=2000, max_turns=2), keep_frames=True)
     mine = http_moves(outcome)
     assert [(s["move"], s["error"]) for s in mine] == [("up", None), ("left", None)]
 
 
 def test_first_turn_timeout_is_the_one_the_body_announces(server_factory) -> None:
     """Item 6: turn 0 has the game timeout unless a first-turn allowance is set, and says so."""
-    snake = server_factory(on_move=sleepy(0.5, turns={0}))
+    snake = server_factory(on_move=sleepy(3, turns={0}))
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=250, max_turns=2), keep_frames=True)
-    assert [b["game"]["timeout"] for b in snake.bodies] == [250, 250]
+                        MatchConfig(seed=2, timeout_ms=1000, max_turns=2), keep_frames=True)
+    assert [b["game"]["timeout"] for b in snake.bodies] == [1000, 1000]
     assert [s["error"] for s in http_moves(outcome)] == ["timeout", None]
 
-    allowed = server_factory(on_move=sleepy(0.5, turns={0}))
+    allowed = server_factory(on_move=sleepy(3, turns={0}))
     outcome = run_match([HttpPlayer(allowed.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=250, first_timeout_ms=2000, max_turns=2), keep_frames=True)
-    assert [b["game"]["timeout"] for b in allowed.bodies] == [2000, 250]
+                        MatchConfig(seed=2, timeout_ms=1000, first_timeout_ms=20000, max_turns=2), keep_frames=True)
+    assert [b["game"]["timeout"] for b in allowed.bodies] == [20000, 1000]
     assert [s["error"] for s in http_moves(outcome)] == [None, None]
 
 
@@ -405,7 +383,7 @@ def test_a_never_finishing_snake_does_not_keep_snek_play_alive(server_factory) -
 
     snake = server_factory(on_move=on_move)
     proc = subprocess.Popen([sys.executable, "-m", "arena", "play", snake.url, "safe", "--quiet",
-                             "--timeout", "200", "--max-turns", "4"],
+                             "--timeout", "1000", "--max-turns", "4"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=60)
@@ -432,7 +410,7 @@ def test_oversized_responses_are_bad_answers(server_factory) -> None:
 
     snake = server_factory(on_move=on_move)
     outcome = run_match([HttpPlayer(snake.url), load_player("safe")],
-                        MatchConfig(seed=2, timeout_ms=400, max_turns=4), keep_frames=True)
+                        MatchConfig(seed=2, timeout_ms=2000, max_turns=4), keep_frames=True)
     errors = [s["error"] for s in http_moves(outcome)]
     assert errors[0] is None and errors[3] is None
     assert errors[1].startswith("bad-output") and str(MAX_RESPONSE_BYTES) in errors[1]

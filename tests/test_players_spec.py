@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from snek_cli import snek
 
 from arena.players import HttpPlayer, Player, PythonPlayer, StdioPlayer, load_player
 from arena.players.base import MoveResult
@@ -97,11 +98,8 @@ def test_not_callable_and_broken_file(bot_file: Path, tmp_path: Path) -> None:
 
 
 def test_unrunnable_command_stops_snek_play_with_one_line() -> None:
-    import subprocess
-    import sys
 
-    run = subprocess.run([sys.executable, "-m", "arena", "play", "-q", "cmd:/etc/passwd", "safe"],
-                         capture_output=True, text=True, timeout=60)
+    run = snek("play", "-q", "cmd:/etc/passwd", "safe", timeout=60)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == ["error: not executable: '/etc/passwd' (in 'cmd:/etc/passwd')"]
     assert "result" not in run.stdout

@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
+
+import pytest
+from serve import SnekProcess, with_option
+from snek_cli import snek_ok
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -45,53 +43,17 @@ def name_of(args: list[str]) -> str:
     return " ".join(args[1:3]) if args[1] == "replay" else args[1]
 
 
-def with_options(args: list[str], options: dict[str, str]) -> list[str]:
-    args = list(args)
-    for option, value in options.items():
-        if option in args:
-            args[args.index(option) + 1] = value
-        else:
-            args += [option, value]
-    return args
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve_and_stop(args: list[str], cwd: Path) -> None:
     """Start a command that serves until stopped, see it answer HTTP, stop it with Ctrl-C."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "arena", *with_options(args[1:], {"--port": str(port)})],
-                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = SnekProcess(args[1:], cwd=cwd)
     try:
-        deadline, answered = time.monotonic() + 60, False
-        while not answered and time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    answered = response.status == 200
-            except OSError:
-                time.sleep(0.2)
-        assert answered, f"{shlex.join(args)} never answered on port {port}"
+        process.start()
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-    assert "Traceback" not in out + err, err
+        process.stop()
+    assert "Traceback" not in process.output(), process.tail()
 
 
-def snek(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "arena", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, f"snek {shlex.join(args)}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
-    assert "Traceback" not in out.stdout + out.stderr
-    return out
-
-
+@pytest.mark.timeout(1800)  # every README command in turn, the demo and a tournament among them
 def test_every_readme_command_runs(tmp_path: Path) -> None:
     commands = readme_commands()
     assert len(commands) >= 10 and all(args[0] == "snek" for args in commands)
@@ -103,8 +65,10 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
         if name.startswith("serve"):
             serve_and_stop(args, tmp_path)
         else:
-            run = with_options(args[1:], QUICK.get(name, {}))
-            out = snek(run, tmp_path)
+            run = args[1:]
+            for option, value in QUICK.get(name, {}).items():
+                run = with_option(run, option, value)
+            out = snek_ok(*run, cwd=tmp_path)
             assert EXPECT.get(name, "") in out.stdout, f"{shlex.join(args)}: {out.stdout[-2000:]}"
         ran.append(name)
     assert len(ran) == len(commands)

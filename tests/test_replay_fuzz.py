@@ -1,6 +1,7 @@
 """Hundreds of mutations of a real replay through `snek replay verify` (and `show`): every one ends in
-a clear one-line error, a MISMATCH, or a correct read — never a traceback, and never "OK" for a file
-whose moves, bodies, board or result differ from the game that was played."""
+a clear one-line error (exit 2), a MISMATCH (1), a verified prefix (3: a truncation) or the whole game (0) —
+never a traceback, and never "OK" for a file whose moves, bodies, board or result differ from the game that was
+played, or that stops short of it."""
 
 from __future__ import annotations
 
@@ -167,13 +168,15 @@ def test_mutated_replays_never_crash_and_never_pass_when_changed(game: Path, tmp
             f"{kind} #{n}: {type(out.exception).__name__}: {out.exception}"
         text = out.output.strip()
         assert "Traceback" not in text and len(text.splitlines()) == 1, f"{kind} #{n}: {text!r}"
-        outcome = {0: "ok", 1: "mismatch", 2: "error"}[out.exit_code]
-        if outcome == "ok":  # then it must be the game that was played (or a prefix of it, cut short)
+        outcome = {0: "ok", 3: "prefix", 1: "mismatch", 2: "error"}[out.exit_code]
+        if outcome in ("ok", "prefix"):  # then it must be the game that was played (or, exit 3, a prefix of it)
             head, frames, result = meaning(read_replay(path))
             assert head == original[0], f"{kind} #{n}: header changed but verify says OK"
             assert frames == original[1][: len(frames)], f"{kind} #{n}: frames changed but verify says OK"
-            assert result is None or (result == original[2] and len(frames) == len(original[1])), \
-                f"{kind} #{n}: result changed but verify says OK"
+            if outcome == "ok":
+                assert (result, frames) == (original[2], original[1]), f"{kind} #{n}: not the whole game, exit 0"
+            else:
+                assert result is None, f"{kind} #{n}: a result line, but exit 3"
         if kind == "markup":
             shown = runner.invoke(app, ["replay", "show", str(path), "--turn", "0"])
             assert shown.exit_code == 0 and shown.exception is None, shown.output
@@ -185,6 +188,7 @@ def test_mutated_replays_never_crash_and_never_pass_when_changed(game: Path, tmp
     for kind in ("move", "body", "result", "deep", "huge"):
         assert by_kind[kind]["ok"] == 0, f"{kind}: {by_kind[kind]}"
     assert by_kind["markup"] == {"ok": RUNS["markup"]}
+    assert outcomes["prefix"] > 0  # truncations: verified as far as they go, never mistaken for the whole game
     rejected = outcomes["mismatch"] + outcomes["error"]
     assert rejected >= sum(RUNS[k] for k in ("move", "body", "result", "deep", "huge")) + 100, outcomes
     print(f"{sum(outcomes.values())} mutations: {dict(outcomes)}; {rejected} rejected")

@@ -3,11 +3,14 @@
 RLlib pins an older gymnasium (ray[rllib] 2.60 wants gymnasium==1.2.2; we use 1.4), so it cannot share
 the test virtualenv: this test builds its own, ``.venv-rllib/`` beside ``.venv/``, once (about two
 minutes with a warm pip cache: torch==2.13.0, the CPU build, then ``-e ".[rllib]"``), and reuses it
-while it exists.  Then the example trains two small iterations (about a minute and a half).
+while its stamp (a hash of pyproject.toml and the install steps) still matches: a changed pyproject rebuilds it.
+A build that fails skips the test on a developer's machine and fails it under ``CI=true``.  Then the example
+trains two small iterations (about a minute and a half).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -16,12 +19,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from prereq import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-rllib"
 PYTHON = VENV / "bin" / "python"
-READY = VENV / ".snek-ready"  # written once every install step succeeded
+READY = VENV / ".snek-ready"  # the stamp, written once every install step succeeded
 INSTALLS = (["torch==2.13.0"], ["-e", f"{ROOT}[rllib]"])  # torch first, so nothing pulls a CUDA build
+
+
+def stamp() -> str:
+    """What the virtualenv was built from: pyproject.toml's bytes and the install steps."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(repr(INSTALLS).encode())
+    return digest.hexdigest()
 
 
 def run(command: list[str], timeout: float) -> subprocess.CompletedProcess:
@@ -39,7 +50,8 @@ def run(command: list[str], timeout: float) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def rllib_python() -> Path:
-    if READY.exists():
+    wanted = stamp()
+    if READY.exists() and READY.read_text().strip() == wanted and PYTHON.exists():
         return PYTHON
     steps = [[sys.executable, "-m", "venv", "--clear", str(VENV)]]
     steps += [[str(PYTHON), "-m", "pip", "install", "-q", *packages] for packages in INSTALLS]
@@ -47,11 +59,12 @@ def rllib_python() -> Path:
         done = run(command, timeout=1200)
         if done.returncode:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            pytest.skip(f"RLlib's virtualenv could not be built ({' '.join(command[-3:])}): {last}")
-    READY.write_text("\n".join(" ".join(packages) for packages in INSTALLS) + "\n")
+            missing(f"RLlib's virtualenv could not be built ({' '.join(command[-3:])}): {last}")
+    READY.write_text(wanted + "\n")
     return PYTHON
 
 
+@pytest.mark.timeout(3600)  # building the virtualenv (two installs of up to 20 min each) counts as setup
 def test_rllib_ppo_recipe_trains_with_masked_moves(rllib_python):
     done = run([str(rllib_python), "examples/rllib_ppo.py", "--iterations", "2", "--batch", "400",
                 "--minibatch", "100", "--epochs", "1", "--json"], timeout=600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 import pytest
+from policies import masked_random
 
 from arena import rng
 from arena.engine import Engine
@@ -13,10 +14,6 @@ from arena.env import SnakeEnv, parallel_env, vector_env
 # Every pair is the same seed once normalised (its low 64 bits, two's complement for negatives).
 SAME = [(-1, 2**64 - 1), (2**64 + 5, 5), (np.int64(-7), 2**64 - 7), (np.uint64(2**64 - 1), -1),
         (np.int32(12), 12), (-(2**70) + 3, 3)]
-
-
-def masked_random(generator: np.random.Generator, masks: np.ndarray) -> np.ndarray:
-    return np.argmax(generator.random(masks.shape) * masks, axis=1)
 
 
 def test_seed_to_int_maps_every_integer_and_refuses_the_rest() -> None:

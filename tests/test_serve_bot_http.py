@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_players_http import free_port, wait_for_server
+from serve import ServeBot
 
 from arena.cli.serve_bot import MAX_REQUEST_BYTES
 from arena.geometry import MOVES
@@ -26,13 +24,8 @@ def move(state):
 '''
 
 
-class Served:
-    """One real `snek serve-bot` process; its output goes to a file we can read while it runs."""
-
-    def __init__(self, spec: str, log: Path) -> None:
-        self.port, self.log = free_port(), log
-        self.proc = subprocess.Popen([sys.executable, "-m", "arena", "serve-bot", spec, "--port", str(self.port)],
-                                     stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+class Served(ServeBot):
+    """One real `snek serve-bot` process, with raw HTTP posts (status, JSON, milliseconds)."""
 
     def post(self, path: str, data: bytes | dict, timeout_s: float = 10.0) -> tuple[int, dict | None, float]:
         """Status, JSON answer (None if not JSON) and milliseconds taken."""
@@ -51,17 +44,6 @@ class Served:
         except ValueError:
             return response.status, None, elapsed
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> dict[str, Served]:
@@ -69,10 +51,10 @@ def served(tmp_path_factory) -> dict[str, Served]:
     tmp = tmp_path_factory.mktemp("serve")
     (tmp / "crashing.py").write_text(CRASHING_BOT)
     specs = {**{bot: bot for bot in BOTS}, "crashing": f"{tmp / 'crashing.py'}:move"}
-    servers = {name: Served(spec, tmp / f"{name}.log") for name, spec in specs.items()}
+    servers = {name: Served([spec]).spawn() for name, spec in specs.items()}
     try:
         for server in servers.values():
-            wait_for_server(f"http://127.0.0.1:{server.port}", server.proc)
+            server.ready()
         yield servers
     finally:
         for server in servers.values():

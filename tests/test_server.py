@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from serverkit import LiveServer, http, wait_until
+from serverkit import LiveServer, http
+from waiting import wait_until
 
 from arena.match import MatchConfig
 from arena.replay import ReplayError, read_replay
@@ -218,6 +219,7 @@ def test_tournament_api(server, tournament_dir):
     assert [h["game"] for h in detail["history"]] == list(range(5))
     assert set(detail["history"][-1]["ratings"]) == {"random", "safe", "greedy"}
     results = [json.loads(line) for line in (tournament_dir / "results.jsonl").read_text().splitlines()]
+    assert len(detail["head_to_head"]) == 6  # every ordered pair of the three bots (each met the others)
     for pair in detail["head_to_head"]:
         met = [r for r in results if pair["a"] in r["names"] and pair["b"] in r["names"]]
         assert pair["games"] == len(met) and 0 <= pair["a_ahead"] <= pair["games"]

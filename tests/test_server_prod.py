@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from serverkit import Client, handshake, http, upgrade_status, wait_until
+from ports import free_port
+from serverkit import handshake, http, upgrade_status
+from snek_cli import snek
+from waiting import wait_until
+from wsclient import Client
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_url(process: subprocess.Popen, timeout: float = 300) -> tuple[str, list[str]]:
@@ -136,8 +133,7 @@ def test_snek_serve_bad_options_are_one_red_line(tmp_path):
                         (["--room", "standard:search,safe", "--room", "standard:search,safe", "--cpu-budget", "0.3"],
                          "--cpu-budget"),
                         (["--max-sockets", "-1"], "--max-sockets")):
-        out = subprocess.run([sys.executable, "-m", "arena", "serve", "--port", "0", "--seconds", "1", *args],
-                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        out = snek("serve", "--port", "0", "--seconds", "1", *args, timeout=120, cwd=tmp_path)
         assert out.returncode == 2 and words in " ".join(out.stderr.split()), (args, out.stderr)
         assert "Traceback" not in out.stderr
 
@@ -154,11 +150,11 @@ def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
         stop(process)
     assert process.returncode == 0
     saved = tmp_path / f"{rooms[0]['id']}.jsonl.gz"
-    verified = subprocess.run([sys.executable, "-m", "arena", "replay", "verify", str(saved)],
-                              capture_output=True, text=True, timeout=120)
+    verified = snek("replay", "verify", str(saved), timeout=120)
     assert verified.returncode == 0 and "OK" in verified.stdout
 
 
+@pytest.mark.timeout(900)  # a game, a tournament, then the server
 def test_the_demo_end_to_end(tmp_path):
     """`snek demo` (what `make demo` runs): a live terminal game, verified, a short tournament, then the
     server with the lobby's live bot room, the demo's games in the library and the tournament page."""

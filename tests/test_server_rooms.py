@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from serverkit import Client, LiveServer, http, wait_until
+from serverkit import LiveServer, http
+from waiting import wait_until
+from wsclient import Client
 
 from arena.replay import read_replay
 from arena.verify import verify
@@ -28,15 +30,20 @@ def test_endless_room_with_a_late_human_is_saved_on_close_and_verifies(tmp_path)
         for i in range(40):
             ann.until(lambda m: m["type"] == "frame")
             ann.send({"type": "move", "move": moves[i // 3 % 4]})
-        ann.send({"type": "respawn"})  # (an error if alive; a respawn if not: either way the game goes on)
-        ann.until(lambda m: m["type"] == "frame")
+        # left alone, the snake goes straight on into a wall; then it respawns
+        ann.until(lambda m: m["type"] == "frame" and any(s["id"] == sid and not s["alive"] for s in m["snakes"]))
+        ann.send({"type": "respawn"})
+        respawned, _ = ann.until(lambda m: m["type"] in ("frame", "error") and (
+            m["type"] == "error" or {"kind": "spawn", "id": sid} in m.get("events", [])))
+        assert respawned["type"] == "frame", respawned
         live.snek.rooms.close(room["id"])  # what a shutdown does to every room
         saved = library / f"{room['id']}.jsonl.gz"
         replay = read_replay(saved, require_result=True)
         assert replay.header["seed"] == 11 and replay.header["seated"] == 2
         assert replay.result["reason"] == "stopped"
         joined = [f for f in replay.frames if {"kind": "spawn", "id": sid, "name": "ann"} in f.get("events", [])]
-        assert joined and joined[0]["turn"] > 10
+        assert len(joined) == 1 and joined[0]["turn"] > 10
+        assert [f for f in replay.frames if {"kind": "spawn", "id": sid} in f.get("events", [])]  # the respawn
         verdict = verify(replay)
         assert verdict.ok, verdict.detail
         listed = {r["id"] for r in http("GET", live.url + "/api/replays")[1]["replays"]}

@@ -23,7 +23,7 @@ def ticking(name: str, log: list, ticks: int, tick_s: float, start: float):
 def test_turns_run_in_deadline_order_on_one_thread():
     scheduler = Scheduler()
     log: list = []
-    start = time.monotonic() + 0.05
+    start = time.monotonic() + 1.0  # both loops are added long before their first deadline, even on a busy machine
     tasks = [Task(name, ticking(name, log, 5, 0.02, start + offset), lambda: True)
              for name, offset in (("a", 0.0), ("b", 0.01))]
     try:
@@ -40,22 +40,25 @@ def test_turns_run_in_deadline_order_on_one_thread():
 def test_blocking_rooms_run_on_the_pool_and_hold_nobody_back():
     scheduler = Scheduler()
     log: list = []
-    release = threading.Event()
+    blocked, release = threading.Event(), threading.Event()
 
     def blocking():
         yield time.monotonic()
         log.append(("slow", threading.current_thread().name))
+        blocked.set()
         release.wait(30)  # a bot the match waits for
 
     slow = Task("slow", blocking(), lambda: False)
-    fast = Task("fast", ticking("fast", log, 3, 0.01, time.monotonic() + 0.02), lambda: True)
     try:
         scheduler.add(slow)
+        assert blocked.wait(30)  # the slow room's turn is running (and stuck) before the fast room starts
+        fast = Task("fast", ticking("fast", log, 3, 0.01, time.monotonic() + 0.02), lambda: True)
         scheduler.add(fast)
         assert fast.done.wait(30) and not slow.done.is_set()  # the fast room finished while the slow one waits
         release.set()
         assert slow.done.wait(30)
     finally:
+        release.set()
         scheduler.close()
     assert log[0][0] == "slow" and log[0][1].startswith("snek-room-turn")
     assert [entry[:2] for entry in log[1:]] == [("fast", n) for n in range(1, 4)]

@@ -10,7 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from test_tournament_resume import KILLER
+from killer_bot import write_killer
+from prereq import need_module
+from snek_cli import snek
 
 from arena.match import MatchConfig
 from arena.replay import read_replay
@@ -27,10 +29,7 @@ def strip(board) -> list[dict]:
 @pytest.fixture(scope="module")
 def local_ray():
     """One real local Ray instance (2 CPUs) for this module's in-process tests."""
-    try:
-        import ray
-    except ImportError:
-        pytest.skip("Ray is not installed here (pip install 'snek-arena[ray]')")
+    ray = need_module("ray", "pip install 'snek-arena[ray]'")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         yield ray
@@ -64,7 +63,7 @@ def test_a_ray_worker_that_dies_is_retried_once(tmp_path: Path, local_ray) -> No
     """A bot kills the Ray worker process running its game: game 4 on its first try only (retried, then
     recorded), game 2 every time (tried twice, then recorded as failed); the other games go on."""
     log = tmp_path / "attempts.log"
-    (tmp_path / "killer.py").write_text(KILLER.format(log=str(log)))
+    write_killer(tmp_path / "killer.py", log)
     config = TournamentConfig(bots=[f"killer={tmp_path / 'killer.py'}:move", "safe"], games=6,
                               rules=MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000),
                               out_dir=tmp_path / "out", backend="ray")
@@ -80,15 +79,16 @@ def test_a_ray_worker_that_dies_is_retried_once(tmp_path: Path, local_ray) -> No
 
 
 def snek_json(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "arena", *args, "--json"], capture_output=True, text=True, timeout=300)
+    out = snek(*args, "--json", timeout=300)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
+@pytest.mark.timeout(900)  # two compare runs of 400 games, one starting its own Ray
 def test_snek_compare_on_ray_equals_the_local_backend() -> None:
     """``snek compare --backend ray`` (starting its own local Ray) reaches the local backend's verdict,
     pair for pair."""
-    pytest.importorskip("ray", reason="Ray is not installed here (pip install 'snek-arena[ray]')")
+    need_module("ray", "pip install 'snek-arena[ray]'")
     args = ["compare", "greedy", "random", "--size", "7", "--max-turns", "100", "--timeout", "10000",
             "--max-games", "400", "--seed", "1"]
     local = snek_json(*args, "--backend", "local", "--workers", "2")

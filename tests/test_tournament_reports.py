@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from prereq import need_module, need_program
+from snek_cli import snek
 
 from arena.match import MatchConfig
 from arena.standings import Leaderboard, latency_bin, wilson
@@ -105,7 +107,8 @@ def test_out_dir_files(finished) -> None:
 
 def test_report_page_works_offline_in_chromium(finished) -> None:
     """Opened from disk with every network request refused: leaderboard, chart, heatmap, replay links."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_module("playwright.sync_api", "the test extra")
+    need_program("chromium", "/usr/bin/chromium")
     out, board = finished
     html = (out / "report.html").read_text()
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -129,11 +132,6 @@ def test_report_page_works_offline_in_chromium(finished) -> None:
     assert board_rows == 1 + 4 and lines == 4 and cells == 4 * 4
     assert len(hrefs) == 12
     assert all(Path(href.removeprefix("file://")).is_file() for href in hrefs)
-
-
-def snek(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=120,
-                          **kwargs)
 
 
 BASE = ["--games", "6", "--size", "7", "--max-turns", "60", "--workers", "1", "--seed", "2"]

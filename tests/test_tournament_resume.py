@@ -7,19 +7,23 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from killer_bot import write_killer
+from ports import free_port
+from snek_cli import snek, spawn_snek
+from waiting import wait_until
 
 from arena.match import MatchConfig
 from arena.tournament import TournamentConfig, read_results, run_tournament
 
 ROOT = Path(__file__).resolve().parent.parent
+# whole tournaments of 30 games with subprocess bots, run twice per test (interrupted, then resumed)
+pytestmark = pytest.mark.timeout(900)
 # a generous timeout: a loaded machine must not turn a slow move into a timeout (a different game)
 SMALL = MatchConfig(width=7, height=7, max_turns=60, timeout_ms=10_000)
 GAMES = 30
@@ -56,15 +60,6 @@ def children(pid: int) -> list[int]:
     return kids
 
 
-def wait_for(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
 def lines_in(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
@@ -75,8 +70,7 @@ def cli_args(tag: str, out: Path) -> list[str]:
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "arena", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+    return spawn_snek(*args, cwd=ROOT)
 
 
 def standings_without_clock(path: Path) -> list[dict]:
@@ -88,8 +82,7 @@ def standings_without_clock(path: Path) -> list[dict]:
 def uninterrupted(tmp_path_factory) -> Path:
     """The same tournament played in one go (its bot tag differs, so its names are set by labels)."""
     out = tmp_path_factory.mktemp("whole")
-    proc = subprocess.run([sys.executable, "-m", "arena", *cli_args("whole-run", out), "--quiet"],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = snek(*cli_args("whole-run", out), "--quiet", timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -112,7 +105,8 @@ def test_ctrl_c_keeps_games_kills_bots_and_resumes(tmp_path: Path, uninterrupted
     tag = f"sigint-{os.getpid()}"
     out = tmp_path / "t"
     proc = start(cli_args(tag, out))
-    assert wait_for(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None)
+    # 4 of 30 games kept: the other 26 take seconds, so the run is mid-way when the signal lands
+    wait_until(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None, what="4 games finished")
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -121,12 +115,11 @@ def test_ctrl_c_keeps_games_kills_bots_and_resumes(tmp_path: Path, uninterrupted
     assert f"interrupted: {kept} finished games kept" in stdout
     assert "resume with: snek tournament" in stdout and "--resume" in stdout
     assert "Traceback" not in stderr + stdout
-    assert wait_for(lambda: not processes_with(tag), 10), "bot processes outlived Ctrl-C"
+    wait_until(lambda: not processes_with(tag), what="no bot process left after Ctrl-C")
     kept_replays = {r.index: (out / f"game-{r.index:05d}.jsonl.gz").stat().st_mtime_ns
                     for r in read_results(out / "results.jsonl")[0]}
 
-    resumed = subprocess.run([sys.executable, "-m", "arena", *cli_args(tag, out), "--resume", "--quiet"],
-                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    resumed = snek(*cli_args(tag, out), "--resume", "--quiet", timeout=300, cwd=ROOT)
     assert resumed.returncode == 0, resumed.stderr
     check_complete(out)
     for index, mtime in kept_replays.items():  # games kept were not played again
@@ -138,13 +131,14 @@ def test_sigkill_leaves_no_workers_and_a_torn_line_is_replayed(tmp_path: Path, u
     tag = f"sigkill-{os.getpid()}"
     out = tmp_path / "t"
     proc = start(cli_args(tag, out))
-    assert wait_for(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None)
+    # 4 of 30 games kept: the other 26 take seconds, so the run is mid-way when the signal lands
+    wait_until(lambda: lines_in(out / "results.jsonl") >= 4 or proc.poll() is not None, what="4 games finished")
     workers = children(proc.pid)
     assert len(workers) == 2, workers
     proc.kill()
     proc.communicate(timeout=30)
-    assert wait_for(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 15), "workers outlived the kill"
-    assert wait_for(lambda: not processes_with(tag), 10), "bot processes outlived the kill"
+    wait_until(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), what="no worker left after the kill")
+    wait_until(lambda: not processes_with(tag), what="no bot process left after the kill")
     results = out / "results.jsonl"
     complete = read_results(results)[0]
     assert len(complete) < GAMES
@@ -153,8 +147,7 @@ def test_sigkill_leaves_no_workers_and_a_torn_line_is_replayed(tmp_path: Path, u
         handle.write(last[: len(last) // 2])
     assert len(read_results(results)[0]) == len(complete)  # the torn line is not a game
 
-    resumed = subprocess.run([sys.executable, "-m", "arena", *cli_args(tag, out), "--resume", "--quiet"],
-                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    resumed = snek(*cli_args(tag, out), "--resume", "--quiet", timeout=300, cwd=ROOT)
     assert resumed.returncode == 0, resumed.stderr
     check_complete(out)
     assert comparable(out) == comparable(uninterrupted)
@@ -169,29 +162,9 @@ def test_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
         run_tournament(TournamentConfig(**{**config.__dict__, "resume": True}))
 
 
-KILLER = """
-import os, signal
-from pathlib import Path
-LOG = Path({log!r})
-
-def start(state):
-    with open(LOG, "a") as handle:
-        handle.write(state["game"]["id"] + "\\n")
-
-def move(state):
-    game = state["game"]["id"]
-    tries = LOG.read_text().split().count(game)
-    if game == "t0-2" or (game == "t0-4" and tries == 1):
-        os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies mid-game
-    return "up"
-
-move.start = start
-"""
-
-
 def test_a_dying_worker_fails_only_its_game(tmp_path: Path) -> None:
     log = tmp_path / "attempts.log"
-    (tmp_path / "killer.py").write_text(KILLER.format(log=str(log)))
+    write_killer(tmp_path / "killer.py", log)
     config = TournamentConfig(bots=[f"killer={tmp_path / 'killer.py'}:move", "safe"], games=6, rules=SMALL,
                               workers=2, out_dir=tmp_path / "out")
     board = run_tournament(config)
@@ -205,30 +178,23 @@ def test_a_dying_worker_fails_only_its_game(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out" / "results.json").read_text())["failed_games"] == 1
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_bad_arguments_fail_before_any_game(tmp_path: Path) -> None:
     run_tournament(TournamentConfig(bots=["safe", "random"], games=2, rules=SMALL, out_dir=tmp_path / "used"))
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "used").iterdir()}
     cases = [
         (["safe", "nope"], [], "unknown bot 'nope'"),
-        (["safe", f"http://127.0.0.1:{closed_port()}"], [], "cannot reach snake at http://127.0.0.1:"),
+        (["safe", f"http://127.0.0.1:{free_port()}"], [], "cannot reach snake at http://127.0.0.1:"),
         (["safe", "greedy"], ["--out-dir", str(tmp_path / "used")], "holds a different tournament"),
         (["safe", "random"], ["--out-dir", str(tmp_path / "fresh"), "--resume"], "nothing to resume"),
         (["safe", "random"], ["--resume"], "--resume needs the --out-dir"),
     ]
     for bots, extra, message in cases:
-        out = subprocess.run([sys.executable, "-m", "arena", "tournament", *bots, "--games", "2", "--size", "7",
-                              "--max-turns", "60", *extra], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        out = snek("tournament", *bots, "--games", "2", "--size", "7", "--max-turns", "60", *extra, cwd=ROOT)
         assert out.returncode == 2, (bots, out.stdout, out.stderr)
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert "games 1/2" not in out.stdout
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "used").iterdir()} == before
-    assert not list((tmp_path / "fresh").glob("game-*")) if (tmp_path / "fresh").exists() else True
+    assert not (tmp_path / "fresh").exists()  # not even the folder: nothing was written
     assert len(cases) == 5
 
 

@@ -21,6 +21,8 @@ from arena.rules import RULESETS
 from arena.state import MAX_SNAKES
 from arena.verify import verify
 
+VERIFY_CUT_SHORT = 3  # `snek replay verify`: a verified prefix, not a whole game (0 is only for a whole game)
+
 
 def results_table(result: dict, header: dict) -> Table:
     names, colors = header_styles(header)
@@ -150,14 +152,21 @@ def register(app: typer.Typer) -> None:
 
     @replay_app.command("verify")
     def replay_verify(file: Path = typer.Argument(..., help="Replay file to re-simulate.")) -> None:
-        """Re-simulate a replay from its seed and recorded moves; report the first claim that differs."""
+        """Re-simulate a replay from its seed and recorded moves; report the first claim that differs.
+
+        Exit code 0: the whole game, result included, is what the rules give.  3: every frame there is
+        verified, but the file ends before its result line (a game cut short, or still being written).
+        1: a mismatch.  2: the file cannot be read (corrupt, not a replay)."""
         with user_errors(), open_replay(file) as reader:
             verdict = verify(reader)
             cut_short = reader.result is None
         if verdict.ok:
-            note = " (no result line: the game was cut short)" if cut_short else ", result confirmed"
-            extra = f"; {verdict.note}" if verdict.note else ""
-            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically{note}{escape(extra)}",
+            extra = escape(f"; {verdict.note}" if verdict.note else "")
+            if cut_short:
+                console.print(f"[yellow]INCOMPLETE[/]: {verdict.turns} frames re-simulated identically, but the file "
+                              f"ends before its result line (the game was cut short){extra}", soft_wrap=True)
+                raise typer.Exit(VERIFY_CUT_SHORT)
+            console.print(f"[green]OK[/]: {verdict.turns} frames re-simulated identically, result confirmed{extra}",
                           soft_wrap=True)
             return
         console.print(f"[bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {escape(verdict.detail)}"
@@ -166,7 +175,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def rules() -> None:
-        """List the rulesets and their settings with defaults."""
+        """List the rulesets and their settings with defaults, ranges and what each one does."""
         table = Table(title="rulesets")
         for column in ("ruleset", "board", "settings (default)", "description"):
             table.add_column(column)
@@ -174,3 +183,20 @@ def register(app: typer.Typer) -> None:
             settings = "\n".join(f"{name}={spec.default}" for name, spec in r.settings.items()) or "-"
             table.add_row(r.name, "x".join(map(str, r.default_size)), settings, r.description)
         console.print(table)
+        console.print(settings_table())
+
+    def settings_table() -> Table:
+        """Each setting once (several rulesets share the food settings): default, range, meaning, rulesets."""
+        table = Table(title="settings (--set NAME=VALUE)")
+        for column in ("setting", "default", "range", "meaning", "rulesets"):
+            table.add_column(column)
+        seen: dict[str, list[str]] = {}
+        for r in RULESETS.values():
+            for name in r.settings:
+                seen.setdefault(name, []).append(r.name)
+        for name, rulesets in seen.items():
+            spec = next(r.settings[name] for r in RULESETS.values() if name in r.settings)
+            span = "true/false" if isinstance(spec.default, bool) else f"{spec.minimum}..{spec.maximum}"
+            table.add_row(name, str(spec.default).lower() if isinstance(spec.default, bool) else str(spec.default),
+                          span, spec.help, ", ".join(rulesets))
+        return table
