@@ -259,7 +259,8 @@ def check_request(body, complete: bool = True, you_on_board: bool = False, model
     _points(board, "food", "board", size, complete, cells)
     _points(board, "hazards", "board", size, complete, 32 * cells)
     snakes = _field(board, "snakes", "board", (list,), "a list of snakes", True)
-    least, most = (1, MAX_SNAKES) if modelled else (0, MAX_POINTS)
+    least = 1 if you_on_board else 0  # a finished game (/end, a file's last turn) may have no snake left
+    most = MAX_SNAKES if modelled else MAX_POINTS
     if not least <= len(snakes) <= most:
         raise RequestError(f"board.snakes must have {least} to {most} snakes, got {len(snakes)}")
     ids = [_snake(s, f"board.snakes[{i}]", size, True, complete) for i, s in enumerate(snakes)]
@@ -292,6 +293,8 @@ def _ruleset_name(body: dict, override: str | None = None) -> str:
 def _load(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, list[str]]:
     """``load_request`` on a body that passed ``check_request``."""
     board = body["board"]
+    if not board["snakes"]:
+        raise RequestError(f"board.snakes must have 1 to {MAX_SNAKES} snakes, got 0")
     rules_json = (body.get("game") or {}).get("ruleset") or {}
     name = _ruleset_name(body, ruleset)
     if name not in RULESETS:
