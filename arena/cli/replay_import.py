@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from arena.bs_import import default_output, import_cli_game, write_imported
-from arena.cli.play import console, user_errors
+from arena.cli.common import console, user_errors
 from arena.verify import verify
 
 
