@@ -155,10 +155,10 @@ def upload_replay():
     if len(data) > UPLOAD_LIMIT:
         return fail(413, f"replays are limited to {UPLOAD_LIMIT // 2**20} MB")
     try:
-        key = server().library.upload(data, upload.filename if upload is not None else None)
+        stored = server().library.upload(data, upload.filename if upload is not None else None)
     except ReplayError as exc:
         return fail(400, str(exc))
-    return jsonify({"id": key}), 201
+    return jsonify(stored), 201
 
 
 @api.get("/api/tournaments")

@@ -9,6 +9,7 @@ listing a big library stays cheap.  Uploads are checked by the same reader as ev
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import json
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from arena.bs_import import SOURCE, BattlesnakeFileError, Imported, import_cli_game, write_imported
 from arena.replay import Replay, ReplayError, dumps_replay, read_replay
 from arena.tournament import GameRecord, Leaderboard
 
@@ -141,8 +143,9 @@ class ReplayLibrary:
         """A file written into the folder (a finished room): listed from now on."""
         self._entry(replay_id(path), path)
 
-    def upload(self, data: bytes, filename: str | None = None) -> str:
-        """Check and store an uploaded replay; returns its id.  ReplayError says what is wrong."""
+    def upload(self, data: bytes, filename: str | None = None) -> dict:
+        """Check and store an uploaded replay; returns ``{"id"}`` (and ``"imported": "battlesnake-cli"`` for a
+        Battlesnake CLI game, converted as ``snek replay import`` does).  ReplayError says what is wrong."""
         if self.folder is None:
             raise ReplayError("this server has no replay folder (start it with --replays DIR)")
         packed = data[:2] == b"\x1f\x8b"
@@ -160,12 +163,39 @@ class ReplayLibrary:
         with tempfile.TemporaryDirectory() as scratch:
             probe = Path(scratch) / (shown if shown.endswith(suffix) else shown + suffix)
             probe.write_bytes(data)
-            read_replay(probe)  # raises ReplayError with the reader's one-line message
+            imported = _read_or_import(probe)
             self.folder.mkdir(parents=True, exist_ok=True)
-            final = self.folder / (key + suffix)
-            shutil.copyfile(probe, final)
+            if imported is None:
+                final = self.folder / (key + suffix)
+                shutil.copyfile(probe, final)
+            else:  # stored as the snek replay it becomes, like `snek replay import` writes it
+                final = write_imported(imported, self.folder / (key + ".jsonl.gz"))
         self.add(final)
-        return key
+        return {"id": key} if imported is None else {"id": key, "imported": SOURCE}
+
+
+def _read_or_import(probe: Path) -> Imported | None:
+    """None for a valid snek replay; the import of a game written by Battlesnake's CLI (``battlesnake play
+    --output``: its first line has no ``type``), which the watch page opens too; else the reader's ReplayError."""
+    try:
+        read_replay(probe)  # raises ReplayError with the reader's one-line message
+        return None
+    except ReplayError:
+        if not _first_line_untyped(probe):
+            raise
+    try:
+        return import_cli_game(probe)
+    except BattlesnakeFileError as exc:
+        raise ReplayError(f"not a snek replay, nor a Battlesnake CLI game: {exc}") from None
+
+
+def _first_line_untyped(path: Path) -> bool:
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as f:
+            first = json.loads(f.readline(1 << 20))
+    except (OSError, EOFError, zlib.error, ValueError):
+        return False
+    return isinstance(first, dict) and "type" not in first
 
 
 # --- tournaments ----------------------------------------------------------------------------
