@@ -10,17 +10,22 @@ CORS is open on these routes (as on Battlesnake's own engine), since the board r
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from snek_viewer import bs_board
 from snek_viewer.hub import Subscription
+from snek_viewer.rooms import bot_timeout_ms
 from snek_viewer.sockets import Session, refuse
 
 board = Blueprint("battlesnake_board", __name__)
+# CORS as on Battlesnake's engine; Access-Control-Allow-Private-Network answers Chrome's Private Network Access
+# preflight, sent when the hosted board (a public https page) calls a server on 127.0.0.1 or the LAN
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
-        "Access-Control-Allow-Headers": "*"}
+        "Access-Control-Allow-Headers": "*", "Access-Control-Allow-Private-Network": "true"}
 LIVE = ("waiting", "running")
+PART = re.compile(r"-(\d{4})$")  # an endless room's saved part: <room>-0000, <room>-0001, ...
 
 
 def _server():
@@ -28,17 +33,39 @@ def _server():
 
 
 def room_header(room: dict) -> dict:
-    """What a room summary tells about its game, in the header's field names (players come with frames)."""
+    """What a room summary tells about its game, in the header's field names (players come with frames);
+    ``timeout_ms`` is the bots' move timeout, as the room's saved replay will say."""
     return {"game_id": room["id"], "ruleset": room["ruleset"], "width": room["width"], "height": room["height"],
-            "settings": room.get("settings") or {}, "timeout_ms": room.get("tick_ms"),
-            "players": [{"id": s["id"], "name": s["name"]} for s in room.get("seats") or []]}
+            "settings": room.get("settings") or {}, "timeout_ms": bot_timeout_ms(room["tick_ms"]),
+            "players": [{"id": s["id"], "name": s["name"], "kind": s.get("kind")} for s in room.get("seats") or []]}
 
 
-def _stored(game_id: str) -> list[str] | None:
+def _lines(game_id: str) -> list[str] | None:
     try:
         return _server().library.lines(game_id)
     except ValueError:  # unreadable replay file: as good as absent for the board
         return None
+
+
+def _stored(game_id: str) -> list[str] | None:
+    """A stored game's lines for the board, from turn 0 when it can be: a part of an endless room (its
+    header's ``segment`` k > 0: ``<room>-000k``, or the room's own id for the last part) comes after its
+    earlier parts ``<room>-0000`` … ``<room>-000(k-1)``; when they are all in the library their frames come
+    first, so every part and a closed room's id open at their real turns (``BoardStream`` drops the frame
+    each part repeats)."""
+    lines = _lines(game_id)
+    if not lines:
+        return lines
+    segment = json.loads(lines[0]).get("segment") or 0
+    if not segment:
+        return lines
+    match = PART.search(game_id)
+    room = game_id[: match.start()] if match and int(match.group(1)) == segment else game_id
+    earlier = [_lines(f"{room}-{k:04d}") for k in range(segment)]
+    if not all(earlier):
+        return lines  # a part missing: this part alone, numbered from its first frame
+    frames = [line for part in earlier for line in part[1:] if json.loads(line).get("type") == "frame"]
+    return [lines[0], *frames, *lines[1:]]
 
 
 def _cors(response: Response, status: int = 200) -> tuple[Response, int]:
@@ -51,35 +78,13 @@ def game_info(game_id: str):
     room = _server().hub.room(game_id)
     if room is not None:
         status = bs_board.RUNNING if room["status"] in LIVE else bs_board.COMPLETE
-        return _cors(jsonify(bs_board.game_info(room_header(room), status)))
-    lines = _stored(game_id)
+        return _cors(jsonify(bs_board.game_info(room_header(room), status, game_id)))
+    lines = _lines(game_id)
     if not lines:
         return _cors(jsonify({"error": f"no game {game_id[:60]!r}"}), 404)
     finished = json.loads(lines[-1]).get("type") == "result"
     return _cors(jsonify(bs_board.game_info(json.loads(lines[0]), bs_board.COMPLETE if finished
-                                            else bs_board.RUNNING)))
-
-
-class BoardStream:
-    """Turns our stream (header, frames, result; JSON texts) into the board's events."""
-
-    def __init__(self) -> None:
-        self.header: dict | None = None
-        self.players: dict[str, dict] = {}
-        self.done = False
-
-    def feed(self, text: str) -> str | None:
-        message = json.loads(text)
-        kind = message.get("type")
-        if kind == "header":
-            self.header, self.players = message, bs_board.players_of(message)
-        elif kind == "frame" and self.header is not None:
-            bs_board.rename_joiners(self.players, message)
-            return json.dumps(bs_board.frame_event(message, self.players), separators=(",", ":"))
-        elif kind == "result" and self.header is not None:
-            self.done = True
-            return json.dumps(bs_board.game_end_event(self.header), separators=(",", ":"))
-        return None  # our own errors (lagging) mean nothing to the board
+                                            else bs_board.RUNNING, game_id)))
 
 
 class BoardSession(Session):
@@ -91,7 +96,7 @@ class BoardSession(Session):
 
 def game_events(ws, game_id: str) -> None:
     s = _server()
-    stream = BoardStream()
+    stream = bs_board.BoardStream(game_id)
     hub = s.hub if s.hub.room(game_id) is not None else None
     subscription = hub.subscribe(game_id, s.config.queue_frames) if hub is not None else None
     if subscription is None:
