@@ -198,12 +198,15 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
         arrived = time.perf_counter()
         req = read_body("move")
         body = req.body
-        seat = seats.get(key(body))
         if req.outside:  # a request the engine can send but our rules cannot hold: still a legal move
-            seat.last_move = fallback_move(body)
+            answer = fallback_move(body)
+            seat = seats.get(key(body), create=False)  # no player is started for a game the bot cannot play
+            if seat is not None:
+                seat.last_move = answer
             log.warning("%s: outside what snek-arena models (%s); answered %s (fallback)", where(body),
-                        req.outside, seat.last_move)
-            return jsonify(move=seat.last_move)
+                        req.outside, answer)
+            return jsonify(move=answer)
+        seat = seats.get(key(body))
         elapsed = (time.perf_counter() - arrived) * 1000
         result = seat.player.move(req.shown, move_budget_ms(body["game"]["timeout"], margin_ms, elapsed))
         if result.error:  # answer as the engine would treat a bad answer: the last move again
