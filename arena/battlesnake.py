@@ -121,6 +121,7 @@ class RequestError(ValueError):
 
 
 INT32 = 2**31 - 1  # Battlesnake's engine decodes every number of a request into a Go int32
+MAX_POINTS = 1 << 20  # the shape check's bound on a list's length (a 1 MiB body holds far fewer points)
 _MISSING = object()
 
 
@@ -179,15 +180,17 @@ def _points(obj: dict, key: str, where: str, size: tuple[int, int] | None, requi
     return points
 
 
-def _snake(snake, where: str, size: tuple[int, int], on_board: bool, complete: bool) -> str | None:
-    """Check one snake object; returns its id (None if it has none and none is required)."""
+def _snake(snake, where: str, size: tuple[int, int] | None, on_board: bool, complete: bool) -> str | None:
+    """Check one snake object; returns its id (None if it has none and none is required).
+    ``size`` None: the shape only (any health, points anywhere, any length)."""
     if not isinstance(snake, dict):
         raise RequestError(f"{where} must be a snake object, got {_text(snake)}")
     sid = _str(snake, "id", where, complete)
     for key in ("name", "latency", "shout", "squad"):
         _str(snake, key, where)
-    _int(snake, "health", where, 0, MAX_HEALTH, complete)
-    body = _points(snake, "body", where, size if on_board else None, True, size[0] * size[1] + 2, least=1)
+    _int(snake, "health", where, *((0, MAX_HEALTH) if size else (-INT32 - 1, INT32)), complete)
+    most = size[0] * size[1] + 2 if size else MAX_POINTS
+    body = _points(snake, "body", where, size if on_board else None, True, most, least=1)
     head = _points({"head": [snake["head"]]} if "head" in snake else {}, "head", where, None, complete, 1)
     if head and head[0] != body[0]:
         raise RequestError(f"{where}.head must be the first point of its body")
@@ -201,11 +204,11 @@ def _snake(snake, where: str, size: tuple[int, int], on_board: bool, complete: b
     return sid
 
 
-def _game(game: dict, complete: bool) -> None:
+def _game(game: dict, complete: bool, modelled: bool) -> None:
     _str(game, "id", "game", complete)
     for key in ("map", "source"):
         _str(game, key, "game")
-    _int(game, "timeout", "game", 1, INT32, complete)
+    _int(game, "timeout", "game", 1 if modelled else -INT32 - 1, INT32, complete)
     rules = _obj(game, "ruleset", "game", complete)
     if rules is None:
         return
@@ -228,30 +231,38 @@ def _game(game: dict, complete: bool) -> None:
             _field(squad, key, f"{where}.squad", (bool,), "true or false", False)
 
 
-def check_request(body, complete: bool = True, you_on_board: bool = False) -> None:
+def check_request(body, complete: bool = True, you_on_board: bool = False, modelled: bool = True) -> None:
     """Check a Battlesnake request body field by field against the API's types and bounds.
 
     The one validator of request bodies: ``snek serve-bot`` answers 400 with its message, and
     ``load_request`` raises it.  ``complete`` requires every field the engine always sends
     (``load_request`` lets positions omit ``game``, ``turn``, ids, health and ``you``);
     ``you_on_board`` requires ``you`` to be one of ``board.snakes`` (``/start``, ``/move``).
-    Board sizes are bounded as our engine's (3 to 25), so an absurd board is refused at once.
+    ``modelled`` (the default) also requires what our engine can hold: boards of 3 to 25 cells a
+    side, 1 to 16 snakes on the board, health 0 to 100, every point on the board, and (for our
+    rulesets) a position and settings ``load_request`` accepts.  ``modelled=False`` checks the
+    shape only, the API's types: what Battlesnake's engine could send (boards of any size,
+    off-board hazards as the ``snail_mode`` map keeps its state, ``board.snakes: []`` on ``/end``)
+    passes it, so ``serve-bot`` answers it (docs/bots.md).
     """
     if not isinstance(body, dict):
         raise RequestError(f"the request body must be a JSON object, got {_text(body)}")
     game = _obj(body, "game", "", complete)
     if game is not None:
-        _game(game, complete)
+        _game(game, complete, modelled)
     _int(body, "turn", "", 0, INT32, complete)
     board = _obj(body, "board", "", True)
-    size = (_int(board, "width", "board", MIN_SIZE, MAX_SIZE, True), _int(board, "height", "board", MIN_SIZE,
-                                                                           MAX_SIZE, True))
-    cells = size[0] * size[1]
+    low, high = (MIN_SIZE, MAX_SIZE) if modelled else (1, INT32)
+    width, height = (_int(board, axis, "board", low, high, True) for axis in ("width", "height"))
+    size = (width, height) if modelled else None
+    cells = width * height if modelled else MAX_POINTS
     _points(board, "food", "board", size, complete, cells)
     _points(board, "hazards", "board", size, complete, 32 * cells)
     snakes = _field(board, "snakes", "board", (list,), "a list of snakes", True)
-    if not 1 <= len(snakes) <= MAX_SNAKES:
-        raise RequestError(f"board.snakes must have 1 to {MAX_SNAKES} snakes, got {len(snakes)}")
+    least = 1 if you_on_board else 0  # a finished game (/end, a file's last turn) may have no snake left
+    most = MAX_SNAKES if modelled else MAX_POINTS
+    if not least <= len(snakes) <= most:
+        raise RequestError(f"board.snakes must have {least} to {most} snakes, got {len(snakes)}")
     ids = [_snake(s, f"board.snakes[{i}]", size, True, complete) for i, s in enumerate(snakes)]
     if len({i for i in ids if i is not None}) < len([i for i in ids if i is not None]):
         raise RequestError("board.snakes has two snakes with the same id")
@@ -260,7 +271,7 @@ def check_request(body, complete: bool = True, you_on_board: bool = False) -> No
         you_id = _snake(you, "you", size, False, complete or you_on_board)
         if you_on_board and you_id not in ids:
             raise RequestError(f"you ({_text(you_id)}) is not one of board.snakes")
-    if you_on_board and _ruleset_name(body) in RULESETS:
+    if modelled and you_on_board and _ruleset_name(body) in RULESETS:
         _load(body)  # a position or setting our rules cannot hold: 400 here, not a crash in the bot
 
 
@@ -282,6 +293,8 @@ def _ruleset_name(body: dict, override: str | None = None) -> str:
 def _load(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, list[str]]:
     """``load_request`` on a body that passed ``check_request``."""
     board = body["board"]
+    if not board["snakes"]:
+        raise RequestError(f"board.snakes must have 1 to {MAX_SNAKES} snakes, got 0")
     rules_json = (body.get("game") or {}).get("ruleset") or {}
     name = _ruleset_name(body, ruleset)
     if name not in RULESETS:
@@ -290,6 +303,9 @@ def _load(body: dict, ruleset: str | None = None) -> tuple[Engine, GameBatch, li
     flat = {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
     if (raw.get("royale") or {}).get("shrinkEveryNTurns"):
         flat["shrinkEveryNTurns"] = raw["royale"]["shrinkEveryNTurns"]
+    if "hazardDamagePerTurn" in flat:  # health is clamped to 0..100 after each hazard entry (the engine's rule),
+        damage = flat["hazardDamagePerTurn"]  # so beyond ±100 plays as ±100 (Battlesnake's CLI sends any int)
+        flat["hazardDamagePerTurn"] = max(-MAX_HEALTH, min(MAX_HEALTH, damage))
     known = RULESETS[name].settings
     position = {
         "turn": body.get("turn", 0),

@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.battlesnake import RequestError, load_request
+from arena.battlesnake import RequestError, check_request, load_request
 from arena.engine import move_codes
 from arena.geometry import MOVES, OPPOSITE
 from arena.match import COLORS
-from arena.replay import Replay, ReplayWriter, result_for
+from arena.replay import FORMAT, Replay, ReplayWriter, result_for
+from arena.replay_schema import SchemaError, check_frame, check_header, check_result
 from arena.verify import simulation_engine
 
 SOURCE = "battlesnake-cli"
@@ -72,8 +73,8 @@ def _read_lines(path: Path) -> list[tuple[int, dict]]:
     return objects
 
 
-def _split(path: Path, objects: list[tuple[int, dict]]) -> tuple[dict, list[tuple[int, dict]], dict | None]:
-    """(game, turn requests, result) from the CLI's lines; the game line may be absent."""
+def _split(path: Path, objects: list[tuple[int, dict]]) -> tuple[dict, int, list[tuple[int, dict]], dict | None]:
+    """(game, its line, turn requests, result) from the CLI's lines; the game line may be absent."""
     if not objects:
         raise BattlesnakeFileError(f"{path.name}: empty file, not a Battlesnake game")
     if objects[0][1].get("type") == "header":
@@ -82,12 +83,19 @@ def _split(path: Path, objects: list[tuple[int, dict]]) -> tuple[dict, list[tupl
     rest = objects[1:] if game is not None else objects
     result = rest[-1][1] if rest and "winnerId" in rest[-1][1] else None
     requests = rest[:-1] if result is not None else rest
+    if result is not None:
+        for key, kind, what in (("winnerId", str, "a string"), ("winnerName", str, "a string"),
+                                ("isDraw", bool, "true or false")):
+            if key in result and not isinstance(result[key], kind):
+                raise BattlesnakeFileError(f"{path.name} line {rest[-1][0]}: {key} must be {what}, "
+                                           f"got {json.dumps(result[key])[:60]}")
     for number, obj in requests:
         if not isinstance(obj.get("board"), dict) or not isinstance(obj.get("turn"), int):
             raise BattlesnakeFileError(f"{path.name} line {number}: not a Battlesnake game state (no board/turn)")
     if not requests:
         raise BattlesnakeFileError(f"{path.name}: no turns in this file (expected one game state per line)")
-    return game or requests[0][1].get("game") or {}, requests, result
+    game_line = objects[0][0] if game is not None else requests[0][0]
+    return game or requests[0][1].get("game") or {}, game_line, requests, result
 
 
 def _xy(point) -> list[int]:
@@ -112,7 +120,7 @@ def _live(request: dict, where: str) -> dict[str, dict]:
 def import_cli_game(path: str | Path) -> Imported:
     """Read a Battlesnake CLI game file and convert it (nothing is written; see ``write_imported``)."""
     path = Path(path)
-    game, requests, cli_result = _split(path, _read_lines(path))
+    game, game_line, requests, cli_result = _split(path, _read_lines(path))
     first_number, first = requests[0]
     body = {**first, "game": {**(first.get("game") or {}), "ruleset": game.get("ruleset") or {}}}
     try:
@@ -148,11 +156,16 @@ def import_cli_game(path: str | Path) -> Imported:
     for snake in frame["snakes"]:
         snake.update(latency_ms=None, error=None)
     frames, warnings = [frame], []
+    timeout = game.get("timeout")
     for number, request in requests[1:]:
         where = f"{path.name} line {number}"
+        try:  # checked like turn 0: a value no game can hold is one clear line, never a traceback
+            check_request({**request, "game": body["game"]}, complete=False)
+        except RequestError as exc:
+            raise BattlesnakeFileError(f"{where}: {exc}") from None
         if request["turn"] != frame["turn"] + 1:
             raise BattlesnakeFileError(f"{where}: turn {request['turn']} follows turn {frame['turn']}")
-        batch, frame, problem = _next_turn(sim, batch, frame, request, ids, bs_ids, where)
+        batch, frame, problem = _next_turn(sim, batch, frame, request, ids, bs_ids, where, timeout)
         frames.append(frame)
         if problem and not warnings:
             warnings.append(f"turn {frame['turn']}: {problem}; `snek replay verify` shows where our rules differ")
@@ -166,8 +179,31 @@ def import_cli_game(path: str | Path) -> Imported:
             if cli_result.get("winnerId") in seat_of else None
         if theirs != result["winner"]:
             warnings.append(f"the file names winner {cli_result.get('winnerId')!r}, the frames give {result['winner']}")
-    return Imported(Replay(header={"type": "header", **header, "format": "snek-replay/1"}, frames=frames,
-                           result=result), warnings)
+    replay = Replay(header={"type": "header", **header, "format": FORMAT}, frames=frames, result=result)
+    _check_as_read(path, replay, game_line, [number for number, _ in requests],
+                   _result_line_number(requests, cli_result))
+    return Imported(replay, warnings)
+
+
+def _result_line_number(requests: list[tuple[int, dict]], cli_result: dict | None) -> int:
+    """The file line a result is blamed on: the CLI's result line, else the last turn."""
+    return requests[-1][0] + (1 if cli_result is not None else 0)
+
+
+def _check_as_read(path: Path, replay: Replay, header_line: int, lines: list[int], result_line: int) -> None:
+    """Check what import would write with the replay reader's own checks, so the import never writes a
+    file that ``snek replay verify`` then refuses: such a value is refused here, with the reader's
+    message and the CLI file's line."""
+    line = header_line
+    try:
+        board = check_header(replay.header)
+        for line, frame in zip(lines, replay.frames):  # noqa: B007 (the line is named if a check fails)
+            check_frame(frame, board)
+        if replay.result is not None:
+            line = result_line
+            check_result(replay.result, board)
+    except SchemaError as exc:
+        raise BattlesnakeFileError(f"{path.name} line {line}: {exc}") from None
 
 
 def _head_move(geometry, old: list[int], new: list[int]) -> str | None:
@@ -190,7 +226,8 @@ def _candidates(previous: dict, dying: list[int]) -> list[tuple[str, ...]]:
     return list(itertools.product(*options))
 
 
-def _next_turn(sim, batch, previous: dict, request: dict, ids: list[str], bs_ids: list[str], where: str):
+def _next_turn(sim, batch, previous: dict, request: dict, ids: list[str], bs_ids: list[str], where: str,
+               timeout: int | None = None):
     """Step the simulation to the recorded next turn; returns (batch, frame, problem or '')."""
     live = _live(request, where)
     seat_of = {bs: seat for seat, bs in enumerate(bs_ids)}
@@ -249,7 +286,9 @@ def _next_turn(sim, batch, previous: dict, request: dict, ids: list[str], bs_ids
         mine = recorded.get(seat)
         if mine is not None:  # the file's state is the truth; verify reports where our rules differ
             snake.update(body=mine["body"], health=mine["health"], move=moves[seat])
-        snake.update(latency_ms=_latency(mine["snake"]) if mine else None, error=None)
+        latency = _latency(mine["snake"]) if mine else None
+        late = latency is not None and isinstance(timeout, int) and latency >= timeout > 0
+        snake.update(latency_ms=latency, error="timeout" if late else None)  # the CLI's latency of a timed-out move
         if mine and mine["snake"].get("shout"):
             snake["shout"] = str(mine["snake"]["shout"])[:256]
     try:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arena.battlesnake import GameInfo, RequestError, check_request, game_state, load_request
+from arena.bs_fallback import fallback_move
 from arena.engine import Engine
 from arena.geometry import MOVES
 
@@ -243,6 +244,12 @@ def test_fuzzed_bodies_never_escape_as_other_errors(body) -> None:
     load_request_error = one_line_error(body, load_request)
     serve_error = one_line_error(body, lambda b: check_request(b, you_on_board=True))
     assert serve_error is not None or load_request_error is None or "ruleset" in load_request_error
+    # serve-bot's first step (the API's shape) is weaker than the model check, and whatever passes it gets
+    # a legal move from the fallback, which reads the raw JSON (issue 18, defect 1)
+    shape_error = one_line_error(body, lambda b: check_request(b, you_on_board=True, modelled=False))
+    assert shape_error is None or serve_error is not None
+    if shape_error is None:
+        assert fallback_move(body) in MOVES
 
 
 def test_fixture_bodies_are_valid() -> None:

@@ -8,6 +8,7 @@ the board's own ``engineEventToFrame`` (``src/lib/playback/types.ts``) reads it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from serverkit import LiveServer
+from waiting import wait_until
 from wsclient import Client
 
 from arena.bs_import import import_cli_game
@@ -35,6 +37,8 @@ SNAKE = {"ID": str, "Name": str, "Body": list, "Health": int, "Death": (dict, ty
          "StatusCode": int, "Error": str, "IsBot": bool, "IsEnvironment": bool}
 DEATH = {"Cause": str, "Turn": int, "EliminatedBy": str}
 POINT = {"X": int, "Y": int}  # rules.Point
+PALETTE_JS = Path(__file__).parent.parent / "viewer" / "static" / "js" / "palette.js"
+PAGE_HUES = re.findall(r'"(#[0-9a-f]{6})"', re.search(r"const HUES = \[([^\]]*)\]", PALETTE_JS.read_text()).group(1))
 
 
 def check(obj: dict, fields: dict, where: str) -> None:
@@ -86,6 +90,7 @@ def roundtrip(header: dict, frames: list[dict], finished: bool) -> int:
     texts = list(bs_board.events(header, frames, finished))
     assert len(texts) == len(frames) + finished
     names = {p["id"]: p for p in header["players"]}
+    seats = {p["id"]: seat for seat, p in enumerate(header["players"])}
     for text, frame in zip(texts, frames):
         event = json.loads(text)
         check_frame_event(event)
@@ -94,11 +99,11 @@ def roundtrip(header: dict, frames: list[dict], finished: bool) -> int:
         assert seen["food"] == frame["food"] and seen["hazards"] == frame["hazards"]
         for got, want in zip(seen["snakes"], frame["snakes"], strict=True):
             assert (got["id"], got["body"], got["health"]) == (want["id"], want["body"], want["health"])
-            assert (got["name"], got["color"]) == (names[want["id"]]["name"], names[want["id"]]["color"])
+            assert (got["name"], got["color"]) == (names[want["id"]]["name"], PAGE_HUES[seats[want["id"]] % 8])
             death = want["death"]
             assert got["elimination"] == (None if death is None else
                                           {"turn": death["turn"], "cause": death["cause"], "by": death["by"] or ""})
-            assert got["latency"] == ("0" if want.get("latency_ms") is None else str(round(want["latency_ms"])))
+            assert got["latency"] == str(max(1, int(want.get("latency_ms") or 0)))  # never "0", as the CLI
     if finished:
         end = json.loads(texts[-1])
         check(end, {"Type": str, "Data": dict}, "GameEvent")
@@ -180,8 +185,8 @@ def live(tmp_path: Path):
         yield server
 
 
-def get(url: str, method: str = "GET") -> tuple[int, dict, dict]:
-    request = urllib.request.Request(url, method=method)
+def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, body, headers = response.status, response.read(), response.headers
@@ -201,7 +206,7 @@ def test_board_reads_a_stored_replay(live: LiveServer) -> None:
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
     check(body, {"Game": dict}, "game info")
     check_game(body["Game"])
-    assert body["Game"]["Status"] == "complete" and body["Game"]["ID"] == replay.header["game_id"]
+    assert body["Game"]["Status"] == "complete" and body["Game"]["ID"] == "standard-4-bots"  # the id asked for
     events = board_events(f"{live.ws_url}/games/standard-4-bots/events")
     assert len(events) == len(replay.frames) + 1
     for event, frame in zip(events, replay.frames):
@@ -228,14 +233,26 @@ def test_board_follows_a_live_room_to_its_end(live: LiveServer) -> None:
     assert turns == list(range(len(turns))) and 2 <= len(turns) <= 26  # backlog then live, none twice
     assert {s["Name"] for s in frames[0]["Data"]["Snakes"]} == {"greedy", "space"}
     assert events[-1]["Type"] == "game_end" and events[-1]["Data"]["game"]["ID"] == room["id"]
+    # what the official engine sends (issue 18, section 3 item 3): the room's SnakeTimeout is the one its saved
+    # replay gives, the hazard setting has the board API's name, latency is never "0", an author is named
+    saved = live.snek.config.replays / f"{room['id']}.jsonl.gz"
+    assert wait_until(saved.exists)
+    assert body["Game"]["SnakeTimeout"] == read_replay(saved).header["timeout_ms"] == 30
+    assert body["Game"]["Ruleset"]["damagePerTurn"] == "14" and "hazardDamagePerTurn" not in body["Game"]["Ruleset"]
+    snakes = [s for e in frames for s in e["Data"]["Snakes"]]
+    assert all(s["Latency"] != "0" and int(s["Latency"]) >= 1 for s in snakes)
+    assert {s["Author"] for s in snakes} == {"a Python bot"}  # the board prints "greedy by a Python bot"
 
 
 def test_unknown_games_and_preflight(live: LiveServer) -> None:
     status, body, headers = get(f"{live.url}/games/nope")
     assert status == 404 and "nope" in body["error"] and headers["Access-Control-Allow-Origin"] == "*"
-    status, _, headers = get(f"{live.url}/games/standard-4-bots", method="OPTIONS")
+    status, _, headers = get(f"{live.url}/games/standard-4-bots", method="OPTIONS",
+                             headers={"Origin": "https://board.battlesnake.com", "Access-Control-Request-Method": "GET",
+                                      "Access-Control-Request-Private-Network": "true"})
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*" and "GET" in headers[
         "Access-Control-Allow-Methods"]
+    assert headers["Access-Control-Allow-Private-Network"] == "true"  # Chrome's Private Network Access preflight
     assert board_events(f"{live.ws_url}/games/nope/events") == []  # closed at once, nothing sent
 
 
@@ -274,3 +291,63 @@ def test_stored_games_rename_a_seat_from_its_spawn_event() -> None:
     assert len(texts) == 2
     assert [s["Name"] for s in texts[1]["Data"]["Snakes"]] == ["greedy", "bob"]
     assert header["players"][1]["name"] == "open"  # the caller's header is not changed
+
+
+# --- frames the board can index: long rooms and replay parts (issue 18, section 3 items 1, 2, 5) ------------
+
+def board_shows(events: list[dict], requested: int = 0) -> bool:
+    """The board's own loading (playback/engine.ts, stores.ts): frames kept sorted by Turn, once each; it
+    shows nothing until the frame whose Turn is its requested turn arrives, then shows ``frames[turn]``
+    and scrubs by Turn as an index.  True when that works for every frame it got."""
+    frames = sorted({e["Data"]["Turn"]: e for e in events if e["Type"] == "frame"}.items())
+    return any(turn == requested for turn, _ in frames) and all(turn == i for i, (turn, _) in enumerate(frames))
+
+
+def test_the_page_and_the_board_colour_a_snake_alike() -> None:
+    """The board coloured snakes from the header, the page from its palette: two colours for one snake."""
+    assert list(bs_board.SEAT_COLORS) == PAGE_HUES and len(PAGE_HUES) == 8
+    header = {"game_id": "g", "ruleset": "standard", "width": 11, "height": 11, "settings": {},
+              "players": [{"id": f"s{i}", "name": f"n{i}", "color": "#123456"} for i in range(16)]}
+    frame = {"turn": 0, "food": [], "hazards": [], "snakes": [
+        {"id": f"s{i}", "body": [[i % 11, i // 11]], "health": 100, "alive": True, "death": None} for i in range(16)]}
+    colours = [s["Color"] for s in json.loads(next(bs_board.events(header, [frame], False)))["Data"]["Snakes"]]
+    assert colours == PAGE_HUES * 2  # seats 9-16: the page's hues (striped there), by seat
+
+
+def test_a_room_past_its_backlog_and_its_saved_parts_open_on_the_board(tmp_path: Path) -> None:
+    """A room past 5,000 turns sent the board a backlog starting mid-game, and the board waited forever for
+    turn 0; parts of an endless room after the first never opened, and a closed room's id served its last
+    part only.  Here the backlog is 30 frames and a part 20 turns, so the same happens within seconds."""
+    library = tmp_path / "lib"
+    config = ServerConfig(replays=library, demo_room=False, segment_turns=20, backlog_frames=30)
+    with LiveServer(config) as server:
+        request = urllib.request.Request(f"{server.url}/api/rooms", method="POST", headers={
+            "Content-Type": "application/json"}, data=json.dumps({
+                "ruleset": "classic", "settings": {"endless": True}, "tick_ms": 20, "seed": 3,
+                "seats": ["greedy", "random"]}).encode())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            room = json.loads(response.read())["id"]
+        assert wait_until(lambda: get(f"{server.url}/api/rooms/{room}")[1]["turn"] >= 65, timeout=120)
+        ws = Client(f"{server.ws_url}/games/{room}/events")
+        try:
+            live = [ws.recv() for _ in range(35)]
+        finally:
+            ws.close()
+        assert board_shows(live) and live[0]["Data"]["Turn"] == 0 and len(live) == 35
+        assert all(s["Death"] is None or s["Death"]["Turn"] >= 0 for e in live for s in e["Data"]["Snakes"])
+        server.snek.rooms.close(room)
+        parts = sorted(library.glob(f"{room}-*.jsonl.gz"))
+        assert len(parts) >= 3
+        last = read_replay(library / f"{room}.jsonl.gz", require_result=True)
+        whole = board_events(f"{server.ws_url}/games/{room}/events")  # the closed room's id: every part
+        assert board_shows(whole) and whole[-1]["Type"] == "game_end"
+        assert [e["Data"]["Turn"] for e in whole[:-1]] == list(range(last.frames[-1]["turn"] + 1))
+        second = read_replay(parts[1])
+        events = board_events(f"{server.ws_url}/games/{room}-0001/events")  # a part: its real turns, from 0
+        assert board_shows(events) and events[-2]["Data"]["Turn"] == second.frames[-1]["turn"] == 40
+        assert board_shows(events, requested=25)  # `&turn=25` shows turn 25 of the game
+        parts[0].unlink()  # without its earlier part, a part is numbered from its first frame
+        alone = board_events(f"{server.ws_url}/games/{room}-0001/events")
+        assert board_shows(alone) and len(alone) == len(second.frames) + 1 and alone[-2]["Data"]["Turn"] == 20
+        status, body, _ = get(f"{server.url}/games/{room}-0001")
+        assert status == 200 and body["Game"]["ID"] == f"{room}-0001" and body["Game"]["Status"] == "complete"

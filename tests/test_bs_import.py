@@ -135,7 +135,8 @@ def _bad_files() -> list[tuple[str, object, str]]:
         return lines
 
     def teleport(lines):
-        lines[2]["board"]["snakes"][0]["body"][0] = {"x": 6, "y": 6}
+        snake = lines[2]["board"]["snakes"][0]
+        snake["body"][0] = snake["head"] = {"x": 6, "y": 6}
 
     def stranger(lines):
         lines[2]["board"]["snakes"][1]["id"] = "who"
@@ -164,7 +165,7 @@ def _bad_files() -> list[tuple[str, object, str]]:
         ("revive", edit(revive), "is back on the board after it was eliminated"),
         ("skip", edit(skip), "turn 2 follows turn 0"),
         ("squad", edit(squad), "unknown ruleset 'squad'"),
-        ("off-board", edit(off_board), "point (9, 1) is outside the 7x7 board"),
+        ("off-board", edit(off_board), "line 3: board.food[1] (9, 1) is outside the 7x7 board"),
     ]
 
 
@@ -190,3 +191,80 @@ def test_cli_import_then_verify(tmp_path: Path) -> None:
     assert checked.returncode == 0 and "OK: 5 frames" in checked.stdout and "battlesnake-cli" in checked.stdout
     again = snek("replay", "import", str(out))  # our own replay is refused, not mangled
     assert again.returncode == 2 and "already a snek replay" in again.stderr and "Traceback" not in again.stderr
+
+
+# --- every line checked, nothing written that verify refuses, exit codes (issue 18, defects 3-6) ----------
+
+def _edited(tmp_path: Path, name: str, change) -> Path:
+    lines = _lines(HAND_MADE)
+    change(lines)
+    return _write(tmp_path / f"{name}.jsonl", lines)
+
+
+def _set_snake(line: int, key: str, value):
+    def change(lines):
+        lines[line]["board"]["snakes"][0][key] = value
+    return change
+
+
+def _set_result(key: str, value):
+    def change(lines):
+        lines[-1][key] = value
+    return change
+
+
+LATER_LINES = [  # (name, change, the one line: file line and message)
+    ("health-null", _set_snake(3, "health", None), "line 4: board.snakes[0].health must be an integer, got null"),
+    ("body-empty", _set_snake(3, "body", []), "line 4: board.snakes[0].body must have 1 to"),
+    ("winner-list", _set_result("winnerId", ["x"]), 'line 7: winnerId must be a string, got ["x"]'),
+    ("draw-text", _set_result("isDraw", "no"), 'line 7: isDraw must be true or false, got "no"'),
+    ("health-text", _set_snake(4, "health", "90"), 'line 5: board.snakes[0].health must be an integer, got "90"'),
+    ("health-150", _set_snake(4, "health", 150), "line 5: board.snakes[0].health must be between 0 and 100, got 150"),
+    ("health-float", _set_snake(4, "health", 97.5), "line 5: board.snakes[0].health must be an integer, got 97.5"),
+]
+
+
+def test_every_line_is_checked_like_the_first(tmp_path: Path) -> None:
+    """A later turn's `"health": null` or `"body": []` and a result's `"winnerId": ["x"]` were tracebacks
+    (exit 1); health `"90"`, 150 or 97.5 on a later turn were written into a replay our reader then
+    refused.  Each is now one line naming the CLI file's line, exit 2, and no file is written."""
+    ran = 0
+    for name, change, message in LATER_LINES:
+        path = _edited(tmp_path, name, change)
+        with pytest.raises(BattlesnakeFileError) as caught:
+            import_cli_game(path)
+        assert str(caught.value).startswith(f"{path.name} {message}"), (name, str(caught.value))
+        done = snek("replay", "import", str(path))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, (name, done.stderr)
+        assert message in " ".join(done.stderr.split()) and not default_output(path).exists(), (name, done.stderr)
+        ran += 1
+    assert ran == len(LATER_LINES) == 7
+
+
+def test_import_writes_nothing_the_reader_refuses(tmp_path: Path) -> None:
+    """What passes the request checks but not the replay reader's (a timeout of 0 ms in the game line)
+    is refused with the reader's own message, on the line it came from."""
+    path = _edited(tmp_path, "timeout-0", lambda lines: lines[0].update(timeout=0))
+    with pytest.raises(BattlesnakeFileError, match=r"timeout-0.jsonl line 1: timeout_ms: expected an integer in 1\.\."):
+        import_cli_game(path)
+
+
+def test_a_mismatch_exits_1_like_verify(tmp_path: Path) -> None:
+    """Import printed MISMATCH from its own verification and exited 0."""
+    path = _edited(tmp_path, "mismatch", lambda lines: lines[3]["board"]["snakes"][0].update(health=100))
+    done = snek("replay", "import", str(path))
+    assert "verify: MISMATCH at turn 2" in done.stdout and done.returncode == 1, (done.returncode, done.stdout)
+    checked = snek("replay", "verify", str(default_output(path)))
+    assert checked.returncode == 1 and "MISMATCH" in checked.stdout
+
+
+def test_a_move_that_reached_the_timeout_is_a_timeout(tmp_path: Path) -> None:
+    """The CLI records a timed-out move's latency as the time it waited (>= game.timeout) and nothing
+    else: such a move was imported with `error: null`."""
+    def late(lines):
+        lines[2]["board"]["snakes"][1]["latency"] = "500"  # bob's move into turn 1 hit the 500 ms timeout
+        lines[3]["board"]["snakes"][0]["latency"] = "499"  # ann's move into turn 2 was just in time
+    replay = import_cli_game(_edited(tmp_path, "late", late)).replay
+    errors = [[(s["error"], s["latency_ms"]) for s in f["snakes"]] for f in replay.frames[1:3]]
+    assert errors == [[(None, 12.0), ("timeout", 500.0)], [(None, 499.0), (None, 40.0)]], errors
+    assert verify(replay).ok

@@ -119,7 +119,7 @@ MALFORMED = [  # (route, body, start of the error)
     ("/move", changed(put(["you"], None)), "you must be an object, got null"),
     ("/move", changed(drop(["board"])), "board is missing"),
     ("/move", changed(put(["board", "snakes", 1, "body"], [])), "board.snakes[1].body must have 1 to"),
-    ("/move", changed(put(["board", "width"], 10**9)), "board.width must be between 3 and 25"),
+    ("/move", changed(put(["board", "width"], 0)), "board.width must be between 1 and"),
     ("/move", changed(put(["turn"], None)), "turn must be an integer, got null"),
     ("/move", changed(put(["you", "id"], "someone else")), 'you ("someone else") is not one of board.snakes'),
     ("/start", changed(put(["board", "snakes"], {"a": 1})), "board.snakes must be a list of snakes"),
@@ -157,3 +157,124 @@ def test_a_crashing_bot_falls_back_and_is_logged(served) -> None:
         time.sleep(0.05)
     line = next(line for line in server.output().splitlines() if "my bug on turn 14" in line)
     assert "crash: ValueError" in line and body["game"]["id"] in line and "answered up" in line
+
+
+# --- every request Battlesnake's engine can send is answered (issue 18, defects 1, 2 and 7) --------------
+
+PROBE_BOT = '''
+import time
+def move(state):
+    board = state["board"]
+    for p in board["hazards"]:  # the bot is never shown a point it could misread
+        assert 0 <= p["x"] < board["width"] and 0 <= p["y"] < board["height"], p
+    time.sleep(0.01)
+    return {"move": "left", "shout": "probe"}
+'''
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> Served:
+    """A bot whose answer ('left', shouting) tells it apart from serve-bot's fallback."""
+    tmp = tmp_path_factory.mktemp("probe")
+    (tmp / "probe.py").write_text(PROBE_BOT)
+    server = Served([f"{tmp / 'probe.py'}:move"]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def snail_mode(body: dict) -> None:
+    """snail_mode's state: hazards above and beside the board (rules repository, maps/snail_mode.go)."""
+    body["game"]["map"] = "snail_mode"
+    body["board"]["hazards"] += [{"x": 9, "y": 16}, {"x": -1, "y": 3}, {"x": 3, "y": -11}]
+
+
+def big_board(body: dict) -> None:
+    """A 30x30 board (battlesnake play -W 30 -H 30) with our snake in the corner, heading down: only
+    `right` does not die at once."""
+    mine = [{"x": 0, "y": 0}, {"x": 0, "y": 1}, {"x": 0, "y": 2}]
+    body["board"].update(width=30, height=30, hazards=[])
+    you = body["you"]
+    you.update(body=mine, head=mine[0], length=3)
+    body["board"]["snakes"] = [you, {**body["board"]["snakes"][1]}]
+
+
+def many_snakes(body: dict) -> None:
+    """20 snakes (battlesnake play with 20 --url flags) on a 25x25 board."""
+    body["board"].update(width=25, height=25, hazards=[])
+    snakes = [{"id": f"s{i}", "name": f"s{i}", "health": 90, "latency": "1", "shout": "", "squad": "",
+               "body": [{"x": i, "y": 20}, {"x": i, "y": 21}, {"x": i, "y": 22}], "head": {"x": i, "y": 20},
+               "length": 3, "customizations": {"color": "#888888", "head": "default", "tail": "default"}}
+              for i in range(20)]
+    body["board"]["snakes"], body["you"] = snakes, snakes[0]
+
+
+ANSWERED = [  # (what the engine sends, the bot plays it?, the reason logged when it does not)
+    ("snail_mode's off-board hazards", snail_mode, True, None),
+    ("hazardDamagePerTurn 200", put(["game", "ruleset", "settings", "hazardDamagePerTurn"], 200), True, None),
+    ("hazardDamagePerTurn -250", put(["game", "ruleset", "settings", "hazardDamagePerTurn"], -250), True, None),
+    ("a 30x30 board", big_board, False, "board.width must be between 3 and 25, got 30"),
+    ("20 snakes", many_snakes, False, "board.snakes must have 1 to 16 snakes, got 20"),
+    ("shrinkEveryNTurns 20000 in royale", lambda b: (put(["game", "ruleset", "name"], "royale")(b),
+                                                      put(["game", "ruleset", "settings", "royale",
+                                                           "shrinkEveryNTurns"], 20000)(b)),
+     False, "setting shrinkEveryNTurns must be between 1 and"),
+]
+
+
+def test_every_request_the_engine_can_send_gets_a_legal_move(probe) -> None:
+    """Found by playing Battlesnake's CLI against serve-bot: from turn 3 of every snail_mode game, with
+    hazardDamagePerTurn 200 and on boards over 25 it answered 400 and its snake played the CLI's
+    default moves.  Now the bot plays what our engine can hold (off-board hazards removed, a damage
+    beyond 100 plays as 100) and the rest gets a legal move from the raw JSON, logged."""
+    answered = 0
+    for n, (what, change, by_bot, reason) in enumerate(ANSWERED):
+        body = json.loads(changed(change))
+        body["game"]["id"] = f"engine-sends-{n}"
+        assert probe.post("/start", body)[0] == 200, what
+        status, answer, _ = probe.post("/move", body)
+        assert status == 200, (what, answer)
+        if by_bot:
+            assert answer == {"move": "left", "shout": "probe"}, what
+        else:
+            assert answer["move"] in MOVES and "shout" not in answer, (what, answer)
+            line = next((line for line in probe.output().splitlines() if f"game engine-sends-{n} turn" in line
+                         and "(fallback)" in line), None)
+            assert line is not None and f"outside what snek-arena models ({reason}" in line, (what, line)
+        assert probe.post("/end", body)[0] == 200, what
+        answered += 1
+    assert answered == len(ANSWERED) == 6
+    corner = json.loads(changed(big_board))
+    assert probe.post("/move", corner)[1] == {"move": "right"}  # the fallback's move does not die at once
+    assert "crash" not in probe.output() and "Traceback" not in probe.output()
+
+
+def test_end_with_no_snake_left_is_answered(probe) -> None:
+    """A solo game, or a draw, ends with `board.snakes: []`: that /end got 400 and the game's player
+    waited for the idle reaper.  Now it is closed at once, and /start is answered for every body."""
+    body = base()
+    body["game"]["id"] = "ends-empty"
+    assert probe.post("/start", body)[0] == 200
+    assert probe.post("/move", body)[1] == {"move": "left", "shout": "probe"}
+    dead = {**body["you"], "health": 0, "body": [{"x": -1, "y": 5}, {"x": 0, "y": 5}, {"x": 1, "y": 5}]}
+    dead["head"] = dead["body"][0]
+    ended = {**body, "turn": 15, "board": {**body["board"], "snakes": []}, "you": dead}
+    status, _, _ = probe.post("/end", ended)
+    assert status == 200
+    assert "ends-empty" not in probe.output()  # no 400 logged, nothing reaped later, nothing crashed
+
+
+def test_the_margin_scales_with_the_timeout(probe) -> None:
+    """At `battlesnake play -t 60` the 60 ms margin left the bot 1 ms, and a quarter of its moves were
+    the CLI's fallbacks.  The margin is now at most a fifth of the timeout: a bot answering in 10 ms
+    makes its move in a 60 ms game."""
+    from arena.cli.serve_bot import move_budget_ms
+
+    assert [move_budget_ms(t, 60, 0) for t in (500, 300, 100, 60, 50, 5)] == [440, 240, 80, 48, 40, 4]
+    assert move_budget_ms(500, 60, 12.5) == 427 and move_budget_ms(500, 0, 0) == 500 and move_budget_ms(1, 60, 3) == 1
+    body = base()
+    body["game"].update(id="fast-game", timeout=60)
+    status, answer, _ = probe.post("/move", body)
+    assert status == 200 and answer == {"move": "left", "shout": "probe"}, answer
+    assert "fast-game" not in probe.output()  # no timeout logged

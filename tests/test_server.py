@@ -178,6 +178,26 @@ def test_upload_raw_and_multipart_then_listed(server, tmp_path):
     assert verify(read_replay(tmp_path / "back.jsonl")).ok
 
 
+def test_a_battlesnake_cli_game_is_imported_on_upload(server, tmp_path):
+    """The watch page opens a raw `battlesnake play --output` file, but the upload route refused it (`not a snek
+    replay`): it is now imported as `snek replay import` does, stored as the snek replay it becomes, and said so."""
+    cli_game = Path(__file__).parent / "data" / "battlesnake-cli-standard-7x7.jsonl"
+    for data in (cli_game.read_bytes(), gzip.compress(cli_game.read_bytes())):
+        status, answer, _ = http("POST", server.url + "/api/replays", raw=data,
+                                 headers={"Content-Type": "application/octet-stream"})
+        assert status == 201 and answer == {"id": answer["id"], "imported": "battlesnake-cli"}, answer
+        text = http("GET", f"{server.url}/api/replays/{answer['id']}")[1]
+        (tmp_path / "back.jsonl").write_text(text)
+        replay = read_replay(tmp_path / "back.jsonl")
+        assert replay.header["imported"]["from"] == "battlesnake-cli" and len(replay.frames) == 5
+        assert verify(replay).ok
+    broken = cli_game.read_text().replace('"turn":2', '"turn":7', 1).encode()
+    status, answer, _ = http("POST", server.url + "/api/replays", raw=broken,
+                             headers={"Content-Type": "application/octet-stream"})
+    assert status == 400 and answer["error"].startswith("not a snek replay, nor a Battlesnake CLI game: ")
+    assert "turn 7 follows turn 1" in answer["error"] and "\n" not in answer["error"]
+
+
 @pytest.mark.parametrize("data, words", [
     (b"not json at all\n", "not JSON"),
     (b'{"type":"frame"}\n', "first line is not a header"),

@@ -209,8 +209,8 @@ def upload_replay():
         return fail(415, UPLOAD_HOW)
     upload = next(iter(request.files.values()), None) if request.mimetype == "multipart/form-data" else None
     try:
-        key = server().library.upload(upload.stream if upload is not None else request.stream,
-                                      upload.filename if upload is not None else None)
+        stored = server().library.upload(upload.stream if upload is not None else request.stream,
+                                         upload.filename if upload is not None else None)
     except UploadTooLarge as exc:
         return fail(413, str(exc))
     except ReplayError as exc:
@@ -219,7 +219,7 @@ def upload_replay():
         return fail(507, exc.strerror)
     except LibraryBusy as exc:
         return fail(503, str(exc))
-    return jsonify({"id": key}), 201
+    return jsonify(stored), 201
 
 
 @api.get("/api/tournaments")

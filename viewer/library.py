@@ -21,12 +21,14 @@ import re
 import shutil
 import tempfile
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from arena.bs_import import SOURCE, BattlesnakeFileError, Imported, import_cli_game, write_imported
 from arena.replay import MAX_LINE_BYTES, ReplayError, ReplayReader, finish_interrupted
 from arena.tournament import GameRecord, Leaderboard
 from arena.verify import verify
@@ -215,8 +217,10 @@ class ReplayLibrary:
         with self._lock:
             self._index.pop(replay_id(path), None)
 
-    def upload(self, source: BinaryIO, filename: str | None = None) -> str:
-        """Store an uploaded replay streamed from ``source``; returns its id.  ReplayError says what is wrong
+    def upload(self, source: BinaryIO, filename: str | None = None) -> dict:
+        """Store an uploaded replay streamed from ``source``; returns ``{"id"}`` (and ``"imported":
+        "battlesnake-cli"`` for a Battlesnake CLI game, converted as ``snek replay import`` does, then checked
+        like any upload).  ReplayError says what is wrong
         with it, UploadTooLarge that it is over ``UPLOAD_LIMIT``, DiskFull that the disk could not take it,
         LibraryBusy that another upload is being checked; in every case nothing is kept."""
         if self.folder is None:
@@ -230,7 +234,7 @@ class ReplayLibrary:
             if not self._checking.acquire(blocking=False):
                 raise LibraryBusy("another upload is being checked: try again in a moment")
             try:
-                entry, key = self._check(scratch, head, digest, shown)
+                entry, key, imported = self._check(scratch, head, digest, shown)
             finally:
                 self._checking.release()
         except OSError as exc:
@@ -240,18 +244,46 @@ class ReplayLibrary:
                 shutil.rmtree(scratch, ignore_errors=True)
         with self._lock:
             self._index[key] = entry
-        return key
+        return {"id": key, "imported": SOURCE} if imported else {"id": key}
 
-    def _check(self, scratch: Path, head: bytes, digest: str, shown: str) -> tuple[_Entry, str]:
-        """Check the received upload (ReplayError, one line) and move it into the library."""
+    def _check(self, scratch: Path, head: bytes, digest: str, shown: str) -> tuple[_Entry, str, bool]:
+        """Check the received upload (ReplayError, one line) and move it into the library; a Battlesnake CLI
+        game is imported first (the third value says so)."""
         suffix = ".jsonl.gz" if head == b"\x1f\x8b" else ".jsonl"
         probe = (scratch / "data").rename(scratch / (shown if shown.endswith(suffix) else shown + suffix))
         key = "upload-" + digest[:12]
-        entry = _scan(key, probe, file_version(probe), check=True)
+        imported = False
+        try:
+            entry = _scan(key, probe, file_version(probe), check=True)
+        except ReplayError as error:
+            game = _import_cli_game(probe, error)  # a Battlesnake CLI game, or that error again
+            suffix = ".jsonl.gz"  # stored as the snek replay it becomes, as `snek replay import` writes it
+            probe = write_imported(game, scratch / ("imported" + suffix))
+            entry, imported = _scan(key, probe, file_version(probe), check=True), True
         final = self.folder / (key + suffix)
         os.replace(probe, final)
         entry.path, entry.version = final, file_version(final)  # a rename: what was read is what is stored
-        return entry, key
+        return entry, key, imported
+
+
+def _import_cli_game(probe: Path, error: ReplayError) -> Imported:
+    """The import of a game written by Battlesnake's CLI (``battlesnake play --output``: its first line has no
+    ``type``), which the watch page opens too; for anything else the reader's ``error`` stands."""
+    if not _first_line_untyped(probe):
+        raise error
+    try:
+        return import_cli_game(probe)
+    except BattlesnakeFileError as exc:
+        raise ReplayError(f"not a snek replay, nor a Battlesnake CLI game: {exc}") from None
+
+
+def _first_line_untyped(path: Path) -> bool:
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as f:
+            first = json.loads(f.readline(1 << 20))
+    except (OSError, EOFError, zlib.error, ValueError):
+        return False
+    return isinstance(first, dict) and "type" not in first
 
 
 class LibraryBusy(RuntimeError):

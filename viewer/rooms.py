@@ -51,6 +51,11 @@ BOARD = (3, 50)
 MAX_TURNS = 100_000
 ENDLESS_TURNS = 2**31 - 1
 BOT_SHARE = 0.75  # of a tick, the time bots get to answer
+
+
+def bot_timeout_ms(tick_ms: int) -> int:
+    """A room's move timeout (its replay header's ``timeout_ms``): ``BOT_SHARE`` of the tick."""
+    return max(1, int(tick_ms * BOT_SHARE))
 OPEN_NAME = "open"
 WAIT_POLL_S = 0.05  # how often a waiting room looks at its seats
 NAME_LIMIT = 32
@@ -265,7 +270,7 @@ class Room:
 
     def _new_match(self) -> Match:
         r = self.request
-        bot_ms = max(1, int(r.tick_ms * BOT_SHARE))
+        bot_ms = bot_timeout_ms(r.tick_ms)
         seated = sum(s.bot is not None for s in self.seats) if r.classic else None
         config = MatchConfig(ruleset=r.ruleset, width=r.width, height=r.height, settings=dict(r.settings or {}),
                              seed=self.seed, timeout_ms=bot_ms, first_timeout_ms=max(bot_ms, 1000),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from arena.bs_import import default_output, import_cli_game, write_imported
 from arena.cli.common import console, user_errors
@@ -31,5 +32,6 @@ def register(replay_app: typer.Typer) -> None:
         verdict = verify(replay)
         if verdict.ok:
             console.print(f"verify: [green]OK[/]; {verdict.note}")
-        else:
-            console.print(f"verify: [bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {verdict.detail}")
+        else:  # the file is written (it shows where the rules differ), and the exit code says so, as verify's
+            console.print(f"verify: [bold red]MISMATCH[/] at turn {verdict.first_bad_turn}: {escape(verdict.detail)}")
+            raise typer.Exit(1)

@@ -24,7 +24,35 @@ MAX_GAMES_SERVED = 256  # per-game players kept by serve-bot before the oldest i
 IDLE_GAME_S = 60.0  # a game with no request for this long is over (its /end never came): its player is closed
 SERVE_MARGIN_MS = 60  # answer this much before Battlesnake's timeout (network and server overhead)
 log = logging.getLogger("snek.serve_bot")
-MAX_REQUEST_BYTES = 1 << 20  # a 25x25 board with 16 long snakes is a few hundred KB; more is not a game
+MAX_REQUEST_BYTES = 1 << 20  # a 25x25 board full of 16 snakes is ~100 KB; a megabyte is no game any engine sends
+
+
+def move_budget_ms(timeout_ms: int, margin_ms: int, elapsed_ms: float) -> int:
+    """The bot's move timeout: ``game.timeout`` less the margin and what the request already took.
+    The margin is ``--margin-ms`` but at most a fifth of the timeout, so a fast game (``-t 50``)
+    still leaves the bot most of its time (docs/bots.md); at least 1 ms."""
+    return max(1, int(timeout_ms - min(margin_ms, timeout_ms / 5) - elapsed_ms))
+
+
+def without_off_board_hazards(body: dict) -> dict:
+    """The body a bot is shown: hazard entries off the board removed.  Battlesnake's ``snail_mode``
+    map keeps its state as off-board hazards; no head can reach them, so the game is the same, and a
+    bot that indexes a grid by a hazard's point cannot misread one."""
+    board = body["board"]
+    width, height = board["width"], board["height"]
+    hazards = board["hazards"]
+    on = [p for p in hazards if 0 <= p["x"] < width and 0 <= p["y"] < height]
+    return body if len(on) == len(hazards) else {**body, "board": {**board, "hazards": on}}
+
+
+@dataclass
+class Incoming:
+    """A request body that is the API's shape; ``shown`` is what the bot sees, ``outside`` why our
+    engine cannot hold it (None: it can)."""
+
+    body: dict
+    shown: dict
+    outside: str | None
 
 
 @dataclass
@@ -100,6 +128,7 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
     from arena import __version__
     from arena.battlesnake import RequestError, check_request
+    from arena.bs_fallback import fallback_move
     from arena.players.spec import load_player
 
     probe = load_player(spec)  # fails fast on a bad spec, and gives the name for GET /
@@ -112,14 +141,23 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
     flask_app.extensions["snek-seats"] = seats
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
-    def read_body(you_on_board: bool) -> dict:
-        """The request's Battlesnake body, checked field by field (``RequestError``: a 400)."""
+    def read_body(route: str) -> Incoming:
+        """The request's Battlesnake body: refused (``RequestError``, a 400) only if it is not the API's
+        shape; checked against what our engine models (``Request.outside``) otherwise."""
         try:
             body = json.loads(request.get_data(cache=False))
         except (ValueError, RecursionError):
             raise RequestError("the request body is not JSON") from None
-        check_request(body, complete=True, you_on_board=you_on_board)
-        return body
+        on_board = route != "end"  # /end's `you` may be dead, and no snake may be left
+        check_request(body, complete=True, you_on_board=on_board, modelled=False)
+        shown = without_off_board_hazards(body)
+        outside = None
+        if on_board:
+            try:
+                check_request(shown, complete=True, you_on_board=True)
+            except RequestError as exc:
+                outside = str(exc)
+        return Incoming(body, shown, outside)
 
     @flask_app.errorhandler(RequestError)
     def bad_body(exc: RequestError):
@@ -144,21 +182,33 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
     @flask_app.post("/start")
     def start():
-        body = read_body(you_on_board=True)
+        req = read_body("start")
+        if req.outside:
+            log.warning("%s: outside what snek-arena models (%s): its moves are answered by the fallback",
+                        where(req.body), req.outside)
+            return "ok"
         try:
-            seats.get(key(body)).player.start(body)
+            seats.get(key(req.body)).player.start(req.shown)
         except Exception as exc:  # the bot's bug: Battlesnake ignores /start's answer, we log it
-            log.warning("%s: start crashed: %s: %s", where(body), type(exc).__name__, exc)
+            log.warning("%s: start crashed: %s: %s", where(req.body), type(exc).__name__, exc)
         return "ok"
 
     @flask_app.post("/move")
     def move():
         arrived = time.perf_counter()
-        body = read_body(you_on_board=True)
-        timeout = body["game"]["timeout"]
+        req = read_body("move")
+        body = req.body
+        if req.outside:  # a request the engine can send but our rules cannot hold: still a legal move
+            answer = fallback_move(body)
+            seat = seats.get(key(body), create=False)  # no player is started for a game the bot cannot play
+            if seat is not None:
+                seat.last_move = answer
+            log.warning("%s: outside what snek-arena models (%s); answered %s (fallback)", where(body),
+                        req.outside, answer)
+            return jsonify(move=answer)
         seat = seats.get(key(body))
-        budget = timeout - margin_ms - (time.perf_counter() - arrived) * 1000
-        result = seat.player.move(body, max(1, int(budget)))
+        elapsed = (time.perf_counter() - arrived) * 1000
+        result = seat.player.move(req.shown, move_budget_ms(body["game"]["timeout"], margin_ms, elapsed))
         if result.error:  # answer as the engine would treat a bad answer: the last move again
             log.warning("%s: %s after %s ms; answered %s", where(body), result.error, result.latency_ms,
                         result.move or seat.last_move)
@@ -170,13 +220,13 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
     @flask_app.post("/end")
     def end():
-        body = read_body(you_on_board=False)
-        seat = seats.pop(key(body))
+        req = read_body("end")
+        seat = seats.pop(key(req.body))
         if seat is not None:
             try:
-                seat.player.end(body)
+                seat.player.end(req.shown)
             except Exception as exc:  # as for /start
-                log.warning("%s: end crashed: %s: %s", where(body), type(exc).__name__, exc)
+                log.warning("%s: end crashed: %s: %s", where(req.body), type(exc).__name__, exc)
             seat.player.close()
         return "ok"
 
@@ -194,7 +244,7 @@ def serve_bot(
     max_games: int = typer.Option(MAX_GAMES_SERVED, help="Games (snakes) served at once; beyond, the least "
                                   "recently asked is closed."),
     margin: int = typer.Option(SERVE_MARGIN_MS, "--margin-ms", help="Answer this many milliseconds before "
-                               "game.timeout (network and server overhead)."),
+                               "game.timeout (network and server overhead); at most a fifth of the timeout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
 ) -> None:
     """Serve a bot over the Battlesnake HTTP API, so it can play on Battlesnake's own engine."""

@@ -175,9 +175,9 @@ async function upload(file) {
   status.textContent = `uploading ${file.name}…`;
   try {
     const body = new Uint8Array(await file.arrayBuffer());
-    const { id } = await api("/api/replays", { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body });
+    const { id, imported } = await api("/api/replays", { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body });
     showMessage(null);
-    replace(status, "uploaded: ", watchLink(id, String(id)));
+    replace(status, imported ? "imported from a Battlesnake CLI game and uploaded: " : "uploaded: ", watchLink(id, String(id)));
     status.className = "note-line ok-line";
     await refreshReplays();
   } catch (err) {
