@@ -104,6 +104,31 @@ def masked(opcode: int, payload: bytes) -> bytes:
     return struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + body
 
 
+def read_frames(raw: socket.socket, until: float) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of every frame the server sends until it hangs up or ``until`` passes."""
+    data = b""
+    while time.monotonic() < until:
+        raw.settimeout(max(0.01, until - time.monotonic()))
+        try:
+            chunk = raw.recv(65536)
+        except (TimeoutError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    data = data[data.index(b"\r\n\r\n") + 4:]
+    frames, pos = [], 0
+    while pos + 2 <= len(data):
+        opcode, size, head = data[pos] & 0x0F, data[pos + 1] & 0x7F, 2
+        if size == 126:
+            size, head = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
+        frames.append((opcode, data[pos + head:pos + head + size]))
+        pos += head + size
+    return frames
+
+
 OPEN_CLIENTS: set[Client] = set()
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from serverkit import Client, LiveServer, http, wait_until
+from serverkit import Client, LiveServer, http, read_frames, wait_until
 
 from arena.replay import read_replay
 from arena.verify import verify
@@ -302,31 +302,6 @@ def raw_spectator(live: LiveServer, path: str) -> socket.socket:
     raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     return raw
-
-
-def read_frames(raw: socket.socket, until: float) -> list[tuple[int, bytes]]:
-    """(opcode, payload) of every frame the server sends until it hangs up or ``until`` passes."""
-    data = b""
-    while time.monotonic() < until:
-        raw.settimeout(max(0.01, until - time.monotonic()))
-        try:
-            chunk = raw.recv(65536)
-        except (TimeoutError, OSError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    data = data[data.index(b"\r\n\r\n") + 4:]
-    frames, pos = [], 0
-    while pos + 2 <= len(data):
-        opcode, size, head = data[pos] & 0x0F, data[pos + 1] & 0x7F, 2
-        if size == 126:
-            size, head = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
-        elif size == 127:
-            size, head = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
-        frames.append((opcode, data[pos + head:pos + head + size]))
-        pos += head + size
-    return frames
 
 
 def test_one_thread_per_socket_and_each_frame_built_once(live):
