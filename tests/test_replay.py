@@ -11,7 +11,16 @@ from replay_tools import cautious
 
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
-from arena.replay import FORMAT, ReplayError, ReplayWriter, dumps_replay, placements, read_replay, result_for
+from arena.replay import (
+    FORMAT,
+    ReplayError,
+    ReplayWriter,
+    dumps_replay,
+    finish_interrupted,
+    placements,
+    read_replay,
+    result_for,
+)
 from arena.verify import verify
 
 
@@ -88,6 +97,27 @@ def test_torn_last_line_is_ignored(game, tmp_path) -> None:
     torn = tmp_path / "torn.jsonl"
     torn.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])
     assert len(read_replay(torn).frames) == 4
+
+
+def test_a_cut_off_game_is_closed_as_interrupted(game, tmp_path) -> None:
+    """What ``snek serve`` does at start with the games a crash cut off: the readable prefix, a result line."""
+    lines = dumps_replay(read_replay(game[0])).splitlines(keepends=True)
+    cases = {"torn": "".join(lines[:8]) + lines[8][:20],  # 7 frames, then half a line
+             "broken": "".join(lines[:6]) + "garbage\n" + "".join(lines[6:9]),  # 5 frames, then a bad line
+             "whole": "".join(lines)}
+    closed = {}
+    for name, text in cases.items():
+        (tmp_path / f"{name}.jsonl").write_text(text)
+        assert finish_interrupted(tmp_path / f"{name}.jsonl", tmp_path / f"{name}-closed.jsonl.gz")
+        closed[name] = read_replay(tmp_path / f"{name}-closed.jsonl.gz", require_result=True)
+        assert verify(closed[name]).ok, (name, verify(closed[name]).detail)
+    assert len(closed) == 3
+    assert [len(closed[n].frames) for n in ("torn", "broken")] == [7, 5]
+    assert closed["torn"].result == {**result_for(closed["torn"].frames[-1]), "reason": "interrupted"}
+    assert closed["whole"].result == read_replay(game[0]).result  # a finished game keeps its own result
+    (tmp_path / "header-only.jsonl").write_text(lines[0])
+    assert not finish_interrupted(tmp_path / "header-only.jsonl", tmp_path / "nothing.jsonl.gz")
+    assert not (tmp_path / "nothing.jsonl.gz").exists()
 
 
 @pytest.mark.parametrize("content,message", [
