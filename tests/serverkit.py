@@ -8,8 +8,10 @@ import os
 import socket
 import struct
 import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from werkzeug.serving import make_server
 from wsclient import close_all
@@ -88,3 +90,41 @@ def masked(opcode: int, payload: bytes) -> bytes:
     mask = os.urandom(4)
     body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     return struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + body
+
+
+def read_frames(raw: socket.socket, until: float, enough: Callable[[list], bool] = lambda frames: False
+                ) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of every whole frame the server sends until it hangs up, ``until`` passes or the
+    frames so far are ``enough``."""
+    data = b""
+    while time.monotonic() < until:
+        raw.settimeout(max(0.01, until - time.monotonic()))
+        try:
+            chunk = raw.recv(65536)
+        except (TimeoutError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+        if enough(parse_frames(data)):
+            break
+    return parse_frames(data)
+
+
+def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """The whole frames after the handshake's response in ``data`` (a partial last frame is left out)."""
+    if b"\r\n\r\n" not in data:
+        return []
+    data = data[data.index(b"\r\n\r\n") + 4:]
+    frames, pos = [], 0
+    while pos + 2 <= len(data):
+        opcode, size, head = data[pos] & 0x0F, data[pos + 1] & 0x7F, 2
+        if size == 126:
+            size, head = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
+        if pos + head + size > len(data):
+            break
+        frames.append((opcode, data[pos + head:pos + head + size]))
+        pos += head + size
+    return frames

@@ -4,7 +4,8 @@ and in total (item 9; the production command under gunicorn: tests/test_server_p
 
 from __future__ import annotations
 
-from serverkit import LiveServer, handshake, http, masked, upgrade_status, wait_until
+from serverkit import LiveServer, handshake, http, masked, upgrade_status
+from waiting import wait_until
 
 from snek_viewer import ServerConfig
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from serverkit import LiveServer, http, wait_until
+from serverkit import LiveServer, http
+from waiting import wait_until
 
 from snek_viewer import ServerConfig
 

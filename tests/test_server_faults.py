@@ -25,8 +25,10 @@ import simple_websocket
 from faultkit import fat_replay, fill, peak_rss_mb, rewrite, small_tmpfs
 from redis_server import redis_server
 from serve import SnekServer
-from serverkit import Client, LiveServer, wait_until
+from serverkit import LiveServer
 from serverkit import http as call
+from waiting import wait_until
+from wsclient import Client
 
 from arena.replay import read_replay
 from arena.verify import verify

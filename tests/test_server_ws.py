@@ -9,11 +9,10 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 import simple_websocket
-from serverkit import LiveServer, http
+from serverkit import LiveServer, http, read_frames
 from waiting import wait_until
 from wsclient import Client
 
@@ -315,44 +314,6 @@ def raw_spectator(live: LiveServer, path: str) -> socket.socket:
     raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     return raw
-
-
-def read_frames(raw: socket.socket, until: float, enough: Callable[[list], bool] = lambda frames: False
-                ) -> list[tuple[int, bytes]]:
-    """(opcode, payload) of every whole frame the server sends until it hangs up, ``until`` passes or the
-    frames so far are ``enough``."""
-    data = b""
-    while time.monotonic() < until:
-        raw.settimeout(max(0.01, until - time.monotonic()))
-        try:
-            chunk = raw.recv(65536)
-        except (TimeoutError, OSError):
-            break
-        if not chunk:
-            break
-        data += chunk
-        if enough(parse_frames(data)):
-            break
-    return parse_frames(data)
-
-
-def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
-    """The whole frames after the handshake's response in ``data`` (a partial last frame is left out)."""
-    if b"\r\n\r\n" not in data:
-        return []
-    data = data[data.index(b"\r\n\r\n") + 4:]
-    frames, pos = [], 0
-    while pos + 2 <= len(data):
-        opcode, size, head = data[pos] & 0x0F, data[pos + 1] & 0x7F, 2
-        if size == 126:
-            size, head = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
-        elif size == 127:
-            size, head = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
-        if pos + head + size > len(data):
-            break
-        frames.append((opcode, data[pos + head:pos + head + size]))
-        pos += head + size
-    return frames
 
 
 def test_one_thread_per_socket_and_each_frame_built_once(live):
