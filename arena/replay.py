@@ -125,6 +125,7 @@ class ReplayReader:
         self.result: dict | None = None
         self.first_turn: int | None = None
         self.last_turn: int | None = None
+        self.frame_count = 0  # frames read and accepted so far (``lines``)
         self._consumed = False
         try:
             self._handle = _open_binary(self.path)
@@ -214,6 +215,7 @@ class ReplayReader:
                     if self.first_turn is None:
                         self.first_turn = obj["turn"]
                     self.last_turn = obj["turn"]
+                    self.frame_count += 1
                     yield obj
                 elif kind == "result":
                     if self.last_turn is None:
