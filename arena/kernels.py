@@ -12,7 +12,7 @@ import numpy as np
 from arena import rng
 from arena.jit import is_kernel, kernel
 from arena.setup import START_LENGTH, classic_spot, start_game
-from arena.stages import HEIGHT, WIDTH, Turn, run_stage
+from arena.stages import HEIGHT, WIDTH, WORK, Turn, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
 
 # actions
@@ -42,7 +42,7 @@ def call(action: int, extra: int, program: np.ndarray, settings: np.ndarray, boa
                 games[count] = g
                 count += 1
     t = Turn(board, settings, moves, games[:count], np.zeros(alive.shape, np.bool_),
-             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64))
+             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64), np.empty(WORK, np.int64))
     if action == STEP:
         for code in program:
             run_stage(code, b, t)

@@ -50,8 +50,13 @@ def _mix_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def seed_key_py(seed: int) -> int:
+    """``seed_key`` in pure Python (a fresh batch's keys need no compiled code)."""
+    return _mix_py(seed ^ _GOLDEN)
+
+
 def _key_py(seed: int, turn: int) -> int:
-    return _mix_py(_mix_py(seed ^ _GOLDEN) ^ ((turn * _GOLDEN) & MASK64))
+    return _mix_py(seed_key_py(seed) ^ ((turn * _GOLDEN) & MASK64))
 
 
 def draw_py(seed: int, turn: int, stream: int, index: int) -> int:

@@ -31,6 +31,7 @@ NEXT, NEAR, X, Y, INSIDE = 0, 4, 8, 9, 10
 # ``Turn.settings``: the board size and the ruleset's numbers, in this order.
 WIDTH, HEIGHT, HAZARD_DAMAGE, MINIMUM_FOOD, FOOD_CHANCE, SHRINK_EVERY = range(6)
 SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrinkEveryNTurns")
+WORK = 64  # ``Turn.work`` entries: 16 start cells, 16 food picks, 4 + 16 rankings
 SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
@@ -42,7 +43,8 @@ class Turn(NamedTuple):
     moves: np.ndarray  # (B, N) int8 requested moves; anything but 0..3 means "none"
     games: np.ndarray  # int64 the games this call steps
     dead: np.ndarray  # (B, N) bool eliminated this turn (bodies still on the grid until lifted)
-    scores: np.ndarray  # (area,) uint64 scratch for food placement
+    scores: np.ndarray  # (area,) uint64 scratch for food placement and start draws
+    work: np.ndarray  # (WORK,) int64 scratch for setup (kernels allocate nothing per game)
 
 
 @cache
@@ -306,8 +308,7 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
         for i in range(seats):
             if causes[i]:
                 kill(b, t, g, i, causes[i], by[i])
-        for i in range(seats):
-            if t.dead[g, i]:
+            if t.dead[g, i]:  # killed now or earlier this turn (hazard)
                 lift_body(b, g, i, True)  # the new heads are not on the grid yet
         for i in range(seats):
             if b.alive[g, i]:

@@ -141,7 +141,7 @@ class GameBatch:
         return cls(
             geometry=geometry,
             seed=np.zeros(b, np.uint64),
-            seed_key=rng.seed_key_np(np.zeros(b, np.uint64)),
+            seed_key=np.full(b, rng.seed_key_py(0), np.uint64),
             turn=np.zeros(b, np.int32),
             done=np.ones(b, bool),
             present=np.zeros((b, n), bool),
