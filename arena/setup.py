@@ -17,7 +17,7 @@ from arena import rng
 from arena.geometry import frozen
 from arena.jit import kernel
 from arena.stages import HEIGHT, WIDTH, Turn, count_true, place_food
-from arena.state import MAX_HEALTH, Arrays, place_body
+from arena.state import MAX_HEALTH, Arrays, clear_game, place_body
 
 START_LENGTH = 3
 DIAGONALS = frozen(np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.int64))  # (dx, dy) of the start food candidates
@@ -163,25 +163,6 @@ def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: i
 
 
 @kernel
-def _restart(b: Arrays, g: int, width: int, height: int) -> None:
-    """Turn 0, empty board, nobody dead, the full royale box: shared by every way of starting a game."""
-    b.present[g] = False
-    b.alive[g] = False
-    b.length[g] = 0
-    b.occ[g] = 0
-    b.food[g] = False
-    b.food_count[g] = 0
-    b.hazard[g] = 0
-    b.turn[g] = 0
-    b.done[g] = False
-    b.last_move[g] = -1
-    b.death_cause[g] = 0
-    b.death_by[g] = -1
-    b.death_turn[g] = 0
-    b.box[g, 0], b.box[g, 1], b.box[g, 2], b.box[g, 3] = 0, width - 1, 0, height - 1
-
-
-@kernel
 def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     seats = b.alive.shape[1]
@@ -195,7 +176,7 @@ def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
         _spread_starts(key, width, height, t, starts)
     elif not _random_starts(key, width, height, count, starts):
         return False
-    _restart(b, g, width, height)
+    clear_game(b, g, width, height)
     for i in range(seats):  # absent seats: an empty snake on cell 0 (a wall corner)
         head = starts[i] if i < count else 0
         b.head[g, i] = head
@@ -261,7 +242,7 @@ def classic_spot(b: Arrays, board: np.ndarray, width: int, height: int, g: int, 
 @kernel
 def _start_classic(b: Arrays, t: Turn, g: int, count: int) -> bool:
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
-    _restart(b, g, width, height)
+    clear_game(b, g, width, height)
     body = np.empty(START_LENGTH, np.int32)
     for seat in range(count):
         if not classic_spot(b, t.board, width, height, g, seat, 0, body):

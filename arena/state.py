@@ -238,27 +238,10 @@ class GameBatch:
             raise ValueError("snake body is longer than the board allows")
         place_body(self.arrays(), game, seat, body, health)
 
-    def _restart_status(self, games: np.ndarray) -> None:
-        """Turn 0, no hazards, nobody dead, the full royale box: shared by every way of starting games."""
-        g = self.geometry
-        self.hazard[games] = 0
-        self.turn[games] = 0
-        self.done[games] = False
-        self.last_move[games] = -1
-        self.death_cause[games] = 0
-        self.death_by[games] = -1
-        self.death_turn[games] = 0
-        self.box[games] = (0, g.width - 1, 0, g.height - 1)
-
     def clear_games(self, games: np.ndarray) -> None:
         """Empty the boards of the given games (before setting them up again)."""
-        self.present[games] = False
-        self.alive[games] = False
-        self.length[games] = 0
-        self.occ[games] = 0
-        self.food[games] = False
-        self.food_count[games] = 0
-        self._restart_status(games)
+        for game in np.asarray(games).reshape(-1).tolist():
+            clear_game(self.arrays(), game, self.geometry.width, self.geometry.height)
 
 
 # --- body bookkeeping kernels: the stages, the setup and drop-in all keep bodies through these -----
@@ -311,3 +294,22 @@ def place_body(b: Arrays, game: int, seat: int, body: np.ndarray, health: int) -
     b.death_by[game, seat] = -1
     b.death_turn[game, seat] = 0
     b.last_move[game, seat] = -1
+
+
+@kernel
+def clear_game(b: Arrays, g: int, width: int, height: int) -> None:
+    """Turn 0, empty board, nobody dead, the full royale box: shared by every way of starting a game."""
+    b.present[g] = False
+    b.alive[g] = False
+    b.length[g] = 0
+    b.occ[g] = 0
+    b.food[g] = False
+    b.food_count[g] = 0
+    b.hazard[g] = 0
+    b.turn[g] = 0
+    b.done[g] = False
+    b.last_move[g] = -1
+    b.death_cause[g] = 0
+    b.death_by[g] = -1
+    b.death_turn[g] = 0
+    b.box[g, 0], b.box[g, 1], b.box[g, 2], b.box[g, 3] = 0, width - 1, 0, height - 1
