@@ -18,7 +18,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
-from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, run
+from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
@@ -281,6 +281,10 @@ def move_array(moves: np.ndarray) -> np.ndarray:
     0, 1, 2 or 3 (257, 2.7, NaN, -1) becomes -1, the default move, rather than wrapping or truncating."""
     if moves.dtype == np.int8:
         return np.array(moves, order="C")  # values outside 0..3 are already read as "default move"
+    if moves.dtype == np.int64 and moves.ndim == 2:  # the usual other case (lists of Python ints): compiled
+        out = np.empty(moves.shape, np.int8)
+        clean_moves(np.ascontiguousarray(moves), out)
+        return out
     if moves.dtype.kind not in "iuf":
         raise TypeError(f"moves must be numbers 0..3 (-1 for none), got dtype {moves.dtype}")
     valid = (moves >= 0) & (moves <= 3)

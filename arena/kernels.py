@@ -71,6 +71,15 @@ def call(action: int, extra: int, program: np.ndarray, settings: np.ndarray, boa
 
 
 
+@kernel
+def clean_moves(moves: np.ndarray, out: np.ndarray) -> None:
+    """int64 moves to the int8 codes the step takes: anything but 0..3 becomes -1 (the default move)."""
+    for g in range(moves.shape[0]):
+        for i in range(moves.shape[1]):
+            m = moves[g, i]
+            out[g, i] = m if 0 <= m <= 3 else -1
+
+
 class _Entry:
     point = None  # the compiled ``call``'s entry point, found by the first call through numba's dispatcher
 
