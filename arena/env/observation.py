@@ -321,11 +321,7 @@ class Observer:
         in classic a reversal counts as the heading it keeps.  A head-on is never certain, so it is
         not masked.  A row with no safe move is all ones (the snake is doomed; let the policy pick).
         """
-        games = None if games is None else self._games(batch, games)
-        deadly = self.engine.deadly_moves(batch, games)
-        mask = np.ascontiguousarray((~deadly).view(np.int8).reshape(-1, 4))
-        mask[mask.view(np.int32)[:, 0] == 0] = 1  # four int8 flags read as one int32: no safe move
-        return mask
+        return self.engine.safety.masks(batch, games)
 
 
 def _category_table(seats: int) -> np.ndarray:
