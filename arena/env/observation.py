@@ -98,6 +98,7 @@ class Observer:
             r = 0
             self.window = (g.height, g.width)
         self.radius = r
+        self._base = frozen(np.where(g.interior, windows.EMPTY, windows.WALL).astype(np.uint8))
         self._all: dict[int, np.ndarray] = {}
 
     # --- spaces -------------------------------------------------------------------------
@@ -183,8 +184,8 @@ class Observer:
     def _encode(self, batch: GameBatch, games: np.ndarray, blank_dead: bool, kind: int, codes: np.ndarray,
                 scalars: np.ndarray, planes: np.ndarray) -> None:
         g = self.geometry
-        windows.encode(games, batch.alive, batch.length, batch.head, batch.health, batch.turn, batch.occ,
-                       batch.owner, batch.food, batch.hazard, g.x_of, g.y_of, g.width, g.height, g.padded_width,
+        windows.encode(games, batch.alive, batch.length, batch.head, batch.head_ptr, batch.ring, batch.health,
+                       batch.turn, batch.food, batch.hazard, g.x_of, g.y_of, self._base, g.width, g.height,
                        self.radius, self.encoding == "egocentric", g.wrapped, blank_dead, kind,
                        HEALTH_BYTE if self.image else _HEALTH_PLANE, codes, scalars, planes)
 

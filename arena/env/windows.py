@@ -13,8 +13,11 @@ Cell codes (``CODE_NAMES``): a category 0..8, plus ``HAZARD`` (9) on hazard cell
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from arena.jit import kernel
+from arena.jit import DISABLED, kernel
 
 #: The category of a cell as seen by one snake; planes channel ``c`` (0..7) is category ``c + 1``.
 EMPTY, OWN_HEAD, OWN_BODY, LONG_HEAD, LONG_BODY, SHORT_HEAD, SHORT_BODY, FOOD, WALL = range(9)
@@ -27,110 +30,173 @@ SCALARS = ("health", "length", "turn")
 
 #: ``encode``'s outputs: the code windows, or the planes (one-hot channels then health).
 CODES, PLANES = 0, 1
+CHUNK = 16  #: bytes ``copy_chunk`` moves at once: buffers it writes into keep this much slack at their end
+
+
+@intrinsic
+def _copy_chunk(typingctx, dst, at, src, start):
+    """``dst[at:at + 16] = src[start:start + 16]`` as one unaligned 16-byte move (LLVM's memcpy of a
+    constant size), what C's ``memcpy`` of a short row compiles to; numba's own loops over 11-byte
+    rows are ten times slower."""
+    def codegen(context, builder, signature, args):
+        out = context.make_array(signature.args[0])(context, builder, args[0])
+        source = context.make_array(signature.args[2])(context, builder, args[2])
+        cgutils.raw_memcpy(builder, builder.gep(out.data, [args[1]]), builder.gep(source.data, [args[3]]),
+                           context.get_constant(types.intp, CHUNK), 1)
+        return context.get_dummy_value()
+    return types.void(dst, types.intp, src, types.intp), codegen
+
+
+def _copy_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int) -> None:
+    """The same, as plain Python (``NUMBA_DISABLE_JIT=1``)."""
+    dst[at:at + CHUNK] = src[start:start + CHUNK]
+
+
+copy_chunk = _copy_chunk_python if DISABLED else _copy_chunk
 
 
 @kernel
-def _draw(b, alive, occ, owner, food, hazard, width, height, padded_width, raw):
-    """Game ``b`` on ``raw`` (height * width, row y * width + x): 0 empty, 1 + 2s / 2 + 2s the head /
-    another segment of seat s, ``2N + 1`` food, plus ``2N + 2`` on hazard cells."""
+def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
+          cells, segments, big):
+    """Game ``b`` on ``big`` (cell ``c`` at ``big[big_of[c]]``; the board padded by walls, or tiled when it
+    wraps): food, hazard, and every live snake as a *long enemy* (observers rewrite their own cells and
+    shorter snakes' cells).  ``cells``: scratch, one code per engine cell (``base``: walls on the border);
+    ``segments[s, i]``: row, column and code in ``big`` of live seat s's segment i, for the observers.
+
+    The codes are computed in one long loop over the engine's cells and moved into ``big`` a row at a
+    time in 16-byte chunks (the chunks' spill past a row is walled again): short per-cell loops with
+    index arithmetic cost several times more."""
     seats = alive.shape[1]
-    food_code, hazard_code = 2 * seats + 1, 2 * seats + 2
-    for y in range(height):
-        for x in range(width):
-            cell = (y + 1) * padded_width + x + 1
-            code = 0
-            if occ[b, cell] > 0:
-                code = 2 + 2 * owner[b, cell]
-            elif food[b, cell]:
-                code = food_code
-            if hazard[b, cell] > 0:
-                code += hazard_code
-            raw[y * width + x] = code
+    ring_mask = ring.shape[1] - 1
+    padded_width = width + 2
+    food_b, hazard_b = food[b], hazard[b]
+    for c in range(base.shape[0]):
+        cells[c] = base[c] + FOOD * food_b[c] + HAZARD * (hazard_b[c] > 0)
+    big_w = width + 2 * radius + 2
+    spill = (padded_width + CHUNK - 1) // CHUNK * CHUNK
+    for y in range(height - 1, -1, -1):  # top row first: a row's spill lands on the next row written
+        source, at = (y + 1) * padded_width, (height + radius - y) * big_w + radius
+        for j in range(0, padded_width, CHUNK):
+            copy_chunk(big, at + j, cells, source + j)
+        for j in range(padded_width, spill):
+            big[at + j] = WALL
+    for s in range(seats):
+        if not alive[b, s]:
+            continue
+        snake = b * seats + s
+        for i in range(length[b, s] - 1, -1, -1):  # the head last: it wins over a tail stacked under it
+            cell = ring[snake, (head_ptr[b, s] - i) & ring_mask]
+            big[big_of[cell]] = (HAZARD if hazard_b[cell] > 0 else 0) + (LONG_HEAD if i == 0 else LONG_BODY)
+            segments[s, i, 0] = height + radius - y_of[cell]
+            segments[s, i, 1] = x_of[cell] + radius + 1
+        for i in range(length[b, s]):  # read back after the head went on: a stacked tail shows the head
+            segments[s, i, 2] = big[segments[s, i, 0] * big_w + segments[s, i, 1]]
+    if wrapped:
+        _tile(width, height, radius, big_w, height + 2 * radius + 2, big)
 
 
 @kernel
-def _observer_table(b, s, alive, length, table):
-    """Raw drawing code -> the cell's code as seat ``s`` of game ``b`` sees it."""
+def _tile(width, height, radius, big_w, big_h, big):
+    """Fill the padding around the board with the board itself (wrapped rulesets)."""
+    for r in range(big_h):
+        y = (height + radius - r) % height
+        for c in range(big_w):
+            big[r * big_w + c] = big[(height + radius - y) * big_w + (c - radius - 1) % width + radius + 1]
+
+
+@kernel
+def _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, win_h, win_w, window):
+    """Seat ``s``'s window (``window``, rows of ``win_w``, cut from ``big`` at row ``top``, column
+    ``left``): its own cells and shorter snakes' were drawn as a long enemy's; rewrite them (every
+    copy of them, on a wrapped board)."""
     seats = alive.shape[1]
-    hazard_code = 2 * seats + 2
-    table[0] = EMPTY
     for other in range(seats):
-        head = OWN_HEAD if other == s else LONG_HEAD if length[b, other] >= length[b, s] else SHORT_HEAD
-        table[1 + 2 * other] = head
-        table[2 + 2 * other] = head + 1
-    table[2 * seats + 1] = FOOD
-    for code in range(hazard_code):
-        table[code + hazard_code] = table[code] + HAZARD
+        if not alive[b, other] or (other != s and length[b, other] >= length[b, s]):
+            continue
+        shift = OWN_HEAD - LONG_HEAD if other == s else SHORT_HEAD - LONG_HEAD
+        for i in range(length[b, other]):
+            i0, j0 = segments[other, i, 0] - top, segments[other, i, 1] - left
+            code = segments[other, i, 2] + shift
+            if wrapped:
+                for wi in range(i0 % height, win_h, height):
+                    for wj in range(j0 % width, win_w, width):
+                        window[wi * win_w + wj] = code
+            elif 0 <= i0 < win_h and 0 <= j0 < win_w:
+                window[i0 * win_w + j0] = code
 
 
 @kernel
-def encode(games, alive, length, head, health, turn, occ, owner, food, hazard, x_of, y_of,
-           width, height, padded_width, radius, egocentric, wrapped, blank_dead, kind, health_value,
+def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base,
+           width, height, radius, egocentric, wrapped, blank_dead, kind, health_value,
            codes_out, scalars_out, planes_out):
     """Observations of every seat of ``games``, game-major (agent ``k * N + s``).
 
     ``kind`` CODES: ``codes_out`` (A, h, w) uint8 windows and ``scalars_out`` (A, 3) float32.
     ``kind`` PLANES: ``planes_out`` (A, 10, h, w) uint8: channels 0..7 set where the code's
     category is channel + 1, channel 8 set on hazards, channel 9 ``health_value[health]``; "set"
-    is 1 for the planes (``health_value[100] == 100``), 255 for the image.
-    Egocentric windows are centred on the head (row 0 at ``y + radius``), wrapping on wrapped
-    boards, walls outside; otherwise the window is the board.  ``blank_dead``: dead snakes get
-    all zeros.
+    is 1 for the planes (``health_value[100] == 100``), 255 for the image.  Outputs must be
+    C-contiguous.  Egocentric windows are centred on the head (row 0 at ``y + radius``), wrapping
+    on wrapped boards, walls outside; otherwise (``radius`` 0) the window is the board.
+    ``blank_dead``: dead snakes get all zeros.
     """
     seats = alive.shape[1]
     win_h = codes_out.shape[1] if kind == CODES else planes_out.shape[2]
     win_w = codes_out.shape[2] if kind == CODES else planes_out.shape[3]
+    size = win_h * win_w
     on = np.uint8(1) if health_value[100] == 100 else np.uint8(255)
-    raw = np.empty(width * height, np.uint8)
-    table = np.empty(2 * (2 * seats + 2), np.uint8)
-    window = np.empty((win_h, win_w), np.uint8)
+    # The board, top row first, padded by radius + 1 walls (the padded grid's border and the rest):
+    # board cell (x, y) at row height + radius - y, column x + radius + 1.
+    big_w, big_h = width + 2 * radius + 2, height + 2 * radius + 2
+    big = np.full(big_w * big_h + CHUNK, WALL, np.uint8)
+    big_of = np.empty(x_of.shape[0], np.int64)
+    for cell in range(x_of.shape[0]):
+        big_of[cell] = (height + radius - y_of[cell]) * big_w + x_of[cell] + radius + 1
+    window = np.empty(size + CHUNK, np.uint8)
+    cells = np.empty(base.shape[0] + CHUNK, np.uint8)
+    segments = np.empty((seats, ring.shape[1], 3), np.int64)
+    codes = codes_out.reshape(codes_out.size)
+    planes = planes_out.reshape(planes_out.size)
     for k in range(games.shape[0]):
         b = games[k]
-        _draw(b, alive, occ, owner, food, hazard, width, height, padded_width, raw)
-        for s in range(seats):
-            if alive[b, s]:
-                raw[(y_of[head[b, s]]) * width + x_of[head[b, s]]] -= 1  # a head: its body code minus one
+        _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
+              cells, segments, big)
         for s in range(seats):
             a = k * seats + s
-            out = codes_out[a] if kind == CODES else window
             if blank_dead and not alive[b, s]:
                 if kind == CODES:
-                    out[:, :] = 0
-                    scalars_out[a, :] = 0
+                    codes[a * size:(a + 1) * size] = 0
+                    scalars_out[a] = 0
                 else:
-                    planes_out[a] = 0
+                    planes[a * 10 * size:(a + 1) * 10 * size] = 0
                 continue
-            _observer_table(b, s, alive, length, table)
-            top, left = height - 1, 0
+            top, left = 1, 1
             if egocentric:
-                top, left = y_of[head[b, s]] + radius, x_of[head[b, s]] - radius
-            for i in range(win_h):
-                y = top - i
-                if wrapped:
-                    y %= height
-                row_inside = 0 <= y < height
-                for j in range(win_w):
-                    x = left + j
-                    if wrapped:
-                        x %= width
-                    if row_inside and 0 <= x < width:
-                        out[i, j] = table[raw[y * width + x]]
-                    else:
-                        out[i, j] = WALL
+                top, left = height - y_of[head[b, s]], x_of[head[b, s]] + 1
+            for i in range(win_h):  # each row in 16-byte moves; a row's spill is overwritten by the next
+                for j in range(0, win_w, CHUNK):
+                    copy_chunk(window, i * win_w + j, big, (top + i) * big_w + left + j)
+            _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, win_h, win_w, window)
             hp = min(max(health[b, s], 0), 100)
             if kind == CODES:
+                at = a * size
+                whole = size - size % CHUNK
+                for p in range(0, whole, CHUNK):
+                    copy_chunk(codes, at + p, window, p)
+                for p in range(whole, size):
+                    codes[at + p] = window[p]
                 scalars_out[a, 0] = hp
                 scalars_out[a, 1] = length[b, s]
                 scalars_out[a, 2] = turn[b]
                 continue
-            planes = planes_out[a]
+            at = a * 10 * size
             for c in range(8):
-                plane = planes[c]
-                for i in range(win_h):
-                    for j in range(win_w):
-                        code = window[i, j]
-                        plane[i, j] = on if code == c + 1 or code == c + 1 + HAZARD else 0
-            for i in range(win_h):
-                for j in range(win_w):
-                    planes[8, i, j] = on if window[i, j] >= HAZARD else 0
-            planes[9] = health_value[hp]
+                for p in range(size):
+                    code = window[p]
+                    planes[at + p] = on if code == c + 1 or code == c + 1 + HAZARD else 0
+                at += size
+            for p in range(size):
+                planes[at + p] = on if window[p] >= HAZARD else 0
+            at += size
+            value = health_value[hp]
+            for p in range(size):
+                planes[at + p] = value
