@@ -55,6 +55,25 @@ def _copy_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int) ->
 copy_chunk = _copy_chunk_python if DISABLED else _copy_chunk
 
 
+def big_index(x_of: np.ndarray, y_of: np.ndarray, height: int, width: int, radius: int) -> np.ndarray:
+    """Where each engine cell sits in the padded board ``big`` of ``encode``: the board top row first,
+    padded by ``radius`` + 1 (the engine grid's border and the rest), row ``height + radius - y``,
+    column ``x + radius + 1``."""
+    big_w = width + 2 * radius + 2
+    return (height + radius - y_of.astype(np.int64)) * big_w + x_of + radius + 1
+
+
+def scratch(cells: int, height: int, width: int, radius: int, window: tuple[int, int], seats: int,
+            ring_len: int) -> tuple[np.ndarray, ...]:
+    """``encode``'s working arrays, made once per observer (it reuses them every call; one observer
+    must not encode from two threads at once): the padded board (walls around it, which ``encode``
+    keeps), a window, the engine grid's codes and the live snakes' segments; each byte buffer with
+    ``CHUNK`` bytes of slack for the 16-byte moves."""
+    big = np.full((height + 2 * radius + 2) * (width + 2 * radius + 2) + CHUNK, WALL, np.uint8)
+    return (big, np.empty(window[0] * window[1] + CHUNK, np.uint8), np.empty(cells + CHUNK, np.uint8),
+            np.empty((seats, ring_len, 3), np.int64))
+
+
 @kernel
 def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
           cells, segments, big):
@@ -126,8 +145,8 @@ def _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, wi
 
 
 @kernel
-def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base,
-           width, height, radius, egocentric, wrapped, blank_dead, kind, health_value,
+def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base, big_of,
+           width, height, radius, egocentric, wrapped, blank_dead, kind, health_value, scratch,
            codes_out, scalars_out, planes_out):
     """Observations of every seat of ``games``, game-major (agent ``k * N + s``).
 
@@ -137,23 +156,15 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
     is 1 for the planes (``health_value[100] == 100``), 255 for the image.  Outputs must be
     C-contiguous.  Egocentric windows are centred on the head (row 0 at ``y + radius``), wrapping
     on wrapped boards, walls outside; otherwise (``radius`` 0) the window is the board.
-    ``blank_dead``: dead snakes get all zeros.
+    ``blank_dead``: dead snakes get all zeros.  ``big_of`` and ``scratch``: from ``Scratch``.
     """
     seats = alive.shape[1]
     win_h = codes_out.shape[1] if kind == CODES else planes_out.shape[2]
     win_w = codes_out.shape[2] if kind == CODES else planes_out.shape[3]
     size = win_h * win_w
     on = np.uint8(1) if health_value[100] == 100 else np.uint8(255)
-    # The board, top row first, padded by radius + 1 walls (the padded grid's border and the rest):
-    # board cell (x, y) at row height + radius - y, column x + radius + 1.
-    big_w, big_h = width + 2 * radius + 2, height + 2 * radius + 2
-    big = np.full(big_w * big_h + CHUNK, WALL, np.uint8)
-    big_of = np.empty(x_of.shape[0], np.int64)
-    for cell in range(x_of.shape[0]):
-        big_of[cell] = (height + radius - y_of[cell]) * big_w + x_of[cell] + radius + 1
-    window = np.empty(size + CHUNK, np.uint8)
-    cells = np.empty(base.shape[0] + CHUNK, np.uint8)
-    segments = np.empty((seats, ring.shape[1], 3), np.int64)
+    big_w = width + 2 * radius + 2
+    big, window, cells, segments = scratch
     codes = codes_out.reshape(codes_out.size)
     planes = planes_out.reshape(planes_out.size)
     for k in range(games.shape[0]):
