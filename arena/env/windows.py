@@ -91,8 +91,8 @@ def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, widt
     food_b, hazard_b = food[b], hazard[b]
     for c in range(base.shape[0]):
         cells[c] = base[c] + FOOD * food_b[c] + HAZARD * (hazard_b[c] > 0)
-    big_w = width + 2 * radius + 2
     spill = (padded_width + CHUNK - 1) // CHUNK * CHUNK
+    big_w = width + 2 * radius + 2
     for y in range(height - 1, -1, -1):  # top row first: a row's spill lands on the next row written
         source, at = (y + 1) * padded_width, (height + radius - y) * big_w + radius
         for j in range(0, padded_width, CHUNK):
@@ -102,14 +102,16 @@ def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, widt
     for s in range(seats):
         if not alive[b, s]:
             continue
-        snake = b * seats + s
-        for i in range(length[b, s] - 1, -1, -1):  # the head last: it wins over a tail stacked under it
-            cell = ring[snake, (head_ptr[b, s] - i) & ring_mask]
-            big[big_of[cell]] = (HAZARD if hazard_b[cell] > 0 else 0) + (LONG_HEAD if i == 0 else LONG_BODY)
-            segments[s, i, 0] = height + radius - y_of[cell]
-            segments[s, i, 1] = x_of[cell] + radius + 1
-        for i in range(length[b, s]):  # read back after the head went on: a stacked tail shows the head
-            segments[s, i, 2] = big[segments[s, i, 0] * big_w + segments[s, i, 1]]
+        snake, first = b * seats + s, head_ptr[b, s]
+        head_cell = ring[snake, first & ring_mask]
+        for i in range(length[b, s]):
+            cell = ring[snake, (first - i) & ring_mask]
+            code = (HAZARD if hazard_b[cell] > 0 else 0) + (LONG_HEAD if cell == head_cell else LONG_BODY)
+            big[big_of[cell]] = code  # a tail stacked under the head shows the head
+            segment = segments[s, i]
+            segment[0] = height + radius - y_of[cell]
+            segment[1] = x_of[cell] + radius + 1
+            segment[2] = code
     if wrapped:
         _tile(width, height, radius, big_w, height + 2 * radius + 2, big)
 
@@ -165,8 +167,11 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
     on = np.uint8(1) if health_value[100] == 100 else np.uint8(255)
     big_w = width + 2 * radius + 2
     big, window, cells, segments = scratch
-    codes = codes_out.reshape(codes_out.size)
-    planes = planes_out.reshape(planes_out.size)
+    # Outputs as one row per agent (and channel): loops over a 1-D view's whole length vectorise,
+    # loops over offsets into a flat array do not (ten times slower for the planes).
+    codes = codes_out.reshape(codes_out.shape[0], size)
+    planes = planes_out.reshape(planes_out.shape[0], planes_out.shape[1], size)
+    seen = window[:size]
     for k in range(games.shape[0]):
         b = games[k]
         _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
@@ -175,10 +180,10 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
             a = k * seats + s
             if blank_dead and not alive[b, s]:
                 if kind == CODES:
-                    codes[a * size:(a + 1) * size] = 0
+                    codes[a] = 0
                     scalars_out[a] = 0
                 else:
-                    planes[a * 10 * size:(a + 1) * 10 * size] = 0
+                    planes[a] = 0
                 continue
             top, left = 1, 1
             if egocentric:
@@ -189,25 +194,20 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
             _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, win_h, win_w, window)
             hp = min(max(health[b, s], 0), 100)
             if kind == CODES:
-                at = a * size
-                whole = size - size % CHUNK
-                for p in range(0, whole, CHUNK):
-                    copy_chunk(codes, at + p, window, p)
-                for p in range(whole, size):
-                    codes[at + p] = window[p]
+                out = codes[a]
+                for p in range(size):
+                    out[p] = seen[p]
                 scalars_out[a, 0] = hp
                 scalars_out[a, 1] = length[b, s]
                 scalars_out[a, 2] = turn[b]
                 continue
-            at = a * 10 * size
+            mine = planes[a]
             for c in range(8):
+                out = mine[c]
+                category, with_hazard = np.uint8(c + 1), np.uint8(c + 1 + HAZARD)
                 for p in range(size):
-                    code = window[p]
-                    planes[at + p] = on if code == c + 1 or code == c + 1 + HAZARD else 0
-                at += size
+                    out[p] = on if (seen[p] == category) | (seen[p] == with_hazard) else np.uint8(0)
+            out = mine[8]
             for p in range(size):
-                planes[at + p] = on if window[p] >= HAZARD else 0
-            at += size
-            value = health_value[hp]
-            for p in range(size):
-                planes[at + p] = value
+                out[p] = on if seen[p] >= HAZARD else np.uint8(0)
+            mine[9, :] = health_value[hp]
