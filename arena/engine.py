@@ -237,12 +237,17 @@ class Engine:
 
     # --- reading state ------------------------------------------------------------------
 
+    @property
+    def safety(self) -> MoveSafety:
+        """This ruleset's move-safety answers (``arena.safety``): deadly moves and env action masks."""
+        if self._safety is None:
+            self._safety = MoveSafety(self)
+        return self._safety
+
     def deadly_moves(self, batch: GameBatch, games=None) -> np.ndarray:
         """(G, N, 4) bools: the moves that eliminate each snake of the given games (default all) whatever
         the others do (``arena.safety``: the one definition the env masks and the search bot use)."""
-        if self._safety is None:
-            self._safety = MoveSafety(self)
-        return self._safety.deadly(batch, games)
+        return self.safety.deadly(batch, games)
 
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""

@@ -1,7 +1,9 @@
-"""Observation formats (``obs_format``): the same game in dict, planes and image form, in all three envs,
-and the libraries each format is for (SuperSuit's observation wrappers, SB3's CnnPolicy)."""
+"""Observation formats (``obs_format``): the same game in dict, planes, image and codes form, in all three
+envs, and the libraries each format is for (SuperSuit's observation wrappers, SB3's CnnPolicy)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -11,7 +13,7 @@ from prereq import need_module
 
 import arena.env  # noqa: F401 - registers snek/Snake-v0
 from arena.env import parallel_env, vector_env
-from arena.env.observation import HEALTH_BYTE, OBS_FORMATS
+from arena.env.observation import HEALTH_BYTE, OBS_FORMATS, planes_from_codes
 
 HEALTH = 9
 
@@ -22,6 +24,16 @@ def as_image(planes: np.ndarray) -> np.ndarray:
     image = planes * 255
     image[..., HEALTH, :, :] = np.round(planes[..., HEALTH, :, :] * 255 / 100)
     return image.astype(np.uint8)
+
+
+def assert_shows(obs_format: str, obs, ref: dict) -> None:
+    """``obs`` (in ``obs_format``) shows what the dict format's ``ref`` shows, single or batched."""
+    if obs_format == "codes":
+        np.testing.assert_array_equal(planes_from_codes(obs["codes"], obs["scalars"]), ref["observation"])
+        np.testing.assert_array_equal(obs["action_mask"], ref["action_mask"])
+    else:
+        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
+        np.testing.assert_array_equal(obs, want)
 
 
 def test_health_byte_spans_0_to_255():
@@ -42,24 +54,29 @@ def play_parallel(obs_format: str, seed: int = 5, turns: int = 60):
 
 
 def test_parallel_formats_show_the_same_game():
-    steps = 0
-    for (_, dict_obs, _), (env_p, planes, planes_infos), (env_i, images, _) in zip(
-            play_parallel("dict"), play_parallel("planes"), play_parallel("image"), strict=True):
-        assert set(dict_obs) == set(planes) == set(images)
+    steps, codes_seen = 0, 0
+    for (env_d, dict_obs, _), (env_p, planes, planes_infos), (env_i, images, _), (env_c, codes, _) in zip(
+            play_parallel("dict"), play_parallel("planes"), play_parallel("image"), play_parallel("codes"),
+            strict=True):
+        assert set(dict_obs) == set(planes) == set(images) == set(codes)
         for agent, o in dict_obs.items():
-            assert env_p.observation_space(agent).contains(planes[agent])
-            assert env_i.observation_space(agent).contains(images[agent])
-            np.testing.assert_array_equal(planes[agent], o["observation"])
-            np.testing.assert_array_equal(images[agent], as_image(o["observation"]))
+            for env, obs_format, obs in ((env_p, "planes", planes), (env_i, "image", images), (env_c, "codes", codes)):
+                assert env.observation_space(agent).contains(obs[agent])
+                assert_shows(obs_format, obs[agent], o)
             np.testing.assert_array_equal(planes_infos[agent]["action_mask"], o["action_mask"])
+            seat = int(agent.split("_")[1])
+            batch = env_d.games.batch
+            want = [min(max(batch.health[0, seat], 0), 100), batch.length[0, seat], batch.turn[0]]
+            np.testing.assert_array_equal(codes[agent]["scalars"], np.array(want, np.float32))
+            codes_seen += 1
         steps += 1
-    assert steps > 5
+    assert steps > 5 and codes_seen > 4 * 5
     assert env_p.observation_space("snake_0") == parallel_env().observation_space("snake_0")["observation"]
     space = env_i.observation_space("snake_0")
     assert space.dtype == np.uint8 and (space.low == 0).all() and (space.high == 255).all()
 
 
-@pytest.mark.parametrize("obs_format", ["planes", "image"])
+@pytest.mark.parametrize("obs_format", ["planes", "image", "codes"])
 def test_single_env_formats(obs_format):
     dict_env = gym.make("snek/Snake-v0", opponents=["safe"])
     env = gym.make("snek/Snake-v0", opponents=["safe"], obs_format=obs_format)
@@ -67,8 +84,7 @@ def test_single_env_formats(obs_format):
     obs, info = env.reset(seed=1)
     for turn in range(40):
         assert env.observation_space.contains(obs)
-        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
-        np.testing.assert_array_equal(obs, want)
+        assert_shows(obs_format, obs, ref)
         np.testing.assert_array_equal(info["action_mask"], ref["action_mask"])
         np.testing.assert_array_equal(env.unwrapped.action_masks(), ref["action_mask"].astype(bool))
         action = int(np.flatnonzero(info["action_mask"])[turn % int(info["action_mask"].sum())])
@@ -80,28 +96,31 @@ def test_single_env_formats(obs_format):
     assert turn > 3
 
 
-@pytest.mark.parametrize("obs_format", ["planes", "image"])
+@pytest.mark.parametrize("obs_format", ["planes", "image", "codes"])
 @pytest.mark.parametrize("copy", [True, False])
 def test_vector_env_formats(obs_format, copy):
     same_step = {"autoreset_mode": "same_step"}  # final_obs come in the format too
     ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20, **same_step)
     env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy, **same_step)
     planes_space = ref_env.single_observation_space["observation"]
-    if obs_format == "planes":
-        assert env.single_observation_space == planes_space
-    else:  # the same planes as bytes, every one spanning 0-255
-        space = env.single_observation_space
-        assert (space.shape, space.dtype) == (planes_space.shape, np.uint8)
-        assert (space.low == 0).all() and (space.high == 255).all()
-    assert env.observation_space.shape == (18, *env.single_observation_space.shape)
+    if obs_format == "codes":
+        space = env.observation_space
+        assert space["codes"].shape == (18, 11, 11) and space["scalars"].shape == (18, 3)
+    else:
+        if obs_format == "planes":
+            assert env.single_observation_space == planes_space
+        else:  # the same planes as bytes, every one spanning 0-255
+            space = env.single_observation_space
+            assert (space.shape, space.dtype) == (planes_space.shape, np.uint8)
+            assert (space.low == 0).all() and (space.high == 255).all()
+        assert env.observation_space.shape == (18, *env.single_observation_space.shape)
     ref, _ = ref_env.reset(seed=2)
     obs, infos = env.reset(seed=2)
     rng = np.random.default_rng(0)
     finals = 0
     for _ in range(40):
         assert env.observation_space.contains(obs)
-        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
-        np.testing.assert_array_equal(obs, want)
+        assert_shows(obs_format, obs, ref)
         np.testing.assert_array_equal(infos["action_mask"], ref["action_mask"])
         np.testing.assert_array_equal(env.action_masks(), ref["action_mask"].astype(bool))
         actions = masked_random(rng, infos["action_mask"])
@@ -110,9 +129,7 @@ def test_vector_env_formats(obs_format, copy):
         if "final_obs" in infos:
             for slot in np.flatnonzero(infos["_final_obs"]):
                 assert env.single_observation_space.contains(infos["final_obs"][slot])
-                want = ref_infos["final_obs"][slot]["observation"]
-                np.testing.assert_array_equal(infos["final_obs"][slot], want if obs_format == "planes"
-                                              else as_image(want))
+                assert_shows(obs_format, infos["final_obs"][slot], ref_infos["final_obs"][slot])
                 finals += 1
     assert finals > 0  # max_turns=20 cut some games off
 
@@ -120,9 +137,9 @@ def test_vector_env_formats(obs_format, copy):
 def test_unknown_format_is_a_clear_error():
     for make in (lambda: parallel_env(obs_format="rgb"), lambda: vector_env(num_games=1, obs_format="rgb"),
                  lambda: gym.make("snek/Snake-v0", obs_format="rgb")):
-        with pytest.raises(ValueError, match="unknown obs_format 'rgb' \\(choose from dict, planes, image\\)"):
+        with pytest.raises(ValueError, match="unknown obs_format 'rgb' \\(choose from dict, planes, image, codes\\)"):
             make()
-    assert OBS_FORMATS == ("dict", "planes", "image")
+    assert OBS_FORMATS == ("dict", "planes", "image", "codes")
 
 
 # --- the libraries each format is for ---------------------------------------------------------------
@@ -199,3 +216,51 @@ def test_sb3_cnn_policy_takes_the_image_format():
     from stable_baselines3.common.preprocessing import preprocess_obs
     pre = preprocess_obs(tensor, env.observation_space)
     assert float(pre.max()) == 1.0 and float(pre[0, HEALTH, 0, 0]) == pytest.approx(obs[HEALTH, 0, 0] / 255)
+
+
+# --- the codes format's documented learner side (docs/envs.md runs these very lines) -----------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "envs.md"
+
+
+def documented_block(marker: str) -> str:
+    """The first ```python block after ``marker`` in docs/envs.md."""
+    text = DOCS.read_text()
+    start = text.index("```python\n", text.index(marker)) + len("```python\n")
+    return text[start:text.index("```", start)]
+
+
+def test_the_documented_one_hots_give_the_planes():
+    torch = pytest.importorskip("torch")
+    env = vector_env(num_games=8, num_snakes=4, obs_format="codes", settings={"shrinkEveryNTurns": 3},
+                     ruleset="royale")  # hazards, so codes 9..17 occur
+    twin = vector_env(num_games=8, num_snakes=4, settings={"shrinkEveryNTurns": 3}, ruleset="royale")
+    obs, infos = env.reset(seed=3)
+    ref, _ = twin.reset(seed=3)
+    rng = np.random.default_rng(3)
+    checked, hazard_cells = 0, 0
+    for _ in range(30):
+        codes, scalars = obs["codes"], obs["scalars"]
+        numpy_planes = {"np": np, "codes": codes, "scalars": scalars}
+        exec(documented_block("<!-- one-hot: numpy -->"), numpy_planes)
+        torch_planes = {"torch": torch, "codes": torch.from_numpy(codes), "scalars": torch.from_numpy(scalars)}
+        exec(documented_block("<!-- one-hot: torch -->"), torch_planes)
+        np.testing.assert_array_equal(numpy_planes["planes"], ref["observation"])
+        assert numpy_planes["planes"].dtype == np.uint8
+        np.testing.assert_array_equal(torch_planes["planes"].numpy(), ref["observation"].astype(np.float32))
+        np.testing.assert_array_equal(planes_from_codes(codes, scalars), ref["observation"])
+        checked += 1
+        hazard_cells += int(np.count_nonzero(codes >= 9))
+        actions = np.argmax(rng.random((32, 4)) * infos["action_mask"], axis=1)
+        obs, _, _, _, infos = env.step(actions)
+        ref, *_ = twin.step(actions)
+    assert checked == 30 and hazard_cells > 100
+
+
+def test_the_codes_training_snippet_runs():
+    pytest.importorskip("torch")
+    snippet = documented_block("<!-- codes: training -->")
+    assert 'obs_format="codes"' in snippet and "range(100)" in snippet
+    scope: dict = {}
+    exec(snippet.replace("range(100)", "range(5)"), scope)
+    assert scope["step"] == 4 and np.isfinite(float(scope["loss"]))

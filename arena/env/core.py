@@ -13,9 +13,9 @@ import numpy as np
 
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
-from arena.state import GameBatch
+from arena.jit import kernel
 
-POOL_SIZE = 256  # start positions set up per engine call when games restart one by one
+POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
 INVALID_ACTION_MODES = ("raise", "default")
 _HINT = "expected an integer 0..3 (Discrete(4)); invalid_action='default' plays the default move instead"
 
@@ -116,8 +116,8 @@ class Games:
         self.batch = self.engine.new_batch(range(self.size), self.num_snakes)
         self.returns = np.zeros((self.size, self.num_snakes), np.float32)
         self.lengths = np.zeros((self.size, self.num_snakes), np.int32)
-        self._pool: GameBatch | None = None
-        self._pool_next = 0
+        self._seeds: np.ndarray | None = None  # seeds drawn for restarts, handed out from _seeds_next on
+        self._seeds_next = 0
 
     @property
     def geometry(self):
@@ -127,28 +127,27 @@ class Games:
         """Start the given games afresh with the given seeds."""
         games = np.asarray(games, dtype=np.intp)
         self.engine.reset(self.batch, games, seeds, self.num_snakes)
-        self._pool = None  # restarts after a seeded reset must draw from the new generator only
+        self._seeds = None  # restarts after a seeded reset must draw from the new generator only
         self.returns[games] = 0
         self.lengths[games] = 0
 
     def restart(self, games: np.ndarray, rng: np.random.Generator) -> None:
         """Start the given games afresh with seeds drawn from ``rng``, in game order.
 
-        Start positions come from a pool set up ``POOL_SIZE`` seeds at a time: setting up
-        games costs about the same for one game as for hundreds, and a start position depends
-        only on its seed, so this is exactly ``reset`` with the same seeds, only cheaper.
+        Seeds are drawn ``POOL_SIZE`` at a time and handed out in order (the sequence restarts
+        have always used); each game is set up from its seed by the compiled setup, so a restart
+        of a few games costs a few microseconds.
         """
         games = np.asarray(games, dtype=np.intp)
         done = 0
         while done < games.size:
-            if self._pool is None or self._pool_next == self._pool.size:
-                seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
-                self._pool = self.engine.new_batch(seeds, self.num_snakes, seats=self.num_snakes)
-                self._pool_next = 0
-            take = min(games.size - done, self._pool.size - self._pool_next)
-            source = np.arange(self._pool_next, self._pool_next + take)
-            self.batch.assign(games[done:done + take], self._pool, source)
-            self._pool_next += take
+            if self._seeds is None or self._seeds_next == self._seeds.size:
+                self._seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
+                self._seeds_next = 0
+            first = self._seeds_next
+            take = min(games.size - done, self._seeds.size - first)
+            self.engine.reset(self.batch, games[done:done + take], self._seeds[first:first + take], self.num_snakes)
+            self._seeds_next += take
             done += take
         self.returns[games] = 0
         self.lengths[games] = 0
@@ -156,29 +155,51 @@ class Games:
     def step(self, moves: np.ndarray) -> StepOutcome:
         """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""
         b, r = self.batch, self.rewards
-        stepping = ~b.done
+        stepping = np.logical_not(b.done)
         alive_before = b.alive & stepping[:, None]  # a finished game's winner is not stepped again
-        food_before = b.food.copy() if r.food else None
+        food_before = b.food.copy() if r.food else _NO_FOOD
         self.engine.step(b, moves)
-        alive = b.alive
-        died = alive_before & ~alive
-        over = b.done & stepping
-        truncated_games = stepping & ~b.done
-        if self.max_turns is not None:
-            truncated_games &= b.turn >= self.max_turns
-        else:
-            truncated_games[:] = False
-        nobody_left = over & ~alive.any(axis=1)
-        draw = died & (nobody_left & (died.sum(axis=1) >= 2))[:, None]
-        win = alive & over[:, None]
-        rewards = np.where(win, r.win, 0.0) + np.where(draw, r.draw, 0.0) + np.where(died & ~draw, r.loss, 0.0)
-        if r.survival:
-            rewards += r.survival * (alive_before & alive)
-        if food_before is not None:
-            cells = np.arange(b.size)[:, None] * self.geometry.cells + b.head
-            rewards += r.food * (alive_before & food_before.reshape(-1)[cells])
-        rewards = rewards.astype(np.float32)
-        self.returns += rewards
-        self.lengths += stepping[:, None]  # a seat's episode is its game (dead seats idle on: "black death")
-        return StepOutcome(rewards=rewards, terminated=died | win,
-                           truncated=alive & truncated_games[:, None], ended=over | truncated_games)
+        out = StepOutcome(rewards=np.empty(b.alive.shape, np.float32), terminated=np.empty(b.alive.shape, bool),
+                          truncated=np.empty(b.alive.shape, bool), ended=np.empty(b.size, bool))
+        _outcomes(stepping, alive_before, food_before, b.alive, b.done, b.turn, b.head,
+                  -1 if self.max_turns is None else self.max_turns, r.win, r.loss, r.draw, r.survival, r.food,
+                  self.returns, self.lengths, out.rewards, out.terminated, out.truncated, out.ended)
+        return out
+
+
+_NO_FOOD = np.zeros((0, 0), bool)
+
+
+@kernel
+def _outcomes(stepping, alive_before, food_before, alive, done, turn, head, max_turns, win, loss, draw, survival,
+              food, returns, lengths, rewards, terminated, truncated, ended):
+    """``Games.step``'s bookkeeping after the engine stepped, one loop over games and seats (the rules
+    are in ``Rewards``): rewards summed as float64 in a fixed order, then stored as float32.
+    ``food_before``: the food grid before the step (empty when food pays nothing); ``max_turns`` -1: none."""
+    games, seats = alive.shape
+    for g in range(games):
+        over = done[g] and stepping[g]
+        cut = stepping[g] and not done[g] and max_turns >= 0 and turn[g] >= max_turns
+        ended[g] = over or cut
+        died_count, anyone = 0, False
+        for s in range(seats):
+            died_count += alive_before[g, s] and not alive[g, s]
+            anyone |= alive[g, s]
+        draw_game = over and not anyone and died_count >= 2
+        for s in range(seats):
+            died = alive_before[g, s] and not alive[g, s]
+            won = alive[g, s] and over
+            value = 0.0
+            if won:
+                value = win
+            elif died:
+                value = draw if draw_game else loss
+            if survival != 0.0:
+                value += survival * (alive_before[g, s] and alive[g, s])
+            if food != 0.0:
+                value += food * (alive_before[g, s] and food_before[g, head[g, s]])
+            rewards[g, s] = value
+            returns[g, s] += np.float32(value)
+            lengths[g, s] += stepping[g]  # a seat's episode is its game (dead seats idle on: "black death")
+            terminated[g, s] = died or won
+            truncated[g, s] = alive[g, s] and cut
