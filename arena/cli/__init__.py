@@ -16,6 +16,7 @@ from arena.cli import play as _play
 from arena.cli import serve as _serve
 from arena.cli import serve_bot as _serve_bot
 from arena.cli import tournament as _tournament
+from arena.cli import train as _train
 from arena.match import MatchConfig
 from arena.replay import read_replay
 from arena.verify import verify
@@ -28,6 +29,7 @@ app.registered_commands.extend(_serve.app.registered_commands)
 app.registered_commands.extend(_serve_bot.app.registered_commands)
 app.registered_commands.extend(_tournament.app.registered_commands)
 app.registered_commands.extend(_compare.app.registered_commands)
+app.registered_commands.extend(_train.app.registered_commands)
 
 
 @app.command()
