@@ -10,6 +10,7 @@ same answer.
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 from arena.battlesnake import RequestError, load_request
@@ -35,6 +36,12 @@ def resolve_policy_path(path: str | Path) -> Path:
     return p
 
 
+@lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int, size: int) -> NumpyNet:
+    """A policy file loaded once (a tournament creates a player per game); a rewritten file is read again."""
+    return NumpyNet.load(path)
+
+
 class LearnedPolicy:
     """``policy(state) -> move`` for a policy exported by ``snek train``.  Bounded: one forward pass."""
 
@@ -42,7 +49,8 @@ class LearnedPolicy:
 
     def __init__(self, path: str | Path) -> None:
         self.path = resolve_policy_path(path)
-        self.net = NumpyNet.load(self.path)
+        stat = self.path.stat()
+        self.net = _load(str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
         self._observers: OrderedDict[tuple, Observer] = OrderedDict()
 
     def __call__(self, state: dict) -> str:
