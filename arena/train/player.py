@@ -81,3 +81,30 @@ class LearnedPolicy:
         else:
             self._observers.move_to_end(key)  # its engine has the same rules: it answers this batch's mask
         return found
+
+
+def stdio_main(argv: list[str] | None = None) -> int:
+    """``python -m arena.train.player PATH``: the policy as a stdio bot (docs/bots.md's protocol), for
+    ``cmd:`` specs and any arena that runs bots as processes."""
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m arena.train.player PATH (an .npz, a checkpoint .pt or a 'snek train' folder)",
+              file=sys.stderr)
+        return 2
+    try:
+        policy = LearnedPolicy(args[0])
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in sys.stdin:
+        state = json.loads(line)
+        if state.get("type") == "move":
+            print(json.dumps({"move": policy(state), "turn": state.get("turn")}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(stdio_main())

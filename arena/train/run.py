@@ -106,8 +106,11 @@ class Trainer:
     # --- opponents --------------------------------------------------------------------------
 
     def _new_net(self, window) -> PolicyNet:
+        """A network initialised from the seed's generator without advancing it: building one (for a past
+        version, an export) must not change the moves sampled after it, or a resumed run would differ."""
         c = self.config
-        return PolicyNet(self.inputs.spatial_channels, self.inputs.vector_size, window, c.conv, c.hidden)
+        with torch.random.fork_rng(devices=[]):
+            return PolicyNet(self.inputs.spatial_channels, self.inputs.vector_size, window, c.conv, c.hidden)
 
     def _draw(self, game: int) -> None:
         """Opponents for a game that starts: one kind for all its other seats; a new ``game.id``."""
