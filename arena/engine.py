@@ -13,35 +13,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 import numpy as np
 
 from arena import rng
-from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body
+from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
-from arena.setup import classic_spot, setup_classic, setup_standard
-from arena.stages import Step
+from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD, START_LENGTH, classic_spot, setup
+from arena.stages import CODES, board_table, play, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
-
-
-@lru_cache(maxsize=16)
-def grid_indices(games: int, seats: int, cells: int, ring_len: int) -> tuple[np.ndarray, ...]:
-    """Full-shape (games, seats) index helpers and an all-true (games,) mask, built once per batch shape."""
-    shape = (games, seats)
-    game = np.arange(games, dtype=np.int64)[:, None]
-    arrays = (np.broadcast_to(game * cells, shape).copy(),
-              np.broadcast_to(np.arange(seats, dtype=np.int8), shape).copy(),
-              np.broadcast_to(game * seats, shape).copy(),
-              (game * seats + np.arange(seats)) * ring_len,
-              np.broadcast_to(-1 - np.arange(seats, dtype=np.int32), shape).copy(),
-              np.ones(games, bool))
-    for a in arrays:
-        a.setflags(write=False)
-    return arrays
+_INT8 = np.dtype(np.int8)
+_NO_GAMES = frozen(np.zeros(0, np.int64))
 
 
 def seat_ids(count: int) -> list[str]:
@@ -58,6 +43,13 @@ class Engine:
         self.geometry = Geometry(width, height, wrapped=self.ruleset.wrapped)
         self.stages = self.ruleset.stages_for(self.settings)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
+        # What the compiled step takes: the stages as codes, the settings and the geometry as arrays.
+        self._program = frozen(np.array([CODES[stage] for stage in self.stages], np.int64))
+        self._game_over_program = self._program[-1:]
+        self._settings = settings_array(self.geometry, self.settings)
+        self._board = board_table(self.geometry)
+        self._setup_mode = CLASSIC if self.ruleset.classic else STANDARD if self.ruleset.food_at_start \
+            else STANDARD_NO_FOOD
         self._safety: MoveSafety | None = None
         self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
 
@@ -92,18 +84,14 @@ class Engine:
             seeds = rng.seed_array(seeds)
             batch.seed[games] = seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape)
             batch.seed_key[games] = rng.seed_key_np(batch.seed[games])
-        if self.ruleset.classic:
-            batch.clear_games(games)
-            setup_classic(batch, games, counts)
-        else:  # rewrites every field of those games
-            setup_standard(batch, games, counts, food=self.ruleset.food_at_start)
+        setup(batch, games, counts, self._settings, self._setup_mode)  # rewrites every field of those games
         if fewest <= 1:  # only a lone snake can make a fresh game over (standard, classic)
             self._check_over(batch, games)
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
-        stepping = np.zeros(batch.size, bool)
-        stepping[games] = True
-        self.game_over(self._step_context(batch, np.full(batch.alive.shape, -1, np.int8), stepping))
+        """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
+        play(self._game_over_program, self._settings, self._board, batch.last_move,
+             np.ascontiguousarray(games, dtype=np.int64), False, *batch.arrays())
 
     def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None,
                        ids: Sequence[str] | None = None) -> GameBatch:
@@ -199,37 +187,14 @@ class Engine:
 
     # --- stepping -----------------------------------------------------------------------
 
-    def _step_context(self, batch: GameBatch, moves: np.ndarray, stepping: np.ndarray | None) -> Step:
-        """``stepping=None``: every game steps (the common case, which spares the stages some masking)."""
-        game_offset, seat_ids, row_base, ring_start, no_head, everyone = grid_indices(
-            batch.size, batch.seats, self.geometry.cells, batch.ring_len)
-        if stepping is None:
-            return Step(batch=batch, settings=self.settings, moves=moves, stepping=everyone,
-                        active=batch.alive.copy(), dead=np.zeros(batch.alive.shape, bool),
-                        new_turn=batch.turn + np.int32(1), game_offset=game_offset, seat_ids=seat_ids,
-                        row_base=row_base, ring_start=ring_start, no_head=no_head, everyone=True)
-        return Step(
-            batch=batch, settings=self.settings, moves=moves, stepping=stepping,
-            active=batch.alive & stepping[:, None],
-            dead=np.zeros(batch.alive.shape, bool),
-            new_turn=(batch.turn + stepping).astype(np.int32),
-            game_offset=game_offset, seat_ids=seat_ids, row_base=row_base, ring_start=ring_start, no_head=no_head,
-        )
-
     def step(self, batch: GameBatch, moves) -> None:
-        """Advance every unfinished game by one turn; finished games are left untouched."""
-        moves = np.asarray(moves)
+        """Advance every unfinished game by one turn (one compiled call); finished games are left untouched."""
+        if not (type(moves) is np.ndarray and moves.dtype is _INT8 and moves.flags.c_contiguous
+                and moves.flags.writeable):
+            moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        stepping = None
-        if np.count_nonzero(batch.done):
-            stepping = ~batch.done
-            if not stepping.any():
-                return
-        step = self._step_context(batch, move_array(moves), stepping)
-        for stage in self.stages:
-            stage(step)
-        batch.turn[:] = step.new_turn
+        play(self._program, self._settings, self._board, moves, _NO_GAMES, True, *batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 
@@ -248,8 +213,9 @@ class Engine:
             raise ValueError(f"seat {seat} does not exist (the batch has {batch.seats})")
         before = batch.select([game]) if batch.alive[game, seat] else None
         self.remove(batch, game, seat)
-        body = classic_spot(batch, game, seat, int(batch.turn[game]))
-        if body is None:
+        g = self.geometry
+        body = np.empty(START_LENGTH, np.int32)
+        if not classic_spot(batch.arrays(), self._board, g.width, g.height, game, seat, int(batch.turn[game]), body):
             if before is not None:  # no room: the snake stays where it was
                 batch.assign([game], before, [0])
             return False
@@ -259,12 +225,17 @@ class Engine:
 
     # --- reading state ------------------------------------------------------------------
 
+    @property
+    def safety(self) -> MoveSafety:
+        """This ruleset's move-safety answers (``arena.safety``): deadly moves and env action masks."""
+        if self._safety is None:
+            self._safety = MoveSafety(self)
+        return self._safety
+
     def deadly_moves(self, batch: GameBatch, games=None) -> np.ndarray:
         """(G, N, 4) bools: the moves that eliminate each snake of the given games (default all) whatever
         the others do (``arena.safety``: the one definition the env masks and the search bot use)."""
-        if self._safety is None:
-            self._safety = MoveSafety(self)
-        return self._safety.deadly(batch, games)
+        return self.safety.deadly(batch, games)
 
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""
@@ -299,10 +270,10 @@ class Engine:
 
 
 def move_array(moves: np.ndarray) -> np.ndarray:
-    """Moves as int8 codes: anything but exactly 0, 1, 2 or 3 (257, 2.7, NaN, -1) becomes -1, the
-    default move, rather than wrapping or truncating in the cast."""
+    """Moves as a fresh C-contiguous int8 array (what the compiled step takes): anything but exactly
+    0, 1, 2 or 3 (257, 2.7, NaN, -1) becomes -1, the default move, rather than wrapping or truncating."""
     if moves.dtype == np.int8:
-        return moves  # values outside 0..3 are already read as "default move" by the stages
+        return np.array(moves, order="C")  # values outside 0..3 are already read as "default move"
     if moves.dtype.kind not in "iuf":
         raise TypeError(f"moves must be numbers 0..3 (-1 for none), got dtype {moves.dtype}")
     valid = (moves >= 0) & (moves <= 3)

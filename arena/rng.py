@@ -2,7 +2,8 @@
 
 Why: a game's history must depend only on its own seed and moves, never on the batch it
 runs in.  A stateless hash of the key gives every game and turn its own independent
-stream, identical whether computed for one game in pure Python or for 1024 games in numpy.
+stream, identical whether computed in pure Python (``draw_py``, the tests' model) or by the
+compiled kernels (``draw``) the engine runs.
 
 draw = mix(key(seed, turn) ^ (stream * M1 + index * M2)), where key folds the seed and the
 turn in with two rounds of SplitMix64's finaliser (``mix``).  The (game, turn) key is the
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
+
+from arena.jit import kernel
 
 MASK64 = (1 << 64) - 1
 _M1 = 0xBF58476D1CE4E5B9
@@ -61,76 +63,64 @@ def score_py(seed: int, turn: int, stream: int, index: int) -> int:
     return draw_py(seed, turn, stream, index) | 1
 
 
-# Constants made once: building numpy scalars per call costs as much as a small array op
-# (0-d arrays: numpy converts scalar operands on every call)
-_M1_NP, _M2_NP, _GOLDEN_NP = (np.array(v, np.uint64) for v in (_M1, _M2, _GOLDEN))
-_S27, _S30, _S31 = (np.array(v, np.uint64) for v in (27, 30, 31))
-ONE = np.array(1, np.uint64)
-for _constant in (_M1_NP, _M2_NP, _GOLDEN_NP, _S27, _S30, _S31, ONE):
-    _constant.setflags(write=False)
+# The compiled draws (``arena.jit``): the stages and the setup call these per game and candidate.
+# uint64 constants throughout: numba would turn a uint64 mixed with an int64 into a float.
+_M1_U, _M2_U, _GOLDEN_U = np.uint64(_M1), np.uint64(_M2), np.uint64(_GOLDEN)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+ONE = np.uint64(1)
 
 
-def _mix_np(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on a fresh uint64 array (this is the hot loop of food spawning).
-
-    Large arrays are mixed in place (no temporaries to fill the cache); small ones out of
-    place, because numpy's in-place ufuncs take a slow path on one-element arrays.
-    """
-    if z.size > 64:
-        z ^= z >> _S30
-        z *= _M1_NP
-        z ^= z >> _S27
-        z *= _M2_NP
-        z ^= z >> _S31
-        return z
-    z = z ^ (z >> _S30)
-    z = z * _M1_NP
-    z = z ^ (z >> _S27)
-    z = z * _M2_NP
+@kernel
+def mix(z: np.uint64) -> np.uint64:
+    """SplitMix64's finaliser (``_mix_py``), wrapping modulo 2**64."""
+    z = (z ^ (z >> _S30)) * _M1_U
+    z = (z ^ (z >> _S27)) * _M2_U
     return z ^ (z >> _S31)
 
 
+@kernel
+def seed_key(seed: np.uint64) -> np.uint64:
+    """The seed-only half of a (seed, turn) key: constant for a game (``GameBatch.seed_key``)."""
+    return mix(seed ^ _GOLDEN_U)
+
+
+@kernel
+def turn_key(key_of_seed: np.uint64, turn: int) -> np.uint64:
+    """The (seed, turn) key from a ``seed_key``; shared by every draw of that game and turn."""
+    return mix(key_of_seed ^ (np.uint64(turn) * _GOLDEN_U))
+
+
+@kernel
+def draw(key: np.uint64, stream: int, index: int) -> np.uint64:
+    """Draw ``index`` of ``stream`` under a ``turn_key`` (``draw_py`` of the same seed and turn)."""
+    return mix(key ^ (np.uint64(stream) * _M1_U + np.uint64(index) * _M2_U))
+
+
+@kernel
+def score(key: np.uint64, stream: int, index: int) -> np.uint64:
+    """``draw | 1``: a real candidate never scores 0, so 0 can mean "not a candidate"."""
+    return draw(key, stream, index) | ONE
+
+
+@kernel
+def _seed_keys(seeds: np.ndarray, out: np.ndarray) -> None:
+    for i in range(seeds.shape[0]):
+        out[i] = seed_key(seeds[i])
+
+
 def seed_key_np(seeds: np.ndarray) -> np.ndarray:
-    """The seed-only half of ``key_np`` (constant for a game: worth keeping)."""
-    return _mix_np(np.asarray(seeds, dtype=np.uint64) ^ _GOLDEN_NP)
+    """``seed_key`` of every seed of a flat uint64 array."""
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint64).reshape(-1)
+    out = np.empty(seeds.shape, np.uint64)
+    _seed_keys(seeds, out)
+    return out
 
 
-def turn_key_np(seed_keys: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
-    """``key_np`` from a ``seed_key_np``."""
-    return _mix_np(seed_keys ^ (np.asarray(turns).astype(np.uint64) * _GOLDEN_NP))
-
-
-def key_np(seeds: np.ndarray, turns: np.ndarray | int) -> np.ndarray:
-    """The (game, turn) part of the hash; reuse it for every draw of that game and turn."""
-    return turn_key_np(seed_key_np(seeds), turns)
-
-
-@lru_cache(maxsize=64)
-def salts(stream: int, count: int) -> np.ndarray:
-    """The per-candidate halves of draws 0..count-1 of a stream (see ``draw_salted_np``)."""
-    values = (np.arange(count, dtype=np.uint64) * np.uint64(_M2)) + np.uint64((stream * _M1) & MASK64)
-    values.setflags(write=False)
-    return values
-
-
-def draw_salted_np(key: np.ndarray, salt: np.ndarray) -> np.ndarray:
-    """Draws for precomputed ``salts`` (concatenate several streams' to draw them in one go)."""
-    return _mix_np(key ^ salt)
-
-
-def draw_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
-    """Draws for ``key`` (any shape) and candidate ``index`` (broadcast against it)."""
-    if isinstance(index, range):  # the common case: candidates 0..n-1, salts cached
-        salt = salts(stream, index.stop) if index.start == 0 else salts(stream, index.stop)[index.start:]
-    else:
-        salt = np.asarray(index).astype(np.uint64) * _M2_NP + np.uint64((stream * _M1) & MASK64)
-    return _mix_np(key ^ salt)
-
-
-def score_np(key: np.ndarray, stream: int, index: np.ndarray | range | int) -> np.ndarray:
-    z = draw_np(key, stream, index)
-    z |= ONE
-    return z
+@kernel
+def _game_seeds(seed: np.uint64, out: np.ndarray) -> None:
+    key = seed_key(seed)
+    for g in range(out.shape[0]):
+        out[g] = draw(turn_key(key, g), GAME_SEED, 0)
 
 
 def seed_to_int(seed) -> int:
@@ -154,5 +144,6 @@ def seed_array(seeds: Iterable | int) -> np.ndarray:
 def game_seeds(seed, count: int) -> np.ndarray:
     """Seeds of games 0..count-1 derived from one seed by hashing ``(seed, g)``: nearby seeds
     (workers seeded ``base + rank``) give unrelated games, and game g's seed does not depend on count."""
-    keys = key_np(np.full(count, seed_to_int(seed), np.uint64), np.arange(count))
-    return draw_np(keys, GAME_SEED, 0)
+    out = np.empty(count, np.uint64)
+    _game_seeds(np.uint64(seed_to_int(seed)), out)
+    return out

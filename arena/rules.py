@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from arena import stages as s
 
-Stage = Callable[[s.Step], None]
+Stage = Callable[..., None]  # a compiled stage (arena.stages): (batch arrays, turn) -> None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Start positions and first food, vectorised over the games being (re)started.
+"""Start positions and first food, compiled (``arena.jit``) per game being (re)started.
 
 Follows Battlesnake's board setup: square boards of width >= 7 with <= 8 snakes use the 8
 fixed spots (corners and edge midpoints one cell in, each group shuffled, a coin deciding
@@ -16,255 +16,292 @@ from functools import cache
 import numpy as np
 
 from arena import rng
-from arena.geometry import Geometry, frozen
-from arena.stages import place_food
-from arena.state import MAX_HEALTH, GameBatch
+from arena.geometry import Geometry
+from arena.jit import kernel
+from arena.stages import HEIGHT, WIDTH, Turn, board_table, place_food
+from arena.state import MAX_HEALTH, Arrays, GameBatch, place_body
 
 START_LENGTH = 3
-DIAGONALS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+DIAGONAL_X = (-1, -1, 1, 1)
+DIAGONAL_Y = (-1, 1, -1, 1)
+STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``setup_games`` modes
+NO_ROOM = -1
 
 
-@cache
-def _fixed_spots(g: Geometry) -> np.ndarray:
-    """The 8 fixed start cells: corners then edge midpoints (one cell in), in candidate order."""
-    lo, mid, hi = 1, (g.width - 1) // 2, g.width - 2
-    corners = [g.cell(lo, lo), g.cell(lo, hi), g.cell(hi, lo), g.cell(hi, hi)]
-    cardinals = [g.cell(lo, mid), g.cell(mid, lo), g.cell(mid, hi), g.cell(hi, mid)]
-    spots = np.array(corners + cardinals, np.int64)
-    spots.setflags(write=False)
-    return spots
+@kernel
+def _rank(scores: np.ndarray, order: np.ndarray) -> None:
+    """``order`` = indices of ``scores`` from highest to lowest, ties to the lower index (a stable sort)."""
+    n = scores.shape[0]
+    for k in range(n):
+        order[k] = k
+    for k in range(1, n):
+        j = k
+        while j > 0 and scores[order[j]] > scores[order[j - 1]]:
+            order[j], order[j - 1] = order[j - 1], order[j]
+            j -= 1
 
 
-@cache
-def _start_salts(seats: int) -> np.ndarray:
-    """Every turn-0 draw a standard start may use, drawn in one go: corner ranks 0..3, cardinal
-    ranks 0..3, the coin, then each seat's 4 diagonal food candidates."""
-    salts = np.concatenate([rng.salts(rng.START_CORNERS, 4), rng.salts(rng.START_CARDINALS, 4),
-                            rng.salts(rng.START_COIN, 1), rng.salts(rng.START_FOOD_DIAGONAL, 4 * seats)])
-    salts.setflags(write=False)
-    return salts
+@kernel
+def _cell(width: int, x: int, y: int) -> int:
+    return (y + 1) * (width + 2) + x + 1
 
 
-_GROUP_OFFSET = frozen(np.array([[0], [4]]))  # corners, cardinals within ``_fixed_spots``
+@kernel
+def _fixed_starts(key: np.uint64, width: int, starts: np.ndarray) -> None:
+    """The 8 fixed spots in fill order: each group (corners, edge midpoints, one cell in) ranked by
+    score, a coin picking which group comes first (``draw % 2 == 0``: corners)."""
+    lo, mid, hi = 1, (width - 1) // 2, width - 2
+    spots = np.array([_cell(width, lo, lo), _cell(width, lo, hi), _cell(width, hi, lo), _cell(width, hi, hi),
+                      _cell(width, lo, mid), _cell(width, mid, lo), _cell(width, mid, hi), _cell(width, hi, mid)])
+    scores = np.empty(4, np.uint64)
+    order = np.empty(4, np.int64)
+    corners_first = (rng.draw(key, rng.START_COIN, 0) & rng.ONE) == 0
+    for group, stream in enumerate((rng.START_CORNERS, rng.START_CARDINALS)):
+        for k in range(4):
+            scores[k] = rng.score(key, stream, k)
+        _rank(scores, order)
+        place = group if corners_first else 1 - group
+        for k in range(4):
+            starts[place * 4 + k] = spots[group * 4 + order[k]]
 
 
-def _fixed_starts(batch: GameBatch, draws: np.ndarray) -> np.ndarray:
-    """(G, 8) start cells in fill order: each group ranked by score, the coin picks the first group."""
-    scores = draws[:, :8].reshape(-1, 2, 4) | rng.ONE
-    order = np.argsort(~scores, axis=2, kind="stable")  # per group, candidates by descending score
-    starts = _fixed_spots(batch.geometry)[order + _GROUP_OFFSET]
-    coin = (draws[:, 8] & rng.ONE) == 0  # draw % 2 == 0: corners first
-    return np.where(coin[:, None, None], starts, starts[:, ::-1]).reshape(-1, 8)
-
-
-def _distributed_starts(batch: GameBatch, keys: np.ndarray) -> np.ndarray:
-    g = batch.geometry
-    qw, qh = g.width // 2, g.height // 2
+@kernel
+def _spread_starts(key: np.uint64, width: int, height: int, starts: np.ndarray) -> None:
+    """16 spots, 4 per quadrant: quadrants take turns from a random first one, each quadrant's
+    slots in a random order."""
+    qw, qh = width // 2, height // 2
     ox, oy = qw // 3, qh // 3
-    quad0 = [(ox, oy), (qw - ox, oy), (ox, qh - oy), (qw - ox, qh - oy)]
-    quads = [
-        [(x, y) for x, y in quad0],
-        [(g.width - x - 1, y) for x, y in quad0],
-        [(x, g.height - y - 1) for x, y in quad0],
-        [(g.width - x - 1, g.height - y - 1) for x, y in quad0],
-    ]
-    cells = np.array([[g.cell(x, y) for x, y in q] for q in quads])  # (4 quadrants, 4 slots)
-    first = (rng.draw_np(keys, rng.START_QUADRANT, 0) % np.uint64(4)).astype(np.int64)
-    scores = rng.score_np(keys[:, None], rng.START_QUADRANT_ORDER, np.arange(16)).reshape(-1, 4, 4)
-    order = np.argsort(~scores, axis=2, kind="stable")  # (game, quadrant, rank) -> slot
-    rows = np.arange(keys.size)
-    starts = np.empty((keys.size, 16), np.int64)
+    xs = (ox, qw - ox, ox, qw - ox)
+    ys = (oy, oy, qh - oy, qh - oy)
+    first = np.int64(rng.draw(key, rng.START_QUADRANT, 0) % np.uint64(4))
+    scores = np.empty(4, np.uint64)
+    order = np.empty((4, 4), np.int64)
+    for quad in range(4):
+        for slot in range(4):
+            scores[slot] = rng.score(key, rng.START_QUADRANT_ORDER, quad * 4 + slot)
+        _rank(scores, order[quad])
     for i in range(16):
         quad = (first + i) % 4
-        starts[:, i] = cells[quad, order[rows, quad, i // 4]]
-    return starts
+        slot = order[quad, i // 4]
+        x, y = xs[slot], ys[slot]
+        if quad == 1 or quad == 3:
+            x = width - x - 1
+        if quad == 2 or quad == 3:
+            y = height - y - 1
+        starts[i] = _cell(width, x, y)
 
 
-def _random_starts(batch: GameBatch, games: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Each snake in turn takes the best-scoring free even cell that is not the centre."""
-    g = batch.geometry
-    x, y = g.x_of[g.interior_cells], g.y_of[g.interior_cells]
-    allowed = ((x + y) % 2 == 0) & ~((x == (g.width - 1) // 2) & (y == (g.height - 1) // 2))
-    taken = np.zeros((games.size, g.area), bool)
-    starts = np.full((games.size, batch.seats), -1, np.int64)
-    rows = np.arange(games.size)
-    for i in range(int(counts.max(initial=0))):
-        scores = rng.score_np(keys[:, None], rng.START_RANDOM_SPOT, i * 1024 + np.arange(g.area))
-        scores[~allowed[None, :] | taken] = 0
-        best = np.argmax(scores, axis=1)
-        wants = i < counts
-        if np.any(wants & (scores[rows, best] == 0)):
-            raise ValueError(f"no room for {int(counts.max())} snakes on a {g.width}x{g.height} board")
-        taken[rows[wants], best[wants]] = True
-        starts[wants, i] = g.interior_cells[best[wants]]
-    return starts
+@kernel
+def _random_starts(key: np.uint64, width: int, height: int, count: int, starts: np.ndarray) -> bool:
+    """Each snake in turn takes the best-scoring free even cell that is not the centre; False: no room."""
+    area = width * height
+    taken = np.zeros(area, np.bool_)
+    for i in range(count):
+        best, best_score = -1, np.uint64(0)
+        for k in range(area):
+            x, y = k % width, k // width
+            if (x + y) % 2 or (x == (width - 1) // 2 and y == (height - 1) // 2) or taken[k]:
+                continue
+            s = rng.score(key, rng.START_RANDOM_SPOT, i * 1024 + k)
+            if s > best_score:
+                best, best_score = k, s
+        if best < 0:
+            return False
+        taken[best] = True
+        starts[i] = _cell(width, best % width, best // width)
+    return True
 
 
-@cache
-def _diagonal_table(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
-    """Per head cell: its 4 diagonal cells and whether Battlesnake allows start food there.
-
-    Allowed: on the board, not the centre, not a corner, and further from the centre than
-    the head on at least one axis.
-    """
-    cx, cy = (g.width - 1) // 2, (g.height - 1) // 2
-    hx, hy = g.x_of[:, None].astype(np.int64), g.y_of[:, None].astype(np.int64)
-    px, py = hx + np.array([d[0] for d in DIAGONALS]), hy + np.array([d[1] for d in DIAGONALS])
-    away = (((px < hx) & (hx < cx)) | ((cx < hx) & (hx < px)) | ((py < hy) & (hy < cy)) | ((cy < hy) & (hy < py)))
-    corner = ((px == 0) | (px == g.width - 1)) & ((py == 0) | (py == g.height - 1))
-    on_board = (px >= 0) & (px < g.width) & (py >= 0) & (py < g.height)
-    cells = np.where(on_board, (py + 1) * g.padded_width + (px + 1), 0)
-    return cells, on_board & away & ~corner & ~((px == cx) & (py == cy))
-
-
-def _diagonal_choices(batch: GameBatch, heads: np.ndarray, scores: np.ndarray,
-                      food: np.ndarray | None = None) -> tuple:
-    """Candidate food cells (G, S, 4) next to ``heads`` (G, S) and their ``scores`` (G, S, 4, from
-    stream START_FOOD_DIAGONAL) zeroed where not allowed (or, given ``food`` rows, already food)."""
-    table_cells, table_ok = _diagonal_table(batch.geometry)
-    cells = table_cells[heads]
-    valid = table_ok[heads]
-    if food is not None:
-        valid &= ~food[np.arange(heads.shape[0])[:, None, None], cells]
-    scores = scores | rng.ONE
-    scores *= valid
-    return cells, scores
+@kernel
+def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint64, width: int, height: int,
+                   avoid_food: bool) -> int:
+    """The start food cell next to a snake's head: the best-scoring of its 4 diagonal cells that is on
+    the board, not a corner, not the centre, further from the centre than the head on some axis (and,
+    with ``avoid_food``, not food yet); -1 when there is none."""
+    h = b.head[g, seat]
+    hx, hy = board[h, 8], board[h, 9]
+    cx, cy = (width - 1) // 2, (height - 1) // 2
+    best, best_score = -1, np.uint64(0)
+    for d in range(4):
+        px, py = hx + DIAGONAL_X[d], hy + DIAGONAL_Y[d]
+        if not (0 <= px < width and 0 <= py < height):
+            continue
+        away = (px < hx < cx) or (cx < hx < px) or (py < hy < cy) or (cy < hy < py)
+        corner = (px == 0 or px == width - 1) and (py == 0 or py == height - 1)
+        cell = _cell(width, px, py)
+        if not away or corner or (px == cx and py == cy) or (avoid_food and b.food[g, cell]):
+            continue
+        s = rng.score(key, rng.START_FOOD_DIAGONAL, seat * 4 + d)
+        if s > best_score:
+            best, best_score = cell, s
+    return best
 
 
-@cache
-def _spots_share_diagonals(g: Geometry) -> bool:
-    """Whether two fixed start spots have a diagonal cell in common (small boards only)."""
-    cells, ok = _diagonal_table(g)
-    candidates = [set(cells[spot][ok[spot]].tolist()) for spot in _fixed_spots(g)]
-    return any(a & b for i, a in enumerate(candidates) for b in candidates[i + 1:])
+@kernel
+def _fixed_food(b: Arrays, board: np.ndarray, g: int, count: int, key: np.uint64, width: int, height: int) -> None:
+    """One food per snake on a diagonal next to its head, then one in the centre.  Snakes are served
+    in seat order: where two would pick the same cell (small boards only), the later one picks again."""
+    seats = b.alive.shape[1]
+    if count <= 4 or width * height >= 11 * 11:
+        picks = np.full(seats, -1, np.int64)
+        clash = False
+        for i in range(count):
+            picks[i] = _diagonal_pick(b, board, g, i, key, width, height, False)
+            for j in range(i):
+                clash |= picks[i] >= 0 and picks[i] == picks[j]
+        for i in range(count):
+            if clash:
+                picks[i] = _diagonal_pick(b, board, g, i, key, width, height, True)
+            if picks[i] >= 0:
+                b.food[g, picks[i]] = True
+    center = _cell(width, (width - 1) // 2, (height - 1) // 2)
+    b.food[g, center] = True
+    for i in range(count):
+        if b.head[g, i] == center:
+            b.food[g, center] = False
+    b.food_count[g] = np.count_nonzero(b.food[g])
 
 
-def _fixed_food(batch: GameBatch, heads: np.ndarray, present: np.ndarray, counts: np.ndarray,
-                draws: np.ndarray, may_clash: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Start food rows (G, C) and their food counts: one food per snake on a diagonal, chosen
-    for all snakes at once, then one in the centre.
-
-    Snakes are served in seat order, so a later snake cannot take a cell an earlier one just
-    got: games where two snakes pick the same cell (small boards only) are redone seat by seat.
-    """
-    g = batch.geometry
-    n = batch.seats
-    count = heads.shape[0]
-    wants = present & ((counts[:, None] <= 4) | (g.area >= 11 * 11))
-    diagonal = draws[:, 9:].reshape(count, n, 4)
-    # the board has no food yet: only the snakes' own picks can collide (handled below)
-    cells, scores = _diagonal_choices(batch, heads, diagonal)
-    best = scores.argmax(axis=2).ravel()
-    pairs = np.arange(count * n)
-    picked = cells.reshape(-1, 4)[pairs, best].reshape(count, n)
-    ok = scores.reshape(-1, 4)[pairs, best].reshape(count, n) > 0
-    ok &= wants
-    rows = np.arange(count)[:, None]
-    food = np.zeros((count, g.cells), bool)
-    food[rows, np.where(ok, picked, 0)] = ok  # cell 0 (a wall) takes the misses
-    center = g.cell((g.width - 1) // 2, (g.height - 1) // 2)
-    in_center = ~((heads == center) & present).any(axis=1)  # diagonals never pick the centre
-    food[:, center] = in_center
-    total = np.add.reduce(ok, axis=1) + in_center
-    if may_clash:
-        tagged = np.where(ok, picked, -1 - np.arange(n))
-        clash = ((tagged[:, :, None] == tagged[:, None, :]) & ~np.eye(n, dtype=bool)).any(axis=(1, 2))
-        for row in np.nonzero(clash)[0]:
-            food[row] = False
-            for seat in np.nonzero(wants[row])[0]:
-                c, sc = _diagonal_choices(batch, heads[row : row + 1, seat : seat + 1],
-                                          diagonal[row : row + 1, seat : seat + 1], food[row : row + 1])
-                k = int(np.argmax(sc[0, 0]))
-                if sc[0, 0, k] > 0:
-                    food[row, c[0, 0, k]] = True
-            food[row, center] = in_center[row]
-            total[row] = food[row].sum()
-    return food, total
+@kernel
+def _restart(b: Arrays, g: int, width: int, height: int) -> None:
+    """Turn 0, empty board, nobody dead, the full royale box: shared by every way of starting a game."""
+    b.present[g] = False
+    b.alive[g] = False
+    b.length[g] = 0
+    b.occ[g] = 0
+    b.food[g] = False
+    b.food_count[g] = 0
+    b.hazard[g] = 0
+    b.turn[g] = 0
+    b.done[g] = False
+    b.last_move[g] = -1
+    b.death_cause[g] = 0
+    b.death_by[g] = -1
+    b.death_turn[g] = 0
+    b.box[g, 0], b.box[g, 1], b.box[g, 2], b.box[g, 3] = 0, width - 1, 0, height - 1
 
 
-def setup_standard(batch: GameBatch, games: np.ndarray, counts: np.ndarray, food: bool) -> None:
-    """Set the given games up from scratch (every per-game field is rewritten)."""
-    g = batch.geometry
-    n = batch.seats
-    keys = rng.turn_key_np(batch.seed_key[games], 0)
-    draws = rng.draw_salted_np(keys[:, None], _start_salts(n))
-    square = g.width == g.height
-    most = int(counts.max())
-    if square and g.width < 7 and most > 8:
-        raise ValueError("more than 8 snakes need a board of at least 7x7")
-    fixed_board = square and g.width >= 7
-    present = np.arange(n) < counts[:, None]
-    if fixed_board and most <= 8:  # the usual case: every game starts on the fixed spots
-        all_fixed = True
-        starts = _fixed_starts(batch, draws)
-        starts = starts[:, :n] if n <= 8 else np.pad(starts, ((0, 0), (0, n - 8)))
-    else:
-        all_fixed = False
-        fixed = np.full(games.size, fixed_board) & (counts <= 8)
-        spread = np.full(games.size, square and g.width >= 11) & (counts > 8)
-        starts = np.zeros((games.size, n), np.int64)
-        if fixed.any():
-            width = min(8, n)
-            starts[np.nonzero(fixed)[0], :width] = _fixed_starts(batch, draws[fixed])[:, :width]
-        if spread.any():
-            starts[spread] = _distributed_starts(batch, keys[spread])[:, :n]
-        rand = ~fixed & ~spread
-        if rand.any():
-            starts[rand] = _random_starts(batch, games[rand], keys[rand], counts[rand])
-    starts = np.where(present, starts, 0)  # absent seats: cell 0, a wall corner
-    food_rows = food_counts = None
+@kernel
+def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
+    width, height = t.settings[WIDTH], t.settings[HEIGHT]
+    seats = b.alive.shape[1]
+    key = rng.turn_key(b.seed_key[g], 0)
+    starts = np.zeros(max(seats, 16), np.int64)
+    fixed_board = width == height and width >= 7
+    if fixed_board and count <= 8:
+        _fixed_starts(key, width, starts)
+    elif width == height and width >= 11:
+        _spread_starts(key, width, height, starts)
+    elif not _random_starts(key, width, height, count, starts):
+        return False
+    _restart(b, g, width, height)
+    for i in range(seats):  # absent seats: an empty snake on cell 0 (a wall corner)
+        head = starts[i] if i < count else 0
+        b.head[g, i] = head
+        b.head_ptr[g, i] = 0
+        b.health[g, i] = 0
+        for k in range(START_LENGTH):
+            b.ring[g * seats + i, k] = head
+        if i < count:
+            b.present[g, i] = b.alive[g, i] = True
+            b.length[g, i] = START_LENGTH
+            b.head_ptr[g, i] = START_LENGTH - 1
+            b.health[g, i] = MAX_HEALTH
+            b.occ[g, head] = START_LENGTH
+            b.owner[g, head] = i
     if food and fixed_board:
-        may_clash = not all_fixed or _spots_share_diagonals(g)
-        food_rows, food_counts = _fixed_food(batch, starts, present, counts, draws, may_clash)
-    batch.start_games(games, starts, present, START_LENGTH, MAX_HEALTH, food_rows, food_counts)
-    if food and not fixed_board:
-        place_food(batch, games, counts, keys, rng.START_FOOD_RANDOM)
+        _fixed_food(b, t.board, g, count, key, width, height)
+    elif food:
+        place_food(b, t, g, count, key, rng.START_FOOD_RANDOM)
+    return True
 
 
-def classic_spot(batch: GameBatch, game: int, seat: int, turn: int) -> np.ndarray | None:
-    """Body cells (head first) for a safe classic (re)spawn, or None when the board is full.
+@kernel
+def classic_spot(b: Arrays, board: np.ndarray, width: int, height: int, g: int, seat: int, turn: int,
+                 body: np.ndarray) -> bool:
+    """Fill ``body`` (head first) with a safe classic (re)spawn; False when the board is full.
 
     The snake lies straight, its tail towards the nearest wall, heading away from it; the
     three body cells, the three cells ahead and everything within two steps of a live head
     must be free of snakes, and the body cells free of food too.  The spot is the
     best-scoring such cell (stream RESPAWN_SPOT).
     """
+    key = rng.turn_key(b.seed_key[g], turn)
+    best, best_score, back_x, back_y = -1, np.uint64(0), 0, 0
+    for k in range(width * height):
+        x, y = k % width, k // width
+        nearest = min(x, width - 1 - x, y, height - 1 - y)  # ties: left, right, down, up
+        dx = -1 if nearest == x else (1 if nearest == width - 1 - x else 0)
+        dy = 0 if dx != 0 else (-1 if nearest == y else 1)
+        ok = True
+        for step in range(-3, 3):  # 1, 2 behind the head (body); -1..-3 ahead of it; 0 the head
+            cx, cy = x + step * dx, y + step * dy
+            inside = 0 <= cx < width and 0 <= cy < height
+            cell = _cell(width, cx, cy) if inside else 0
+            if step >= 0:
+                ok = ok and inside and b.occ[g, cell] == 0 and not b.food[g, cell]
+            else:
+                ok = ok and not (inside and b.occ[g, cell] > 0)
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                h = b.head[g, i]
+                ok = ok and abs(x - board[h, 8]) + abs(y - board[h, 9]) > 2
+        if ok:
+            s = rng.score(key, rng.RESPAWN_SPOT, seat * 1024 + k)
+            if s > best_score:
+                best, best_score, back_x, back_y = k, s, dx, dy
+    if best < 0:
+        return False
+    for k in range(START_LENGTH):
+        body[k] = _cell(width, best % width + k * back_x, best // width + k * back_y)
+    return True
+
+
+@kernel
+def _start_classic(b: Arrays, t: Turn, g: int, count: int) -> bool:
+    width, height = t.settings[WIDTH], t.settings[HEIGHT]
+    _restart(b, g, width, height)
+    body = np.empty(START_LENGTH, np.int32)
+    for seat in range(count):
+        if not classic_spot(b, t.board, width, height, g, seat, 0, body):
+            return False
+        place_body(b, g, seat, body, MAX_HEALTH)
+    place_food(b, t, g, max(count - 1, 1), rng.turn_key(b.seed_key[g], 0), rng.FOOD_CELL)
+    return True
+
+
+@kernel
+def setup_games(b: Arrays, t: Turn, counts: np.ndarray, mode: int) -> int:
+    """Start ``t.games`` from scratch with ``counts`` snakes each (every per-game field but the seed is
+    rewritten); the index of the first game that had no room, or NO_ROOM (-1) when all fit."""
+    for k in range(t.games.shape[0]):
+        g = t.games[k]
+        if mode == CLASSIC:
+            ok = _start_classic(b, t, g, counts[k])
+        else:
+            ok = _start_standard(b, t, g, counts[k], mode == STANDARD)
+        if not ok:
+            return k
+    return NO_ROOM
+
+
+@cache
+def _scores_size(g: Geometry) -> int:
+    return g.area
+
+
+def turn_for(batch: GameBatch, games: np.ndarray, settings: np.ndarray) -> Turn:
+    """A ``Turn`` for kernels outside a step (setup, respawn): no moves, nobody dead yet."""
+    return Turn(board_table(batch.geometry), settings, batch.last_move, games, np.zeros(batch.alive.shape, bool),
+                np.empty(_scores_size(batch.geometry), np.uint64))
+
+
+def setup(batch: GameBatch, games: np.ndarray, counts: np.ndarray, settings: np.ndarray, mode: int) -> None:
+    """Set the given games up from scratch; one clear error when a board has no room for its snakes."""
     g = batch.geometry
-    x = g.x_of[g.interior_cells].astype(np.int64)
-    y = g.y_of[g.interior_cells].astype(np.int64)
-    dist = np.stack([x, g.width - 1 - x, y, g.height - 1 - y])  # left, right, down, up walls
-    wall = np.argmin(dist, axis=0)
-    back_dx = np.array([-1, 1, 0, 0])[wall]
-    back_dy = np.array([0, 0, -1, 1])[wall]
-    occupied = batch.occ[game] > 0
-    covered = occupied | batch.food[game]  # food is never under a live body
-    ok = np.ones(g.area, bool)
-    for k in range(-3, 3):  # k = 1, 2 behind the head (body); -1..-3 ahead of it; 0 the head
-        cx, cy = x + k * back_dx, y + k * back_dy
-        inside = (cx >= 0) & (cx < g.width) & (cy >= 0) & (cy < g.height)
-        cells = np.where(inside, (cy + 1) * g.padded_width + (cx + 1), 0)
-        ok &= inside & ~covered[cells] if k >= 0 else ~(inside & occupied[cells])
-    heads = batch.head[game][batch.alive[game]]
-    if heads.size:
-        hx, hy = g.x_of[heads].astype(np.int64), g.y_of[heads].astype(np.int64)
-        near = (np.abs(x[:, None] - hx[None, :]) + np.abs(y[:, None] - hy[None, :])) <= 2
-        ok &= ~near.any(axis=1)
-    key = rng.key_np(batch.seed[game : game + 1], turn)
-    scores = rng.score_np(key[:, None], rng.RESPAWN_SPOT, seat * 1024 + np.arange(g.area))[0]
-    scores[~ok] = 0
-    best = int(np.argmax(scores))
-    if scores[best] == 0:
-        return None
-    bx, by = x[best], y[best]
-    return np.array([g.cell(int(bx + k * back_dx[best]), int(by + k * back_dy[best])) for k in range(START_LENGTH)])
-
-
-def setup_classic(batch: GameBatch, games: np.ndarray, counts: np.ndarray) -> None:
-    for game, count in zip(games.tolist(), counts.tolist()):
-        for seat in range(count):
-            body = classic_spot(batch, game, seat, 0)
-            if body is None:
-                raise ValueError(f"no room for {count} classic snakes on this board")
-            batch.place(game, seat, body, MAX_HEALTH)
-    target = np.maximum(counts - 1, 1)
-    place_food(batch, games, target, rng.key_np(batch.seed[games], 0), rng.FOOD_CELL)
+    if mode != CLASSIC and g.width == g.height and g.width < 7 and int(counts.max()) > 8:
+        raise ValueError("more than 8 snakes need a board of at least 7x7")
+    failed = setup_games(batch.arrays(), turn_for(batch, games, settings), counts.astype(np.int64), mode)
+    if failed != NO_ROOM:
+        kind = "classic snakes" if mode == CLASSIC else "snakes"
+        raise ValueError(f"no room for {int(counts[failed])} {kind} on a {g.width}x{g.height} board")

@@ -1,19 +1,22 @@
-"""Rule stages: small functions over a batch, composed into rulesets (see ``arena.rules``).
+"""Rule stages: one small compiled function per rule, composed into rulesets (``arena.rules``).
 
-Each stage reads and updates a ``Step`` (the batch plus this turn's scratch masks), in the
-order Battlesnake's pipeline runs them.  Nothing here loops over games or snakes.
+Each stage is a kernel (``arena.jit``) looping over the games of this call and their snakes, reading
+and updating the batch's arrays (``state.Arrays``) and this turn's scratch (``Turn``), in the order
+Battlesnake's pipeline runs them.  A ruleset is a list of stages; ``play`` runs a ruleset's whole
+step for a batch in one compiled call, dispatching on each stage's code (``CODES``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
 from arena import rng
-from arena.geometry import OPPOSITE, frozen
-from arena.state import CAUSE_INDEX, MAX_HEALTH, GameBatch
+from arena.geometry import Geometry, frozen
+from arena.jit import kernel
+from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
 WALL = CAUSE_INDEX["wall-collision"]
@@ -22,357 +25,483 @@ SELF_COLLISION = CAUSE_INDEX["snake-self-collision"]
 BODY_COLLISION = CAUSE_INDEX["snake-collision"]
 HEAD_COLLISION = CAUSE_INDEX["head-collision"]
 
-
-@dataclass
-class Step:
-    """One turn in progress: what moved, who is still in play, and the new turn number."""
-
-    batch: GameBatch
-    settings: dict
-    moves: np.ndarray  # (B, N) int8 requested moves, -1 for none
-    stepping: np.ndarray  # (B,) games that advance this call
-    active: np.ndarray  # (B, N) snakes still in play this turn
-    dead: np.ndarray  # (B, N) snakes eliminated this turn (bodies still on the grid until lifted)
-    new_turn: np.ndarray  # (B,) int32
-    game_offset: np.ndarray  # (B, N) int64 offset of each snake's game in the flattened grids
-    seat_ids: np.ndarray  # (B, N) int8 seat of each snake (full shape: numpy is slow on tiny broadcasts)
-    row_base: np.ndarray  # (B, N) int64 flat index of seat 0 of each snake's game in (B * N) arrays
-    ring_start: np.ndarray  # (B, N) int64 flat index of each snake's ring row in ``ring.reshape(-1)``
-    no_head: np.ndarray  # (B, N) int32 -1 - seat: a cell no head is on, distinct per seat
-    everyone: bool = False  # every game steps: masking by ``stepping`` can be skipped
-    deaths: bool = False  # ``dead`` has a snake in it (lets the common no-death turn skip work)
-    flat: np.ndarray | None = None  # (B, N) heads as flat grid indices, set once the snakes moved
-
-    def head_flat(self) -> np.ndarray:
-        if self.flat is None:
-            self.flat = self.game_offset + self.batch.head
-        return self.flat
+# Columns of ``board_table``: per padded cell, where each move leads (wrap-aware), its unwrapped
+# neighbours (food spawning), its x and y (-1 / size on the border) and whether it is on the board.
+NEXT, NEAR, X, Y, INSIDE = 0, 4, 8, 9, 10
+# ``Turn.settings``: the board size and the ruleset's numbers, in this order.
+WIDTH, HEIGHT, HAZARD_DAMAGE, MINIMUM_FOOD, FOOD_CHANCE, SHRINK_EVERY = range(6)
+SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrinkEveryNTurns")
 
 
-def neck_cells(batch: GameBatch) -> np.ndarray:
-    ptr = batch.head_ptr.ravel()
-    return batch.ring[np.arange(ptr.size), (ptr - 1) & batch.ring_mask].reshape(batch.head.shape)
+class Turn(NamedTuple):
+    """One call in progress: the board, the settings, the moves, which games step, and scratch."""
+
+    board: np.ndarray  # (C, 11) int32 ``board_table``
+    settings: np.ndarray  # int64, indexed by WIDTH, HEIGHT, HAZARD_DAMAGE, ...
+    moves: np.ndarray  # (B, N) int8 requested moves; anything but 0..3 means "none"
+    games: np.ndarray  # int64 the games this call steps
+    dead: np.ndarray  # (B, N) bool eliminated this turn (bodies still on the grid until lifted)
+    scores: np.ndarray  # (area,) uint64 scratch for food placement
 
 
-def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarray:
-    """Battlesnake's default move: the direction from neck to head (wrap-aware), else up."""
-    g = batch.geometry
-    neck = neck_cells(batch) if neck is None else neck
-    hx, hy = g.x_of[batch.head], g.y_of[batch.head]
-    nx, ny = g.x_of[neck], g.y_of[neck]
-    conditions = [hx == nx + 1, hx == nx - 1, hy == ny + 1, hy == ny - 1,
-                  (hx == 0) & (nx > 0), (nx == 0) & (hx > 0), (hy == 0) & (ny > 0), (ny == 0) & (hy > 0)]
-    choices = [3, 2, 0, 1, 3, 2, 0, 1]
-    direction = np.select(conditions, choices, default=0).astype(np.int8)
-    return np.where(batch.length >= 2, direction, np.int8(0))
+@cache
+def board_table(g: Geometry) -> np.ndarray:
+    """The geometry's lookup tables side by side, one int32 row per padded cell (see NEXT...INSIDE)."""
+    table = np.concatenate([g.next_cell, g.neighbours, g.x_of[:, None], g.y_of[:, None], g.interior[:, None]],
+                           axis=1).astype(np.int32)
+    return frozen(np.ascontiguousarray(table))
 
 
-def kill(step: Step, causes: np.ndarray, by: np.ndarray | None = None) -> None:
-    """Eliminate snakes this turn: ``causes`` holds a CAUSES index per snake (0 = survives).
-
-    Their bodies stay on the grid until ``_eliminate`` lifts every snake that died this turn
-    at once; until then collision checks ignore cells owned by ``step.dead`` snakes.
-    """
-    dies = causes > 0
-    if not np.count_nonzero(dies):
-        return
-    b = step.batch
-    lives = ~dies
-    b.alive &= lives
-    np.copyto(b.death_cause, causes, where=dies, casting="unsafe")
-    np.copyto(b.death_turn, step.new_turn[:, None], where=dies)
-    np.copyto(b.death_by, -1 if by is None else by, where=dies, casting="unsafe")
-    step.active &= lives
-    step.dead |= dies
-    step.deaths = True
+def settings_array(g: Geometry, settings: dict) -> np.ndarray:
+    return frozen(np.array([g.width, g.height] + [int(settings.get(name, 0)) for name in SETTING_NAMES], np.int64))
 
 
-def _advance(step: Step, moves: np.ndarray) -> None:
-    """Prepend the new head and drop the tail of every snake in play."""
-    b = step.batch
-    act = step.active
-    ring = b.ring.reshape(-1)
-    ptr = b.head_ptr
-    mask = b.ring_mask
-    tail = step.game_offset + ring[step.ring_start + ((ptr - b.length + 1) & mask)]
-    b.occ.reshape(-1)[tail[act]] -= 1
-    np.copyto(b.head, b.geometry.next_cell[b.head, moves], where=act)  # snakes not in play stay put
-    ptr += act
-    ptr &= mask
-    ring[step.ring_start + ptr] = b.head  # snakes not in play rewrite their own head
-    np.copyto(b.last_move, moves, where=act)
-    step.flat = step.game_offset + b.head
+# --- helpers shared by the stages, the setup and the move-safety kernels ------------------------
 
 
-def move(step: Step) -> None:
-    """Move every live snake; a missing or invalid move becomes the neck direction."""
-    moves = step.moves
-    if np.count_nonzero(moves.view(np.uint8) > 3):  # -1 (as uint8: 255) or garbage somewhere: the slow path
-        invalid = step.active & ((moves < 0) | (moves > 3))
-        if np.count_nonzero(invalid):
-            moves = np.where(invalid, neck_direction(step.batch), moves)
-        moves = np.where(step.active, moves, np.int8(0))
-    _advance(step, moves)
+@kernel
+def neck_heading(hx: int, hy: int, nx: int, ny: int) -> int:
+    """Direction from neck to head (wrap-aware: a jump across the board is a step over its edge), else up."""
+    if hx == nx + 1:
+        return 3
+    if hx == nx - 1:
+        return 2
+    if hy == ny + 1:
+        return 0
+    if hy == ny - 1:
+        return 1
+    if hx == 0 and nx > 0:
+        return 3
+    if nx == 0 and hx > 0:
+        return 2
+    if hy == 0 and ny > 0:
+        return 0
+    if ny == 0 and hy > 0:
+        return 1
+    return 0
 
 
-def keep_heading(moves: np.ndarray, heading: np.ndarray, has_neck: np.ndarray) -> np.ndarray:
-    """Classic's move rule (shapes broadcast): a missing move, or a 180-degree reversal of a snake
-    that has a neck (a lone head has no "back"), keeps the current heading."""
-    moves = np.where((moves < 0) | (moves > 3), heading, moves)
-    return np.where(has_neck & (moves == OPPOSITE[heading]), heading, moves)
+@kernel
+def neck_of(b: Arrays, g: int, i: int) -> int:
+    """The cell behind snake ``i``'s head (its head again when stacked or one long)."""
+    return b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - 1) & (b.ring.shape[1] - 1)]
 
 
-def move_classic(step: Step) -> None:
-    """Classic movement: a missing move or a 180-degree reversal keeps the current heading."""
-    neck = neck_cells(step.batch)
-    heading = neck_direction(step.batch, neck)
-    has_neck = (step.batch.length >= 2) & (step.batch.head != neck)
-    moves = keep_heading(step.moves, heading, has_neck)
-    _advance(step, np.where(step.active, moves, np.int8(0)))
+@kernel
+def default_move(b: Arrays, board: np.ndarray, g: int, i: int) -> int:
+    """Battlesnake's move for a missing one: the direction from neck to head, else up."""
+    if b.length[g, i] < 2:
+        return 0
+    h, neck = b.head[g, i], neck_of(b, g, i)
+    return neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
 
 
-def starve(step: Step) -> None:
-    step.batch.health -= step.active
+@kernel
+def classic_move(move: int, heading: int, has_neck: bool) -> int:
+    """Classic's move rule: a missing move, or a 180-degree reversal of a snake that has a neck
+    (a lone head has no "back"), keeps the current heading."""
+    if move < 0 or move > 3:
+        return heading
+    if has_neck and move == (heading ^ 1):  # up/down and left/right are 0/1 and 2/3
+        return heading
+    return move
 
 
-def hazard_damage(step: Step) -> None:
-    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell."""
-    b = step.batch
-    flat = step.head_flat()
-    stacks = b.hazard.reshape(-1)[flat]
-    if not np.count_nonzero(stacks):  # the usual case (no hazards outside royale): two cheap calls
-        return
-    hit = step.active & (stacks > 0) & ~b.food.reshape(-1)[flat]
-    if not np.count_nonzero(hit):
-        return
-    damage = stacks.astype(np.int32) * int(step.settings["hazardDamagePerTurn"])
-    b.health[:] = np.where(hit, np.clip(b.health - damage, 0, MAX_HEALTH), b.health)
-    kill(step, np.where(hit & (b.health <= 0), HAZARD, 0))
+@kernel
+def tail_of(b: Arrays, g: int, i: int) -> int:
+    return b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - b.length[g, i] + 1) & (b.ring.shape[1] - 1)]
 
 
-def _feed(step: Step, growth: int, heal: bool) -> None:
-    b = step.batch
-    flat = step.head_flat()
-    eats = b.food.reshape(-1)[flat]
-    if not np.count_nonzero(eats):
-        return
-    eats &= step.active
-    rows = eats.ravel().nonzero()[0]  # game * seats + seat
-    if not rows.size:
-        return
-    if heal:
-        b.health.reshape(-1)[rows] = MAX_HEALTH
-    for _ in range(growth):
-        b.grow_rows(rows)
-    b.food.reshape(-1)[flat.reshape(-1)[rows]] = False
-    fed = eats.any(axis=1)  # several snakes may share one food: recount rather than subtract
-    b.food_count[fed] = b.food[fed].sum(axis=1)
+@kernel
+def kill(b: Arrays, t: Turn, g: int, i: int, cause: int, by: int) -> None:
+    """Eliminate a snake this turn.  Its body stays on the grid until ``eliminate`` lifts every snake
+    that died this turn at once; until then collision checks ignore cells owned by ``t.dead`` snakes."""
+    b.alive[g, i] = False
+    b.death_cause[g, i] = cause
+    b.death_turn[g, i] = b.turn[g] + 1
+    b.death_by[g, i] = by
+    t.dead[g, i] = True
 
 
-def feed(step: Step) -> None:
-    """Snakes whose head is on food: health back to full, tail duplicated; several may share one food."""
-    _feed(step, growth=1, heal=True)
+@kernel
+def advance(b: Arrays, t: Turn, g: int, i: int, move: int) -> None:
+    """Prepend the new head and drop the tail of one snake."""
+    mask = b.ring.shape[1] - 1
+    b.occ[g, tail_of(b, g, i)] -= 1
+    head = t.board[b.head[g, i], NEXT + move]
+    b.head[g, i] = head
+    ptr = (b.head_ptr[g, i] + 1) & mask
+    b.head_ptr[g, i] = ptr
+    b.ring[g * b.alive.shape[1] + i, ptr] = head
+    b.last_move[g, i] = move
 
 
-def feed_classic(step: Step) -> None:
-    """Classic food: +2 segments, no health."""
-    _feed(step, growth=2, heal=False)
-
-
-@lru_cache(maxsize=16)
-def _seat_pairs(seats: int) -> tuple[np.ndarray, np.ndarray]:
-    first, second = np.triu_indices(seats, 1)
-    return first, second
-
-
-def _eliminate(step: Step, head_on_kills_all: bool) -> None:
-    b = step.batch
-    act = step.active
-    flat = step.head_flat()
-    occ = b.occ.reshape(-1)
-    # Pass 1: out of health, then off the board; these snakes are no obstacle in pass 2.
-    out = act > (b.geometry.interior[b.head] & (b.health > 0))  # act & ~(on the board and healthy)
-    # Pass 2: all decided against the moved board, then applied together.
-    hit = occ[flat] > 0
-    hit &= act
-    # Head-to-head: compare each pair of seats; (pairs, B) arrays keep numpy's loops long.
-    i, j = _seat_pairs(b.seats)
-    heads = np.where(act, b.head, step.no_head).T
-    same = heads[i] == heads[j]
-    if np.count_nonzero(out) or np.count_nonzero(hit) or np.count_nonzero(same):
-        _collide(step, head_on_kills_all, out, hit, same)
-    if step.deaths:
-        b.lift_rows(step.dead.ravel().nonzero()[0], skip_head=True)  # the new heads are not on the grid yet
-        act = step.active
-    cells = flat[act]
-    occ[cells] = 1  # a survivor's new head is on a free cell (a taken one would have killed it)
-    b.owner.reshape(-1)[cells] = step.seat_ids[act]
-
-
-def _collide(step: Step, head_on_kills_all: bool, out: np.ndarray, hit: np.ndarray, same: np.ndarray) -> None:
-    """The eliminations of ``_eliminate`` once its cheap checks found some."""
-    b = step.batch
-    flat = step.flat
-    owner = b.owner.reshape(-1)[flat]
-    pass_one = np.count_nonzero(out) > 0
-    first = np.where(out, np.where(b.health <= 0, OUT_OF_HEALTH, WALL), 0) if pass_one else 0
-    if pass_one:  # pass-1 victims take no part in pass 2
-        act = step.active & ~out
-        hit &= act
-        heads = np.where(act, b.head, step.no_head).T
-        i, j = _seat_pairs(b.seats)
-        same = heads[i] == heads[j]
-    if pass_one or step.deaths:
-        # Snakes already eliminated this turn are no obstacle: their cells (owned by them alone) do not count.
-        gone = step.dead | out
-        hit &= ~gone.reshape(-1)[step.row_base + owner]
-    causes = np.where(hit, np.where(owner == step.seat_ids, SELF_COLLISION, BODY_COLLISION), first)
-    by = np.where(hit, owner, -1)  # own seat on a self-collision
-    if np.count_nonzero(same):
-        i, j = _seat_pairs(b.seats)
-        seats = np.arange(b.seats)
-        same_all = np.zeros((b.seats, b.seats, b.size), bool)
-        same_all[i, j] = same
-        same_all[j, i] = same
-        length = np.ascontiguousarray(b.length.T)
-        beaten = same_all if head_on_kills_all else same_all & (length[:, None, :] <= length[None, :, :])
-        lost = beaten.any(axis=1).T & ~hit
-        if np.count_nonzero(lost):
-            games = lost.any(axis=1).nonzero()[0]
-            rank = length[:, games] * 32 + (31 - seats[:, None])  # longest first, then lowest seat
-            killer = np.where(beaten[:, :, games], rank[None, :, :], -1).argmax(axis=1).T
-            causes = np.where(lost, HEAD_COLLISION, causes)
-            by[games] = np.where(lost[games], killer, by[games])
-    kill(step, causes, by.astype(np.int8))
-
-
-def eliminate(step: Step) -> None:
-    """Battlesnake's two-pass elimination; in a head-on the shorter or equal snakes die."""
-    _eliminate(step, head_on_kills_all=False)
-
-
-def eliminate_classic(step: Step) -> None:
-    """Classic: as standard, but a head-on kills every snake in it (fair, order-free)."""
-    _eliminate(step, head_on_kills_all=True)
-
-
-def place_food(batch: GameBatch, games: np.ndarray, counts: np.ndarray, keys: np.ndarray, stream: int) -> None:
-    """Add up to ``counts`` food per game on the best-scoring free cells.
+@kernel
+def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: int) -> None:
+    """Add up to ``count`` food to game ``g`` on its best-scoring free cells (stream ``stream``).
 
     Free: on the board, no live segment, no food, not next to a live head (unwrapped
     neighbours, as Battlesnake's GetUnoccupiedPoints).  Hazards do not block food.
     """
-    if not games.size:
+    if count <= 0:
         return
-    g = batch.geometry
-    blocked = (batch.occ[games] > 0) | batch.food[games] | ~g.interior
-    near = np.where(batch.alive[games][:, :, None], g.neighbours[batch.head[games]], 0)  # cell 0: a wall
-    blocked[np.arange(games.size)[:, None, None], near] = True
-    scores = rng.score_np(keys[:, None], stream, range(g.area))
-    np.copyto(scores, 0, where=blocked[:, g.interior_cells])
-    picks = np.arange(games.size)
-    for k in range(int(counts.max())):
-        best = scores.argmax(axis=1)
-        ok = (scores[picks, best] > 0) & (k < counts)
-        cells = g.interior_cells[best[ok]]
-        batch.food[games[ok], cells] = True
-        batch.food_count[games[ok]] += 1
-        scores[picks, best] = 0
+    width, height = t.settings[WIDTH], t.settings[HEIGHT]
+    scores = t.scores
+    cell = width + 3  # (0, 0)
+    k = 0
+    for _ in range(height):
+        for _ in range(width):
+            scores[k] = 1 if b.occ[g, cell] == 0 and not b.food[g, cell] else 0
+            cell += 1
+            k += 1
+        cell += 2
+    for i in range(b.alive.shape[1]):
+        if b.alive[g, i]:
+            for d in range(4):
+                near = t.board[b.head[g, i], NEAR + d]
+                if t.board[near, INSIDE]:
+                    scores[t.board[near, Y] * width + t.board[near, X]] = 0
+    for k in range(width * height):
+        if scores[k]:
+            scores[k] = rng.score(key, stream, k)
+    for _ in range(count):
+        best = 0
+        for k in range(1, width * height):
+            if scores[k] > scores[best]:
+                best = k
+        if scores[best] == 0:
+            return
+        b.food[g, (best // width + 1) * (width + 2) + best % width + 1] = True
+        b.food_count[g] += 1
+        scores[best] = 0
 
 
-_HUNDRED = np.uint64(100)
-_SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int32))  # per side: min x in, max x in, min y in, max y in
+# --- the stages ---------------------------------------------------------------------------------
 
 
-def spawn_food(step: Step) -> None:
+@kernel
+def move(b: Arrays, t: Turn) -> None:
+    """Move every live snake; a missing or invalid move becomes the neck direction."""
+    for g in t.games:
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                m = t.moves[g, i]
+                advance(b, t, g, i, m if 0 <= m <= 3 else default_move(b, t.board, g, i))
+
+
+@kernel
+def move_classic(b: Arrays, t: Turn) -> None:
+    """Classic movement: a missing move or a 180-degree reversal keeps the current heading."""
+    for g in t.games:
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                has_neck = b.length[g, i] >= 2 and b.head[g, i] != neck_of(b, g, i)
+                advance(b, t, g, i, classic_move(t.moves[g, i], default_move(b, t.board, g, i), has_neck))
+
+
+@kernel
+def starve(b: Arrays, t: Turn) -> None:
+    for g in t.games:
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                b.health[g, i] -= 1
+
+
+@kernel
+def hazard_damage(b: Arrays, t: Turn) -> None:
+    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell."""
+    damage = t.settings[HAZARD_DAMAGE]
+    for g in t.games:
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                h = b.head[g, i]
+                stacks = b.hazard[g, h]
+                if stacks > 0 and not b.food[g, h]:
+                    b.health[g, i] = min(max(b.health[g, i] - np.int64(stacks) * damage, 0), MAX_HEALTH)
+                    if b.health[g, i] <= 0:
+                        kill(b, t, g, i, HAZARD, -1)
+
+
+@kernel
+def feed_snakes(b: Arrays, t: Turn, growth: int, heal: bool) -> None:
+    """Snakes whose head is on food eat it (several may share one): ``heal`` to full, ``growth`` segments."""
+    for g in t.games:
+        eaten = False
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i] and b.food[g, b.head[g, i]]:
+                eaten = True
+                if heal:
+                    b.health[g, i] = MAX_HEALTH
+                for _ in range(growth):
+                    grow_body(b, g, i)
+        if eaten:
+            for i in range(b.alive.shape[1]):
+                if b.alive[g, i]:
+                    b.food[g, b.head[g, i]] = False
+            b.food_count[g] = np.count_nonzero(b.food[g])
+
+
+@kernel
+def feed(b: Arrays, t: Turn) -> None:
+    """Snakes whose head is on food: health back to full, tail duplicated; several may share one food."""
+    feed_snakes(b, t, 1, True)
+
+
+@kernel
+def feed_classic(b: Arrays, t: Turn) -> None:
+    """Classic food: +2 segments, no health."""
+    feed_snakes(b, t, 2, False)
+
+
+@kernel
+def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
+    """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
+    obstacle in pass 2, which is decided against the moved board and applied together."""
+    seats = b.alive.shape[1]
+    causes = np.zeros(seats, np.int8)
+    by = np.full(seats, -1, np.int8)
+    for g in t.games:
+        out = 0  # pass-1 victims, one bit per seat
+        for i in range(seats):
+            causes[i] = 0
+            by[i] = -1
+            if b.alive[g, i] and not (t.board[b.head[g, i], INSIDE] and b.health[g, i] > 0):
+                out |= 1 << i
+                causes[i] = OUT_OF_HEALTH if b.health[g, i] <= 0 else WALL
+        for i in range(seats):  # pass 2: bodies (snakes eliminated this turn are no obstacle)
+            if b.alive[g, i] and not (out >> i) & 1:
+                h = b.head[g, i]
+                if b.occ[g, h] > 0:
+                    o = b.owner[g, h]
+                    if not (t.dead[g, o] or (out >> o) & 1):
+                        causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
+                        by[i] = o
+        for i in range(seats):  # head-to-head: the shorter or equal snakes die; the longest gets the credit
+            if b.alive[g, i] and not (out >> i) & 1 and causes[i] == 0:
+                best = -1
+                for j in range(seats):
+                    if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
+                            head_on_kills_all or b.length[g, i] <= b.length[g, j]):
+                        rank = b.length[g, j] * 32 + 31 - j  # longest first, then lowest seat
+                        if best < 0 or rank > b.length[g, best] * 32 + 31 - best:
+                            best = j
+                if best >= 0:
+                    causes[i] = HEAD_COLLISION
+                    by[i] = best
+        for i in range(seats):
+            if causes[i]:
+                kill(b, t, g, i, causes[i], by[i])
+        for i in range(seats):
+            if t.dead[g, i]:
+                lift_body(b, g, i, True)  # the new heads are not on the grid yet
+        for i in range(seats):
+            if b.alive[g, i]:
+                b.occ[g, b.head[g, i]] = 1  # a survivor's new head is on a free cell (a taken one killed it)
+                b.owner[g, b.head[g, i]] = i
+
+
+@kernel
+def eliminate(b: Arrays, t: Turn) -> None:
+    """Battlesnake's two-pass elimination; in a head-on the shorter or equal snakes die."""
+    eliminate_snakes(b, t, False)
+
+
+@kernel
+def eliminate_classic(b: Arrays, t: Turn) -> None:
+    """Classic: as standard, but a head-on kills every snake in it (fair, order-free)."""
+    eliminate_snakes(b, t, True)
+
+
+@kernel
+def spawn_food(b: Arrays, t: Turn) -> None:
     """Top food up to minimumFood; otherwise add one with foodSpawnChance percent.
 
     The chance test is Battlesnake's ``100 - rand.Intn(100) < foodSpawnChance`` exactly.
     """
-    b = step.batch
-    minimum = int(step.settings["minimumFood"])
-    chance = int(step.settings["foodSpawnChance"])
-    count = b.food_count
-    keys = rng.turn_key_np(b.seed_key, step.new_turn)
-    if chance > 0:
-        lucky = rng.draw_np(keys, rng.FOOD_CHANCE, 0) % _HUNDRED > np.uint64(100 - chance)  # 100 - roll < chance
-        need = np.where(count < minimum, minimum - count, lucky)
-    else:
-        need = np.maximum(minimum - count, 0)
-    if not step.everyone:
-        need *= step.stepping
-    games = need.nonzero()[0]
-    if games.size:
-        place_food(b, games, need[games], keys[games], rng.FOOD_CELL)
+    minimum, chance = t.settings[MINIMUM_FOOD], t.settings[FOOD_CHANCE]
+    for g in t.games:
+        key = rng.turn_key(b.seed_key[g], b.turn[g] + 1)
+        count = b.food_count[g]
+        if count < minimum:
+            need = minimum - count
+        elif chance > 0:
+            need = 1 if rng.draw(key, rng.FOOD_CHANCE, 0) % np.uint64(100) > np.uint64(100 - chance) else 0
+        else:
+            need = 0
+        place_food(b, t, g, need, key, rng.FOOD_CELL)
 
 
-def spawn_food_classic(step: Step) -> None:
+@kernel
+def spawn_food_classic(b: Arrays, t: Turn) -> None:
     """Classic food target: max(live snakes - 1, 1) on the board at all times."""
-    b = step.batch
-    target = np.maximum(b.alive.sum(axis=1) - 1, 1)
-    need = np.where(step.stepping, np.maximum(target - b.food_count, 0), 0)
-    games = np.nonzero(need)[0]
-    place_food(b, games, need[games], rng.key_np(b.seed[games], step.new_turn[games]), rng.FOOD_CELL)
+    for g in t.games:
+        target = max(np.count_nonzero(b.alive[g]) - 1, 1)
+        place_food(b, t, g, target - b.food_count[g], rng.turn_key(b.seed_key[g], b.turn[g] + 1), rng.FOOD_CELL)
 
 
-def remove_food(step: Step) -> None:
+@kernel
+def remove_food(b: Arrays, t: Turn) -> None:
     """Constrictor: no food, ever."""
-    b = step.batch
-    b.food[step.stepping] = False
-    b.food_count[step.stepping] = 0
+    for g in t.games:
+        b.food[g] = False
+        b.food_count[g] = 0
 
 
-def grow_always(step: Step) -> None:
+@kernel
+def grow_always(b: Arrays, t: Turn) -> None:
     """Constrictor: every live snake is healed and grows, unless its tail is already stacked."""
-    b = step.batch
-    games, seats = np.nonzero(step.active)
-    rows = games * b.seats + seats
-    ptr, length = b.head_ptr[games, seats], b.length[games, seats]
-    tail = b.ring[rows, (ptr - length + 1) & b.ring_mask]
-    sub_tail = b.ring[rows, (ptr - length + 2) & b.ring_mask]
-    b.health[games, seats] = MAX_HEALTH
-    grows = (tail != sub_tail) & (length >= 2)
-    b.grow(games[grows], seats[grows])
+    mask = b.ring.shape[1] - 1
+    for g in t.games:
+        for i in range(b.alive.shape[1]):
+            if b.alive[g, i]:
+                b.health[g, i] = MAX_HEALTH
+                length = b.length[g, i]
+                sub_tail = b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - length + 2) & mask]
+                if length >= 2 and tail_of(b, g, i) != sub_tail:
+                    grow_body(b, g, i)
 
 
-def shrink_royale(step: Step) -> None:
+@kernel
+def shrink_royale(b: Arrays, t: Turn) -> None:
     """Every shrinkEveryNTurns turns one random side of the safe box moves in; outside is hazard.
 
     As Battlesnake's royale map, sides are not stopped at each other: once two cross, the box is
     empty and the whole board is hazard for the rest of the game."""
-    b = step.batch
-    every = int(step.settings["shrinkEveryNTurns"])
-    turn = step.new_turn
-    games = np.nonzero(step.stepping & (turn >= every) & (turn % every == 0))[0]
-    if not games.size:
-        return
-    side = rng.draw_np(rng.key_np(b.seed[games], turn[games] // every), rng.ROYALE_SIDE, 0) % np.uint64(4)
-    box = b.box[games]
-    box[np.arange(games.size), side.astype(np.intp)] += _SHRINK_STEP[side.astype(np.intp)]
-    b.box[games] = box
-    g = b.geometry
-    x, y = g.x_of[None, :], g.y_of[None, :]
-    inside = (x >= box[:, :1]) & (x <= box[:, 1:2]) & (y >= box[:, 2:3]) & (y <= box[:, 3:4])
-    b.hazard[games] = (g.interior & ~inside).astype(np.int16)
+    every = t.settings[SHRINK_EVERY]
+    for g in t.games:
+        turn = b.turn[g] + 1
+        if turn < every or turn % every:
+            continue
+        side = np.int64(rng.draw(rng.turn_key(b.seed_key[g], turn // every), rng.ROYALE_SIDE, 0) % np.uint64(4))
+        b.box[g, side] += 1 if side % 2 == 0 else -1  # min x in, max x in, min y in, max y in
+        for c in range(t.board.shape[0]):
+            x, y = t.board[c, X], t.board[c, Y]
+            inside = b.box[g, 0] <= x <= b.box[g, 1] and b.box[g, 2] <= y <= b.box[g, 3]
+            b.hazard[g, c] = 1 if t.board[c, INSIDE] and not inside else 0
 
 
-def game_over_standard(step: Step) -> None:
-    b = step.batch
-    over = np.add.reduce(b.alive, axis=1) <= 1
-    b.done |= over if step.everyone else over & step.stepping
+@kernel
+def game_over_standard(b: Arrays, t: Turn) -> None:
+    for g in t.games:
+        if np.count_nonzero(b.alive[g]) <= 1:
+            b.done[g] = True
 
 
-def game_over_solo(step: Step) -> None:
-    b = step.batch
-    b.done |= step.stepping & ~b.alive.any(axis=1)
+@kernel
+def game_over_solo(b: Arrays, t: Turn) -> None:
+    for g in t.games:
+        if np.count_nonzero(b.alive[g]) == 0:
+            b.done[g] = True
 
 
-def game_over_classic(step: Step) -> None:
+@kernel
+def game_over_classic(b: Arrays, t: Turn) -> None:
     """Classic: a lone snake plays until it dies; several play until one is left."""
-    b = step.batch
-    alive = b.alive.sum(axis=1)
-    b.done |= step.stepping & ((alive == 0) | ((alive <= 1) & (b.present.sum(axis=1) > 1)))
+    for g in t.games:
+        alive = np.count_nonzero(b.alive[g])
+        if alive == 0 or (alive <= 1 and np.count_nonzero(b.present[g]) > 1):
+            b.done[g] = True
 
 
-def game_over_never(step: Step) -> None:
+@kernel
+def game_over_never(b: Arrays, t: Turn) -> None:
     """Endless drop-in games (the live classic server) never end by themselves."""
+
+
+# --- one compiled call per step -----------------------------------------------------------------
+
+STAGES = (move, move_classic, starve, hazard_damage, feed, feed_classic, eliminate, eliminate_classic,
+          spawn_food, spawn_food_classic, remove_food, grow_always, shrink_royale,
+          game_over_standard, game_over_solo, game_over_classic, game_over_never)
+CODES = {stage: code for code, stage in enumerate(STAGES)}  # a stage's code in a ruleset's program
+
+
+@kernel
+def run_stage(code: int, b: Arrays, t: Turn) -> None:
+    """Run the stage with this code (the order of ``STAGES``)."""
+    if code == 0:
+        move(b, t)
+    elif code == 1:
+        move_classic(b, t)
+    elif code == 2:
+        starve(b, t)
+    elif code == 3:
+        hazard_damage(b, t)
+    elif code == 4:
+        feed(b, t)
+    elif code == 5:
+        feed_classic(b, t)
+    elif code == 6:
+        eliminate(b, t)
+    elif code == 7:
+        eliminate_classic(b, t)
+    elif code == 8:
+        spawn_food(b, t)
+    elif code == 9:
+        spawn_food_classic(b, t)
+    elif code == 10:
+        remove_food(b, t)
+    elif code == 11:
+        grow_always(b, t)
+    elif code == 12:
+        shrink_royale(b, t)
+    elif code == 13:
+        game_over_standard(b, t)
+    elif code == 14:
+        game_over_solo(b, t)
+    elif code == 15:
+        game_over_classic(b, t)
+    elif code == 16:
+        game_over_never(b, t)
+
+
+@kernel
+def play(program: np.ndarray, settings: np.ndarray, board: np.ndarray, moves: np.ndarray, games: np.ndarray,
+         step: bool, seed_key, turn, done, present, alive, health, length, head, head_ptr, ring, last_move,
+         death_cause, death_turn, death_by, occ, owner, food, food_count, hazard, box) -> None:
+    """Run the stages ``program`` (codes) over a batch: with ``step``, a whole turn of every unfinished
+    game (``games`` unused); without, just over ``games`` (a fresh game's game-over test)."""
+    b = Arrays(seed_key, turn, done, present, alive, health, length, head, head_ptr, ring, last_move,
+               death_cause, death_turn, death_by, occ, owner, food, food_count, hazard, box)
+    count = games.shape[0]
+    if step:
+        games = np.empty(done.shape[0], np.int64)
+        count = 0
+        for g in range(done.shape[0]):
+            if not done[g]:
+                games[count] = g
+                count += 1
+    t = Turn(board, settings, moves, games[:count], np.zeros(alive.shape, np.bool_),
+             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64))
+    for code in program:
+        run_stage(code, b, t)
+    if step:
+        for g in t.games:
+            turn[g] += 1
+
+
+@kernel
+def _neck_directions(b: Arrays, board: np.ndarray, out: np.ndarray) -> None:
+    for g in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[g, i] = default_move(b, board, g, i)
+
+
+def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarray:
+    """(B, N) int8: every snake's default move (the direction from neck to head, else up)."""
+    out = np.empty(batch.alive.shape, np.int8)
+    _neck_directions(batch.arrays(), board_table(batch.geometry), out)
+    return out
+
+
+def neck_cells(batch: GameBatch) -> np.ndarray:
+    """(B, N): the cell behind each head (kept for ``arena.safety`` until it is compiled too)."""
+    ptr = batch.head_ptr.ravel()
+    return batch.ring[np.arange(ptr.size), (ptr - 1) & batch.ring_mask].reshape(batch.head.shape)
+
+
+def keep_heading(moves: np.ndarray, heading: np.ndarray, has_neck: np.ndarray) -> np.ndarray:
+    """``classic_move`` over numpy arrays (kept for ``arena.safety`` until it is compiled too)."""
+    moves = np.where((moves < 0) | (moves > 3), heading, moves)
+    return np.where(has_neck & (moves == (heading ^ 1)), heading, moves)
+

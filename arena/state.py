@@ -10,11 +10,13 @@ snakes never share a cell (stacking happens only within one snake, at its tail).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
 from arena import rng
-from arena.geometry import MAX_SIZE, Geometry, frozen
+from arena.geometry import Geometry
+from arena.jit import kernel
 
 MAX_SNAKES = 16
 MAX_HEALTH = 100
@@ -30,7 +32,34 @@ CAUSES = (
     "left",  # a player left a drop-in (classic) game
 )
 CAUSE_INDEX = {name: i for i, name in enumerate(CAUSES) if name}
-_OFFSETS = frozen(np.arange(1 << (MAX_SIZE * MAX_SIZE + 3).bit_length()))  # ring offsets, enough for any board
+
+
+class Arrays(NamedTuple):
+    """A ``GameBatch``'s arrays as the compiled kernels take them (``GameBatch.arrays()``, same order)."""
+
+    seed_key: np.ndarray
+    turn: np.ndarray
+    done: np.ndarray
+    present: np.ndarray
+    alive: np.ndarray
+    health: np.ndarray
+    length: np.ndarray
+    head: np.ndarray
+    head_ptr: np.ndarray
+    ring: np.ndarray
+    last_move: np.ndarray
+    death_cause: np.ndarray
+    death_turn: np.ndarray
+    death_by: np.ndarray
+    occ: np.ndarray
+    owner: np.ndarray
+    food: np.ndarray
+    food_count: np.ndarray
+    hazard: np.ndarray
+    box: np.ndarray
+
+
+_ARRAY_FIELDS = frozenset(Arrays._fields)
 
 
 def game_index(games) -> np.ndarray:
@@ -69,11 +98,23 @@ class GameBatch:
     box: np.ndarray  # (B, 4) int32 royale safe box: min_x, max_x, min_y, max_y
 
     def __post_init__(self) -> None:
-        # Stages write through ``array.reshape(-1)``, which is a copy (writes lost) unless C-contiguous.
+        # Kernels are compiled for C-contiguous arrays (another layout would compile them again).
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray) and not value.flags.c_contiguous:
                 raise ValueError(f"GameBatch.{f.name} must be C-contiguous")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _ARRAY_FIELDS:
+            self.__dict__.pop("_arrays", None)  # a replaced array: ``arrays()`` rebuilds its view
+        super().__setattr__(name, value)
+
+    def arrays(self) -> Arrays:
+        """The arrays the kernels take (built once per batch: ``Engine.step`` passes them every turn)."""
+        view = self.__dict__.get("_arrays")
+        if view is None:
+            view = self.__dict__["_arrays"] = Arrays(*(getattr(self, name) for name in Arrays._fields))
+        return view
 
     @classmethod
     def empty(cls, geometry: Geometry, batch_size: int, num_seats: int) -> GameBatch:
@@ -157,92 +198,29 @@ class GameBatch:
         return self.ring[game * self.seats + seat, slots]
 
     def lift_rows(self, rows: np.ndarray, skip_head: bool) -> None:
-        """Take snakes' segments off the occupancy grid (when they are eliminated); ``rows`` are
-        flat snake indices ``game * seats + seat`` (flat indexing: numpy's cheapest kind).
-
-        A live snake's cells are its own (stacking happens only within one snake), so
-        lifting it just empties them, stacked segments included.
-        """
-        if not rows.size:
-            return
-        lengths = self.length.reshape(-1)[rows]
-        offsets = _OFFSETS[1 if skip_head else 0 : int(np.maximum.reduce(lengths))]
-        slots = (self.head_ptr.reshape(-1)[rows][:, None] - offsets) & self.ring_mask
-        slots += (rows * self.ring_len)[:, None]
-        game_offset = (rows // self.seats * self.geometry.cells)[:, None]
-        flat = self.ring.reshape(-1)[slots] + game_offset  # int64 (the ring is int16)
-        self.occ.reshape(-1)[flat[offsets < lengths[:, None]]] = 0
+        """Take snakes' segments off the occupancy grid; ``rows`` are flat snake indices ``game * seats + seat``."""
+        for row in np.asarray(rows).reshape(-1).tolist():
+            lift_body(self.arrays(), row // self.seats, row % self.seats, skip_head)
 
     def lift_bodies(self, games: np.ndarray, seats: np.ndarray, skip_head: bool) -> None:
         self.lift_rows(self.rows(games, seats), skip_head)
 
     def grow_rows(self, rows: np.ndarray) -> None:
-        """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn).
-        ``rows`` are flat snake indices ``game * seats + seat``.  A snake as long as its ring
-        allows (longer than the board) stays as it is: one more would overwrite its head."""
-        ring = self.ring.reshape(-1)
-        length = self.length.reshape(-1)
-        rows = rows[length[rows] < self.ring_len - 1]
-        start = rows * self.ring_len
-        tail_slot = self.head_ptr.reshape(-1)[rows] - length[rows]
-        tail = ring[start + ((tail_slot + 1) & self.ring_mask)]
-        ring[start + (tail_slot & self.ring_mask)] = tail
-        length[rows] += 1
-        flat = rows // self.seats * self.geometry.cells + tail
-        np.add.at(self.occ.reshape(-1), flat, 1)
-        self.owner.reshape(-1)[flat] = rows % self.seats  # a length-1 snake's tail is its new head's cell
+        """Battlesnake's growth (``grow_body``) for flat snake indices ``game * seats + seat``."""
+        for row in np.asarray(rows).reshape(-1).tolist():
+            grow_body(self.arrays(), row // self.seats, row % self.seats)
 
     def grow(self, games: np.ndarray, seats: np.ndarray) -> None:
         self.grow_rows(self.rows(games, seats))
 
     def place(self, game: int, seat: int, body_cells, health: int) -> None:
         """Put a snake with the given body (head first) on the board of one game."""
-        body = np.asarray(body_cells, dtype=np.int32)
+        body = np.asarray(body_cells, dtype=np.int32).reshape(-1)
         if body.size == 0:
             raise ValueError("a snake needs at least one body segment")
         if body.size > self.ring_len:
             raise ValueError("snake body is longer than the board allows")
-        row = game * self.seats + seat
-        self.ring[row, : body.size] = body[::-1]
-        self.head_ptr[game, seat] = body.size - 1
-        self.length[game, seat] = body.size
-        self.head[game, seat] = body[0]
-        self.health[game, seat] = health
-        self.present[game, seat] = True
-        self.alive[game, seat] = True
-        self.death_cause[game, seat] = 0
-        self.death_by[game, seat] = -1
-        self.death_turn[game, seat] = 0
-        self.last_move[game, seat] = -1
-        np.add.at(self.occ[game], body, 1)
-        self.owner[game, body] = seat
-
-    def start_games(self, games: np.ndarray, heads: np.ndarray, present: np.ndarray, length: int, health: int,
-                    food: np.ndarray | None = None, food_count: np.ndarray | None = None) -> None:
-        """Rewrite every per-game field of ``games`` (all but the seed and its key) for a fresh start: the
-        ``present`` seats' snakes stacked ``length`` deep on ``heads`` (G, N), ``food`` rows (G, C)
-        (``food_count``: their counts, if known) or none.  One whole-row write per field."""
-        g = self.geometry
-        n = self.seats
-        self.present[games] = present
-        self.alive[games] = present
-        self.length[games] = present * np.int32(length)
-        self.head_ptr[games] = present * np.int32(length - 1)
-        self.health[games] = present * np.int32(health)
-        self.head[games] = heads
-        rows = games[:, None] * n + np.arange(n)
-        self.ring.reshape(-1)[(rows * self.ring_len)[:, :, None] + np.arange(length)] = heads[:, :, None]
-        occ = np.zeros((games.size, g.cells), np.int16)
-        occ[np.arange(games.size)[:, None], heads] = present * np.int16(length)  # absent seats: 0 on cell 0
-        self.occ[games] = occ
-        self.owner[games[:, None], heads] = np.arange(n, dtype=np.int8)  # only read where occ > 0
-        if food is None:
-            self.food[games] = False
-            self.food_count[games] = 0
-        else:
-            self.food[games] = food
-            self.food_count[games] = food.sum(axis=1) if food_count is None else food_count
-        self._restart_status(games)
+        place_body(self.arrays(), game, seat, body, health)
 
     def _restart_status(self, games: np.ndarray) -> None:
         """Turn 0, no hazards, nobody dead, the full royale box: shared by every way of starting games."""
@@ -265,3 +243,55 @@ class GameBatch:
         self.food[games] = False
         self.food_count[games] = 0
         self._restart_status(games)
+
+
+# --- body bookkeeping kernels: the stages, the setup and drop-in all keep bodies through these -----
+
+
+@kernel
+def lift_body(b: Arrays, game: int, seat: int, skip_head: bool) -> None:
+    """Take a snake's segments off the occupancy grid (it was eliminated).  A live snake's cells are
+    its own (stacking happens only within one snake), so lifting it just empties them."""
+    row = game * b.alive.shape[1] + seat
+    mask = b.ring.shape[1] - 1
+    ptr = b.head_ptr[game, seat]
+    for k in range(1 if skip_head else 0, b.length[game, seat]):
+        b.occ[game, b.ring[row, (ptr - k) & mask]] = 0
+
+
+@kernel
+def grow_body(b: Arrays, game: int, seat: int) -> None:
+    """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn).  A snake
+    as long as its ring allows (longer than the board) stays as it is: one more would overwrite its head."""
+    length = b.length[game, seat]
+    if length >= b.ring.shape[1] - 1:
+        return
+    row = game * b.alive.shape[1] + seat
+    mask = b.ring.shape[1] - 1
+    tail_slot = b.head_ptr[game, seat] - length
+    tail = b.ring[row, (tail_slot + 1) & mask]
+    b.ring[row, tail_slot & mask] = tail
+    b.length[game, seat] = length + 1
+    b.occ[game, tail] += 1
+    b.owner[game, tail] = seat  # a length-1 snake's tail is its new head's cell
+
+
+@kernel
+def place_body(b: Arrays, game: int, seat: int, body: np.ndarray, health: int) -> None:
+    """Put a snake with ``body`` (padded cells, head first) on a game's board, alive and unmoved."""
+    row = game * b.alive.shape[1] + seat
+    size = body.shape[0]
+    for k in range(size):
+        b.ring[row, k] = body[size - 1 - k]
+        b.occ[game, body[k]] += 1
+        b.owner[game, body[k]] = seat
+    b.head_ptr[game, seat] = size - 1
+    b.length[game, seat] = size
+    b.head[game, seat] = body[0]
+    b.health[game, seat] = health
+    b.present[game, seat] = True
+    b.alive[game, seat] = True
+    b.death_cause[game, seat] = 0
+    b.death_by[game, seat] = -1
+    b.death_turn[game, seat] = 0
+    b.last_move[game, seat] = -1

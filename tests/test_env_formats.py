@@ -1,5 +1,5 @@
-"""Observation formats (``obs_format``): the same game in dict, planes and image form, in all three envs,
-and the libraries each format is for (SuperSuit's observation wrappers, SB3's CnnPolicy)."""
+"""Observation formats (``obs_format``): the same game in dict, planes, image and codes form, in all three
+envs, and the libraries each format is for (SuperSuit's observation wrappers, SB3's CnnPolicy)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import arena.env  # noqa: F401 - registers snek/Snake-v0
 from arena.env import parallel_env, vector_env
-from arena.env.observation import HEALTH_BYTE, OBS_FORMATS
+from arena.env.observation import HEALTH_BYTE, OBS_FORMATS, planes_from_codes
 
 HEALTH = 9
 
@@ -20,6 +20,16 @@ def as_image(planes: np.ndarray) -> np.ndarray:
     image = planes * 255
     image[..., HEALTH, :, :] = np.round(planes[..., HEALTH, :, :] * 255 / 100)
     return image.astype(np.uint8)
+
+
+def assert_shows(obs_format: str, obs, ref: dict) -> None:
+    """``obs`` (in ``obs_format``) shows what the dict format's ``ref`` shows, single or batched."""
+    if obs_format == "codes":
+        np.testing.assert_array_equal(planes_from_codes(obs["codes"], obs["scalars"]), ref["observation"])
+        np.testing.assert_array_equal(obs["action_mask"], ref["action_mask"])
+    else:
+        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
+        np.testing.assert_array_equal(obs, want)
 
 
 def test_health_byte_spans_0_to_255():
@@ -40,24 +50,29 @@ def play_parallel(obs_format: str, seed: int = 5, turns: int = 60):
 
 
 def test_parallel_formats_show_the_same_game():
-    steps = 0
-    for (_, dict_obs, _), (env_p, planes, planes_infos), (env_i, images, _) in zip(
-            play_parallel("dict"), play_parallel("planes"), play_parallel("image"), strict=True):
-        assert set(dict_obs) == set(planes) == set(images)
+    steps, codes_seen = 0, 0
+    for (env_d, dict_obs, _), (env_p, planes, planes_infos), (env_i, images, _), (env_c, codes, _) in zip(
+            play_parallel("dict"), play_parallel("planes"), play_parallel("image"), play_parallel("codes"),
+            strict=True):
+        assert set(dict_obs) == set(planes) == set(images) == set(codes)
         for agent, o in dict_obs.items():
-            assert env_p.observation_space(agent).contains(planes[agent])
-            assert env_i.observation_space(agent).contains(images[agent])
-            np.testing.assert_array_equal(planes[agent], o["observation"])
-            np.testing.assert_array_equal(images[agent], as_image(o["observation"]))
+            for env, obs_format, obs in ((env_p, "planes", planes), (env_i, "image", images), (env_c, "codes", codes)):
+                assert env.observation_space(agent).contains(obs[agent])
+                assert_shows(obs_format, obs[agent], o)
             np.testing.assert_array_equal(planes_infos[agent]["action_mask"], o["action_mask"])
+            seat = int(agent.split("_")[1])
+            batch = env_d.games.batch
+            want = [min(max(batch.health[0, seat], 0), 100), batch.length[0, seat], batch.turn[0]]
+            np.testing.assert_array_equal(codes[agent]["scalars"], np.array(want, np.float32))
+            codes_seen += 1
         steps += 1
-    assert steps > 5
+    assert steps > 5 and codes_seen > 4 * 5
     assert env_p.observation_space("snake_0") == parallel_env().observation_space("snake_0")["observation"]
     space = env_i.observation_space("snake_0")
     assert space.dtype == np.uint8 and (space.low == 0).all() and (space.high == 255).all()
 
 
-@pytest.mark.parametrize("obs_format", ["planes", "image"])
+@pytest.mark.parametrize("obs_format", ["planes", "image", "codes"])
 def test_single_env_formats(obs_format):
     dict_env = gym.make("snek/Snake-v0", opponents=["safe"])
     env = gym.make("snek/Snake-v0", opponents=["safe"], obs_format=obs_format)
@@ -65,8 +80,7 @@ def test_single_env_formats(obs_format):
     obs, info = env.reset(seed=1)
     for turn in range(40):
         assert env.observation_space.contains(obs)
-        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
-        np.testing.assert_array_equal(obs, want)
+        assert_shows(obs_format, obs, ref)
         np.testing.assert_array_equal(info["action_mask"], ref["action_mask"])
         np.testing.assert_array_equal(env.unwrapped.action_masks(), ref["action_mask"].astype(bool))
         action = int(np.flatnonzero(info["action_mask"])[turn % int(info["action_mask"].sum())])
@@ -78,22 +92,25 @@ def test_single_env_formats(obs_format):
     assert turn > 3
 
 
-@pytest.mark.parametrize("obs_format", ["planes", "image"])
+@pytest.mark.parametrize("obs_format", ["planes", "image", "codes"])
 @pytest.mark.parametrize("copy", [True, False])
 def test_vector_env_formats(obs_format, copy):
     same_step = {"autoreset_mode": "same_step"}  # final_obs come in the format too
     ref_env = vector_env(num_games=6, num_snakes=3, max_turns=20, **same_step)
     env = vector_env(num_games=6, num_snakes=3, max_turns=20, obs_format=obs_format, copy=copy, **same_step)
-    assert env.single_observation_space == ref_env.single_observation_space["observation"] or obs_format == "image"
-    assert env.observation_space.shape == (18, *env.single_observation_space.shape)
+    assert env.single_observation_space == ref_env.single_observation_space["observation"] or obs_format != "planes"
+    if obs_format == "codes":
+        space = env.observation_space
+        assert space["codes"].shape == (18, 11, 11) and space["scalars"].shape == (18, 3)
+    else:
+        assert env.observation_space.shape == (18, *env.single_observation_space.shape)
     ref, _ = ref_env.reset(seed=2)
     obs, infos = env.reset(seed=2)
     rng = np.random.default_rng(0)
     finals = 0
     for _ in range(40):
         assert env.observation_space.contains(obs)
-        want = ref["observation"] if obs_format == "planes" else as_image(ref["observation"])
-        np.testing.assert_array_equal(obs, want)
+        assert_shows(obs_format, obs, ref)
         np.testing.assert_array_equal(infos["action_mask"], ref["action_mask"])
         np.testing.assert_array_equal(env.action_masks(), ref["action_mask"].astype(bool))
         actions = np.argmax(rng.random((18, 4)) * infos["action_mask"], axis=1)
@@ -102,9 +119,7 @@ def test_vector_env_formats(obs_format, copy):
         if "final_obs" in infos:
             for slot in np.flatnonzero(infos["_final_obs"]):
                 assert env.single_observation_space.contains(infos["final_obs"][slot])
-                want = ref_infos["final_obs"][slot]["observation"]
-                np.testing.assert_array_equal(infos["final_obs"][slot], want if obs_format == "planes"
-                                              else as_image(want))
+                assert_shows(obs_format, infos["final_obs"][slot], ref_infos["final_obs"][slot])
                 finals += 1
     assert finals > 0  # max_turns=20 cut some games off
 
@@ -112,9 +127,9 @@ def test_vector_env_formats(obs_format, copy):
 def test_unknown_format_is_a_clear_error():
     for make in (lambda: parallel_env(obs_format="rgb"), lambda: vector_env(num_games=1, obs_format="rgb"),
                  lambda: gym.make("snek/Snake-v0", obs_format="rgb")):
-        with pytest.raises(ValueError, match="unknown obs_format 'rgb' \\(choose from dict, planes, image\\)"):
+        with pytest.raises(ValueError, match="unknown obs_format 'rgb' \\(choose from dict, planes, image, codes\\)"):
             make()
-    assert OBS_FORMATS == ("dict", "planes", "image")
+    assert OBS_FORMATS == ("dict", "planes", "image", "codes")
 
 
 # --- the libraries each format is for ---------------------------------------------------------------

@@ -13,6 +13,7 @@ import numpy as np
 
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
+from arena.jit import kernel
 from arena.state import GameBatch
 
 POOL_SIZE = 256  # start positions set up per engine call when games restart one by one
@@ -156,29 +157,51 @@ class Games:
     def step(self, moves: np.ndarray) -> StepOutcome:
         """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""
         b, r = self.batch, self.rewards
-        stepping = ~b.done
+        stepping = np.logical_not(b.done)
         alive_before = b.alive & stepping[:, None]  # a finished game's winner is not stepped again
-        food_before = b.food.copy() if r.food else None
+        food_before = b.food.copy() if r.food else _NO_FOOD
         self.engine.step(b, moves)
-        alive = b.alive
-        died = alive_before & ~alive
-        over = b.done & stepping
-        truncated_games = stepping & ~b.done
-        if self.max_turns is not None:
-            truncated_games &= b.turn >= self.max_turns
-        else:
-            truncated_games[:] = False
-        nobody_left = over & ~alive.any(axis=1)
-        draw = died & (nobody_left & (died.sum(axis=1) >= 2))[:, None]
-        win = alive & over[:, None]
-        rewards = np.where(win, r.win, 0.0) + np.where(draw, r.draw, 0.0) + np.where(died & ~draw, r.loss, 0.0)
-        if r.survival:
-            rewards += r.survival * (alive_before & alive)
-        if food_before is not None:
-            cells = np.arange(b.size)[:, None] * self.geometry.cells + b.head
-            rewards += r.food * (alive_before & food_before.reshape(-1)[cells])
-        rewards = rewards.astype(np.float32)
-        self.returns += rewards
-        self.lengths += stepping[:, None]  # a seat's episode is its game (dead seats idle on: "black death")
-        return StepOutcome(rewards=rewards, terminated=died | win,
-                           truncated=alive & truncated_games[:, None], ended=over | truncated_games)
+        out = StepOutcome(rewards=np.empty(b.alive.shape, np.float32), terminated=np.empty(b.alive.shape, bool),
+                          truncated=np.empty(b.alive.shape, bool), ended=np.empty(b.size, bool))
+        _outcomes(stepping, alive_before, food_before, b.alive, b.done, b.turn, b.head,
+                  -1 if self.max_turns is None else self.max_turns, r.win, r.loss, r.draw, r.survival, r.food,
+                  self.returns, self.lengths, out.rewards, out.terminated, out.truncated, out.ended)
+        return out
+
+
+_NO_FOOD = np.zeros((0, 0), bool)
+
+
+@kernel
+def _outcomes(stepping, alive_before, food_before, alive, done, turn, head, max_turns, win, loss, draw, survival,
+              food, returns, lengths, rewards, terminated, truncated, ended):
+    """``Games.step``'s bookkeeping after the engine stepped, one loop over games and seats (the rules
+    are in ``Rewards``): rewards summed as float64 in a fixed order, then stored as float32.
+    ``food_before``: the food grid before the step (empty when food pays nothing); ``max_turns`` -1: none."""
+    games, seats = alive.shape
+    for g in range(games):
+        over = done[g] and stepping[g]
+        cut = stepping[g] and not done[g] and max_turns >= 0 and turn[g] >= max_turns
+        ended[g] = over or cut
+        died_count, anyone = 0, False
+        for s in range(seats):
+            died_count += alive_before[g, s] and not alive[g, s]
+            anyone |= alive[g, s]
+        draw_game = over and not anyone and died_count >= 2
+        for s in range(seats):
+            died = alive_before[g, s] and not alive[g, s]
+            won = alive[g, s] and over
+            value = 0.0
+            if won:
+                value = win
+            elif died:
+                value = draw if draw_game else loss
+            if survival != 0.0:
+                value += survival * (alive_before[g, s] and alive[g, s])
+            if food != 0.0:
+                value += food * (alive_before[g, s] and food_before[g, head[g, s]])
+            rewards[g, s] = value
+            returns[g, s] += np.float32(value)
+            lengths[g, s] += stepping[g]  # a seat's episode is its game (dead seats idle on: "black death")
+            terminated[g, s] = died or won
+            truncated[g, s] = alive[g, s] and cut

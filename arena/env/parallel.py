@@ -143,10 +143,10 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
 
     def _observe(self, agents: list[str]) -> tuple[dict, dict]:
         observer, batch = self.games.observer, self.games.batch
-        obs = np.ascontiguousarray(observer.observe(batch))
+        parts = observer.encode(batch)
         masks = observer.action_masks(batch)
         seat = {a: i for i, a in enumerate(self.possible_agents)}
-        observations = {a: observer.present(obs[seat[a]], masks[seat[a]]) for a in agents}
+        observations = {a: observer.present(parts, masks, seat[a]) for a in agents}
         infos = {a: {"action_mask": masks[seat[a]]} for a in agents}
         return observations, infos
 

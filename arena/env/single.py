@@ -129,9 +129,10 @@ class SnakeEnv(OneGameView, gym.Env):
     def _observe(self) -> tuple[dict, dict]:
         observer, batch = self.games.observer, self.games.batch
         games = np.array([0])
-        obs = np.ascontiguousarray(observer.observe(batch, games)[0])
-        self._mask = observer.action_masks(batch, games)[0]
-        return observer.present(obs, self._mask), {"action_mask": self._mask}
+        parts = observer.encode(batch, games)
+        masks = observer.action_masks(batch, games)
+        self._mask = masks[0]
+        return observer.present(parts, masks, 0), {"action_mask": self._mask}
 
     def action_masks(self) -> np.ndarray:
         """Moves that do not kill outright, as bools (sb3-contrib MaskablePPO calls this)."""

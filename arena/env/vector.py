@@ -98,7 +98,7 @@ class SnakeVectorEnv(VectorEnv):
         self.single_action_space = spaces.Discrete(len(MOVES))
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._obs = self.games.observer.buffer(num_games)
+        self._obs = self.games.observer.buffers(num_games)
         self._waiting = np.zeros(num_games, bool)  # games that ended and are not restarted yet
         self.recorder = Recorder(record_dir, self.games, [f"snake_{i}" for i in range(num_snakes)]) \
             if record_dir else None
@@ -158,14 +158,13 @@ class SnakeVectorEnv(VectorEnv):
         """Every slot's observation and mask (dead slots blacked out); alive and masks go into ``infos`` too."""
         g = self.games
         alive = g.batch.alive.reshape(-1).copy()
-        planes = g.observer.observe(g.batch, out=self._obs, blank_dead=True)
-        masks = _any_move_when_dead(g.observer.action_masks(g.batch), alive)
+        parts = g.observer.encode(g.batch, out=self._obs, blank_dead=True)
+        masks = g.observer.action_masks(g.batch, dead_any=True)
         every = np.ones(self.num_envs, bool)
         infos.update(alive=alive, _alive=every, action_mask=masks, _action_mask=every.copy())
         if self.copy:
-            planes, masks = planes.copy(order="K"), masks.copy()
-        obs = g.observer.present(planes, masks)
-        return obs, infos
+            parts, masks = {k: v.copy() for k, v in parts.items()}, masks.copy()
+        return g.observer.present(parts, masks), infos
 
     def _final(self, games: np.ndarray, infos: dict[str, Any]) -> dict[str, Any]:
         """SAME_STEP's ``final_obs`` / ``final_info`` for the slots of the given ended games, laid out as
@@ -175,11 +174,11 @@ class SnakeVectorEnv(VectorEnv):
         alive = self.games.batch.alive[games].reshape(-1)
         # Observed in batches of a few fixed sizes (the games repeated), so the observer's buffers are reused.
         padded = np.resize(games, max(8, 1 << (games.size - 1).bit_length()))
-        planes = observer.observe(self.games.batch, padded, blank_dead=True)
-        masks = _any_move_when_dead(observer.action_masks(self.games.batch, padded)[:slots.size], alive)
+        parts = observer.encode(self.games.batch, padded, blank_dead=True)
+        masks = observer.action_masks(self.games.batch, padded, dead_any=True)[:slots.size]
         final = np.full(self.num_envs, None, dtype=object)
         for k, slot in enumerate(slots):
-            final[slot] = observer.present(planes[k], masks[k])
+            final[slot] = observer.present(parts, masks, k)
         has_final = np.zeros(self.num_envs, bool)
         has_final[slots] = True
         final_alive = np.zeros(self.num_envs, bool)
@@ -197,9 +196,7 @@ class SnakeVectorEnv(VectorEnv):
 
     def action_masks(self) -> np.ndarray:
         """Current masks, (num_envs, 4) bool (sb3-contrib's convention); all ones on dead slots."""
-        masks = self.games.observer.action_masks(self.games.batch)
-        masks[~self.alive] = 1
-        return masks.astype(bool)
+        return self.games.observer.action_masks(self.games.batch, dead_any=True).astype(bool)
 
     @property
     def alive(self) -> np.ndarray:
@@ -241,8 +238,3 @@ class SnakeVectorEnv(VectorEnv):
             if ended[self.record_game]:
                 self.recorder.finish(self.record_game)
 
-
-def _any_move_when_dead(masks: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """All-ones masks on dead snakes' slots (any action, ignored), in place."""
-    masks[~alive] = 1
-    return masks

@@ -1,0 +1,103 @@
+"""The one configuration every compiled kernel in arena uses: ``@kernel`` (numba's ``njit``).
+
+Why numba: the rules are loops over small integer arrays (``GameBatch``); numba compiles that
+numpy-style code to native loops, so one game steps without numpy's per-call overhead, and
+with ``NUMBA_DISABLE_JIT=1`` the very same source runs as plain Python (debugging, coverage).
+
+- Lazy: ``@kernel`` compiles a function the first time it is called with a new type signature,
+  never when the module is imported, so ``import arena`` compiles nothing.
+- Cached (``cache=True``): the machine code is written beside the source, in the installed
+  package's own ``__pycache__``; when that folder is read-only (a system install) numba falls
+  back to its user-wide cache (``~/.cache/numba``; ``NUMBA_CACHE_DIR`` overrides both).  It is
+  never written to the user's working directory.
+- Fresh: numba keys a cache entry by its own source file only, but a kernel inlines kernels from
+  other files (a step calls every stage, the stages call ``rng``).  So arena's kernels are keyed
+  by the contents of *every* arena module that defines kernels (those importing ``arena.jit``):
+  editing any of them recompiles on the next use instead of running stale machine code.
+- ``nogil``: a kernel releases the GIL, so threads (the live server's rooms) can step in parallel.
+- No ``fastmath``/``parallel``: results must be bit-identical to the plain-Python run and the same
+  on every machine (determinism), and a step is too small to pay for threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+import numba
+import numpy as np
+from numba.core import caching
+
+F = TypeVar("F", bound=Callable)
+
+OPTIONS = {"cache": True, "nogil": True}
+PACKAGE = Path(__file__).resolve().parent
+
+DISABLED: bool = bool(numba.config.DISABLE_JIT)  # NUMBA_DISABLE_JIT=1: kernels are plain Python
+if DISABLED:  # the hashes wrap modulo 2**64 on purpose; as numpy scalars that would warn on every draw
+    np.seterr(over="ignore")
+
+
+def kernel(function: F) -> F:
+    """Compile ``function`` lazily with the project's options (``@kernel`` above a def)."""
+    return numba.njit(**OPTIONS)(function)
+
+
+def is_kernel(function: object) -> bool:
+    """Whether ``function`` is a (lazy) compiled kernel rather than plain Python."""
+    return isinstance(function, numba.core.registry.CPUDispatcher)
+
+
+def compiled_signatures(function: object) -> list:
+    """The type signatures a kernel has been compiled (or loaded from the cache) for so far."""
+    return list(function.signatures) if is_kernel(function) else []
+
+
+@cache
+def kernel_sources_digest() -> str:
+    """One hash of every arena module that defines kernels (read once per process)."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_bytes()
+        if b"arena.jit" in text or path == Path(__file__).resolve():
+            digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + text + b"\0")
+    return digest.hexdigest()
+
+
+def _in_package(py_file: str) -> bool:
+    try:
+        return Path(py_file).resolve().is_relative_to(PACKAGE)
+    except OSError:
+        return False
+
+
+def _stamped(locator: type) -> type:
+    """``locator`` (a numba cache locator) for arena's files only, with the whole-package stamp."""
+
+    class Locator(locator):
+        def get_source_stamp(self):
+            return super().get_source_stamp(), kernel_sources_digest()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            return super().from_function(py_func, py_file) if _in_package(py_file) else None
+
+    Locator.__name__ = f"Arena{locator.__name__.lstrip('_')}"
+    return Locator
+
+
+def _install_locators() -> None:
+    """Put arena's locators first: the package's __pycache__, else numba's user-wide cache
+    (``NUMBA_CACHE_DIR``, when set, still wins: numba's own first locator is kept ahead)."""
+    names = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+    found = [getattr(caching, name, None) or getattr(caching, "_" + name) for name in names]
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    ours = [_stamped(locator) for locator in found]
+    if not any(getattr(c, "__name__", "").startswith("Arena") for c in impl._locator_classes):
+        impl._locator_classes = ours + list(impl._locator_classes)
+
+
+_install_locators()
