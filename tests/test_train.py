@@ -238,3 +238,24 @@ def test_learned_spec_errors_are_one_line(tmp_path) -> None:
     result = snek("play", f"learned:{tmp_path / 'nowhere.npz'}", "safe", "-q")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert isinstance(LearnedPolicy(Path(__file__).parent.parent / "bots" / "learned.npz")(seeded_states()[0]), str)
+
+
+def test_the_learner_one_hot_of_codes_equals_the_planes() -> None:
+    """The ``codes`` input the network reads is exactly the ``planes`` input (the one-hot is ours)."""
+    from arena.env.vector import SnakeVectorEnv
+    from arena.train.inputs import input_spec
+
+    envs = {f: SnakeVectorEnv(num_games=6, num_snakes=3, obs_format=f, copy=True, ruleset="royale")
+            for f in ("codes", "planes")}
+    obs = {f: e.reset(seed=4)[0] for f, e in envs.items()}
+    rng = np.random.default_rng(0)
+    compared = 0
+    for _ in range(40):
+        codes = input_spec("codes").encode(input_spec("codes").parts(obs["codes"]))
+        planes = input_spec("planes").encode(input_spec("planes").parts(obs["planes"]))
+        np.testing.assert_array_equal(codes[0], planes[0])
+        np.testing.assert_allclose(codes[1][:, 0], planes[1][:, 0])  # health; codes add length and turn
+        compared += codes[0].shape[0]
+        actions = rng.integers(0, 4, envs["codes"].num_envs)
+        obs = {f: e.step(actions)[0] for f, e in envs.items()}
+    assert compared == 40 * 18

@@ -65,7 +65,8 @@ def train(
                                 "only --steps, --minutes and --threads apply)."),
     games: int = typer.Option(64, help="Games played side by side."),
     max_turns: int = typer.Option(500, help="Cut a game off after this many turns."),
-    obs_format: str = typer.Option("planes", help="Observation format the network reads."),
+    obs_format: str = typer.Option("codes", help="What the network reads: codes (one uint8 code per cell, "
+                                   "one-hot on the learner's side) or planes."),
     view_radius: int | None = typer.Option(None, help="Egocentric window radius (default: half the board)."),
     reward: list[str] = typer.Option([], help="Reward name=value (win, loss, draw, food, survival)."),
     lr: float = typer.Option(3e-4, help="Adam learning rate."),

@@ -23,7 +23,7 @@ class TrainConfig:
     snakes: int = 2  # per game: seat 0 learns, the others are drawn from the opponent pool
     max_turns: int = 500
     seed: int = 0
-    obs_format: str = "planes"
+    obs_format: str = "codes"
     view_radius: int | None = None  # default: half the larger board side
     rewards: dict = field(default_factory=lambda: dict(DEFAULT_REWARDS))
     # PPO

@@ -2,7 +2,7 @@
 
 Why a fixed set: the same seeds every time, so a change in the win rate is the policy's, not the
 draw of start positions.  Games are played side by side in one vector env; each game counts once
-(its first episode).  Numpy only: the policy is any ``act(obs, masks) -> moves``.
+(its first episode).  Numpy only: the policy is any ``act(parts, masks) -> moves`` (``arena.train.inputs``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from arena.env.vector import SnakeVectorEnv
 from arena.train.config import TrainConfig
+from arena.train.inputs import input_spec
 from arena.train.opponents import BotSeats
 
 Act = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -27,7 +28,7 @@ def evaluate(act: Act, config: TrainConfig, bot: str, policy: Callable[[dict], o
     env = SnakeVectorEnv(num_games=games, ruleset=config.ruleset, width=config.width, height=config.height,
                          num_snakes=config.snakes, max_turns=config.max_turns, view_radius=config.radius,
                          obs_format=config.obs_format, copy=False, invalid_action="default")
-    n = config.snakes
+    n, spec = config.snakes, input_spec(config.obs_format)
     seats = BotSeats(env.games, [bot], [policy], f"eval-{seed}")
     for game in range(games):
         seats.new_game(game)
@@ -43,7 +44,7 @@ def evaluate(act: Act, config: TrainConfig, bot: str, policy: Callable[[dict], o
         actions = np.zeros(games * n, np.int64)
         mine = learner[playing & alive[:, 0]]
         if mine.size:
-            actions[mine] = act(obs[mine], info["action_mask"][mine])
+            actions[mine] = act({k: v[mine] for k, v in spec.parts(obs).items()}, info["action_mask"][mine])
         bot_seats = [(g, s, 0) for g in np.flatnonzero(playing).tolist() for s in range(1, n) if alive[g, s]]
         if bot_seats:
             moves = seats.moves(bot_seats)

@@ -65,14 +65,14 @@ class NumpyNet:
         hidden = np.maximum(np.concatenate([x.reshape(x.shape[0], -1), vector], axis=1) @ self.fc[0] + self.fc[1], 0)
         return hidden @ self.pi[0] + self.pi[1], (hidden @ self.v[0] + self.v[1])[:, 0]
 
-    def logits(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """Masked move logits (B, 4) for a batch of observations in the trained format."""
-        logits, _ = self.forward(*self.inputs.encode(obs))
+    def logits(self, parts: dict[str, np.ndarray], masks: np.ndarray) -> np.ndarray:
+        """Masked move logits (B, 4) for a batch of observations (their parts) in the trained format."""
+        logits, _ = self.forward(*self.inputs.encode(parts))
         return np.where(np.asarray(masks) > 0, logits, MASKED)
 
-    def act(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def act(self, parts: dict[str, np.ndarray], masks: np.ndarray) -> np.ndarray:
         """The best allowed move of each observation (argmax over the masked logits; ties: the first)."""
-        return np.argmax(self.logits(obs, masks), axis=1)
+        return np.argmax(self.logits(parts, masks), axis=1)
 
 
 def _dense(weights: dict[str, np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:

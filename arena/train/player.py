@@ -64,9 +64,9 @@ class LearnedPolicy:
         seat = ids.index(you)
         observer = self._observer(engine, batch.seats)
         game = [0]
-        obs = observer.observe(batch, game)[seat:seat + 1]
+        parts = {k: v[seat:seat + 1] for k, v in observer.encode(batch, game).items()}
         mask = observer.action_masks(batch, game)[seat:seat + 1]
-        return MOVES[int(self.net.act(obs, mask)[0])]
+        return MOVES[int(self.net.act(parts, mask)[0])]
 
     def _observer(self, engine, seats: int) -> Observer:
         """One observer per (rules, board, seats), kept: building its tables costs more than a move."""

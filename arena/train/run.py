@@ -77,7 +77,7 @@ class Trainer:
                                   height=config.height, num_snakes=config.snakes, max_turns=config.max_turns,
                                   view_radius=config.radius, rewards=config.rewards, obs_format=config.obs_format,
                                   copy=False, invalid_action="default")
-        window = tuple(self.env.single_observation_space.shape[1:])
+        window = tuple(self.env.games.observer.window)
         self.net = self._new_net(window)
         self.window = window
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr, eps=1e-5)
@@ -97,7 +97,8 @@ class Trainer:
         self.opponent = [""] * config.games
         for game in range(config.games):
             self._draw(game)
-        self.obs, self.masks, self.alive = obs.copy(), info["action_mask"].copy(), info["alive"].copy()
+        self.obs = _copy(self.inputs.parts(obs))
+        self.masks, self.alive = info["action_mask"].copy(), info["alive"].copy()
         self.resetting = np.zeros(slots, bool)
         self.num_snakes = n
         self._stop = threading.Event()
@@ -125,14 +126,14 @@ class Trainer:
 
     # --- rollouts ------------------------------------------------------------------------------
 
-    def _encode(self, obs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        spatial, vector = self.inputs.encode(obs)
+    def _encode(self, parts: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        spatial, vector = self.inputs.encode(parts)
         return torch.from_numpy(spatial), torch.from_numpy(vector)
 
     def _sample(self, net: PolicyNet, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Moves sampled from ``net`` for the given slots: (actions, log-probabilities, values)."""
         with torch.no_grad():
-            logits, values = net(*self._encode(self.obs[slots]))
+            logits, values = net(*self._encode(_take(self.obs, slots)))
             dist = torch.distributions.Categorical(logits=masked(logits, torch.from_numpy(self.masks[slots])))
             actions = dist.sample()
             return actions.numpy(), dist.log_prob(actions).numpy(), values.numpy()
@@ -143,7 +144,8 @@ class Trainer:
         acting = self.alive & ~self.resetting
         learner = np.flatnonzero((self.kind == LEARNER) & self.alive)  # values of terminal observations too
         actions = np.full(self.env.num_envs, -1, np.int64)
-        buf["obs"][t] = self.obs
+        for key, part in self.obs.items():
+            buf[key][t] = part
         buf["masks"][t] = self.masks
         buf["values"][t] = 0
         if learner.size:
@@ -172,7 +174,8 @@ class Trainer:
         for game in ended_games.tolist():
             events.extend(self._game_over(game, info, alive, truncated))
         self.resetting = np.repeat(np.isin(np.arange(self.config.games), ended_games), n)
-        self.obs, self.masks, self.alive = obs.copy(), info["action_mask"].copy(), alive.copy()
+        self.obs = _copy(self.inputs.parts(obs))
+        self.masks, self.alive = info["action_mask"].copy(), alive.copy()
         return events
 
     def _game_over(self, game: int, info: dict, alive: np.ndarray, truncated: np.ndarray) -> list[str]:
@@ -187,7 +190,8 @@ class Trainer:
     def _rollout(self) -> tuple[dict[str, np.ndarray], list[str]]:
         c, slots = self.config, self.env.num_envs
         shape = (c.rollout, slots)
-        buf = {"obs": np.empty((*shape, *self.obs.shape[1:]), np.uint8), "masks": np.empty((*shape, 4), np.int8),
+        buf = {**{k: np.empty((*shape, *v.shape[1:]), v.dtype) for k, v in self.obs.items()},
+               "masks": np.empty((*shape, 4), np.int8),
                "actions": np.zeros(shape, np.int64), "logp": np.zeros(shape, np.float32),
                "values": np.zeros(shape, np.float32), "rewards": np.zeros(shape, np.float32),
                "valid": np.zeros(shape, bool), "terminal": np.zeros(shape, np.float32),
@@ -210,7 +214,7 @@ class Trainer:
         valid = buf["valid"]
         if not valid.any():
             return {}
-        spatial, vector = self._encode(buf["obs"][valid])
+        spatial, vector = self._encode({k: buf[k][valid] for k in self.inputs.keys})
         batch = {"spatial": spatial, "vector": vector, "masks": torch.from_numpy(buf["masks"][valid]),
                  "actions": torch.from_numpy(buf["actions"][valid]), "logp": torch.from_numpy(buf["logp"][valid]),
                  "advantages": torch.from_numpy(adv[valid]), "returns": torch.from_numpy(returns[valid])}
@@ -233,10 +237,10 @@ class Trainer:
 
     # --- evaluation -------------------------------------------------------------------------------
 
-    def act(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def act(self, parts: dict[str, np.ndarray], masks: np.ndarray) -> np.ndarray:
         """The current policy's best allowed moves (what the exported bot plays)."""
         with torch.no_grad():
-            logits, _ = self.net(*self._encode(obs))
+            logits, _ = self.net(*self._encode(parts))
             return masked(logits, torch.from_numpy(np.asarray(masks))).argmax(dim=1).numpy()
 
     def evaluate(self) -> dict[str, dict]:
@@ -442,6 +446,14 @@ def cut_metrics(path: Path, updates: int) -> None:
     if len(kept) != len(rows):
         with open(path, "w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows(kept)
+
+
+def _copy(parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: v.copy() for k, v in parts.items()}
+
+
+def _take(parts: dict[str, np.ndarray], index) -> dict[str, np.ndarray]:
+    return {k: v[index] for k, v in parts.items()}
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
