@@ -93,9 +93,10 @@ class Match:
 
     def __init__(self, players: Sequence[Player], config: MatchConfig, out: str | Path | None = None,
                  on_frame: Callable[[dict], None] | None = None, keep_frames: bool = False,
-                 table: tuple[Engine, GameBatch, int] | None = None) -> None:
+                 table: tuple[Engine, GameBatch, int] | None = None, follow: bool = True) -> None:
         """``table``: play game ``index`` of a batch shared with other matches (``Lockstep`` steps them
-        together); that game is (re)started here.  Without it the match has an engine of its own."""
+        together); that game is (re)started here.  Without it the match has an engine of its own.
+        ``follow``: flush the replay file every turn for readers following it (``ReplayWriter``)."""
         if not players:
             raise ValueError("a match needs at least one player")
         self.players = list(players)
@@ -128,7 +129,8 @@ class Match:
         }
         if seated < len(players):
             self.header["seated"] = seated
-        self.writer = ReplayWriter(out, self.header) if out else None
+        self.follow = follow
+        self.writer = ReplayWriter(out, self.header, follow) if out else None
         self.on_frame = on_frame
         self.keep_frames = keep_frames
         self.frames: list[dict] = []
@@ -340,7 +342,7 @@ class Match:
                     "snakes": [{k: s[k] for k in ("id", "body", "health", "alive", "death")}
                                for s in self.frame["snakes"]]}
         header = {k: v for k, v in self.header.items() if k != "seated"}
-        self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment})
+        self.writer = ReplayWriter(out, {**header, "initial": position, "segment": self.segment}, self.follow)
         # the moves that led here belong to the previous part: this file starts from a position
         first = {k: v for k, v in self.frame.items() if k != "events"}
         self.writer.write_frame({**first, "snakes": [{**s, "move": None} for s in first["snakes"]]})

@@ -2,7 +2,8 @@
 
 A replay is a ``header`` line, one ``frame`` line per turn and a closing ``result`` line
 (docs/replay-format.md has every field).  Files ending in ``.gz`` are gzip-compressed.
-Writing is streamed and flushed per line, so a crash mid-game leaves a readable prefix.
+Writing is streamed; a file someone follows live (rooms, ``snek play --out``) is flushed per line, so a
+reader sees each turn as it happens and a crash mid-game leaves a readable prefix.
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ class Replay:
 
 
 class ReplayWriter:
-    """Stream a game to ``path``: ``write_frame`` per turn, then ``finish(result)``."""
+    """Stream a game to ``path``: ``write_frame`` per turn, then ``finish(result)``.
 
-    def __init__(self, path: str | Path, header: dict) -> None:
+    ``follow`` flushes every line (through gzip with a sync flush) for readers that follow the file while
+    it is written; without it (tournaments: nobody reads a game before its result line) lines are
+    buffered and compressed in bulk, and a game cut short leaves at most a torn file to replay."""
+
+    def __init__(self, path: str | Path, header: dict, follow: bool = True) -> None:
         self.path = Path(path)
+        self.follow = follow
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._raw = open(self.path, "wb")
         self._failed = False
@@ -49,10 +55,12 @@ class ReplayWriter:
         try:
             if self._gz is not None:
                 self._gz.write(line)
-                self._gz.flush(zlib.Z_SYNC_FLUSH)  # a reader can decode everything written so far
+                if self.follow:
+                    self._gz.flush(zlib.Z_SYNC_FLUSH)  # a reader can decode everything written so far
             else:
                 self._raw.write(line)
-            self._raw.flush()
+            if self.follow:
+                self._raw.flush()
         except OSError as exc:  # a full disk, a special file: say which file
             self._failed = True
             raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from None

@@ -244,7 +244,7 @@ def load_players(job: GameJob) -> list[Player]:
 def play_game(job: GameJob) -> GameRecord:
     """Play one scheduled game (in a worker process or in this one)."""
     tally = Tally(len(job.seats))
-    outcome = Match(load_players(job), job.config, job.out, on_frame=tally).run()
+    outcome = Match(load_players(job), job.config, job.out, on_frame=tally, follow=False).run()
     return tally.record(job, outcome)
 
 
@@ -258,7 +258,7 @@ def play_games(jobs: list[GameJob]) -> Iterator[tuple[GameJob, GameRecord]]:
 
     def open_match(job: GameJob, table) -> Match:
         tallies[job.index] = tally = Tally(len(job.seats))
-        return Match(load_players(job), job.config, job.out, on_frame=tally, table=table)
+        return Match(load_players(job), job.config, job.out, on_frame=tally, table=table, follow=False)
 
     lockstep = Lockstep(jobs[0].config, len(jobs[0].seats), min(len(jobs), LOCKSTEP))
     for job, outcome in lockstep.run(jobs, open_match):

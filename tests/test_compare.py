@@ -94,6 +94,14 @@ def test_cli_prints_progress_and_a_verdict() -> None:
     assert data["verdict"] == "greedy is stronger" and data["decided"] and data["games"] == 2 * sum(data["pentanomial"])
 
 
+def test_cli_quiet_prints_only_the_verdict() -> None:
+    out = snek("compare", "greedy", "random", *FAST, "--max-games", "200", "--seed", "1", "--workers", "1", "--quiet")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1].startswith("greedy is stronger (SPRT decided"), lines
+    assert len(lines) == 3, lines  # the final status, the pentanomial counts, the verdict: no progress lines
+
+
 @pytest.mark.parametrize("args,message", [
     (["compare", "greedy", "nope"], "unknown bot 'nope'"),
     (["compare", "greedy", "safe", "--players", "4", "--field", "space"], "--players 4 needs --field with 2 bot(s)"),

@@ -49,21 +49,37 @@ def test_verify_detects_changed_seed(game) -> None:
     assert not verify(replay).ok
 
 
-def test_crash_mid_game_leaves_readable_prefix(tmp_path) -> None:
-    path = tmp_path / "cut.jsonl.gz"
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl"])
+def test_crash_mid_game_leaves_readable_prefix(tmp_path, suffix: str) -> None:
+    path = tmp_path / f"cut{suffix}"
     outcome = run_match([PythonPlayer(cautious) for _ in range(2)], MatchConfig(seed=3, max_turns=30), keep_frames=True)
     writer = ReplayWriter(path, outcome.header)
     for frame in outcome.frames[:10]:
         writer.write_frame(frame)
     # no finish(), no close(): as if the process died here
     data = path.read_bytes()
-    partial = tmp_path / "partial.jsonl.gz"
+    partial = tmp_path / f"partial{suffix}"
     partial.write_bytes(data)
     replay = read_replay(partial)
     assert len(replay.frames) == 10 and replay.result is None
     with pytest.raises(ReplayError, match="truncated"):
         read_replay(partial, require_result=True)
     writer.close()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl"])
+def test_unfollowed_writer_buffers_until_the_result(tmp_path, suffix: str) -> None:
+    """Tournaments write replays nobody follows: lines are buffered (no flush per turn), the file is whole
+    once finished."""
+    path = tmp_path / f"bulk{suffix}"
+    outcome = run_match([PythonPlayer(cautious) for _ in range(2)], MatchConfig(seed=3, max_turns=30), keep_frames=True)
+    writer = ReplayWriter(path, outcome.header, follow=False)
+    for frame in outcome.frames[:10]:
+        writer.write_frame(frame)
+    assert path.stat().st_size == 0  # nothing flushed yet: ten small frames sit in the buffers
+    writer.finish(outcome.result)
+    replay = read_replay(path, require_result=True)
+    assert replay.frames == outcome.frames[:10] and replay.result == outcome.result
 
 
 def test_torn_last_line_is_ignored(game, tmp_path) -> None:

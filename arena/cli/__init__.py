@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from typer.exceptions import TyperException
 
+from arena.cli import common
 from arena.cli import compare as _compare
 from arena.cli import play as _play
 from arena.cli import serve as _serve
@@ -45,16 +46,16 @@ def demo(
     """The main job: built-in bots play live in the terminal (replay saved and verified), a short
     tournament rates the bot ladder, then the server shows a live bot room, the library and the
     tournament in the browser."""
-    with _play.user_errors():
+    with common.user_errors():
         out = out_dir / "demo.jsonl.gz"
         _play.play_game(["search", "space", "greedy", "safe"], MatchConfig(seed=7), out, quiet=False, fps=fps)
         verdict = verify(read_replay(out, require_result=True))
         status = "[green]OK[/]" if verdict.ok else f"[red]MISMATCH[/] {verdict.detail}"
-        _play.console.print(f"verify {out}: {status}")
+        common.console.print(f"verify {out}: {status}")
     _tournament.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
                      size=None, width=None, height=None, seed=0, workers=2, timeout=500, max_turns=10_000,
                      out_dir=out_dir / "tournament", setting=[])
-    _play.console.print(f"watch it again: [bold]snek replay show {out}[/], or in the browser:")
+    common.console.print(f"watch it again: [bold]snek replay show {out}[/], or in the browser:")
     _serve.start_server(host, port, serve_seconds, replays=out_dir, tournaments=[out_dir / "tournament"], bots=[],
                         rooms=[], demo_room=True)
 
@@ -68,7 +69,7 @@ def main() -> None:
         message = exc.format_message()  # empty when the help was shown instead (no arguments)
         if message:
             ctx = getattr(exc, "ctx", None)
-            _play.red_line(message + (f" (see '{ctx.command_path} --help')" if ctx else ""))
+            common.red_line(message + (f" (see '{ctx.command_path} --help')" if ctx else ""))
         sys.exit(getattr(exc, "exit_code", 2))
     except typer.Abort:
         sys.exit(1)

@@ -10,17 +10,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from arena.cli.play import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
+from arena.cli.common import MAX_TIMEOUT_MS, board_size, console, parse_settings, user_errors
 from arena.compare import CompareConfig, Comparison, run_compare
 from arena.match import MatchConfig
 from arena.rules import RULESETS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
-console = Console()
 REFRESH_S = 1.0
 PLAIN_LINES = 10  # not a terminal: about ten status lines over --max-games
 
@@ -55,6 +53,7 @@ def compare(
     out_dir: Path | None = typer.Option(None, help="Save every game's replay here."),
     backend: Annotated[str, typer.Option(help="local or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://...).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress: print only the verdict.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print only the result, as JSON.")] = False,
 ) -> None:
     """Is A stronger than B? Paired games with seats swapped, stopped by a sequential probability ratio test."""
@@ -69,13 +68,14 @@ def compare(
         config.check()
         if not console.is_terminal:
             console.width = 200
+        silent = quiet or json_out
         live = Live(Text("starting..."), console=console, auto_refresh=False, transient=True) \
-            if console.is_terminal and not json_out else None
+            if console.is_terminal and not silent else None
         shown = {"at": 0.0, "next": 0}
         step = max(1, max_games // 2 // PLAIN_LINES)
 
         def on_pair(c: Comparison) -> None:
-            if json_out:
+            if silent:
                 return
             if live:
                 now = time.monotonic()

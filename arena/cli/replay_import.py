@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from arena.bs_import import default_output, import_cli_game, write_imported
-from arena.cli.play import console, user_errors
+from arena.cli.common import console, user_errors
 from arena.verify import verify
 
 

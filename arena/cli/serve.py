@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from arena.cli.play import user_errors
+from arena.cli.common import user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 console = Console()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import typer
 from rich.console import Console
 
-from arena.cli.play import user_errors
+from arena.cli.common import user_errors
 from arena.match import COLORS
 from arena.players.base import Player
 

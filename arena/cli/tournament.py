@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from arena.cli.play import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
+from arena.cli.common import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
 from arena.engine import Engine
 from arena.match import MatchConfig
 from arena.report import summary
