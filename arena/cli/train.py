@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from arena.cli.play import board_size, fail, user_errors
+from arena.cli.common import board_size, console, fail, user_errors
 from arena.rules import RULESETS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
-console = Console()
 NEEDS_TORCH = "snek train needs torch: pip install 'snek-arena[rl]' (a CPU build of torch is enough)"
 
 
@@ -77,7 +75,7 @@ def train(
     threads: int = typer.Option(1, min=1, help="Torch threads (1 keeps a seeded run reproducible)."),
 ) -> None:
     """Train a snake policy by PPO: self-play, past versions and a curriculum of built-in bots (random up to
-    space); writes checkpoints, metrics.csv, report.html and policy.npz (play it with --bot learned:PATH)."""
+    space); writes checkpoints, metrics.csv, report.html and policy.npz (play it as the bot learned:OUT_DIR)."""
     try:
         import torch
     except ImportError:
