@@ -10,7 +10,8 @@ the shipped bot (issue 19): >= 90% against safe, >= 60% against greedy, >= 50% a
     python benchmarks/learned.py --bot learned:runs/train --games 100 --opponents safe,greedy,space
 
 The load average is printed beside each figure: the win rates do not depend on it (every bot
-here is deterministic for a given game), the games/s do.
+here is deterministic for a given game), the times do (``ms/move``: `learned`'s mean and p95 answer
+time in these games, from the tournament's latency figures).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def duels(bot: str, opponent: str, games: int, seed: int, workers: int, rules: M
     theirs = next(s for s in board.standings() if s.name != "learned")
     return {"opponent": opponent, "games": mine.games, "wins": mine.wins, "losses": theirs.wins,
             "win_rate": mine.win_rate, "low": mine.win_low, "high": mine.win_high, "avg_turns": mine.avg_turns,
-            "seconds": time.perf_counter() - began, "load": os.getloadavg()[0]}
+            "ms": mine.latency_ms, "p95_ms": mine.latency_p95_ms, "seconds": time.perf_counter() - began,
+            "load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -55,7 +57,8 @@ def main() -> None:
     console = Console(width=None if Console().is_terminal else 120)
     table = Table(title=f"{args.bot}: {args.games} seeded duels per opponent, standard {args.size}x{args.size}, "
                         f"seed {args.seed}")
-    for column in ("opponent", "won/lost/drawn", "win rate [95% CI]", "target", "avg turns", "s", "load"):
+    for column in ("opponent", "won/lost/drawn", "win rate [95% CI]", "target", "avg turns", "ms/move (p95)", "s",
+                   "load"):
         table.add_column(column, justify="right", no_wrap=True)
     for opponent in opponents:
         r = duels(args.bot, opponent, args.games, args.seed, args.workers, rules)
@@ -67,7 +70,8 @@ def main() -> None:
         console.print(line)
         table.add_row(opponent, f"{r['wins']}/{r['losses']}/{r['games'] - r['wins'] - r['losses']}",
                       f"{100 * r['win_rate']:.1f}% [{100 * r['low']:.1f}, {100 * r['high']:.1f}]",
-                      verdict, f"{r['avg_turns']:.0f}", f"{r['seconds']:.0f}", f"{r['load']:.1f}")
+                      verdict, f"{r['avg_turns']:.0f}", f"{r['ms']:.2f} ({r['p95_ms']:.2f})", f"{r['seconds']:.0f}",
+                      f"{r['load']:.1f}")
     console.print(table)
 
 

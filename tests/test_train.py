@@ -259,3 +259,22 @@ def test_the_learner_one_hot_of_codes_equals_the_planes() -> None:
         actions = rng.integers(0, 4, envs["codes"].num_envs)
         obs = {f: e.step(actions)[0] for f, e in envs.items()}
     assert compared == 40 * 18
+
+
+@pytest.mark.parametrize("obs_format", ["codes", "planes"])
+def test_a_policy_of_either_format_plays_on_any_board(tmp_path, obs_format) -> None:
+    """The player encodes requests in the format and radius the policy was trained with, on boards of
+    another size too (the window keeps its radius)."""
+    from arena.train.inputs import input_spec
+
+    spec = input_spec(obs_format)
+    torch.manual_seed(1)
+    net = PolicyNet(spec.spatial_channels, spec.vector_size, (7, 7), (8,), hidden=16)
+    path = export_npz(net, tmp_path / f"{obs_format}.npz", {"obs_format": obs_format, "view_radius": 3})
+    played = 0
+    for size in (7, 11, 19):
+        outcome = run_match([load_player(f"learned:{path}"), load_player("safe")],
+                            MatchConfig(width=size, height=size, seed=size, max_turns=30), keep_frames=True)
+        assert learned_moves(outcome) and all(s["error"] is None for f in outcome.frames for s in f["snakes"])
+        played += 1
+    assert played == 3
