@@ -61,9 +61,9 @@ def render(rows: list[dict], run: dict) -> str:
             f"<td>{'-' if r[c] is None else _rate(r[c])}</td>" for c in evals) + "</tr>" for r in evaluated)
     eval_table = ("<table class='evals'><tr><th>steps</th>" + "".join(
         f"<th>vs {html.escape(c[len('eval_win_'):])}</th>" for c in evals) + f"</tr>{eval_rows}</table>")
-    curve = line_chart(steps, {"mean return (last 100 games)": [r["mean_return"] for r in rows]}, "return",
+    curve = line_chart(steps, {"return (last 100 games)": [r["mean_return"] for r in rows]}, "return",
                        "learning curve", x_label=_steps, y_label=lambda v: f"{v:.2f}")
-    length = line_chart(steps, {"mean game length (last 100)": [r["mean_length"] for r in rows]}, "length",
+    length = line_chart(steps, {"game length (last 100)": [r["mean_length"] for r in rows]}, "length",
                         "game length", x_label=_steps, y_label=lambda v: f"{v:.0f}")
     trained = line_chart(steps, {c[len("train_win_"):]: [r[c] for r in rows] for c in trains}, "train-win",
                          "training win rates", x_label=_steps, y_label=_rate, low=0.0, high=1.0)
