@@ -16,14 +16,13 @@ from functools import cache
 import numpy as np
 
 from arena import rng
-from arena.geometry import Geometry
+from arena.geometry import Geometry, frozen
 from arena.jit import kernel
 from arena.stages import HEIGHT, WIDTH, Turn, board_table, place_food
 from arena.state import MAX_HEALTH, Arrays, GameBatch, place_body
 
 START_LENGTH = 3
-DIAGONAL_X = (-1, -1, 1, 1)
-DIAGONAL_Y = (-1, 1, -1, 1)
+DIAGONALS = frozen(np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.int64))  # (dx, dy) of the start food candidates
 STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``setup_games`` modes
 NO_ROOM = -1
 
@@ -123,7 +122,7 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
     cx, cy = (width - 1) // 2, (height - 1) // 2
     best, best_score = -1, np.uint64(0)
     for d in range(4):
-        px, py = hx + DIAGONAL_X[d], hy + DIAGONAL_Y[d]
+        px, py = hx + DIAGONALS[d, 0], hy + DIAGONALS[d, 1]
         if not (0 <= px < width and 0 <= py < height):
             continue
         away = (px < hx < cx) or (cx < hx < px) or (py < hy < cy) or (cy < hy < py)

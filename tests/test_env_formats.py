@@ -3,6 +3,8 @@ envs, and the libraries each format is for (SuperSuit's observation wrappers, SB
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -206,3 +208,51 @@ def test_sb3_cnn_policy_takes_the_image_format():
     from stable_baselines3.common.preprocessing import preprocess_obs
     pre = preprocess_obs(tensor, env.observation_space)
     assert float(pre.max()) == 1.0 and float(pre[0, HEALTH, 0, 0]) == pytest.approx(obs[HEALTH, 0, 0] / 255)
+
+
+# --- the codes format's documented learner side (docs/envs.md runs these very lines) -----------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "envs.md"
+
+
+def documented_block(marker: str) -> str:
+    """The first ```python block after ``marker`` in docs/envs.md."""
+    text = DOCS.read_text()
+    start = text.index("```python\n", text.index(marker)) + len("```python\n")
+    return text[start:text.index("```", start)]
+
+
+def test_the_documented_one_hots_give_the_planes():
+    torch = pytest.importorskip("torch")
+    env = vector_env(num_games=8, num_snakes=4, obs_format="codes", settings={"shrinkEveryNTurns": 3},
+                     ruleset="royale")  # hazards, so codes 9..17 occur
+    twin = vector_env(num_games=8, num_snakes=4, settings={"shrinkEveryNTurns": 3}, ruleset="royale")
+    obs, infos = env.reset(seed=3)
+    ref, _ = twin.reset(seed=3)
+    rng = np.random.default_rng(3)
+    checked, hazard_cells = 0, 0
+    for _ in range(30):
+        codes, scalars = obs["codes"], obs["scalars"]
+        numpy_planes = {"np": np, "codes": codes, "scalars": scalars}
+        exec(documented_block("<!-- one-hot: numpy -->"), numpy_planes)
+        torch_planes = {"torch": torch, "codes": torch.from_numpy(codes), "scalars": torch.from_numpy(scalars)}
+        exec(documented_block("<!-- one-hot: torch -->"), torch_planes)
+        np.testing.assert_array_equal(numpy_planes["planes"], ref["observation"])
+        assert numpy_planes["planes"].dtype == np.uint8
+        np.testing.assert_array_equal(torch_planes["planes"].numpy(), ref["observation"].astype(np.float32))
+        np.testing.assert_array_equal(planes_from_codes(codes, scalars), ref["observation"])
+        checked += 1
+        hazard_cells += int(np.count_nonzero(codes >= 9))
+        actions = np.argmax(rng.random((32, 4)) * infos["action_mask"], axis=1)
+        obs, _, _, _, infos = env.step(actions)
+        ref, *_ = twin.step(actions)
+    assert checked == 30 and hazard_cells > 100
+
+
+def test_the_codes_training_snippet_runs():
+    pytest.importorskip("torch")
+    snippet = documented_block("<!-- codes: training -->")
+    assert 'obs_format="codes"' in snippet and "range(100)" in snippet
+    scope: dict = {}
+    exec(snippet.replace("range(100)", "range(5)"), scope)
+    assert scope["step"] == 4 and np.isfinite(float(scope["loss"]))

@@ -127,3 +127,23 @@ def test_adapter_passes_the_obs_format_through():
             assert env.observation_space.contains(infos[slot]["terminal_observation"])
             finals += 1
     assert finals >= 12
+
+
+def test_adapter_and_maskable_ppo_take_the_codes_format():
+    env = sb3_vec_env(**SMALL, obs_format="codes")
+    assert env.observation_space["codes"].shape == (7, 7) and env.observation_space["scalars"].shape == (3,)
+    obs = env.reset()
+    rng = np.random.default_rng(2)
+    finals = 0
+    for _ in range(40):
+        assert obs["codes"].shape == (12, 7, 7) and obs["codes"].dtype == np.uint8
+        np.testing.assert_array_equal(obs["action_mask"].astype(bool), env.action_masks())  # dead slots: all ones
+        obs, _, dones, infos = env.step(masked_random(rng, env.action_masks()))
+        for slot in np.flatnonzero(dones):
+            assert env.observation_space.contains(infos[slot]["terminal_observation"])
+            finals += 1
+    assert finals >= 12
+    model = MaskablePPO("MultiInputPolicy", sb3_vec_env(**SMALL, obs_format="codes"), n_steps=16, batch_size=64,
+                        n_epochs=1, seed=0)
+    model.learn(total_timesteps=2 * 16 * 12)
+    assert model.num_timesteps == 2 * 16 * 12

@@ -99,7 +99,13 @@ class Observer:
             self.window = (g.height, g.width)
         self.radius = r
         self._base = frozen(np.where(g.interior, windows.EMPTY, windows.WALL).astype(np.uint8))
+        self._big_of = frozen(windows.big_index(g.x_of, g.y_of, g.height, g.width, r))
+        self._scratch: tuple[np.ndarray, ...] | None = None
         self._all: dict[int, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        """Copies and pickles get scratch arrays of their own (two observers must never share them)."""
+        return {**self.__dict__, "_scratch": None}
 
     # --- spaces -------------------------------------------------------------------------
 
@@ -184,10 +190,13 @@ class Observer:
     def _encode(self, batch: GameBatch, games: np.ndarray, blank_dead: bool, kind: int, codes: np.ndarray,
                 scalars: np.ndarray, planes: np.ndarray) -> None:
         g = self.geometry
+        if self._scratch is None or self._scratch[3].shape[:2] != (batch.seats, batch.ring_len):
+            self._scratch = windows.scratch(g.cells, g.height, g.width, self.radius, self.window, batch.seats,
+                                            batch.ring_len)
         windows.encode(games, batch.alive, batch.length, batch.head, batch.head_ptr, batch.ring, batch.health,
-                       batch.turn, batch.food, batch.hazard, g.x_of, g.y_of, self._base, g.width, g.height,
-                       self.radius, self.encoding == "egocentric", g.wrapped, blank_dead, kind,
-                       HEALTH_BYTE if self.image else _HEALTH_PLANE, codes, scalars, planes)
+                       batch.turn, batch.food, batch.hazard, g.x_of, g.y_of, self._base, self._big_of, g.width,
+                       g.height, self.radius, self.encoding == "egocentric", g.wrapped, blank_dead, kind,
+                       HEALTH_BYTE if self.image else _HEALTH_PLANE, self._scratch, codes, scalars, planes)
 
     def action_masks(self, batch: GameBatch, games=None, dead_any: bool = False,
                      out: np.ndarray | None = None) -> np.ndarray:

@@ -55,6 +55,25 @@ def _copy_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int) ->
 copy_chunk = _copy_chunk_python if DISABLED else _copy_chunk
 
 
+def big_index(x_of: np.ndarray, y_of: np.ndarray, height: int, width: int, radius: int) -> np.ndarray:
+    """Where each engine cell sits in the padded board ``big`` of ``encode``: the board top row first,
+    padded by ``radius`` + 1 (the engine grid's border and the rest), row ``height + radius - y``,
+    column ``x + radius + 1``."""
+    big_w = width + 2 * radius + 2
+    return (height + radius - y_of.astype(np.int64)) * big_w + x_of + radius + 1
+
+
+def scratch(cells: int, height: int, width: int, radius: int, window: tuple[int, int], seats: int,
+            ring_len: int) -> tuple[np.ndarray, ...]:
+    """``encode``'s working arrays, made once per observer (it reuses them every call; one observer
+    must not encode from two threads at once): the padded board (walls around it, which ``encode``
+    keeps), a window, the engine grid's codes and the live snakes' segments; each byte buffer with
+    ``CHUNK`` bytes of slack for the 16-byte moves."""
+    big = np.full((height + 2 * radius + 2) * (width + 2 * radius + 2) + CHUNK, WALL, np.uint8)
+    return (big, np.empty(window[0] * window[1] + CHUNK, np.uint8), np.empty(cells + CHUNK, np.uint8),
+            np.empty((seats, ring_len, 3), np.int64))
+
+
 @kernel
 def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
           cells, segments, big):
@@ -72,8 +91,8 @@ def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, widt
     food_b, hazard_b = food[b], hazard[b]
     for c in range(base.shape[0]):
         cells[c] = base[c] + FOOD * food_b[c] + HAZARD * (hazard_b[c] > 0)
-    big_w = width + 2 * radius + 2
     spill = (padded_width + CHUNK - 1) // CHUNK * CHUNK
+    big_w = width + 2 * radius + 2
     for y in range(height - 1, -1, -1):  # top row first: a row's spill lands on the next row written
         source, at = (y + 1) * padded_width, (height + radius - y) * big_w + radius
         for j in range(0, padded_width, CHUNK):
@@ -83,14 +102,16 @@ def _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, widt
     for s in range(seats):
         if not alive[b, s]:
             continue
-        snake = b * seats + s
-        for i in range(length[b, s] - 1, -1, -1):  # the head last: it wins over a tail stacked under it
-            cell = ring[snake, (head_ptr[b, s] - i) & ring_mask]
-            big[big_of[cell]] = (HAZARD if hazard_b[cell] > 0 else 0) + (LONG_HEAD if i == 0 else LONG_BODY)
-            segments[s, i, 0] = height + radius - y_of[cell]
-            segments[s, i, 1] = x_of[cell] + radius + 1
-        for i in range(length[b, s]):  # read back after the head went on: a stacked tail shows the head
-            segments[s, i, 2] = big[segments[s, i, 0] * big_w + segments[s, i, 1]]
+        snake, first = b * seats + s, head_ptr[b, s]
+        head_cell = ring[snake, first & ring_mask]
+        for i in range(length[b, s]):
+            cell = ring[snake, (first - i) & ring_mask]
+            code = (HAZARD if hazard_b[cell] > 0 else 0) + (LONG_HEAD if cell == head_cell else LONG_BODY)
+            big[big_of[cell]] = code  # a tail stacked under the head shows the head
+            segment = segments[s, i]
+            segment[0] = height + radius - y_of[cell]
+            segment[1] = x_of[cell] + radius + 1
+            segment[2] = code
     if wrapped:
         _tile(width, height, radius, big_w, height + 2 * radius + 2, big)
 
@@ -126,8 +147,8 @@ def _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, wi
 
 
 @kernel
-def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base,
-           width, height, radius, egocentric, wrapped, blank_dead, kind, health_value,
+def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base, big_of,
+           width, height, radius, egocentric, wrapped, blank_dead, kind, health_value, scratch,
            codes_out, scalars_out, planes_out):
     """Observations of every seat of ``games``, game-major (agent ``k * N + s``).
 
@@ -137,25 +158,20 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
     is 1 for the planes (``health_value[100] == 100``), 255 for the image.  Outputs must be
     C-contiguous.  Egocentric windows are centred on the head (row 0 at ``y + radius``), wrapping
     on wrapped boards, walls outside; otherwise (``radius`` 0) the window is the board.
-    ``blank_dead``: dead snakes get all zeros.
+    ``blank_dead``: dead snakes get all zeros.  ``big_of`` and ``scratch``: from ``Scratch``.
     """
     seats = alive.shape[1]
     win_h = codes_out.shape[1] if kind == CODES else planes_out.shape[2]
     win_w = codes_out.shape[2] if kind == CODES else planes_out.shape[3]
     size = win_h * win_w
     on = np.uint8(1) if health_value[100] == 100 else np.uint8(255)
-    # The board, top row first, padded by radius + 1 walls (the padded grid's border and the rest):
-    # board cell (x, y) at row height + radius - y, column x + radius + 1.
-    big_w, big_h = width + 2 * radius + 2, height + 2 * radius + 2
-    big = np.full(big_w * big_h + CHUNK, WALL, np.uint8)
-    big_of = np.empty(x_of.shape[0], np.int64)
-    for cell in range(x_of.shape[0]):
-        big_of[cell] = (height + radius - y_of[cell]) * big_w + x_of[cell] + radius + 1
-    window = np.empty(size + CHUNK, np.uint8)
-    cells = np.empty(base.shape[0] + CHUNK, np.uint8)
-    segments = np.empty((seats, ring.shape[1], 3), np.int64)
-    codes = codes_out.reshape(codes_out.size)
-    planes = planes_out.reshape(planes_out.size)
+    big_w = width + 2 * radius + 2
+    big, window, cells, segments = scratch
+    # Outputs as one row per agent (and channel): loops over a 1-D view's whole length vectorise,
+    # loops over offsets into a flat array do not (ten times slower for the planes).
+    codes = codes_out.reshape(codes_out.shape[0], size)
+    planes = planes_out.reshape(planes_out.shape[0], planes_out.shape[1], size)
+    seen = window[:size]
     for k in range(games.shape[0]):
         b = games[k]
         _draw(b, alive, length, head_ptr, ring, food, hazard, base, x_of, y_of, width, height, radius, big_of, wrapped,
@@ -164,10 +180,10 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
             a = k * seats + s
             if blank_dead and not alive[b, s]:
                 if kind == CODES:
-                    codes[a * size:(a + 1) * size] = 0
+                    codes[a] = 0
                     scalars_out[a] = 0
                 else:
-                    planes[a * 10 * size:(a + 1) * 10 * size] = 0
+                    planes[a] = 0
                 continue
             top, left = 1, 1
             if egocentric:
@@ -178,25 +194,20 @@ def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazar
             _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, win_h, win_w, window)
             hp = min(max(health[b, s], 0), 100)
             if kind == CODES:
-                at = a * size
-                whole = size - size % CHUNK
-                for p in range(0, whole, CHUNK):
-                    copy_chunk(codes, at + p, window, p)
-                for p in range(whole, size):
-                    codes[at + p] = window[p]
+                out = codes[a]
+                for p in range(size):
+                    out[p] = seen[p]
                 scalars_out[a, 0] = hp
                 scalars_out[a, 1] = length[b, s]
                 scalars_out[a, 2] = turn[b]
                 continue
-            at = a * 10 * size
+            mine = planes[a]
             for c in range(8):
+                out = mine[c]
+                category, with_hazard = np.uint8(c + 1), np.uint8(c + 1 + HAZARD)
                 for p in range(size):
-                    code = window[p]
-                    planes[at + p] = on if code == c + 1 or code == c + 1 + HAZARD else 0
-                at += size
+                    out[p] = on if (seen[p] == category) | (seen[p] == with_hazard) else np.uint8(0)
+            out = mine[8]
             for p in range(size):
-                planes[at + p] = on if window[p] >= HAZARD else 0
-            at += size
-            value = health_value[hp]
-            for p in range(size):
-                planes[at + p] = value
+                out[p] = on if seen[p] >= HAZARD else np.uint8(0)
+            mine[9, :] = health_value[hp]
