@@ -69,6 +69,8 @@ def train(
     reward: list[str] = typer.Option([], help="Reward name=value (win, loss, draw, food, survival)."),
     lr: float = typer.Option(3e-4, help="Adam learning rate."),
     ent_coef: float = typer.Option(0.01, help="Entropy bonus."),
+    promote_at: float = typer.Option(0.6, help="Win rate over the last 100 games against the hardest unlocked "
+                                     "bot that unlocks the next one."),
     eval_every: int = typer.Option(50_000, help="Learner steps between evaluations."),
     eval_games: int = typer.Option(32, help="Evaluation games against each of safe, greedy, space."),
     checkpoint_every: int = typer.Option(100_000, help="Learner steps between checkpoints."),
@@ -93,7 +95,8 @@ def train(
             config = TrainConfig(ruleset=ruleset, width=w or 11, height=h or 11, snakes=snakes, seed=seed,
                                  max_turns=max_turns, obs_format=obs_format, view_radius=view_radius,
                                  rewards=parse_rewards(reward), games=games, lr=lr, ent_coef=ent_coef,
-                                 eval_every=eval_every, eval_games=eval_games, checkpoint_every=checkpoint_every)
+                                 promote_at=promote_at, eval_every=eval_every, eval_games=eval_games,
+                                 checkpoint_every=checkpoint_every)
             trainer = Trainer(config, out_dir)
     if steps is None and minutes is None:
         steps = 1_000_000

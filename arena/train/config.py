@@ -78,6 +78,8 @@ class TrainConfig:
             raise ValueError(f"view_radius must be at least 1, got {self.radius}")
         if not (0 <= self.self_play and 0 <= self.past and self.self_play + self.past <= 1):
             raise ValueError("self_play and past are shares of the opponent seats: each >= 0, together <= 1")
+        if not 0 < self.promote_at <= 1:
+            raise ValueError(f"promote_at is a win rate in (0, 1], got {self.promote_at}")
         if not self.curriculum:
             raise ValueError("the curriculum needs at least one bot")
 
