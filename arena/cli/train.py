@@ -87,6 +87,7 @@ def train(
         from arena.train.run import Trainer, fresh_run_dir
 
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(True)  # free on the CPU; a kernel without a deterministic form raises
         if resume:
             trainer = Trainer.resume(out_dir)
         else:
