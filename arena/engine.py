@@ -18,15 +18,17 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
+from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, call
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
-from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD, START_LENGTH, classic_spot, setup
-from arena.stages import CODES, board_table, play, settings_array
+from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
+from arena.stages import CODES, board_table, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
 _INT8 = np.dtype(np.int8)
-_NO_GAMES = frozen(np.zeros(0, np.int64))
+_NONE = frozen(np.zeros(0, np.int64))
+_NO_SEEDS = frozen(np.zeros(0, np.uint64))
 
 
 def seat_ids(count: int) -> list[str]:
@@ -45,7 +47,6 @@ class Engine:
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
         # What the compiled step takes: the stages as codes, the settings and the geometry as arrays.
         self._program = frozen(np.array([CODES[stage] for stage in self.stages], np.int64))
-        self._game_over_program = self._program[-1:]
         self._settings = settings_array(self.geometry, self.settings)
         self._board = board_table(self.geometry)
         self._setup_mode = CLASSIC if self.ruleset.classic else STANDARD if self.ruleset.food_at_start \
@@ -70,28 +71,40 @@ class Engine:
 
     def reset(self, batch: GameBatch, games, seeds=None, num_snakes=None) -> None:
         """(Re)start the given games; by default with the same seeds and snake counts."""
-        games = game_index(games).reshape(-1)
+        games = np.ascontiguousarray(game_index(games).reshape(-1))
         if not games.size:
             return
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
-            np.asarray(num_snakes, dtype=np.int64), games.shape).copy()
+            np.asarray(num_snakes, dtype=np.int64), games.shape)
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
         fewest, most = int(counts.min()), int(counts.max())
         if fewest < self.min_snakes or most > min(batch.seats, MAX_SNAKES):
             most = min(batch.seats, MAX_SNAKES)
             raise ValueError(f"ruleset {self.ruleset.name} needs {self.min_snakes} to {most} snakes "
                              f"per game, got {fewest}..{int(counts.max())}")
-        if seeds is not None:
+        g = self.geometry
+        if not self.ruleset.classic and g.width == g.height and g.width < 7 and most > 8:
+            raise ValueError("more than 8 snakes need a board of at least 7x7")
+        if seeds is None:
+            seeds = _NO_SEEDS
+        else:
             seeds = rng.seed_array(seeds)
-            batch.seed[games] = seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape)
-            batch.seed_key[games] = rng.seed_key_np(batch.seed[games])
-        setup(batch, games, counts, self._settings, self._setup_mode)  # rewrites every field of those games
-        if fewest <= 1:  # only a lone snake can make a fresh game over (standard, classic)
-            self._check_over(batch, games)
+            seeds = np.ascontiguousarray(seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape))
+        # rewrites every field of those games (and their seeds, when given), then tests for game over
+        failed = self._call(SETUP, self._setup_mode, batch, batch.last_move, games, counts, seeds)
+        if failed != NO_ROOM:
+            kind = "classic snakes" if self.ruleset.classic else "snakes"
+            raise ValueError(f"no room for {int(counts[failed])} {kind} on a {g.width}x{g.height} board")
+
+    def _call(self, action: int, extra: int, batch: GameBatch, moves: np.ndarray, games: np.ndarray = _NONE,
+              counts: np.ndarray = _NONE, seeds: np.ndarray = _NO_SEEDS) -> int:
+        """``arena.kernels.call`` with this engine's rules and the batch's arrays."""
+        return call(action, extra, self._program, self._settings, self._board, moves, games, counts, seeds,
+                    *batch.arrays())
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
-        play(self._game_over_program, self._settings, self._board, batch.last_move,
-             np.ascontiguousarray(games, dtype=np.int64), False, *batch.arrays())
+        self._call(GAME_OVER, 0, batch, batch.last_move, np.ascontiguousarray(games, dtype=np.int64))
 
     def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None,
                        ids: Sequence[str] | None = None) -> GameBatch:
@@ -194,7 +207,7 @@ class Engine:
             moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        play(self._program, self._settings, self._board, moves, _NO_GAMES, True, *batch.arrays())
+        call(STEP, 0, self._program, self._settings, self._board, moves, _NONE, _NONE, _NO_SEEDS, *batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 
@@ -213,14 +226,10 @@ class Engine:
             raise ValueError(f"seat {seat} does not exist (the batch has {batch.seats})")
         before = batch.select([game]) if batch.alive[game, seat] else None
         self.remove(batch, game, seat)
-        g = self.geometry
-        body = np.empty(START_LENGTH, np.int32)
-        if not classic_spot(batch.arrays(), self._board, g.width, g.height, game, seat, int(batch.turn[game]), body):
+        if not self._call(RESPAWN, seat, batch, batch.last_move, np.array([game], np.int64)):
             if before is not None:  # no room: the snake stays where it was
                 batch.assign([game], before, [0])
             return False
-        batch.place(game, seat, body, MAX_HEALTH)
-        batch.done[game] = False
         return True
 
     # --- reading state ------------------------------------------------------------------

@@ -11,20 +11,17 @@ snakes at safe spots instead (see ``classic_spot``).
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
 from arena import rng
-from arena.geometry import Geometry, frozen
+from arena.geometry import frozen
 from arena.jit import kernel
-from arena.stages import HEIGHT, WIDTH, Turn, board_table, place_food
-from arena.state import MAX_HEALTH, Arrays, GameBatch, place_body
+from arena.stages import HEIGHT, WIDTH, Turn, count_true, place_food
+from arena.state import MAX_HEALTH, Arrays, place_body
 
 START_LENGTH = 3
 DIAGONALS = frozen(np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.int64))  # (dx, dy) of the start food candidates
-STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``setup_games`` modes
-NO_ROOM = -1
+STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``start_game`` modes
 
 
 @kernel
@@ -158,7 +155,7 @@ def _fixed_food(b: Arrays, board: np.ndarray, g: int, count: int, key: np.uint64
     for i in range(count):
         if b.head[g, i] == center:
             b.food[g, center] = False
-    b.food_count[g] = np.count_nonzero(b.food[g])
+    b.food_count[g] = count_true(b.food[g])
 
 
 @kernel
@@ -270,37 +267,9 @@ def _start_classic(b: Arrays, t: Turn, g: int, count: int) -> bool:
 
 
 @kernel
-def setup_games(b: Arrays, t: Turn, counts: np.ndarray, mode: int) -> int:
-    """Start ``t.games`` from scratch with ``counts`` snakes each (every per-game field but the seed is
-    rewritten); the index of the first game that had no room, or NO_ROOM (-1) when all fit."""
-    for k in range(t.games.shape[0]):
-        g = t.games[k]
-        if mode == CLASSIC:
-            ok = _start_classic(b, t, g, counts[k])
-        else:
-            ok = _start_standard(b, t, g, counts[k], mode == STANDARD)
-        if not ok:
-            return k
-    return NO_ROOM
-
-
-@cache
-def _scores_size(g: Geometry) -> int:
-    return g.area
-
-
-def turn_for(batch: GameBatch, games: np.ndarray, settings: np.ndarray) -> Turn:
-    """A ``Turn`` for kernels outside a step (setup, respawn): no moves, nobody dead yet."""
-    return Turn(board_table(batch.geometry), settings, batch.last_move, games, np.zeros(batch.alive.shape, bool),
-                np.empty(_scores_size(batch.geometry), np.uint64))
-
-
-def setup(batch: GameBatch, games: np.ndarray, counts: np.ndarray, settings: np.ndarray, mode: int) -> None:
-    """Set the given games up from scratch; one clear error when a board has no room for its snakes."""
-    g = batch.geometry
-    if mode != CLASSIC and g.width == g.height and g.width < 7 and int(counts.max()) > 8:
-        raise ValueError("more than 8 snakes need a board of at least 7x7")
-    failed = setup_games(batch.arrays(), turn_for(batch, games, settings), counts.astype(np.int64), mode)
-    if failed != NO_ROOM:
-        kind = "classic snakes" if mode == CLASSIC else "snakes"
-        raise ValueError(f"no room for {int(counts[failed])} {kind} on a {g.width}x{g.height} board")
+def start_game(b: Arrays, t: Turn, g: int, count: int, mode: int) -> bool:
+    """Start game ``g`` afresh with ``count`` snakes (every per-game field but the seed is rewritten);
+    False when the board has no room for them.  ``mode``: STANDARD, STANDARD_NO_FOOD or CLASSIC."""
+    if mode == CLASSIC:
+        return _start_classic(b, t, g, count)
+    return _start_standard(b, t, g, count, mode == STANDARD)

@@ -2,8 +2,8 @@
 
 Each stage is a kernel (``arena.jit``) looping over the games of this call and their snakes, reading
 and updating the batch's arrays (``state.Arrays``) and this turn's scratch (``Turn``), in the order
-Battlesnake's pipeline runs them.  A ruleset is a list of stages; ``play`` runs a ruleset's whole
-step for a batch in one compiled call, dispatching on each stage's code (``CODES``).
+Battlesnake's pipeline runs them.  A ruleset is a list of stages; ``arena.kernels.call`` runs a
+ruleset's whole step for a batch in one compiled call, dispatching on each stage's code (``CODES``).
 """
 
 from __future__ import annotations
@@ -105,6 +105,16 @@ def classic_move(move: int, heading: int, has_neck: bool) -> int:
     if has_neck and move == (heading ^ 1):  # up/down and left/right are 0/1 and 2/3
         return heading
     return move
+
+
+@kernel
+def count_true(values: np.ndarray) -> int:
+    """How many of a row's entries are set (a loop: ``np.count_nonzero`` on a row allocates a temporary)."""
+    count = 0
+    for value in values:
+        if value:
+            count += 1
+    return count
 
 
 @kernel
@@ -238,7 +248,7 @@ def feed_snakes(b: Arrays, t: Turn, growth: int, heal: bool) -> None:
             for i in range(b.alive.shape[1]):
                 if b.alive[g, i]:
                     b.food[g, b.head[g, i]] = False
-            b.food_count[g] = np.count_nonzero(b.food[g])
+            b.food_count[g] = count_true(b.food[g])
 
 
 @kernel
@@ -328,15 +338,17 @@ def spawn_food(b: Arrays, t: Turn) -> None:
             need = 1 if rng.draw(key, rng.FOOD_CHANCE, 0) % np.uint64(100) > np.uint64(100 - chance) else 0
         else:
             need = 0
-        place_food(b, t, g, need, key, rng.FOOD_CELL)
+        if need > 0:  # a call per game would cost more than the rest of the stage
+            place_food(b, t, g, need, key, rng.FOOD_CELL)
 
 
 @kernel
 def spawn_food_classic(b: Arrays, t: Turn) -> None:
     """Classic food target: max(live snakes - 1, 1) on the board at all times."""
     for g in t.games:
-        target = max(np.count_nonzero(b.alive[g]) - 1, 1)
-        place_food(b, t, g, target - b.food_count[g], rng.turn_key(b.seed_key[g], b.turn[g] + 1), rng.FOOD_CELL)
+        need = max(count_true(b.alive[g]) - 1, 1) - b.food_count[g]
+        if need > 0:
+            place_food(b, t, g, need, rng.turn_key(b.seed_key[g], b.turn[g] + 1), rng.FOOD_CELL)
 
 
 @kernel
@@ -383,14 +395,14 @@ def shrink_royale(b: Arrays, t: Turn) -> None:
 @kernel
 def game_over_standard(b: Arrays, t: Turn) -> None:
     for g in t.games:
-        if np.count_nonzero(b.alive[g]) <= 1:
+        if count_true(b.alive[g]) <= 1:
             b.done[g] = True
 
 
 @kernel
 def game_over_solo(b: Arrays, t: Turn) -> None:
     for g in t.games:
-        if np.count_nonzero(b.alive[g]) == 0:
+        if count_true(b.alive[g]) == 0:
             b.done[g] = True
 
 
@@ -398,8 +410,8 @@ def game_over_solo(b: Arrays, t: Turn) -> None:
 def game_over_classic(b: Arrays, t: Turn) -> None:
     """Classic: a lone snake plays until it dies; several play until one is left."""
     for g in t.games:
-        alive = np.count_nonzero(b.alive[g])
-        if alive == 0 or (alive <= 1 and np.count_nonzero(b.present[g]) > 1):
+        alive = count_true(b.alive[g])
+        if alive == 0 or (alive <= 1 and count_true(b.present[g]) > 1):
             b.done[g] = True
 
 
@@ -453,31 +465,6 @@ def run_stage(code: int, b: Arrays, t: Turn) -> None:
         game_over_classic(b, t)
     elif code == 16:
         game_over_never(b, t)
-
-
-@kernel
-def play(program: np.ndarray, settings: np.ndarray, board: np.ndarray, moves: np.ndarray, games: np.ndarray,
-         step: bool, seed_key, turn, done, present, alive, health, length, head, head_ptr, ring, last_move,
-         death_cause, death_turn, death_by, occ, owner, food, food_count, hazard, box) -> None:
-    """Run the stages ``program`` (codes) over a batch: with ``step``, a whole turn of every unfinished
-    game (``games`` unused); without, just over ``games`` (a fresh game's game-over test)."""
-    b = Arrays(seed_key, turn, done, present, alive, health, length, head, head_ptr, ring, last_move,
-               death_cause, death_turn, death_by, occ, owner, food, food_count, hazard, box)
-    count = games.shape[0]
-    if step:
-        games = np.empty(done.shape[0], np.int64)
-        count = 0
-        for g in range(done.shape[0]):
-            if not done[g]:
-                games[count] = g
-                count += 1
-    t = Turn(board, settings, moves, games[:count], np.zeros(alive.shape, np.bool_),
-             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64))
-    for code in program:
-        run_stage(code, b, t)
-    if step:
-        for g in t.games:
-            turn[g] += 1
 
 
 @kernel

@@ -37,6 +37,7 @@ CAUSE_INDEX = {name: i for i, name in enumerate(CAUSES) if name}
 class Arrays(NamedTuple):
     """A ``GameBatch``'s arrays as the compiled kernels take them (``GameBatch.arrays()``, same order)."""
 
+    seed: np.ndarray
     seed_key: np.ndarray
     turn: np.ndarray
     done: np.ndarray

@@ -23,12 +23,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from arena.engine import Engine  # noqa: E402
+from arena.jit import kernel  # noqa: E402
 from benchmarks.naive import naive_run  # noqa: E402
 
 # Row last_move + 1 (last_move -1: no move yet), column r in 0..11: a uniformly random move that is
 # not the reverse of the last one (12 columns: 4 moves x 3 or 3 moves x 4).
 NOT_BACK = np.array([[0, 1, 2, 3] * 3] + [[m for m in range(4) if m != last ^ 1] * 4 for last in range(4)], np.int8)
+NOT_BACK.setflags(write=False)
 DRAWS = 256  # pre-drawn turns of random numbers, cycled
+
+
+@kernel
+def random_moves(last_move: np.ndarray, alive: np.ndarray, done: np.ndarray, draws: np.ndarray,
+                 table: np.ndarray, moves: np.ndarray) -> tuple[int, int]:
+    """The benchmark's own bookkeeping in one call: this turn's moves, and (live snakes, finished games)."""
+    live = finished = 0
+    for g in range(moves.shape[0]):
+        finished += done[g]
+        for i in range(moves.shape[1]):
+            moves[g, i] = table[last_move[g, i] + 1, draws[g, i]]
+            live += alive[g, i] and not done[g]
+    return live, finished
 
 
 def engine_run(batch_size: int, seconds: float) -> tuple[float, float]:
@@ -36,27 +51,24 @@ def engine_run(batch_size: int, seconds: float) -> tuple[float, float]:
     engine = Engine("standard", 11, 11)
     batch = engine.new_batch(range(batch_size), num_snakes=4)
     draws = np.random.default_rng(0).integers(0, 12, size=(DRAWS, batch_size, 4), dtype=np.int8)
-    table = NOT_BACK.reshape(-1)
-    row = np.zeros((batch_size, 4), np.int64)  # scratch for the table index
     moves = np.empty((batch_size, 4), np.int8)
     next_seed = batch_size
     moved = steps = 0
     engine.step(batch, moves)  # compile (or load the cache) before the clock starts
+    random_moves(batch.last_move, batch.alive, batch.done, draws[0], NOT_BACK, moves)
     engine.reset(batch, np.arange(batch_size), seeds=np.arange(batch_size, dtype=np.uint64))
     began = time.perf_counter()
     while (elapsed := time.perf_counter() - began) < seconds:
         for k in range(DRAWS):
-            np.multiply(batch.last_move, 12, out=row, casting="unsafe")
-            row += draws[k]
-            row += 12
-            np.take(table, row, out=moves)
-            moved += int(np.count_nonzero(batch.alive)) if batch_size > 1 else int(batch.alive.sum())
-            engine.step(batch, moves)
-            steps += 1
-            if batch.done.any():
+            live, finished = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
+            if finished:
                 done = np.flatnonzero(batch.done)
                 engine.reset(batch, done, seeds=np.arange(next_seed, next_seed + done.size, dtype=np.uint64))
                 next_seed += done.size
+                live, _ = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
+            engine.step(batch, moves)
+            moved += live
+            steps += 1
     return moved / elapsed, steps / elapsed
 
 

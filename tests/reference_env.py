@@ -1,7 +1,7 @@
 """A readable, per-snake model of the envs' observations and action masks, built from frame dicts.
 
-The oracle for the vectorised encoder in ``arena/env/observation.py`` and the per-agent
-baseline that ``benchmarks/env.py`` divides by.  Plain numpy, one snake at a time.
+The oracle for the compiled encoder behind ``arena/env/observation.py`` and for the action
+masks.  Plain numpy, one snake at a time.
 """
 
 from __future__ import annotations

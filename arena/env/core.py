@@ -14,9 +14,8 @@ import numpy as np
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
 from arena.jit import kernel
-from arena.state import GameBatch
 
-POOL_SIZE = 256  # start positions set up per engine call when games restart one by one
+POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
 INVALID_ACTION_MODES = ("raise", "default")
 _HINT = "expected an integer 0..3 (Discrete(4)); invalid_action='default' plays the default move instead"
 
@@ -117,8 +116,8 @@ class Games:
         self.batch = self.engine.new_batch(range(self.size), self.num_snakes)
         self.returns = np.zeros((self.size, self.num_snakes), np.float32)
         self.lengths = np.zeros((self.size, self.num_snakes), np.int32)
-        self._pool: GameBatch | None = None
-        self._pool_next = 0
+        self._seeds: np.ndarray | None = None  # seeds drawn for restarts, handed out from _seeds_next on
+        self._seeds_next = 0
 
     @property
     def geometry(self):
@@ -128,28 +127,27 @@ class Games:
         """Start the given games afresh with the given seeds."""
         games = np.asarray(games, dtype=np.intp)
         self.engine.reset(self.batch, games, seeds, self.num_snakes)
-        self._pool = None  # restarts after a seeded reset must draw from the new generator only
+        self._seeds = None  # restarts after a seeded reset must draw from the new generator only
         self.returns[games] = 0
         self.lengths[games] = 0
 
     def restart(self, games: np.ndarray, rng: np.random.Generator) -> None:
         """Start the given games afresh with seeds drawn from ``rng``, in game order.
 
-        Start positions come from a pool set up ``POOL_SIZE`` seeds at a time: setting up
-        games costs about the same for one game as for hundreds, and a start position depends
-        only on its seed, so this is exactly ``reset`` with the same seeds, only cheaper.
+        Seeds are drawn ``POOL_SIZE`` at a time and handed out in order (the sequence restarts
+        have always used); each game is set up from its seed by the compiled setup, so a restart
+        of a few games costs a few microseconds.
         """
         games = np.asarray(games, dtype=np.intp)
         done = 0
         while done < games.size:
-            if self._pool is None or self._pool_next == self._pool.size:
-                seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
-                self._pool = self.engine.new_batch(seeds, self.num_snakes, seats=self.num_snakes)
-                self._pool_next = 0
-            take = min(games.size - done, self._pool.size - self._pool_next)
-            source = np.arange(self._pool_next, self._pool_next + take)
-            self.batch.assign(games[done:done + take], self._pool, source)
-            self._pool_next += take
+            if self._seeds is None or self._seeds_next == self._seeds.size:
+                self._seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
+                self._seeds_next = 0
+            first = self._seeds_next
+            take = min(games.size - done, self._seeds.size - first)
+            self.engine.reset(self.batch, games[done:done + take], self._seeds[first:first + take], self.num_snakes)
+            self._seeds_next += take
             done += take
         self.returns[games] = 0
         self.lengths[games] = 0

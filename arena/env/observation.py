@@ -140,11 +140,11 @@ class Observer:
     def present(self, parts: dict[str, np.ndarray], mask: np.ndarray, index=None):
         """An observation (or a batch of them; ``index``: the agent(s) to take) in this ``obs_format``,
         from ``encode``'s arrays and the masks."""
-        if index is not None:
-            parts, mask = {k: v[index] for k, v in parts.items()}, mask[index]
         if self.obs_format in ("planes", "image"):
-            return parts["observation"]
-        return {**parts, "action_mask": mask}
+            return parts["observation"] if index is None else parts["observation"][index]
+        if index is None:
+            return {**parts, "action_mask": mask}
+        return {**{k: v[index] for k, v in parts.items()}, "action_mask": mask[index]}
 
     # --- encoding -----------------------------------------------------------------------
 

@@ -83,6 +83,7 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
                            obs_format=obs_format)
         self.invalid_action = invalid_action_mode(invalid_action)
         self.possible_agents = [f"snake_{i}" for i in range(num_snakes)]
+        self._seat = {a: i for i, a in enumerate(self.possible_agents)}
         self.frame_ids = self.possible_agents
         self.agents: list[str] = []
         self.render_mode = render_mode
@@ -116,18 +117,19 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
     def step(self, actions: dict[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called on a finished episode: call reset() first")
-        seat = {a: i for i, a in enumerate(self.possible_agents)}
-        moves = np.full((1, self.num_snakes), -1, np.int64)
+        seat = self._seat
+        moves = [-1] * self.num_snakes
         for agent, action in actions.items():
             if agent not in seat:
                 raise ValueError(f"no agent {agent!r} in this env (agents: {', '.join(self.possible_agents)})")
-            moves[0, seat[agent]] = action_code(action, self.invalid_action)
-        out = self.games.step(moves)
+            moves[seat[agent]] = action_code(action, self.invalid_action)
+        out = self.games.step(np.array([moves], np.int8))
         acting = list(self.agents)
         observations, infos = self._observe(acting)
-        rewards = {a: float(out.rewards[0, seat[a]]) for a in acting}
-        terminations = {a: bool(out.terminated[0, seat[a]]) for a in acting}
-        truncations = {a: bool(out.truncated[0, seat[a]]) for a in acting}
+        reward, terminated, truncated = out.rewards[0].tolist(), out.terminated[0].tolist(), out.truncated[0].tolist()
+        rewards = {a: reward[seat[a]] for a in acting}
+        terminations = {a: terminated[seat[a]] for a in acting}
+        truncations = {a: truncated[seat[a]] for a in acting}
         self.agents = [a for a in acting if not (terminations[a] or truncations[a])]
         if self.recorder:
             self.recorder.frame(0)
@@ -145,7 +147,7 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
         observer, batch = self.games.observer, self.games.batch
         parts = observer.encode(batch)
         masks = observer.action_masks(batch)
-        seat = {a: i for i, a in enumerate(self.possible_agents)}
+        seat = self._seat
         observations = {a: observer.present(parts, masks, seat[a]) for a in agents}
         infos = {a: {"action_mask": masks[seat[a]]} for a in agents}
         return observations, infos
