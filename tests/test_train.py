@@ -152,7 +152,8 @@ def test_the_trained_policy_plays_through_every_transport(first_run, tmp_path) -
     """In-process, stdio (cmd: python -m arena.train.player), HTTP (snek serve-bot learned:PATH) and a
     room of snek serve: the same seeded game, the same moves, no errors."""
     out, _ = first_run
-    config = MatchConfig(width=7, height=7, seed=5, game_id="transport", timeout_ms=5000, max_turns=60)
+    # Generous deadlines: a loaded machine (or a first numba compile in a fresh process) must not look like an error.
+    config = MatchConfig(width=7, height=7, seed=5, game_id="transport", timeout_ms=30_000, max_turns=60)
     games = {}
     games["in-process"] = run_match([load_player(f"learned:{out}"), load_player("safe")], config, keep_frames=True)
     stdio = load_player(f"cmd:{sys.executable} -m arena.train.player {out / 'policy.npz'}")
