@@ -75,31 +75,47 @@ def _fmt(value, digits: int = 2) -> str:
 
 def rating_chart(history: dict, width: int = 720, height: int = 300) -> str:
     """An inline SVG line chart: each bot's rating (ordinal) after each game."""
-    games, ratings = history["games"], history["ratings"]
-    if not games:
+    if not history["games"]:
         return "<p>No games rated.</p>"
-    values = [v for series in ratings.values() for v in series]
-    low, high = min(values), max(values)
+    return line_chart(history["games"], history["ratings"], "rating", "ratings over games",
+                      x_label=lambda g: f"game {g}", width=width, height=height)
+
+
+def line_chart(xs: list, series: dict[str, list], css_class: str, title: str, x_label=str,
+               y_label=lambda v: f"{v:.1f}", low: float | None = None, high: float | None = None,
+               width: int = 720, height: int = 300) -> str:
+    """An inline SVG line chart (no script, no network): one polyline per named series over ``xs``.
+
+    A ``None`` value is a gap (that series has no point there).  ``low``/``high`` fix the y range
+    (e.g. 0..1 for rates); by default it spans the values."""
+    values = [v for s in series.values() for v in s if v is not None]
+    if not xs or not values:
+        return f"<p>No data for {html.escape(title)} yet.</p>"
+    low = min(values) if low is None else low
+    high = max(values) if high is None else high
     if high - low < 1e-9:
         low, high = low - 1, high + 1
     left, right, top, bottom = 50, 150, 10, 30
-    x = lambda g: left + (width - left - right) * ((g - games[0]) / max(1, games[-1] - games[0]))
+    x = lambda g: left + (width - left - right) * ((g - xs[0]) / max(1, xs[-1] - xs[0]))
     y = lambda v: top + (height - top - bottom) * (1 - (v - low) / (high - low))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" role="img" aria-label="ratings over games">',
+             f'height="{height}" role="img" aria-label="{html.escape(title)}">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#888"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#888"/>']
     for v in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{left - 5}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.1f}</text>')
-    parts.append(f'<text x="{left}" y="{height - 10}" font-size="11">game {games[0]}</text>')
+        parts.append(f'<text x="{left - 5}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{y_label(v)}</text>')
+    parts.append(f'<text x="{left}" y="{height - 10}" font-size="11">{html.escape(x_label(xs[0]))}</text>')
     parts.append(f'<text x="{width - right}" y="{height - 10}" text-anchor="end" font-size="11">'
-                 f'game {games[-1]}</text>')
-    for n, (name, series) in enumerate(ratings.items()):
+                 f'{html.escape(x_label(xs[-1]))}</text>')
+    for n, (name, ys) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
-        points = " ".join(f"{x(g):.1f},{y(v):.1f}" for g, v in zip(games, series))
-        parts.append(f'<polyline class="rating" data-bot="{html.escape(name)}" fill="none" stroke="{color}" '
-                     f'stroke-width="2" points="{points}"/>')
-        parts.append(f'<text x="{width - right + 8}" y="{y(series[-1]) + 4:.1f}" font-size="12" fill="{color}">'
+        points = [(x(g), y(v)) for g, v in zip(xs, ys) if v is not None]
+        if not points:
+            continue
+        coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+        parts.append(f'<polyline class="{css_class}" data-series="{html.escape(name)}" fill="none" '
+                     f'stroke="{color}" stroke-width="2" points="{coords}"/>')
+        parts.append(f'<text x="{width - right + 8}" y="{points[-1][1] + 4:.1f}" font-size="12" fill="{color}">'
                      f'{html.escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

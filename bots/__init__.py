@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from snek_bots import greedy, random_bot, safe, search, space
+from snek_bots import greedy, learned, random_bot, safe, search, space
 
 REGISTRY: dict[str, Callable[[], Callable[[dict], object]]] = {
     "random": random_bot.create,
@@ -16,4 +16,5 @@ REGISTRY: dict[str, Callable[[], Callable[[dict], object]]] = {
     "greedy": greedy.create,
     "space": space.create,
     "search": search.create,
+    "learned": learned.create,
 }

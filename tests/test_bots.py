@@ -21,17 +21,18 @@ from snek_bots.common import parse, safe_moves
 from snek_bots.search import SearchBot, TimedSearchBot
 
 LADDER = ["random", "safe", "greedy", "space", "search"]
+EVERY_BOT = [*LADDER, "learned"]  # the trained policy is no rung of the ladder, but plays everywhere too
 SIZES = [(3, 3), (7, 7), (19, 11), (25, 25)]
 TIMEOUT_MS = 10_000
 
 
 def test_registry_has_the_ladder() -> None:
-    assert set(LADDER) <= set(builtin_bots())
+    assert set(EVERY_BOT) <= set(builtin_bots())
 
 
-# Games per ruleset: 3 + 2 + 2 + 2 lineups over the 4 sizes (solo: 5 per size; classic has no room
+# Games per ruleset: 3 + 2 + 2 + 2 lineups over the 4 sizes (solo: 6 per size; classic has no room
 # for its snakes on 3x3 and 7x7 with 4 snakes).
-EXPECTED_GAMES = {"solo": 20, "classic": 4}
+EXPECTED_GAMES = {"solo": 24, "classic": 4}
 
 
 @pytest.mark.parametrize("ruleset", list(RULESETS))
@@ -41,7 +42,8 @@ def test_every_bot_plays_every_ruleset_and_size(ruleset: str) -> None:
     played = 0
     for i, (width, height) in enumerate(SIZES):
         seats = 1 if ruleset == "solo" else 2 if width * height < 25 else 4
-        lineups = [[LADDER[(k + j) % len(LADDER)] for j in range(seats)] for k in range(0, len(LADDER), seats)]
+        lineups = [[EVERY_BOT[(k + j) % len(EVERY_BOT)] for j in range(seats)]
+                   for k in range(0, len(EVERY_BOT), seats)]
         for lineup in lineups:  # every bot plays on every board
             try:
                 Engine(ruleset, width, height).new_batch([i], seats)

@@ -24,12 +24,14 @@ QUICK = {  # per command: options set (replaced or added) so that it finishes in
     "tournament": {"--games": "4", "--max-turns": "60"},
     "compare": {"--max-games": "20", "--max-turns": "60"},
     "demo": {"--fps": "0", "--games": "4", "--port": "0", "--serve-seconds": "1"},
+    "train": {"--steps": "2000", "--size": "7", "--games": "8", "--eval-games": "2", "--eval-every": "1000"},
 }
 INPUTS = {"bs-game.jsonl": ROOT / "tests" / "data" / "battlesnake-cli-standard-7x7.jsonl"}  # files commands read
 EXPECT = {  # what the output must show, beyond exit code 0
     "replay verify": "OK",
     "rules": "royale",
     "demo": "OK",
+    "train": "policy",
 }
 
 

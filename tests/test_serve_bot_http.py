@@ -17,7 +17,7 @@ from arena.geometry import MOVES
 from snek_bots import REGISTRY
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "battlesnake").glob("*.json"))
-BOTS = ["random", "safe", "greedy", "space", "search"]
+BOTS = ["random", "safe", "greedy", "space", "search", "learned"]
 CRASHING_BOT = '''
 def move(state):
     raise ValueError("my bug on turn %d" % state["turn"])
@@ -77,7 +77,7 @@ def test_documented_bodies_are_answered_by_every_bot(served) -> None:
             assert elapsed < body["game"]["timeout"], where  # what the engine allows
             assert served[bot].post("/end", body)[0] == 200
             answered += 1
-    assert answered == len(BOTS) * len(FIXTURES) == 40
+    assert answered == len(BOTS) * len(FIXTURES) == 48
     for bot in BOTS:  # no bot crashed on any documented body (crashes are logged)
         assert "crash" not in served[bot].output(), served[bot].output()[-2000:]
 

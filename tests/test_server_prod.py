@@ -173,7 +173,8 @@ def test_the_demo_end_to_end(tmp_path):
         replays = {r["id"] for r in http("GET", url + "/api/replays")[1]["replays"]}
         assert "demo" in replays and {f"tournament-game-{i:05d}" for i in range(4)} <= replays
         tournaments = http("GET", url + "/api/tournaments")[1]["tournaments"]
-        assert tournaments == [{"name": "tournament", "games": 4, "bots": ["random", "safe", "greedy", "space"]}]
+        ladder = ["random", "safe", "greedy", "space", "learned"]
+        assert tournaments == [{"name": "tournament", "games": 4, "bots": ladder}]
         detail = http("GET", url + "/api/tournaments/tournament")[1]
         assert len(detail["games"]) == 4 and all(g["replay_id"] in replays for g in detail["games"])
         status, _, headers = http("GET", url + "/tournaments/tournament")

@@ -17,6 +17,7 @@ from arena.cli import play as _play
 from arena.cli import serve as _serve
 from arena.cli import serve_bot as _serve_bot
 from arena.cli import tournament as _tournament
+from arena.cli import train as _train
 from arena.match import MatchConfig
 from arena.replay import read_replay
 from arena.verify import verify
@@ -29,6 +30,7 @@ app.registered_commands.extend(_serve.app.registered_commands)
 app.registered_commands.extend(_serve_bot.app.registered_commands)
 app.registered_commands.extend(_tournament.app.registered_commands)
 app.registered_commands.extend(_compare.app.registered_commands)
+app.registered_commands.extend(_train.app.registered_commands)
 
 
 @app.command()
@@ -50,9 +52,9 @@ def demo(
         verdict = verify(read_replay(out, require_result=True))
         status = "[green]OK[/]" if verdict.ok else f"[red]MISMATCH[/] {verdict.detail}"
         common.console.print(f"verify {out}: {status}")
-    _tournament.tournament(bots=["random", "safe", "greedy", "space"], games=games, players=4, ruleset="standard",
-                     size=None, width=None, height=None, seed=0, workers=2, timeout=500, max_turns=10_000,
-                     out_dir=out_dir / "tournament", setting=[])
+    _tournament.tournament(bots=["random", "safe", "greedy", "space", "learned"], games=games, players=4,
+                           ruleset="standard", size=None, width=None, height=None, seed=0, workers=2, timeout=500,
+                           max_turns=10_000, out_dir=out_dir / "tournament", setting=[])
     common.console.print(f"watch it again: [bold]snek replay show {out}[/], or in the browser:")
     _serve.start_server(host, port, serve_seconds, replays=out_dir, tournaments=[out_dir / "tournament"], bots=[],
                         rooms=[], demo_room=True)

@@ -95,7 +95,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def play(
         bots: list[str] = typer.Argument(..., help="Bot specs: a built-in name, module:attr, file.py:attr, "
-                                         "'cmd:<command>' (stdio) or an http(s):// URL."),
+                                         "'cmd:<command>' (stdio), learned:PATH (a snek train policy) or an "
+                                         "http(s):// URL."),
         ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
         size: int | None = typer.Option(None, help="Square board size (default 11, classic 24)."),
         width: int | None = typer.Option(None, help="Board width (overrides --size)."),

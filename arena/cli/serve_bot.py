@@ -235,7 +235,8 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
 
 @app.command("serve-bot")
 def serve_bot(
-    bot: str = typer.Argument(..., help="Bot spec to serve (built-in name, module:attr, file.py:attr, 'cmd:...')."),
+    bot: str = typer.Argument(..., help="Bot spec to serve (built-in name, module:attr, file.py:attr, "
+                                       "'cmd:...', learned:PATH)."),
     port: int = typer.Option(8001, min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to accept other machines)."),
     color: str | None = typer.Option(None, help="Snake color for GET / (default: one picked by name)."),

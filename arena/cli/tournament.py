@@ -117,7 +117,8 @@ def resume_command() -> str:
 @app.command()
 def tournament(
     bots: list[str] = typer.Argument(..., help="Bot specs: a built-in name, module:attr, file.py:attr, "
-                                     "'cmd:<command>' (stdio) or an http(s):// URL; label=SPEC names one."),
+                                     "'cmd:<command>' (stdio), learned:PATH or an http(s):// URL; "
+                                     "label=SPEC names one."),
     games: int = typer.Option(200, help="Number of games."),
     players: int = typer.Option(4, help="Snakes per game (free-for-all); every bot if there are fewer."),
     ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),

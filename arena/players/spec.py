@@ -3,6 +3,8 @@
 
 - ``http://...`` or ``https://...``: a Battlesnake HTTP server (``HttpPlayer``)
 - ``cmd:<shell command>``: a stdio bot in any language (``StdioPlayer``), e.g. ``cmd:node bot.js``
+- ``learned:PATH``: a policy trained by ``snek train`` (an ``.npz``, a checkpoint ``.pt`` with its
+  ``.npz`` beside it, or a run's output folder), played by its numpy forward pass
 - ``path/to/file.py:attr``: ``attr`` from a Python file
 - ``package.module:attr``: ``attr`` from an importable module
 - ``name``: a built-in or plugin bot registered under the ``snek.bots`` entry point
@@ -33,8 +35,9 @@ from arena.players.http import HttpPlayer
 from arena.players.stdio import SHELL_SYNTAX, StdioPlayer
 from arena.registry import builtin_bots, resolve_bot
 
-SYNTAX = ("a built-in name, module:attr, path/to/file.py:attr, 'cmd:<shell command>' (stdio) "
-          "or an http(s):// URL")
+SYNTAX = ("a built-in name, module:attr, path/to/file.py:attr, 'cmd:<shell command>' (stdio), "
+          "learned:PATH (a 'snek train' policy) or an http(s):// URL")
+LEARNED = "learned:"
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
@@ -50,6 +53,8 @@ def load_player(spec: str, name: str | None = None, inline: bool = True) -> Play
         command = spec[4:].strip()
         check_command(command)
         return StdioPlayer(command, name=name)
+    if spec.startswith(LEARNED):
+        return learned_player(spec[len(LEARNED):].strip(), name, inline)
     if ":" in spec:
         where, _, attr = spec.rpartition(":")
         return python_player(load_attr(where, attr), name or default_name(where, attr))
@@ -71,6 +76,15 @@ def builtin_player(bot: str, name: str | None = None, inline: bool = True) -> Py
     may loop forever, and only a thread of its own keeps such a bot from hanging the game."""
     policy = resolve_bot(bot)
     return PythonPlayer(policy, name=name or bot, inline=inline and getattr(policy, "bounded", False) is True)
+
+
+def learned_player(path: str, name: str | None = None, inline: bool = True) -> PythonPlayer:
+    """The player for a policy ``snek train`` wrote (numpy only; bounded, so it may run inline)."""
+    from arena.train.player import LearnedPolicy
+
+    if not path:
+        raise ValueError("'learned:' needs a path: learned:runs/train (a run folder), or an .npz / .pt file")
+    return PythonPlayer(LearnedPolicy(path), name=name or "learned", inline=inline)
 
 
 def check_command(command: str) -> None:
