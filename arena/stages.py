@@ -367,11 +367,13 @@ def remove_food(b: Arrays, t: Turn) -> None:
 
 @kernel
 def grow_always(b: Arrays, t: Turn) -> None:
-    """Constrictor: every live snake is healed and grows, unless its tail is already stacked."""
+    """Constrictor: every snake is healed and grows, unless its tail is already stacked.  As Battlesnake's
+    GrowSnakesConstrictor, that includes eliminated snakes: one eliminated this turn shows health 100 and a
+    stacked tail from the frame of its death on (issue 18, defect 8)."""
     mask = b.ring.shape[1] - 1
     for g in t.games:
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
+            if b.present[g, i]:
                 b.health[g, i] = MAX_HEALTH
                 length = b.length[g, i]
                 sub_tail = b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - length + 2) & mask]
@@ -480,21 +482,9 @@ def _neck_directions(b: Arrays, board: np.ndarray, out: np.ndarray) -> None:
             out[g, i] = default_move(b, board, g, i)
 
 
-def neck_direction(batch: GameBatch, neck: np.ndarray | None = None) -> np.ndarray:
+def neck_direction(batch: GameBatch) -> np.ndarray:
     """(B, N) int8: every snake's default move (the direction from neck to head, else up)."""
     out = np.empty(batch.alive.shape, np.int8)
     _neck_directions(batch.arrays(), board_table(batch.geometry), out)
     return out
-
-
-def neck_cells(batch: GameBatch) -> np.ndarray:
-    """(B, N): the cell behind each head (kept for ``arena.safety`` until it is compiled too)."""
-    ptr = batch.head_ptr.ravel()
-    return batch.ring[np.arange(ptr.size), (ptr - 1) & batch.ring_mask].reshape(batch.head.shape)
-
-
-def keep_heading(moves: np.ndarray, heading: np.ndarray, has_neck: np.ndarray) -> np.ndarray:
-    """``classic_move`` over numpy arrays (kept for ``arena.safety`` until it is compiled too)."""
-    moves = np.where((moves < 0) | (moves > 3), heading, moves)
-    return np.where(has_neck & (moves == (heading ^ 1)), heading, moves)
 

@@ -261,7 +261,8 @@ def lift_body(b: Arrays, game: int, seat: int, skip_head: bool) -> None:
 @kernel
 def grow_body(b: Arrays, game: int, seat: int) -> None:
     """Battlesnake's growth: duplicate the tail segment (the snake is one longer next turn).  A snake
-    as long as its ring allows (longer than the board) stays as it is: one more would overwrite its head."""
+    as long as its ring allows (longer than the board) stays as it is: one more would overwrite its head.
+    Only a live snake's new segment goes on the grid (an eliminated one's body is no obstacle)."""
     length = b.length[game, seat]
     if length >= b.ring.shape[1] - 1:
         return
@@ -271,8 +272,9 @@ def grow_body(b: Arrays, game: int, seat: int) -> None:
     tail = b.ring[row, (tail_slot + 1) & mask]
     b.ring[row, tail_slot & mask] = tail
     b.length[game, seat] = length + 1
-    b.occ[game, tail] += 1
-    b.owner[game, tail] = seat  # a length-1 snake's tail is its new head's cell
+    if b.alive[game, seat]:
+        b.occ[game, tail] += 1
+        b.owner[game, tail] = seat  # a length-1 snake's tail is its new head's cell
 
 
 @kernel

@@ -342,7 +342,7 @@ class ModelGame:
         self._eliminate(turn)
         if self.mode.constrictor:
             self.food = []
-            for snake in self.live():
+            for snake in filter(None, self.snakes):  # eliminated snakes too, as Battlesnake's GrowSnakesConstrictor
                 snake.health = MAX_HEALTH
                 if len(snake.body) >= 2 and snake.body[-1] != snake.body[-2]:
                     snake.body.append(snake.body[-1])

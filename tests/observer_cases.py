@@ -9,12 +9,17 @@ reach long snakes, deaths, stacked hazards and royale's shrinking box;
 the engine is itself pinned bit-identical by the rules tests.
 
     .venv/bin/python tests/observer_cases.py   # re-record (only ever on the implementation to pin)
+    .venv/bin/python tests/observer_cases.py constrictor   # re-record cases whose positions the rules changed
+
+Re-recorded since: constrictor and wrapped_constrictor, on the compiled encoder, when eliminated snakes
+began to be healed and grown as Battlesnake does (issue 18, defect 8): the games, not the encoder, changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,10 +115,13 @@ def compute(name: str) -> dict:
     return {"turns": turns, "answers": chains}
 
 
-def record() -> None:
+def record(names: list[str] | None = None) -> None:
+    """Record every case, or only ``names`` (when the rules deliberately changed the positions of those)."""
+    data = json.loads(FIXTURE.read_text()) if names else {}
+    data.update({name: compute(name) for name, *_ in CASES if not names or name in names})
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    FIXTURE.write_text(json.dumps({name: compute(name) for name, *_ in CASES}, indent=1, sort_keys=True) + "\n")
+    FIXTURE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
-    record()
+    record(sys.argv[1:])

@@ -6,7 +6,10 @@ the exact moves fed each turn (engine codes, garbage included), the drop-in even
 of every game's frame after every turn; ``test_pinned_games.py`` replays the moves and compares.
 
 Re-record (only when the rules deliberately change, and say so in the commit):
-    python tests/pinned_games.py
+    python tests/pinned_games.py                        # every case, new moves
+    python tests/pinned_games.py --redigest NAME ...   # the same moves, the frames the rules now give
+Changed on purpose so far: constrictor and wrapped-constrictor re-digested when eliminated snakes began to
+be healed and grown as Battlesnake does (issue 18, defect 8).
 """
 
 from __future__ import annotations
@@ -139,7 +142,13 @@ def record_case(case: dict) -> dict:
 
 
 def main() -> None:
-    data = {name: record_case(case) for name, case in CASES.items()}
+    if sys.argv[1:2] == ["--redigest"]:
+        with gzip.open(FIXTURE, "rt") as old:
+            data = json.load(old)
+        for name in sys.argv[2:]:
+            data[name]["digests"] = replay_case(CASES[name], data[name])
+    else:
+        data = {name: record_case(case) for name, case in CASES.items()}
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(FIXTURE, "wt") as out:
         json.dump(data, out, separators=(",", ":"))

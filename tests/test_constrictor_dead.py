@@ -5,8 +5,8 @@ Battlesnake's ``GrowSnakesConstrictor`` (rules repository, constrictor.go) loops
 stacked, a copy of its tail.  A snake eliminated this turn has moved (its tail unstacked), so in the
 frame of its death it shows health 100 and its tail stacked again; later it no longer moves, so it
 keeps that body and health 100.  Our engine heals and grows live snakes only (health 99 after
-starvation, one segment shorter).  The fix belongs to the engine's ``grow_always`` stage (and the
-pure-Python model's constrictor step): the test is expected to fail until it lands.
+starvation, one segment shorter) before the fix in ``grow_always`` (and the pure-Python model's
+constrictor step).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ CASES = [  # (ruleset, bodies, moves, the dead snake s0 in the frame of its deat
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 defect 8: grow_always must heal and grow eliminated snakes too "
-                                       "(the compiled engine's stage; see the module docstring)")
 @pytest.mark.parametrize("ruleset,bodies,moves,dead", CASES, ids=[c[0] for c in CASES])
 def test_an_eliminated_snake_is_healed_and_grown_like_every_snake(ruleset, bodies, moves, dead) -> None:
     engine = Engine(ruleset, 7, 7)

@@ -256,7 +256,27 @@ def test_case(ruleset: str, case: Case) -> None:
     expect = case.expect
     if ruleset == "solo" and "done" in expect:
         expect = {**expect, "done": case.solo_done}
+    if "constrictor" in ruleset:
+        expect = grown_after_elimination(expect)
     check(frame, expect)
+
+
+def grown_after_elimination(expect: dict) -> dict:
+    """Constrictor's grow stage runs on every snake, eliminated ones too (Battlesnake's
+    GrowSnakesConstrictor; issue 18, defect 8): an eliminated snake is at full health and its tail is
+    stacked, whatever the case says it is under the other rulesets."""
+    out = dict(expect)
+    for sid, snake in expect.items():
+        eliminated = isinstance(snake, dict) and ("cause" in snake or snake.get("alive") is False)
+        if not eliminated:
+            continue
+        snake = out[sid] = dict(snake)
+        if "health" in snake:
+            snake["health"] = 100
+        body = snake.get("body")
+        if body and len(body) >= 2 and body[-1] != body[-2]:
+            snake["body"] = [*body, body[-1]]
+    return out
 
 
 # --- cases that need more than one step or a particular seed ----------------------------

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serverkit import LiveServer, http, wait_until
-from test_players_http import free_port, wait_for_server
+from serve import ServeBot
+from serverkit import LiveServer, http
+from snek_cli import snek
+from waiting import wait_until
 
 from arena.battlesnake import GameInfo, game_state
 from arena.match import MatchConfig, run_match
@@ -34,10 +36,6 @@ from arena.train.net import PolicyNet, export_npz  # noqa: E402 - needs torch
 
 SHORT = ["--size", "7", "--games", "8", "--eval-games", "2", "--eval-every", "1000", "--checkpoint-every", "1000"]
 WALL_CLOCK = {"seconds", "steps_per_s"}  # the metrics columns that may differ between equal runs
-
-
-def snek(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def metrics(folder: Path) -> list[dict]:
@@ -159,16 +157,8 @@ def test_the_trained_policy_plays_through_every_transport(first_run, tmp_path) -
     stdio = load_player(f"cmd:{sys.executable} -m arena.train.player {out / 'policy.npz'}")
     assert stdio.kind == "stdio"
     games["stdio"] = run_match([stdio, load_player("safe")], config, keep_frames=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "arena", "serve-bot", f"learned:{out}", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_server(f"http://127.0.0.1:{port}", server)
-        games["http"] = run_match([load_player(f"http://127.0.0.1:{port}"), load_player("safe")], config,
-                                  keep_frames=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with ServeBot([f"learned:{out}"]) as server:
+        games["http"] = run_match([load_player(server.url), load_player("safe")], config, keep_frames=True)
     expected = learned_moves(games["in-process"])
     assert len(expected) >= 3
     for transport, outcome in games.items():

@@ -13,6 +13,7 @@ import numpy as np
 
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
+from arena.geometry import frozen
 from arena.jit import kernel
 
 POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
@@ -167,7 +168,7 @@ class Games:
         return out
 
 
-_NO_FOOD = np.zeros((0, 0), bool)
+_NO_FOOD = frozen(np.zeros((0, 0), bool))  # read only, as every module-level table
 
 
 @kernel

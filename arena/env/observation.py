@@ -59,7 +59,7 @@ _HEALTH_PLANE = frozen(np.arange(MAX_HEALTH + 1, dtype=np.uint8))  # the planes'
 
 #: ``CODE_PLANES[code]``: the nine 0/1 planes (channels 0-8) of a cell with that code; with the health
 #: from the scalars, ``planes_from_codes`` rebuilds the ``planes`` format exactly.
-_CATEGORY = np.arange(NUM_CODES) % windows.HAZARD
+_CATEGORY = frozen(np.arange(NUM_CODES) % windows.HAZARD)
 CODE_PLANES = frozen(np.column_stack([_CATEGORY[:, None] == np.arange(1, 9), np.arange(NUM_CODES) >= windows.HAZARD])
                      .astype(np.uint8))
 
@@ -103,6 +103,10 @@ class Observer:
         self._big_of = frozen(windows.big_index(g.x_of, g.y_of, g.height, g.width, r))
         self._scratch: tuple[np.ndarray, ...] | None = None
         self._all: dict[int, np.ndarray] = {}
+        # stand-ins for the outputs a format does not write: writable (numba types read-only arrays apart),
+        # so each observer has its own rather than sharing module-level ones
+        self._no_codes, self._no_scalars = np.zeros((0, 0, 0), np.uint8), np.zeros((0, 0), np.float32)
+        self._no_planes = np.zeros((0, 0, 0, 0), np.uint8)
 
     def __getstate__(self) -> dict:
         """Copies and pickles get scratch arrays of their own (two observers must never share them)."""
@@ -168,9 +172,9 @@ class Observer:
         picked = self._games(batch, games)
         out = self.buffers(picked.size) if out is None else out
         if self.obs_format == "codes":
-            self._encode(batch, picked, blank_dead, CODES, out["codes"], out["scalars"], _NO_PLANES)
+            self._encode(batch, picked, blank_dead, CODES, out["codes"], out["scalars"], self._no_planes)
         else:
-            self._encode(batch, picked, blank_dead, PLANES, _NO_CODES, _NO_SCALARS, out["observation"])
+            self._encode(batch, picked, blank_dead, PLANES, self._no_codes, self._no_scalars, out["observation"])
         return out
 
     def observe(self, batch: GameBatch, games=None, out: np.ndarray | None = None,
@@ -180,7 +184,7 @@ class Observer:
         picked = self._games(batch, games)
         if out is None:
             out = np.empty((picked.size * self.seats, *self.shape), np.uint8)
-        self._encode(batch, picked, blank_dead, PLANES, _NO_CODES, _NO_SCALARS, out)
+        self._encode(batch, picked, blank_dead, PLANES, self._no_codes, self._no_scalars, out)
         return out
 
     def _encode(self, batch: GameBatch, games: np.ndarray, blank_dead: bool, kind: int, codes: np.ndarray,
@@ -207,7 +211,3 @@ class Observer:
         return self.engine.safety.masks(batch, games, dead_any, out)
 
 
-# Stand-ins for the outputs a format does not write (writable: numba types read-only arrays apart).
-_NO_CODES = np.zeros((0, 0, 0), np.uint8)
-_NO_SCALARS = np.zeros((0, 0), np.float32)
-_NO_PLANES = np.zeros((0, 0, 0, 0), np.uint8)

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from arena.env.observation import CODE_PLANES, NUM_CHANNELS
+from arena.geometry import frozen
 from arena.state import MAX_HEALTH
 
 Parts = dict[str, np.ndarray]
 _HEALTH = NUM_CHANNELS - 1
-_ONE_HOT = CODE_PLANES.astype(np.float32)  # (codes, 9)
-_SCALAR_SCALE = np.array([1 / MAX_HEALTH, 1 / 50, 1 / 500], np.float32)  # health, length, turn
+_ONE_HOT = frozen(CODE_PLANES.astype(np.float32))  # (codes, 9)
+_SCALAR_SCALE = frozen(np.array([1 / MAX_HEALTH, 1 / 50, 1 / 500], np.float32))  # health, length, turn
 
 
 @dataclass(frozen=True)
