@@ -20,6 +20,7 @@ test: setup
 	$(BIN)/pip install -q torch==2.13.0  # the CPU build (from local disk here), first, so no extra pulls a CUDA build
 	$(BIN)/pip install -q -e ".[test,ray,rl,rl-test]"  # Ray backend and RL libraries are tested for real
 	$(BIN)/ruff check arena bots viewer tests benchmarks
+	$(BIN)/python -m arena.warmup  # compile the kernels once, not in every test subprocess
 	$(BIN)/pytest
 
 lint: setup

@@ -104,3 +104,18 @@ def test_the_stamp_covers_every_kernel_module() -> None:
     assert len(jit.kernel_sources_digest()) == 64
     recorded = json.loads(gzip.decompress(FIXTURE.read_bytes()))
     assert len(recorded) == len(CASES)
+
+
+def test_warmup_leaves_a_fresh_process_nothing_to_compile(tmp_path: Path) -> None:
+    """After ``python -m arena.warmup`` a new process plays every ruleset from the cache alone."""
+    warm = subprocess.run([sys.executable, "-m", "arena.warmup"], capture_output=True, text=True, timeout=900,
+                          cwd=tmp_path)
+    assert warm.returncode == 0 and "compiled and cached" in warm.stdout, warm.stderr
+    out = run_python(
+        "import arena.kernels\n"
+        "from arena.warmup import warm_up\n"
+        "warm_up()\n"
+        "stats = arena.kernels.call.stats\n"
+        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n", cwd=tmp_path)
+    hits, misses = map(int, out.split())
+    assert hits >= 1 and misses == 0
