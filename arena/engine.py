@@ -18,7 +18,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
-from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, call
+from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, run
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
@@ -27,8 +27,6 @@ from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, 
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
 _INT8 = np.dtype(np.int8)
-_NONE = frozen(np.zeros(0, np.int64))
-_NO_SEEDS = frozen(np.zeros(0, np.uint64))
 
 
 def seat_ids(count: int) -> list[str]:
@@ -49,6 +47,9 @@ class Engine:
         self._program = frozen(np.array([CODES[stage] for stage in self.stages], np.int64))
         self._settings = settings_array(self.geometry, self.settings)
         self._board = board_table(self.geometry)
+        # Empty "no games / counts / seeds" arguments, writable like every other array the kernel takes
+        # (a read-only one is another type to numba: another compilation).
+        self._none, self._no_seeds = np.zeros(0, np.int64), np.zeros(0, np.uint64)
         self._setup_mode = CLASSIC if self.ruleset.classic else STANDARD if self.ruleset.food_at_start \
             else STANDARD_NO_FOOD
         self._safety: MoveSafety | None = None
@@ -71,12 +72,12 @@ class Engine:
 
     def reset(self, batch: GameBatch, games, seeds=None, num_snakes=None) -> None:
         """(Re)start the given games; by default with the same seeds and snake counts."""
-        games = np.ascontiguousarray(game_index(games).reshape(-1))
+        games = np.array(game_index(games).reshape(-1))  # a fresh copy: C-contiguous and writable
         if not games.size:
             return
         counts = batch.present[games].sum(axis=1) if num_snakes is None else np.broadcast_to(
             np.asarray(num_snakes, dtype=np.int64), games.shape)
-        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        counts = np.array(counts, dtype=np.int64)
         fewest, most = int(counts.min()), int(counts.max())
         if fewest < self.min_snakes or most > min(batch.seats, MAX_SNAKES):
             most = min(batch.seats, MAX_SNAKES)
@@ -86,25 +87,26 @@ class Engine:
         if not self.ruleset.classic and g.width == g.height and g.width < 7 and most > 8:
             raise ValueError("more than 8 snakes need a board of at least 7x7")
         if seeds is None:
-            seeds = _NO_SEEDS
+            seeds = self._no_seeds
         else:
             seeds = rng.seed_array(seeds)
-            seeds = np.ascontiguousarray(seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape))
+            seeds = np.array(seeds if seeds.shape == games.shape else np.broadcast_to(seeds, games.shape))
         # rewrites every field of those games (and their seeds, when given), then tests for game over
-        failed = self._call(SETUP, self._setup_mode, batch, batch.last_move, games, counts, seeds)
+        failed = self._call(SETUP, self._setup_mode, batch, games, counts, seeds)
         if failed != NO_ROOM:
             kind = "classic snakes" if self.ruleset.classic else "snakes"
             raise ValueError(f"no room for {int(counts[failed])} {kind} on a {g.width}x{g.height} board")
 
-    def _call(self, action: int, extra: int, batch: GameBatch, moves: np.ndarray, games: np.ndarray = _NONE,
-              counts: np.ndarray = _NONE, seeds: np.ndarray = _NO_SEEDS) -> int:
-        """``arena.kernels.call`` with this engine's rules and the batch's arrays."""
-        return call(action, extra, self._program, self._settings, self._board, moves, games, counts, seeds,
+    def _call(self, action: int, extra: int, batch: GameBatch, games: np.ndarray, counts: np.ndarray | None = None,
+              seeds: np.ndarray | None = None) -> int:
+        """``arena.kernels.call`` with this engine's rules and the batch's arrays (not for steps)."""
+        return run(action, extra, self._program, self._settings, self._board, batch.last_move, games,
+                    self._none if counts is None else counts, self._no_seeds if seeds is None else seeds,
                     *batch.arrays())
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
-        self._call(GAME_OVER, 0, batch, batch.last_move, np.ascontiguousarray(games, dtype=np.int64))
+        self._call(GAME_OVER, 0, batch, np.array(games, dtype=np.int64))
 
     def from_positions(self, positions: Sequence[dict], seeds: Sequence[int] | None = None,
                        ids: Sequence[str] | None = None) -> GameBatch:
@@ -207,7 +209,8 @@ class Engine:
             moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        call(STEP, 0, self._program, self._settings, self._board, moves, _NONE, _NONE, _NO_SEEDS, *batch.arrays())
+        run(STEP, 0, self._program, self._settings, self._board, moves, self._none, self._none, self._no_seeds,
+            *batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 
@@ -226,7 +229,7 @@ class Engine:
             raise ValueError(f"seat {seat} does not exist (the batch has {batch.seats})")
         before = batch.select([game]) if batch.alive[game, seat] else None
         self.remove(batch, game, seat)
-        if not self._call(RESPAWN, seat, batch, batch.last_move, np.array([game], np.int64)):
+        if not self._call(RESPAWN, seat, batch, np.array([game], np.int64)):
             if before is not None:  # no room: the snake stays where it was
                 batch.assign([game], before, [0])
             return False

@@ -50,8 +50,13 @@ def _mix_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def seed_key_py(seed: int) -> int:
+    """``seed_key`` in pure Python (a fresh batch's keys need no compiled code)."""
+    return _mix_py(seed ^ _GOLDEN)
+
+
 def _key_py(seed: int, turn: int) -> int:
-    return _mix_py(_mix_py(seed ^ _GOLDEN) ^ ((turn * _GOLDEN) & MASK64))
+    return _mix_py(seed_key_py(seed) ^ ((turn * _GOLDEN) & MASK64))
 
 
 def draw_py(seed: int, turn: int, stream: int, index: int) -> int:
@@ -73,6 +78,7 @@ ONE = np.uint64(1)
 @kernel
 def mix(z: np.uint64) -> np.uint64:
     """SplitMix64's finaliser (``_mix_py``), wrapping modulo 2**64."""
+    z = np.uint64(z)  # an int64 (a Python int passed in) mixed with uint64 would become a float
     z = (z ^ (z >> _S30)) * _M1_U
     z = (z ^ (z >> _S27)) * _M2_U
     return z ^ (z >> _S31)
@@ -81,19 +87,19 @@ def mix(z: np.uint64) -> np.uint64:
 @kernel
 def seed_key(seed: np.uint64) -> np.uint64:
     """The seed-only half of a (seed, turn) key: constant for a game (``GameBatch.seed_key``)."""
-    return mix(seed ^ _GOLDEN_U)
+    return mix(np.uint64(seed) ^ _GOLDEN_U)
 
 
 @kernel
 def turn_key(key_of_seed: np.uint64, turn: int) -> np.uint64:
     """The (seed, turn) key from a ``seed_key``; shared by every draw of that game and turn."""
-    return mix(key_of_seed ^ (np.uint64(turn) * _GOLDEN_U))
+    return mix(np.uint64(key_of_seed) ^ (np.uint64(turn) * _GOLDEN_U))
 
 
 @kernel
 def draw(key: np.uint64, stream: int, index: int) -> np.uint64:
     """Draw ``index`` of ``stream`` under a ``turn_key`` (``draw_py`` of the same seed and turn)."""
-    return mix(key ^ (np.uint64(stream) * _M1_U + np.uint64(index) * _M2_U))
+    return mix(np.uint64(key) ^ (np.uint64(stream) * _M1_U + np.uint64(index) * _M2_U))
 
 
 @kernel

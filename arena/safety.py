@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from arena import stages
-from arena.geometry import OPPOSITE
 from arena.jit import kernel
+from arena.stages import INSIDE, NEXT, X, Y, board_table, classic_move, neck_heading
 from arena.state import GameBatch
 
 #: What ``moves_kernel`` writes per (snake, move): the deadly flags, or env action masks
@@ -27,61 +27,48 @@ DEADLY, MASK, MASK_DEAD_ANY = 0, 1, 2
 
 
 @kernel
-def neck_heading(hx: int, hy: int, nx: int, ny: int) -> int:
-    """Direction from neck to head (wrap-aware: a jump across the board is a step over its edge), else up;
-    the same choice, in the same order, as ``stages.neck_direction``."""
-    if hx == nx + 1:
-        return 3
-    if hx == nx - 1:
-        return 2
-    if hy == ny + 1:
-        return 0
-    if hy == ny - 1:
-        return 1
-    if hx == 0 and nx > 0:
-        return 3
-    if nx == 0 and hx > 0:
-        return 2
-    if hy == 0 and ny > 0:
-        return 0
-    if ny == 0 and hy > 0:
-        return 1
-    return 0
-
-
-@kernel
-def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard,
-                 next_cell, interior, x_of, y_of, opposite, keeps_heading, starves, hazard_damage, mode, out):
-    """``out[k, s, m]`` for snake ``s`` of game ``games[k]`` and move ``m`` (``mode``: DEADLY or a MASK)."""
+def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
+                 starves, hazard_damage, mode, out):
+    """``out[k, s, m]`` for snake ``s`` of game ``games[k]`` and move ``m`` (``mode``: DEADLY or a MASK).
+    Takes the batch's arrays one by one rather than as ``GameBatch.arrays()``: a named tuple of twenty
+    arrays costs more to pass than this whole answer for one game."""
     seats = alive.shape[1]
     ring_mask = ring.shape[1] - 1
     tails = np.empty(seats, np.int64)
     for k in range(games.shape[0]):
-        b = games[k]
+        g = games[k]
         for s in range(seats):
-            tails[s] = ring[b * seats + s, (head_ptr[b, s] - length[b, s] + 1) & ring_mask]
+            tails[s] = ring[g * seats + s, (head_ptr[g, s] - length[g, s] + 1) & ring_mask]
         for s in range(seats):
-            h = head[b, s]
+            h = head[g, s]
             heading, has_neck = 0, False
-            if keeps_heading:
-                neck = ring[b * seats + s, (head_ptr[b, s] - 1) & ring_mask]
-                if length[b, s] >= 2:
-                    heading = neck_heading(x_of[h], y_of[h], x_of[neck], y_of[neck])
-                    has_neck = h != neck
+            if keeps_heading and length[g, s] >= 2:  # the move stage turns a reversal into the heading
+                neck = ring[g * seats + s, (head_ptr[g, s] - 1) & ring_mask]
+                heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
+                has_neck = h != neck
             safe_moves = 0
             for m in range(4):
-                applied = heading if has_neck and m == opposite[heading] else m
-                cell = next_cell[h, applied]
-                other = owner[b, cell]
-                leaving = 1 if tails[other] == cell and alive[b, other] else 0
-                deadly = occ[b, cell] > leaving or not interior[cell]
-                if starves and not deadly and not food[b, cell]:
-                    deadly = health[b, s] - 1 - hazard_damage * np.int64(hazard[b, cell]) <= 0
+                cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
+                other = owner[g, cell]
+                leaving = 1 if tails[other] == cell and alive[g, other] else 0
+                deadly = occ[g, cell] > leaving or not board[cell, INSIDE]
+                if starves and not deadly and not food[g, cell]:
+                    deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
                 out[k, s, m] = deadly if mode == DEADLY else not deadly
                 safe_moves += not deadly
-            if mode != DEADLY and (safe_moves == 0 or (mode == MASK_DEAD_ANY and not alive[b, s])):
+            if mode != DEADLY and (safe_moves == 0 or (mode == MASK_DEAD_ANY and not alive[g, s])):
                 for m in range(4):
                     out[k, s, m] = 1
+
+
+def asked_games(batch: GameBatch, games, every: dict[int, np.ndarray]) -> np.ndarray:
+    """The asked games as int64 indices; ``None`` means all of them (``every`` caches that per size)."""
+    if games is None:
+        found = every.get(batch.size)
+        if found is None:
+            found = every[batch.size] = np.arange(batch.size, dtype=np.int64)
+        return found
+    return np.asarray(games, dtype=np.int64).reshape(-1)
 
 
 class MoveSafety:
@@ -90,27 +77,18 @@ class MoveSafety:
 
     def __init__(self, engine) -> None:
         self.geometry = engine.geometry
+        self.board = board_table(engine.geometry)
         self.keeps_heading = stages.move_classic in engine.stages
         self.starves = stages.starve in engine.stages
         self.hazard_damage = int(engine.settings.get("hazardDamagePerTurn", 0)) \
             if stages.hazard_damage in engine.stages else 0
-        self._all: dict[int, np.ndarray] = {}
-
-    def _games(self, batch: GameBatch, games) -> np.ndarray:
-        if games is None:
-            found = self._all.get(batch.size)
-            if found is None:
-                found = self._all[batch.size] = np.arange(batch.size, dtype=np.int64)
-            return found
-        return np.asarray(games, dtype=np.int64).reshape(-1)
+        self._every: dict[int, np.ndarray] = {}
 
     def fill(self, batch: GameBatch, games, mode: int, out: np.ndarray) -> np.ndarray:
         """Write ``mode``'s answer for the given games into ``out`` (G, N, 4) int8 / bool; returns it."""
-        g = self.geometry
-        moves_kernel(self._games(batch, games), batch.alive, batch.length, batch.head_ptr, batch.head,
-                     batch.health, batch.ring, batch.occ, batch.owner, batch.food, batch.hazard, g.next_cell,
-                     g.interior, g.x_of, g.y_of, OPPOSITE, self.keeps_heading, self.starves, self.hazard_damage,
-                     mode, out)
+        moves_kernel(asked_games(batch, games, self._every), batch.alive, batch.length, batch.head_ptr, batch.head,
+                     batch.health, batch.ring, batch.occ, batch.owner, batch.food, batch.hazard, self.board,
+                     self.keeps_heading, self.starves, self.hazard_damage, mode, out)
         return out
 
     def deadly(self, batch: GameBatch, games=None) -> np.ndarray:

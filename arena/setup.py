@@ -43,26 +43,32 @@ def _cell(width: int, x: int, y: int) -> int:
 
 
 @kernel
-def _fixed_starts(key: np.uint64, width: int, starts: np.ndarray) -> None:
-    """The 8 fixed spots in fill order: each group (corners, edge midpoints, one cell in) ranked by
-    score, a coin picking which group comes first (``draw % 2 == 0``: corners)."""
+def _fixed_spot(width: int, index: int) -> int:
+    """Fixed start spot ``index``: the corners (0..3) and the edge midpoints (4..7), one cell in."""
     lo, mid, hi = 1, (width - 1) // 2, width - 2
-    spots = np.array([_cell(width, lo, lo), _cell(width, lo, hi), _cell(width, hi, lo), _cell(width, hi, hi),
-                      _cell(width, lo, mid), _cell(width, mid, lo), _cell(width, mid, hi), _cell(width, hi, mid)])
-    scores = np.empty(4, np.uint64)
-    order = np.empty(4, np.int64)
+    xs = (lo, lo, hi, hi, lo, mid, mid, hi)
+    ys = (lo, hi, lo, hi, mid, lo, hi, mid)
+    return _cell(width, xs[index], ys[index])
+
+
+@kernel
+def _fixed_starts(key: np.uint64, width: int, t: Turn, starts: np.ndarray) -> None:
+    """The 8 fixed spots in fill order: each group (corners, edge midpoints) ranked by score, a coin
+    picking which group comes first (``draw % 2 == 0``: corners)."""
+    scores, order = t.scores[:4], t.work[32:36]
     corners_first = (rng.draw(key, rng.START_COIN, 0) & rng.ONE) == 0
-    for group, stream in enumerate((rng.START_CORNERS, rng.START_CARDINALS)):
+    for group in range(2):
+        stream = rng.START_CORNERS if group == 0 else rng.START_CARDINALS
         for k in range(4):
             scores[k] = rng.score(key, stream, k)
         _rank(scores, order)
         place = group if corners_first else 1 - group
         for k in range(4):
-            starts[place * 4 + k] = spots[group * 4 + order[k]]
+            starts[place * 4 + k] = _fixed_spot(width, group * 4 + order[k])
 
 
 @kernel
-def _spread_starts(key: np.uint64, width: int, height: int, starts: np.ndarray) -> None:
+def _spread_starts(key: np.uint64, width: int, height: int, t: Turn, starts: np.ndarray) -> None:
     """16 spots, 4 per quadrant: quadrants take turns from a random first one, each quadrant's
     slots in a random order."""
     qw, qh = width // 2, height // 2
@@ -70,15 +76,14 @@ def _spread_starts(key: np.uint64, width: int, height: int, starts: np.ndarray) 
     xs = (ox, qw - ox, ox, qw - ox)
     ys = (oy, oy, qh - oy, qh - oy)
     first = np.int64(rng.draw(key, rng.START_QUADRANT, 0) % np.uint64(4))
-    scores = np.empty(4, np.uint64)
-    order = np.empty((4, 4), np.int64)
+    scores, order = t.scores[:4], t.work[36:52]
     for quad in range(4):
         for slot in range(4):
             scores[slot] = rng.score(key, rng.START_QUADRANT_ORDER, quad * 4 + slot)
-        _rank(scores, order[quad])
+        _rank(scores, order[quad * 4 : quad * 4 + 4])
     for i in range(16):
         quad = (first + i) % 4
-        slot = order[quad, i // 4]
+        slot = order[quad * 4 + i // 4]
         x, y = xs[slot], ys[slot]
         if quad == 1 or quad == 3:
             x = width - x - 1
@@ -134,20 +139,19 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
 
 
 @kernel
-def _fixed_food(b: Arrays, board: np.ndarray, g: int, count: int, key: np.uint64, width: int, height: int) -> None:
+def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: int, height: int) -> None:
     """One food per snake on a diagonal next to its head, then one in the centre.  Snakes are served
     in seat order: where two would pick the same cell (small boards only), the later one picks again."""
-    seats = b.alive.shape[1]
     if count <= 4 or width * height >= 11 * 11:
-        picks = np.full(seats, -1, np.int64)
+        picks = t.work[16:32]
         clash = False
         for i in range(count):
-            picks[i] = _diagonal_pick(b, board, g, i, key, width, height, False)
+            picks[i] = _diagonal_pick(b, t.board, g, i, key, width, height, False)
             for j in range(i):
                 clash |= picks[i] >= 0 and picks[i] == picks[j]
         for i in range(count):
             if clash:
-                picks[i] = _diagonal_pick(b, board, g, i, key, width, height, True)
+                picks[i] = _diagonal_pick(b, t.board, g, i, key, width, height, True)
             if picks[i] >= 0:
                 b.food[g, picks[i]] = True
     center = _cell(width, (width - 1) // 2, (height - 1) // 2)
@@ -182,12 +186,13 @@ def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     seats = b.alive.shape[1]
     key = rng.turn_key(b.seed_key[g], 0)
-    starts = np.zeros(max(seats, 16), np.int64)
+    starts = t.work[:16]
+    starts[:] = 0
     fixed_board = width == height and width >= 7
     if fixed_board and count <= 8:
-        _fixed_starts(key, width, starts)
+        _fixed_starts(key, width, t, starts)
     elif width == height and width >= 11:
-        _spread_starts(key, width, height, starts)
+        _spread_starts(key, width, height, t, starts)
     elif not _random_starts(key, width, height, count, starts):
         return False
     _restart(b, g, width, height)
@@ -206,7 +211,7 @@ def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
             b.occ[g, head] = START_LENGTH
             b.owner[g, head] = i
     if food and fixed_board:
-        _fixed_food(b, t.board, g, count, key, width, height)
+        _fixed_food(b, t, g, count, key, width, height)
     elif food:
         place_food(b, t, g, count, key, rng.START_FOOD_RANDOM)
     return True

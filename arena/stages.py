@@ -31,6 +31,8 @@ NEXT, NEAR, X, Y, INSIDE = 0, 4, 8, 9, 10
 # ``Turn.settings``: the board size and the ruleset's numbers, in this order.
 WIDTH, HEIGHT, HAZARD_DAMAGE, MINIMUM_FOOD, FOOD_CHANCE, SHRINK_EVERY = range(6)
 SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrinkEveryNTurns")
+WORK = 64  # ``Turn.work`` entries: 16 start cells, 16 food picks, 4 + 16 rankings
+SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
 class Turn(NamedTuple):
@@ -41,7 +43,8 @@ class Turn(NamedTuple):
     moves: np.ndarray  # (B, N) int8 requested moves; anything but 0..3 means "none"
     games: np.ndarray  # int64 the games this call steps
     dead: np.ndarray  # (B, N) bool eliminated this turn (bodies still on the grid until lifted)
-    scores: np.ndarray  # (area,) uint64 scratch for food placement
+    scores: np.ndarray  # (area,) uint64 scratch for food placement and start draws
+    work: np.ndarray  # (WORK,) int64 scratch for setup (kernels allocate nothing per game)
 
 
 @cache
@@ -171,14 +174,18 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
                 near = t.board[b.head[g, i], NEAR + d]
                 if t.board[near, INSIDE]:
                     scores[t.board[near, Y] * width + t.board[near, X]] = 0
+    best = 0
     for k in range(width * height):
         if scores[k]:
             scores[k] = rng.score(key, stream, k)
-    for _ in range(count):
-        best = 0
-        for k in range(1, width * height):
             if scores[k] > scores[best]:
                 best = k
+    for placed in range(count):
+        if placed:  # the next best (the first came with the scoring pass)
+            best = 0
+            for k in range(1, width * height):
+                if scores[k] > scores[best]:
+                    best = k
         if scores[best] == 0:
             return
         b.food[g, (best // width + 1) * (width + 2) + best % width + 1] = True
@@ -301,8 +308,7 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
         for i in range(seats):
             if causes[i]:
                 kill(b, t, g, i, causes[i], by[i])
-        for i in range(seats):
-            if t.dead[g, i]:
+            if t.dead[g, i]:  # killed now or earlier this turn (hazard)
                 lift_body(b, g, i, True)  # the new heads are not on the grid yet
         for i in range(seats):
             if b.alive[g, i]:
@@ -385,7 +391,7 @@ def shrink_royale(b: Arrays, t: Turn) -> None:
         if turn < every or turn % every:
             continue
         side = np.int64(rng.draw(rng.turn_key(b.seed_key[g], turn // every), rng.ROYALE_SIDE, 0) % np.uint64(4))
-        b.box[g, side] += 1 if side % 2 == 0 else -1  # min x in, max x in, min y in, max y in
+        b.box[g, side] += SHRINK_STEP[side]
         for c in range(t.board.shape[0]):
             x, y = t.board[c, X], t.board[c, Y]
             inside = b.box[g, 0] <= x <= b.box[g, 1] and b.box[g, 2] <= y <= b.box[g, 3]

@@ -61,6 +61,14 @@ class Arrays(NamedTuple):
 
 
 _ARRAY_FIELDS = frozenset(Arrays._fields)
+_KERNEL_TYPES = {  # (dtype, ndim) of each array, as GameBatch.empty makes them
+    "seed": (np.uint64, 1), "seed_key": (np.uint64, 1), "turn": (np.int32, 1), "done": (np.bool_, 1),
+    "present": (np.bool_, 2), "alive": (np.bool_, 2), "health": (np.int32, 2), "length": (np.int32, 2),
+    "head": (np.int32, 2), "head_ptr": (np.int32, 2), "ring": (np.int16, 2), "last_move": (np.int8, 2),
+    "death_cause": (np.int8, 2), "death_turn": (np.int32, 2), "death_by": (np.int8, 2), "occ": (np.int16, 2),
+    "owner": (np.int8, 2), "food": (np.bool_, 2), "food_count": (np.int32, 1), "hazard": (np.int16, 2),
+    "box": (np.int32, 2),
+}
 
 
 def game_index(games) -> np.ndarray:
@@ -111,10 +119,17 @@ class GameBatch:
         super().__setattr__(name, value)
 
     def arrays(self) -> Arrays:
-        """The arrays the kernels take (built once per batch: ``Engine.step`` passes them every turn)."""
+        """The arrays the kernels take (built and checked once per batch: ``Engine.step`` passes them
+        every turn straight to the compiled code, which was compiled for exactly these types)."""
         view = self.__dict__.get("_arrays")
         if view is None:
-            view = self.__dict__["_arrays"] = Arrays(*(getattr(self, name) for name in Arrays._fields))
+            view = Arrays(*(getattr(self, name) for name in Arrays._fields))
+            for name, array in zip(Arrays._fields, view):
+                dtype, ndim = _KERNEL_TYPES[name]
+                if not (isinstance(array, np.ndarray) and array.dtype == dtype and array.ndim == ndim
+                        and array.flags.c_contiguous and array.flags.writeable and array.flags.aligned):
+                    raise TypeError(f"GameBatch.{name} must be a writable C-contiguous {ndim}-d {dtype} array")
+            self.__dict__["_arrays"] = view
         return view
 
     @classmethod
@@ -126,7 +141,7 @@ class GameBatch:
         return cls(
             geometry=geometry,
             seed=np.zeros(b, np.uint64),
-            seed_key=rng.seed_key_np(np.zeros(b, np.uint64)),
+            seed_key=np.full(b, rng.seed_key_py(0), np.uint64),
             turn=np.zeros(b, np.int32),
             done=np.ones(b, bool),
             present=np.zeros((b, n), bool),

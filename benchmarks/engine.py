@@ -46,8 +46,9 @@ def random_moves(last_move: np.ndarray, alive: np.ndarray, done: np.ndarray, dra
     return live, finished
 
 
-def engine_run(batch_size: int, seconds: float) -> tuple[float, float]:
-    """(snake-moves per second, turns per second per game) for the engine, B games per step."""
+def engine_run(batch_size: int, seconds: float) -> tuple[float, float, float]:
+    """(snake-moves per second, turns per second per game, CPU seconds per wall second) for the engine,
+    B games per step."""
     engine = Engine("standard", 11, 11)
     batch = engine.new_batch(range(batch_size), num_snakes=4)
     draws = np.random.default_rng(0).integers(0, 12, size=(DRAWS, batch_size, 4), dtype=np.int8)
@@ -57,7 +58,7 @@ def engine_run(batch_size: int, seconds: float) -> tuple[float, float]:
     engine.step(batch, moves)  # compile (or load the cache) before the clock starts
     random_moves(batch.last_move, batch.alive, batch.done, draws[0], NOT_BACK, moves)
     engine.reset(batch, np.arange(batch_size), seeds=np.arange(batch_size, dtype=np.uint64))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     while (elapsed := time.perf_counter() - began) < seconds:
         for k in range(DRAWS):
             live, finished = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
@@ -69,7 +70,7 @@ def engine_run(batch_size: int, seconds: float) -> tuple[float, float]:
             engine.step(batch, moves)
             moved += live
             steps += 1
-    return moved / elapsed, steps / elapsed
+    return moved / elapsed, steps / elapsed, (time.process_time() - cpu) / elapsed
 
 
 def main() -> None:
@@ -79,16 +80,19 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the targets say
-    naive_moves, naive_turns = naive_run(args.seconds)
-    batch_moves, _ = engine_run(args.batch, args.seconds)
-    _, single_turns = engine_run(1, args.seconds)
-    print(f"load average {os.getloadavg()[0]:.2f} (figures are noisy under load)")
-    print(f"naive pure Python       : {naive_moves:12,.0f} snake-moves/s  {naive_turns:9,.0f} turns/s")
+    naive_moves, naive_turns, naive_cpu = naive_run(args.seconds)
+    batch_moves, _, batch_cpu = engine_run(args.batch, args.seconds)
+    _, single_turns, single_cpu = engine_run(1, args.seconds)
+    print(f"load average {os.getloadavg()[0]:.2f} (figures are noisy under load; in brackets: per second of this "
+          "process's own CPU time, which other processes' load inflates less)")
+    print(f"naive pure Python       : {naive_moves:12,.0f} snake-moves/s  {naive_turns:9,.0f} turns/s "
+          f"[{naive_moves / naive_cpu:,.0f} / {naive_turns / naive_cpu:,.0f}]")
     print(f"engine, B={args.batch:<5}        : {batch_moves:12,.0f} snake-moves/s  "
-          f"({batch_moves / naive_moves:.1f}x naive; target >= 10,000,000 and >= 75x)")
+          f"({batch_moves / naive_moves:.1f}x naive; target >= 10,000,000 and >= 75x) "
+          f"[{batch_moves / batch_cpu:,.0f}, {batch_moves / batch_cpu / (naive_moves / naive_cpu):.1f}x]")
     print(f"engine, B=1             : {single_turns:12,.0f} turns/s        "
-          f"({single_turns / naive_turns:.2f}x naive; target >= 100,000 and >= 2x)")
-
+          f"({single_turns / naive_turns:.2f}x naive; target >= 100,000 and >= 2x) "
+          f"[{single_turns / single_cpu:,.0f}, {single_turns / single_cpu / (naive_turns / naive_cpu):.2f}x]")
 
 if __name__ == "__main__":
     main()

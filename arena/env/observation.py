@@ -15,6 +15,7 @@ from arena.engine import Engine
 from arena.env import windows
 from arena.env.windows import CODES, NUM_CODES, PLANES, SCALARS
 from arena.geometry import MOVES, frozen
+from arena.safety import asked_games
 from arena.state import MAX_HEALTH, GameBatch
 
 ENCODINGS = ("egocentric", "global")
@@ -149,12 +150,7 @@ class Observer:
     # --- encoding -----------------------------------------------------------------------
 
     def _games(self, batch: GameBatch, games) -> np.ndarray:
-        if games is None:
-            found = self._all.get(batch.size)
-            if found is None:
-                found = self._all[batch.size] = np.arange(batch.size, dtype=np.int64)
-            return found
-        return np.asarray(games, dtype=np.int64).reshape(-1)
+        return asked_games(batch, games, self._all)
 
     def buffers(self, games: int) -> dict[str, np.ndarray]:
         """Arrays for ``encode(..., out=)``: every seat of ``games`` games, in this ``obs_format``."""

@@ -50,6 +50,10 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
     food.  A head-on is never masked (it depends on the other snake's move).  When every
     move kills, the mask is all ones.  The same mask is in ``infos[agent]["action_mask"]``.
 
+    ``obs_format`` hands the same content out differently: ``planes`` (the Box alone), ``image``
+    (0/255), ``codes`` (``Dict(codes, scalars, action_mask)``: one uint8 code per cell plus
+    health, length and turn; the code table is in ``docs/envs.md``).
+
     ## Rewards
     See :class:`arena.env.core.Rewards`: ``win`` (+1) for outliving everyone, ``loss`` (-1)
     for dying while someone lives on, ``draw`` (0) for dying on the final turn with every

@@ -46,9 +46,10 @@ class SnakeVectorEnv(VectorEnv):
     ## Observation space
     ``Dict(observation=Box(0, .., (num_envs, 10, h, w), uint8), action_mask=Box(0, 1, (num_envs, 4), int8))``,
     each slot encoded as in :class:`arena.env.parallel.SnakeParallelEnv` (see ``docs/envs.md``).
-    ``observation`` is a view of a channel-major ``(10, num_envs, h, w)`` buffer (each channel
-    is written in one pass); ``torch.from_numpy`` and ``np.ascontiguousarray`` take it as is.
-    With ``copy=False`` the arrays are reused by the next ``step``: copy what you keep.
+    ``obs_format="codes"``: ``Dict(codes=(num_envs, h, w) uint8, scalars=(num_envs, 3) float32,
+    action_mask)``, the planes' compact form (``docs/envs.md``).  Arrays are C-ordered and written in
+    place into buffers made once; with ``copy=False`` they are reused by the next ``step``: copy
+    what you keep.
 
     ## A slot's episode ("black death", as PettingZoo's SuperSuit ``black_death_v3``)
     A slot's episode is its game: it starts with the game and ends, for every slot of the game

@@ -1,0 +1,106 @@
+"""The compiled core (arena/jit.py): lazy, cached in the package, the same as plain Python.
+
+Each check runs in a fresh interpreter, since what matters is what a new process does
+(nothing compiled on import; the cache found where it belongs; the JIT switched off)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from pinned_games import CASES, FIXTURE
+
+from arena import rng
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, env: dict | None = None, cwd: Path = ROOT) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=cwd,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_import_compiles_nothing() -> None:
+    out = run_python(
+        "import sys, arena\n"
+        "print('numba' in sys.modules)\n"
+        "import arena.engine, arena.jit, arena.kernels, arena.stages, arena.setup, arena.state, arena.rng\n"
+        "import numba\n"
+        "kernels = [v for m in (arena.kernels, arena.stages, arena.setup, arena.state, arena.rng)\n"
+        "           for v in vars(m).values() if isinstance(v, numba.core.registry.CPUDispatcher)]\n"
+        "print(len(kernels), sum(len(k.signatures) for k in kernels))\n")
+    numba_loaded, line = out.splitlines()
+    assert numba_loaded == "False"  # `import arena` alone does not even load numba
+    count, compiled = map(int, line.split())
+    assert count >= 30 and compiled == 0
+
+
+def test_compiled_draws_equal_the_pure_python_reference() -> None:
+    pick = random.Random(3)
+    cases = [(pick.getrandbits(64), pick.randrange(5000), pick.randrange(40), pick.randrange(20000))
+             for _ in range(200)]
+    cases += [(0, 0, 0, 0), (2**64 - 1, 2**31 - 1, 30, 1023)]
+    for seed, turn, stream, index in cases:  # a compiled uint64 comes back as a Python int: keep it uint64
+        key = np.uint64(rng.turn_key(np.uint64(rng.seed_key(np.uint64(seed))), turn))
+        assert int(rng.draw(key, stream, index)) == rng.draw_py(seed, turn, stream, index)
+        assert int(rng.score(key, stream, index)) == rng.score_py(seed, turn, stream, index)
+    seeds = np.array([c[0] for c in cases], np.uint64)
+    assert rng.seed_key_np(seeds).tolist() == [rng._mix_py(int(s) ^ rng._GOLDEN) for s in seeds.tolist()]
+    assert rng.game_seeds(7, 3).tolist() == [rng.draw_py(7, g, rng.GAME_SEED, 0) for g in range(3)]
+    assert len(cases) == 202
+
+
+PLAIN_GAMES = ("standard-one", "classic-endless-dropin", "royale", "positions-wrapped")
+
+
+def test_plain_python_plays_the_pinned_games() -> None:
+    """NUMBA_DISABLE_JIT=1 runs the very same source as plain Python, and it plays the same games."""
+    names = json.dumps(PLAIN_GAMES)
+    out = run_python(
+        "import sys, json, gzip; sys.path.insert(0, 'tests')\n"
+        "import arena.jit, arena.stages\n"
+        "from pinned_games import CASES, FIXTURE, replay_case\n"
+        "recorded = json.loads(gzip.decompress(FIXTURE.read_bytes()))\n"
+        f"for name in json.loads({names!r}):\n"
+        "    print(name, replay_case(CASES[name], recorded[name]) == recorded[name]['digests'])\n"
+        "print('plain', arena.jit.DISABLED, arena.jit.is_kernel(arena.stages.move))\n",
+        env={"NUMBA_DISABLE_JIT": "1"})
+    lines = out.splitlines()
+    assert lines[-1] == "plain True False"
+    assert lines[:-1] == [f"{name} True" for name in PLAIN_GAMES]
+    assert set(PLAIN_GAMES) <= set(CASES) and FIXTURE.exists()
+
+
+def test_cache_lives_in_the_package_not_the_working_directory(tmp_path: Path) -> None:
+    out = run_python(
+        "import numpy as np, arena.kernels\n"
+        "from arena.engine import Engine\n"
+        "engine = Engine('standard', 7, 7)\n"
+        "batch = engine.new_batch([1], 2)\n"
+        "engine.step(batch, np.zeros((1, 2), np.int8))\n"
+        "stats = arena.kernels.call.stats\n"
+        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n",
+        env={"NUMBA_CACHE_DIR": ""}, cwd=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing written where the user stands
+    hits, misses = map(int, out.split())
+    assert hits + misses == 1  # loaded from the cache, or compiled and written to it
+    assert any(p.name.startswith("kernels.call-") for p in (ROOT / "arena" / "__pycache__").iterdir())
+
+
+def test_the_stamp_covers_every_kernel_module() -> None:
+    from arena import jit
+
+    sources = [p for p in jit.PACKAGE.rglob("*.py") if b"arena.jit" in p.read_bytes()]
+    names = {p.name for p in sources}
+    assert {"rng.py", "stages.py", "setup.py", "state.py", "kernels.py"} <= names
+    assert len(jit.kernel_sources_digest()) == 64
+    recorded = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    assert len(recorded) == len(CASES)
