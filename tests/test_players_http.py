@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 from serve import ServeBot
+from snek_cli import spawn_snek
 
 from arena.match import MatchConfig, run_match
 from arena.players.http import MAX_RESPONSE_BYTES, HttpPlayer
@@ -382,9 +382,8 @@ def test_a_never_finishing_snake_does_not_keep_snek_play_alive(server_factory) -
         handler.reply(200, {"move": safe_move(body)})
 
     snake = server_factory(on_move=on_move)
-    proc = subprocess.Popen([sys.executable, "-m", "arena", "play", snake.url, "safe", "--quiet",
-                             "--timeout", "1000", "--max-turns", "4"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = spawn_snek("play", snake.url, "safe", "--quiet", "--timeout", "1000", "--max-turns", "4",
+                      stderr=subprocess.STDOUT, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 from serverkit import handshake, http, upgrade_status
-from snek_cli import snek
+from snek_cli import snek, spawn_snek
 from waiting import wait_until
 from wsclient import Client
 
@@ -139,8 +139,7 @@ def test_snek_serve_bad_options_are_one_red_line(tmp_path):
 
 
 def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "arena", "serve", "--port", "0", "--replays", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    process = spawn_snek("serve", "--port", "0", "--replays", str(tmp_path), stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         url, _ = read_url(process)
         rooms = http("GET", url + "/api/rooms")[1]["rooms"]
@@ -158,10 +157,8 @@ def test_snek_serve_runs_and_saves_the_endless_room_on_ctrl_c(tmp_path):
 def test_the_demo_end_to_end(tmp_path):
     """`snek demo` (what `make demo` runs): a live terminal game, verified, a short tournament, then the
     server with the lobby's live bot room, the demo's games in the library and the tournament page."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "arena", "demo", "--fps", "0", "--games", "4", "--out-dir", str(tmp_path / "out"),
-         "--port", "0", "--serve-seconds", "600"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    process = spawn_snek("demo", "--fps", "0", "--games", "4", "--out-dir", str(tmp_path / "out"), "--port", "0",
+                         "--serve-seconds", "600", stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         url, lines = read_url(process)
         text = "".join(lines)

@@ -9,14 +9,12 @@ import json
 import os
 import pty
 import select
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from prereq import need_module, need_program
-from snek_cli import snek
+from snek_cli import snek, spawn_snek
 
 from arena.match import MatchConfig
 from arena.standings import Leaderboard, latency_bin, wilson
@@ -156,8 +154,8 @@ def test_cli_in_a_terminal_shows_live_progress() -> None:
     leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "160", "LINES": "50", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "arena", "tournament", "greedy", "safe", *BASE],
-                            stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True)
+    proc = spawn_snek("tournament", "greedy", "safe", *BASE, stdin=follower, stdout=follower, stderr=follower, env=env,
+                      close_fds=True, text=False)
     os.close(follower)
     chunks: list[bytes] = []
     deadline = time.monotonic() + 120
