@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from snek_bots.common import bounded, parse, pick, rng_for, safe_moves
+from arena.position import read_view
+from snek_bots.common import bounded, pick
 
 
 @bounded
 def safe_move(state: dict) -> str:
-    return pick(rng_for(state), safe_moves(parse(state)))
+    return pick(state, read_view(state).safe_moves())
 
 
 def create():
