@@ -5,7 +5,9 @@ does not rebuild the board in Python objects.  ``read_view`` turns the request's
 cell ids and ``read_position`` lays the position out as a one-game batch (``arena.state``'s layout:
 ring-buffered bodies, per-cell counts and owners), so the engine's own move-safety kernel
 (``arena.safety``) answers which moves kill at once, and the searches of ``arena.flood`` walk the
-same board.  A ``View`` is what a bot then asks (the built-in bots in ``snek_bots``).
+same board.  A ``View`` is what a bot then asks (the built-in bots in ``snek_bots``).  A match that
+holds the game's batch builds the same ``View`` with ``batch_view``, skipping the request entirely
+(``arena.players.base.PythonPlayer``: a policy with ``answer_view``).
 
 Cells are padded ids (``arena.geometry``: ``(y + 1) * (width + 2) + x + 1``).  ``cells`` flags, per
 padded cell: BLOCKED (off the board, or a segment still there after every tail moves: ``body[:-1]``),
@@ -25,6 +27,7 @@ from arena.geometry import Geometry
 from arena.jit import kernel
 from arena.safety import DEADLY, moves_kernel
 from arena.stages import INSIDE, NEXT, board_table
+from arena.state import GameBatch
 
 BLOCKED, FOOD, THREAT, PREY = 1, 2, 4, 8
 HAZARD_SHIFT = 8
@@ -38,18 +41,62 @@ def _cell(board: np.ndarray, cell: int) -> int:
 
 
 @kernel
-def read_position(board: np.ndarray, bodies: np.ndarray, lengths: np.ndarray, health: np.ndarray,
-                  food: np.ndarray, hazards: np.ndarray, me: int, hazard_damage: int) -> tuple:
-    """``(cells, deadly)`` for snake ``me``: the flags above and its four moves' deadly flags.
-
-    ``bodies`` holds every snake's cells head first, one after another (``lengths`` long each);
-    ``deadly`` counts walls, bodies (tails move away unless stacked) and starvation with hazard
-    damage, as a ruleset with starvation and hazards does; a reversal is just a move into the neck."""
+def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np.ndarray, head: np.ndarray,
+          health: np.ndarray, ring: np.ndarray, occ: np.ndarray, owner: np.ndarray, food: np.ndarray,
+          hazard: np.ndarray, game: int, me: int, hazard_damage: int) -> tuple:
+    """``(cells, deadly)`` of seat ``me`` in game ``game`` of a batch given as its arrays: the flags
+    above and its four moves' deadly flags (``arena.safety``, asked for walls, bodies still there after
+    the tails move, and starvation with ``hazard_damage`` per hazard entry: what every ruleset's
+    request tells a bot; a reversal is a move into the neck, as a request cannot say otherwise)."""
     size = board.shape[0]
-    seats = lengths.shape[0]
-    longest = 1
+    seats = alive.shape[1]
+    ring_mask = ring.shape[1] - 1
+    cells = np.zeros(size, np.int64)
+    for cell in range(size):
+        flags = FOOD if food[game, cell] else 0
+        if not board[cell, INSIDE]:
+            flags |= BLOCKED
+        else:
+            flags += np.int64(hazard[game, cell]) << HAZARD_SHIFT
+        count = occ[game, cell]
+        if count > 0:
+            other = owner[game, cell]
+            row = game * seats + other
+            tail = ring[row, (head_ptr[game, other] - length[game, other] + 1) & ring_mask]
+            if count > (1 if tail == cell and alive[game, other] else 0):
+                flags |= BLOCKED
+        cells[cell] = flags
+    mine = length[game, me]
     for s in range(seats):
+        if s == me or not alive[game, s]:
+            continue
+        flag = THREAT if length[game, s] >= mine else PREY
+        for m in range(4):
+            cell = board[head[game, s], NEXT + m]
+            if board[cell, INSIDE]:
+                cells[cell] |= flag
+    deadly = np.empty((1, seats, 4), np.bool_)
+    games = np.full(1, game, np.int64)
+    moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board,
+                 False, True, hazard_damage, DEADLY, deadly)
+    return cells, deadly[0, me].copy()
+
+
+@kernel
+def read_position(board: np.ndarray, points: np.ndarray, seats: int, foods: int, me: int, hazard_damage: int) -> tuple:
+    """``facts`` of snake ``me`` in a request given as its points: laid out as a one-game batch first.
+
+    ``points`` is the request in one array (one array is cheaper to pass than five): ``seats``
+    lengths, ``seats`` healths, every snake's cells head first one snake after another, ``foods``
+    food cells, then the hazard cells."""
+    size = board.shape[0]
+    lengths, health = points[:seats], points[seats:2 * seats]
+    bodies = points[2 * seats:]
+    total, longest = 0, 1
+    for s in range(seats):
+        total += lengths[s]
         longest = max(longest, lengths[s])
+    food, hazards = bodies[total:total + foods], bodies[total + foods:]
     ring_len = 1
     while ring_len < longest:
         ring_len *= 2
@@ -77,33 +124,11 @@ def read_position(board: np.ndarray, bodies: np.ndarray, lengths: np.ndarray, he
             owner[0, cell] = s
         head[0, s] = ring[s, max(n - 1, 0)]
         first += n
-    cells = np.zeros(size, np.int64)
     for c in food:
-        cell = _cell(board, c)
-        food_at[0, cell] = True
-        cells[cell] |= FOOD
+        food_at[0, _cell(board, c)] = True
     for c in hazards:
-        cell = _cell(board, c)
-        if board[cell, INSIDE]:
-            hazard[0, cell] += 1
-            cells[cell] += 1 << HAZARD_SHIFT
-    for cell in range(size):
-        stays = occ[0, cell] - (1 if occ[0, cell] and ring[owner[0, cell], 0] == cell else 0)
-        if stays > 0 or not board[cell, INSIDE]:
-            cells[cell] |= BLOCKED
-    mine = lengths[me]
-    for s in range(seats):
-        if s == me or lengths[s] == 0:
-            continue
-        flag = THREAT if lengths[s] >= mine else PREY
-        for m in range(4):
-            cell = board[head[0, s], NEXT + m]
-            if board[cell, INSIDE]:
-                cells[cell] |= flag
-    deadly = np.empty((1, seats, 4), np.bool_)
-    moves_kernel(np.zeros(1, np.int64), alive, length, head_ptr, head, hp, ring, occ, owner, food_at, hazard, board,
-                 False, True, hazard_damage, DEADLY, deadly)
-    return cells, deadly[0, me].copy()
+        hazard[0, _cell(board, c)] += 1
+    return facts(board, alive, length, head_ptr, head, hp, ring, occ, owner, food_at, hazard, 0, me, hazard_damage)
 
 
 @lru_cache(maxsize=64)
@@ -126,6 +151,7 @@ class View:
     lengths: list[int]
     health: int
     hazard_damage: int
+    key: str  # "game:turn:snake id": what a bot seeds its random choices with (the same from a request or a batch)
 
     @property
     def length(self) -> int:
@@ -164,6 +190,11 @@ class View:
         return [None if d < 0 else d for d in found]
 
 
+def request_key(state: dict) -> str:
+    """``View.key`` of a request: "game:turn:snake id"."""
+    return f"{(state.get('game') or {}).get('id', '')}:{state.get('turn', 0)}:{state['you']['id']}"
+
+
 def read_view(state: dict) -> View:
     """The ``View`` of ``state["you"]`` in a Battlesnake ``/move`` body (our arena's, or Battlesnake's own).
 
@@ -175,18 +206,36 @@ def read_view(state: dict) -> View:
     table, nexts = _board(width, height, "wrapped" in str(rules.get("name") or "standard"))
     row = width + 2
     snakes = board.get("snakes") or []
-    you = state["you"]
-    you_id = str(you["id"])
+    you_id = str(state["you"]["id"])
     me = next((i for i, s in enumerate(snakes) if str(s["id"]) == you_id), -1)
     if me < 0:  # a dead snake can still be asked (e.g. by a lenient server); answer something
-        snakes, me = [*snakes, you], len(snakes)
-    bodies = [[(p["y"] + 1) * row + p["x"] + 1 for p in s["body"]] for s in snakes]
-    lengths = [len(b) for b in bodies]
+        snakes, me = [*snakes, state["you"]], len(snakes)
+    lengths = [len(s["body"]) for s in snakes]
     health = [int(s.get("health", 100)) for s in snakes]
-    food = [(p["y"] + 1) * row + p["x"] + 1 for p in board.get("food") or ()]
-    hazards = [(p["y"] + 1) * row + p["x"] + 1 for p in board.get("hazards") or ()]
+    points = lengths + health
+    heads = []
+    for s in snakes:
+        heads.append(len(points))
+        points += [(p["y"] + 1) * row + p["x"] + 1 for p in s["body"]]
+    food = board.get("food") or ()
+    points += [(p["y"] + 1) * row + p["x"] + 1 for p in food]
+    points += [(p["y"] + 1) * row + p["x"] + 1 for p in board.get("hazards") or ()]
     damage = int((rules.get("settings") or {}).get("hazardDamagePerTurn", 14) or 0)
-    cells, deadly = read_position(table, np.array([c for b in bodies for c in b], np.int64),
-                                  np.array(lengths, np.int64), np.array(health, np.int64),
-                                  np.array(food, np.int64), np.array(hazards, np.int64), me, damage)
-    return View(table, nexts, cells, deadly.tolist(), me, [b[0] for b in bodies], lengths, health[me], damage)
+    cells, deadly = read_position(table, np.array(points, np.int64), len(snakes), len(food), me, damage)
+    return View(table, nexts, cells, deadly.tolist(), me, [points[i] for i in heads], lengths, health[me], damage,
+                request_key(state))
+
+
+def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: str) -> View:
+    """The ``View`` of ``seat`` in game ``game``, straight from the batch: the same as ``read_view`` of
+    the request a match would send for it (``arena.battlesnake.game_state``, whose
+    ``hazardDamagePerTurn`` is ``hazard_damage``), without building that request."""
+    g = batch.geometry
+    table, nexts = _board(g.width, g.height, g.wrapped)
+    cells, deadly = facts(table, batch.alive, batch.length, batch.head_ptr, batch.head, batch.health, batch.ring,
+                          batch.occ, batch.owner, batch.food, batch.hazard, game, seat, hazard_damage)
+    live = batch.alive[game].tolist()
+    heads = [h for h, a in zip(batch.head[game].tolist(), live) if a]
+    lengths = [n for n, a in zip(batch.length[game].tolist(), live) if a]
+    return View(table, nexts, cells, deadly.tolist(), sum(live[:seat]), heads, lengths,
+                int(batch.health[game, seat]), hazard_damage, key)

@@ -15,7 +15,7 @@ import numpy as np
 from arena.engine import Engine
 from arena.env import vector_env
 from arena.env.observation import OBS_FORMATS
-from arena.position import read_view
+from arena.position import batch_view, read_view
 from arena.rules import RULESETS
 
 _SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}
@@ -40,11 +40,12 @@ def warm_up() -> None:
         env = vector_env(num_games=2, num_snakes=2, obs_format=obs_format)
         _, infos = env.reset(seed=0)
         env.step(np.argmax(infos["action_mask"], axis=1))
-    view = read_view(REQUEST)
-    targets = [view.target(m) for m in view.safe_moves()]
-    view.room(targets, view.rivals())
-    view.room(targets)
-    view.food_distance(targets)
+    batch = Engine("standard").new_batch([0], num_snakes=2)
+    for view in (read_view(REQUEST), batch_view(batch, 0, 0, 14, "warm-up")):
+        targets = [view.target(m) for m in view.safe_moves()]
+        view.room(targets, view.rivals())
+        view.room(targets)
+        view.food_distance(targets)
 
 
 def main() -> None:

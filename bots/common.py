@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 
 from arena.geometry import MOVES
+from arena.position import View, read_view
 
 STARVING_HEALTH = 30  # below this, even a space-minded bot goes for food
-__all__ = ["MOVES", "STARVING_HEALTH", "bounded", "pick", "rng_for"]
+__all__ = ["MOVES", "STARVING_HEALTH", "bounded", "pick", "view_bot"]
 
 
 def bounded(policy):
@@ -26,16 +28,28 @@ def bounded(policy):
     return policy
 
 
-def rng_for(state: dict) -> random.Random:
-    """A random stream fixed by (game, turn, snake): the same game replays the same choices."""
-    game = (state.get("game") or {}).get("id", "")
-    key = f"{game}:{state.get('turn', 0)}:{state['you']['id']}"
-    return random.Random(zlib.crc32(key.encode()))
-
-
-def pick(state: dict, moves: list[int]) -> str:
-    """A choice among ``moves`` seeded by ``rng_for(state)``, falling back to any move when there is
-    nothing to choose from.  A single move needs no draw (a choice of one is that one)."""
+def pick(key: str, moves: list[int]) -> str:
+    """A choice among ``moves`` seeded by ``key`` (game, turn and snake: the same game replays the same
+    choices), falling back to any move when there is nothing to choose from.  A single move needs no
+    draw (a choice of one is that one)."""
     if len(moves) == 1:
         return MOVES[moves[0]]
-    return MOVES[rng_for(state).choice(moves or range(4))]
+    return MOVES[random.Random(zlib.crc32(key.encode())).choice(moves or range(4))]
+
+
+def view_bot(choose: Callable[[View], list[int]]) -> Callable[[dict], str]:
+    """A bounded policy from ``choose(view)``, the moves (0-3) a bot would pick among.
+
+    The policy answers a request (``policy(state)``, read by ``arena.position.read_view``) and, for a
+    match that holds the batch, a ready ``View`` (``policy.answer_view(view)``): the same move."""
+
+    def answer_view(view: View) -> str:
+        return pick(view.key, choose(view))
+
+    def policy(state: dict) -> str:
+        return answer_view(read_view(state))
+
+    policy.__name__ = policy.__qualname__ = choose.__name__
+    policy.__doc__ = choose.__doc__
+    policy.answer_view = answer_view
+    return bounded(policy)

@@ -4,21 +4,20 @@ is why it loses to `space`."""
 
 from __future__ import annotations
 
-from arena.position import THREAT, read_view
-from snek_bots.common import bounded, pick
+from arena.position import THREAT, View
+from snek_bots.common import view_bot
 
 
-@bounded
-def greedy_move(state: dict) -> str:
-    view = read_view(state)
+@view_bot
+def greedy_move(view: View) -> list[int]:
     moves = view.safe_moves()
     calm = [m for m in moves if not view.flags(view.target(m)) & THREAT] or moves
     distance = view.food_distance([view.target(m) for m in calm])
     reachable = [d for d in distance if d is not None]
-    if reachable:
-        best = min(reachable)
-        calm = [m for m, d in zip(calm, distance) if d == best]
-    return pick(state, calm)
+    if not reachable:
+        return calm
+    best = min(reachable)
+    return [m for m, d in zip(calm, distance) if d == best]
 
 
 def create():

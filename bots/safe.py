@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from arena.position import read_view
-from snek_bots.common import bounded, pick
+from arena.position import View
+from snek_bots.common import view_bot
 
 
-@bounded
-def safe_move(state: dict) -> str:
-    return pick(state, read_view(state).safe_moves())
+@view_bot
+def safe_move(view: View) -> list[int]:
+    return view.safe_moves()
 
 
 def create():

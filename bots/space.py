@@ -5,8 +5,8 @@ hunts shorter heads, and goes for food when hungry or not clearly the longest.""
 
 from __future__ import annotations
 
-from arena.position import PREY, THREAT, View, read_view
-from snek_bots.common import STARVING_HEALTH, bounded, pick
+from arena.position import PREY, THREAT, View
+from snek_bots.common import STARVING_HEALTH, view_bot
 
 
 def scores(view: View, moves: list[int]) -> list[int]:
@@ -34,15 +34,14 @@ def scores(view: View, moves: list[int]) -> list[int]:
     return out
 
 
-@bounded
-def space_move(state: dict) -> str:
-    view = read_view(state)
+@view_bot
+def space_move(view: View) -> list[int]:
     moves = view.safe_moves()
     if not moves:
-        return pick(state, [])
+        return moves
     scored = scores(view, moves)
     best = max(scored)
-    return pick(state, [m for m, s in zip(moves, scored) if s == best])
+    return [m for m, s in zip(moves, scored) if s == best]
 
 
 def create():

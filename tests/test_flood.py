@@ -1,30 +1,21 @@
-"""The bots' compiled helpers (arena/flood.py, arena/position.py) against plain-Python answers.
+"""The bots' compiled searches (arena/flood.py) against plain-Python answers.
 
-The searches run on random boards (sizes 3 to 25, wrapped or not, random walls) and are compared
-with a textbook BFS over (x, y) coordinates that does not use the engine's board table; the request
-reader runs on the recorded game states of tests/data/bot_moves.jsonl.gz and is compared with the
-engine's own answers (``Engine.deadly_moves`` of the same request loaded as a batch) and with sets
-built from the request's points."""
+They run on random boards (sizes 3 to 25, wrapped or not, random walls) and are compared with a
+textbook BFS over (x, y) coordinates that does not use the engine's board table."""
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import deque
-from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arena.battlesnake import load_request
 from arena.flood import distance_map, nearest, room
 from arena.geometry import Geometry
-from arena.position import BLOCKED, FOOD, HAZARD_SHIFT, PREY, THREAT, read_view
+from arena.position import BLOCKED, FOOD
 from arena.stages import board_table
 
-RECORDED = Path(__file__).parent / "data" / "bot_moves.jsonl.gz"
 EXAMPLES = 150
 
 
@@ -116,46 +107,3 @@ def test_a_wall_enclosed_room_is_counted_exactly() -> None:
     b["wrapped"] = True  # the walls no longer close the pocket: it opens over the edges
     g, table, cells = compiled_board(b)
     assert room(table, cells, BLOCKED, starts, np.empty(0, np.int32)).tolist() == [42, 42]
-
-
-@pytest.fixture(scope="module")
-def states() -> list[dict]:
-    with gzip.open(RECORDED, "rt", encoding="utf-8") as lines:
-        return [json.loads(line)["state"] for n, line in enumerate(lines) if n % 7 == 0]
-
-
-def test_deadly_moves_are_the_engines(states: list[dict]) -> None:
-    """The request's deadly moves are exactly ``Engine.deadly_moves`` of the request loaded as a batch."""
-    compared = 0
-    for state in states:
-        engine, batch, ids = load_request(state)
-        seat = ids.index(state["you"]["id"])
-        assert read_view(state).deadly == engine.deadly_moves(batch)[0, seat].tolist(), state["game"]["id"]
-        compared += 1
-    assert compared == len(states) == 1410
-
-
-def test_cell_flags_match_the_requests_points(states: list[dict]) -> None:
-    """Blocked, food, threat, prey and hazard flags, cell by cell, from the points by hand."""
-    checked = 0
-    for state in states:
-        board = state["board"]
-        g = Geometry(board["width"], board["height"], "wrapped" in state["game"]["ruleset"]["name"])
-        me = next(s for s in board["snakes"] if s["id"] == state["you"]["id"])
-        expected = np.zeros(g.cells, np.int64)
-        expected[~g.interior] |= BLOCKED
-        for s in board["snakes"]:
-            for p in s["body"][:-1]:
-                expected[g.cell(p["x"], p["y"])] |= BLOCKED
-            if s is not me:
-                flag = THREAT if len(s["body"]) >= len(me["body"]) else PREY
-                for m in range(4):
-                    cell = int(g.next_cell[g.cell(s["head"]["x"], s["head"]["y"]), m])
-                    expected[cell] |= flag if g.interior[cell] else 0
-        for p in board["food"]:
-            expected[g.cell(p["x"], p["y"])] |= FOOD
-        for p in board["hazards"]:
-            expected[g.cell(p["x"], p["y"])] += 1 << HAZARD_SHIFT
-        assert read_view(state).cells.tolist() == expected.tolist(), state["game"]["id"]
-        checked += 1
-    assert checked == 1410
