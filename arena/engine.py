@@ -22,7 +22,7 @@ from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves,
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
-from arena.stages import CODES, board_table, settings_array
+from arena.stages import CODES, WORK, board_table, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
@@ -102,7 +102,7 @@ class Engine:
         """``arena.kernels.call`` with this engine's rules and the batch's arrays (not for steps)."""
         return run(action, extra, self._program, self._settings, self._board, batch.last_move, games,
                     self._none if counts is None else counts, self._no_seeds if seeds is None else seeds,
-                    *batch.arrays())
+                    *batch.scratch(WORK), *batch.arrays())
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
@@ -210,7 +210,7 @@ class Engine:
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
         run(STEP, 0, self._program, self._settings, self._board, moves, self._none, self._none, self._no_seeds,
-            *batch.arrays())
+            *batch.scratch(WORK), *batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 

@@ -31,7 +31,10 @@ NEXT, NEAR, X, Y, INSIDE = 0, 4, 8, 9, 10
 # ``Turn.settings``: the board size and the ruleset's numbers, in this order.
 WIDTH, HEIGHT, HAZARD_DAMAGE, MINIMUM_FOOD, FOOD_CHANCE, SHRINK_EVERY = range(6)
 SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrinkEveryNTurns")
-WORK = 64  # ``Turn.work`` entries: 16 start cells, 16 food picks, 4 + 16 rankings
+# ``Turn.work`` (int64 scratch, kernels allocate nothing): setup's 16 start cells, 16 food picks and 4 + 16
+# rankings, a (re)spawned body, and elimination's causes and killers per seat.
+WORK_BODY, WORK_CAUSES, WORK_BY = 52, 56, 72
+WORK = 88
 SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
@@ -44,7 +47,7 @@ class Turn(NamedTuple):
     games: np.ndarray  # int64 the games this call steps
     dead: np.ndarray  # (B, N) bool eliminated this turn (bodies still on the grid until lifted)
     scores: np.ndarray  # (area,) uint64 scratch for food placement and start draws
-    work: np.ndarray  # (WORK,) int64 scratch for setup (kernels allocate nothing per game)
+    work: np.ndarray  # (WORK,) int64 scratch for setup and elimination (see WORK)
 
 
 @cache
@@ -275,8 +278,7 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
     obstacle in pass 2, which is decided against the moved board and applied together."""
     seats = b.alive.shape[1]
-    causes = np.zeros(seats, np.int8)
-    by = np.full(seats, -1, np.int8)
+    causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
         out = 0  # pass-1 victims, one bit per seat
         for i in range(seats):
