@@ -57,6 +57,11 @@ def lean_kernel(function: F) -> F:
     return numba.njit(**OPTIONS, _nrt=False)(function)
 
 
+def inline_kernel(function: F) -> F:
+    """``@kernel`` inlined into its callers by numba (``inline="always"``)."""
+    return numba.njit(**OPTIONS, inline="always")(function)
+
+
 def is_kernel(function: object) -> bool:
     """Whether ``function`` is a (lazy) compiled kernel rather than plain Python."""
     return isinstance(function, numba.core.registry.CPUDispatcher)

@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import Geometry, frozen
-from arena.jit import kernel
+from arena.jit import inline_kernel, kernel
 from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -438,7 +438,7 @@ STAGES = (move, move_classic, starve, hazard_damage, feed, feed_classic, elimina
 CODES = {stage: code for code, stage in enumerate(STAGES)}  # a stage's code in a ruleset's program
 
 
-@kernel
+@inline_kernel
 def run_stage(code: int, b: Arrays, t: Turn) -> None:
     """Run the stage with this code (the order of ``STAGES``)."""
     if code == 0:
