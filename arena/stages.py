@@ -35,6 +35,7 @@ SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrin
 # rankings, a (re)spawned body, and elimination's causes and killers per seat.
 WORK_BODY, WORK_CAUSES, WORK_BY = 52, 56, 72
 WORK = 88
+ZERO = np.uint64(0)
 SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
@@ -163,34 +164,28 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
         return
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     scores = t.scores
-    cell = width + 3  # (0, 0)
-    k = 0
-    for _ in range(height):
-        for _ in range(width):
-            scores[k] = 1 if b.occ[g, cell] == 0 and not b.food[g, cell] else 0
-            cell += 1
-            k += 1
-        cell += 2
+    occ, food = b.occ[g], b.food[g]
+    for y in range(height):  # every cell is scored, free or not: a branch-free loop the compiler vectorises
+        k0, c0 = y * width, (y + 1) * (width + 2) + 1
+        for x in range(width):
+            score = rng.score(key, stream, k0 + x)
+            scores[k0 + x] = score if (occ[c0 + x] == 0) & (food[c0 + x] == 0) else ZERO
     for i in range(b.alive.shape[1]):
         if b.alive[g, i]:
             for d in range(4):
                 near = t.board[b.head[g, i], NEAR + d]
                 if t.board[near, INSIDE]:
                     scores[t.board[near, Y] * width + t.board[near, X]] = 0
-    best = 0
-    for k in range(width * height):
-        if scores[k]:
-            scores[k] = rng.score(key, stream, k)
-            if scores[k] > scores[best]:
-                best = k
-    for placed in range(count):
-        if placed:  # the next best (the first came with the scoring pass)
-            best = 0
-            for k in range(1, width * height):
-                if scores[k] > scores[best]:
-                    best = k
-        if scores[best] == 0:
+    area = width * height
+    for _ in range(count):
+        top = ZERO
+        for k in range(area):
+            top = max(top, scores[k])
+        if top == 0:
             return
+        best = 0
+        while scores[best] != top:  # the first best: ties go to the lowest cell
+            best += 1
         b.food[g, (best // width + 1) * (width + 2) + best % width + 1] = True
         b.food_count[g] += 1
         scores[best] = 0
