@@ -22,7 +22,7 @@ from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves,
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
-from arena.stages import CODES, board_table, settings_array
+from arena.stages import CODES, WORK, board_table, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
@@ -47,6 +47,7 @@ class Engine:
         self._program = frozen(np.array([CODES[stage] for stage in self.stages], np.int64))
         self._settings = settings_array(self.geometry, self.settings)
         self._board = board_table(self.geometry)
+        self._tables = (self._program, self._settings, self._board)
         # Empty "no games / counts / seeds" arguments, writable like every other array the kernel takes
         # (a read-only one is another type to numba: another compilation).
         self._none, self._no_seeds = np.zeros(0, np.int64), np.zeros(0, np.uint64)
@@ -100,9 +101,8 @@ class Engine:
     def _call(self, action: int, extra: int, batch: GameBatch, games: np.ndarray, counts: np.ndarray | None = None,
               seeds: np.ndarray | None = None) -> int:
         """``arena.kernels.call`` with this engine's rules and the batch's arrays (not for steps)."""
-        return run(action, extra, self._program, self._settings, self._board, batch.last_move, games,
-                    self._none if counts is None else counts, self._no_seeds if seeds is None else seeds,
-                    *batch.arrays())
+        return run(action, extra, batch.last_move, games, self._none if counts is None else counts,
+                   self._no_seeds if seeds is None else seeds, self._tables, batch.scratch(WORK), batch.arrays())
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
@@ -209,8 +209,7 @@ class Engine:
             moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        run(STEP, 0, self._program, self._settings, self._board, moves, self._none, self._none, self._no_seeds,
-            *batch.arrays())
+        run(STEP, 0, moves, self._none, self._none, self._no_seeds, self._tables, batch.scratch(WORK), batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 

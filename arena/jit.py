@@ -15,6 +15,11 @@ with ``NUMBA_DISABLE_JIT=1`` the very same source runs as plain Python (debuggin
   by the contents of *every* arena module that defines kernels (those importing ``arena.jit``):
   editing any of them recompiles on the next use instead of running stale machine code.
 - ``nogil``: a kernel releases the GIL, so threads (the live server's rooms) can step in parallel.
+- Lean entry points (``@lean_kernel``): the engine's kernels called from Python every turn are compiled
+  without numba's reference counting (NRT), and so is every kernel they call.  With it, each call of
+  a stage increfs and decrefs the ~30 arrays it is handed (the batch's ``Arrays``, the ``Turn``): a
+  few microseconds per turn, more than a one-game turn's rules.  The price: those kernels allocate
+  no arrays (``np.empty`` & co. do not compile there; callers pass scratch arrays in).
 - No ``fastmath``/``parallel``: results must be bit-identical to the plain-Python run and the same
   on every machine (determinism), and a step is too small to pay for threads.
 """
@@ -44,6 +49,17 @@ if DISABLED:  # the hashes wrap modulo 2**64 on purpose; as numpy scalars that w
 def kernel(function: F) -> F:
     """Compile ``function`` lazily with the project's options (``@kernel`` above a def)."""
     return numba.njit(**OPTIONS)(function)
+
+
+def lean_kernel(function: F) -> F:
+    """``@kernel`` without reference counting, for entry points called every turn (see above): it and
+    every kernel it calls must not allocate arrays."""
+    return numba.njit(**OPTIONS, _nrt=False)(function)
+
+
+def inline_kernel(function: F) -> F:
+    """``@kernel`` inlined into its callers by numba (``inline="always"``)."""
+    return numba.njit(**OPTIONS, inline="always")(function)
 
 
 def is_kernel(function: object) -> bool:

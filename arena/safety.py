@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from arena import stages
-from arena.jit import kernel
+from arena.jit import lean_kernel
 from arena.stages import INSIDE, NEXT, X, Y, board_table, classic_move, neck_heading
 from arena.state import GameBatch
 
@@ -26,7 +26,7 @@ from arena.state import GameBatch
 DEADLY, MASK, MASK_DEAD_ANY = 0, 1, 2
 
 
-@kernel
+@lean_kernel
 def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
                  starves, hazard_damage, mode, out):
     """``out[k, s, m]`` for snake ``s`` of game ``games[k]`` and move ``m`` (``mode``: DEADLY or a MASK).
@@ -34,11 +34,8 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
     arrays costs more to pass than this whole answer for one game."""
     seats = alive.shape[1]
     ring_mask = ring.shape[1] - 1
-    tails = np.empty(seats, np.int64)
     for k in range(games.shape[0]):
         g = games[k]
-        for s in range(seats):
-            tails[s] = ring[g * seats + s, (head_ptr[g, s] - length[g, s] + 1) & ring_mask]
         for s in range(seats):
             h = head[g, s]
             heading, has_neck = 0, False
@@ -50,7 +47,8 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
             for m in range(4):
                 cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
                 other = owner[g, cell]
-                leaving = 1 if tails[other] == cell and alive[g, other] else 0
+                tail = ring[g * seats + other, (head_ptr[g, other] - length[g, other] + 1) & ring_mask]
+                leaving = 1 if tail == cell and alive[g, other] else 0
                 deadly = occ[g, cell] > leaving or not board[cell, INSIDE]
                 if starves and not deadly and not food[g, cell]:
                     deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0

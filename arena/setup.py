@@ -16,7 +16,7 @@ import numpy as np
 from arena import rng
 from arena.geometry import frozen
 from arena.jit import kernel
-from arena.stages import HEIGHT, WIDTH, Turn, count_true, place_food
+from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, count_true, place_food
 from arena.state import MAX_HEALTH, Arrays, clear_game, place_body
 
 START_LENGTH = 3
@@ -93,10 +93,12 @@ def _spread_starts(key: np.uint64, width: int, height: int, t: Turn, starts: np.
 
 
 @kernel
-def _random_starts(key: np.uint64, width: int, height: int, count: int, starts: np.ndarray) -> bool:
-    """Each snake in turn takes the best-scoring free even cell that is not the centre; False: no room."""
+def _random_starts(key: np.uint64, width: int, height: int, count: int, starts: np.ndarray,
+                   taken: np.ndarray) -> bool:
+    """Each snake in turn takes the best-scoring free even cell that is not the centre; False: no room.
+    ``taken``: scratch, one entry per cell."""
     area = width * height
-    taken = np.zeros(area, np.bool_)
+    taken[:area] = 0
     for i in range(count):
         best, best_score = -1, np.uint64(0)
         for k in range(area):
@@ -108,7 +110,7 @@ def _random_starts(key: np.uint64, width: int, height: int, count: int, starts: 
                 best, best_score = k, s
         if best < 0:
             return False
-        taken[best] = True
+        taken[best] = 1
         starts[i] = _cell(width, best % width, best // width)
     return True
 
@@ -174,7 +176,7 @@ def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
         _fixed_starts(key, width, t, starts)
     elif width == height and width >= 11:
         _spread_starts(key, width, height, t, starts)
-    elif not _random_starts(key, width, height, count, starts):
+    elif not _random_starts(key, width, height, count, starts, t.scores):
         return False
     clear_game(b, g, width, height)
     for i in range(seats):  # absent seats: an empty snake on cell 0 (a wall corner)
@@ -243,7 +245,7 @@ def classic_spot(b: Arrays, board: np.ndarray, width: int, height: int, g: int, 
 def _start_classic(b: Arrays, t: Turn, g: int, count: int) -> bool:
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     clear_game(b, g, width, height)
-    body = np.empty(START_LENGTH, np.int32)
+    body = t.work[WORK_BODY:WORK_BODY + START_LENGTH]
     for seat in range(count):
         if not classic_spot(b, t.board, width, height, g, seat, 0, body):
             return False

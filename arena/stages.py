@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import Geometry, frozen
-from arena.jit import kernel
+from arena.jit import inline_kernel, kernel
 from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -31,7 +31,11 @@ NEXT, NEAR, X, Y, INSIDE = 0, 4, 8, 9, 10
 # ``Turn.settings``: the board size and the ruleset's numbers, in this order.
 WIDTH, HEIGHT, HAZARD_DAMAGE, MINIMUM_FOOD, FOOD_CHANCE, SHRINK_EVERY = range(6)
 SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrinkEveryNTurns")
-WORK = 64  # ``Turn.work`` entries: 16 start cells, 16 food picks, 4 + 16 rankings
+# ``Turn.work`` (int64 scratch, kernels allocate nothing): setup's 16 start cells, 16 food picks and 4 + 16
+# rankings, a (re)spawned body, and elimination's causes and killers per seat.
+WORK_BODY, WORK_CAUSES, WORK_BY = 52, 56, 72
+WORK = 88
+ZERO = np.uint64(0)
 SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
@@ -44,7 +48,7 @@ class Turn(NamedTuple):
     games: np.ndarray  # int64 the games this call steps
     dead: np.ndarray  # (B, N) bool eliminated this turn (bodies still on the grid until lifted)
     scores: np.ndarray  # (area,) uint64 scratch for food placement and start draws
-    work: np.ndarray  # (WORK,) int64 scratch for setup (kernels allocate nothing per game)
+    work: np.ndarray  # (WORK,) int64 scratch for setup and elimination (see WORK)
 
 
 @cache
@@ -160,34 +164,28 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
         return
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     scores = t.scores
-    cell = width + 3  # (0, 0)
-    k = 0
-    for _ in range(height):
-        for _ in range(width):
-            scores[k] = 1 if b.occ[g, cell] == 0 and not b.food[g, cell] else 0
-            cell += 1
-            k += 1
-        cell += 2
+    occ, food = b.occ[g], b.food[g]
+    for y in range(height):  # every cell is scored, free or not: a branch-free loop the compiler vectorises
+        k0, c0 = y * width, (y + 1) * (width + 2) + 1
+        for x in range(width):
+            score = rng.score(key, stream, k0 + x)
+            scores[k0 + x] = score if (occ[c0 + x] == 0) & (food[c0 + x] == 0) else ZERO
     for i in range(b.alive.shape[1]):
         if b.alive[g, i]:
             for d in range(4):
                 near = t.board[b.head[g, i], NEAR + d]
                 if t.board[near, INSIDE]:
                     scores[t.board[near, Y] * width + t.board[near, X]] = 0
-    best = 0
-    for k in range(width * height):
-        if scores[k]:
-            scores[k] = rng.score(key, stream, k)
-            if scores[k] > scores[best]:
-                best = k
-    for placed in range(count):
-        if placed:  # the next best (the first came with the scoring pass)
-            best = 0
-            for k in range(1, width * height):
-                if scores[k] > scores[best]:
-                    best = k
-        if scores[best] == 0:
+    area = width * height
+    for _ in range(count):
+        top = ZERO
+        for k in range(area):
+            top = max(top, scores[k])
+        if top == 0:
             return
+        best = 0
+        while scores[best] != top:  # the first best: ties go to the lowest cell
+            best += 1
         b.food[g, (best // width + 1) * (width + 2) + best % width + 1] = True
         b.food_count[g] += 1
         scores[best] = 0
@@ -275,8 +273,7 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
     obstacle in pass 2, which is decided against the moved board and applied together."""
     seats = b.alive.shape[1]
-    causes = np.zeros(seats, np.int8)
-    by = np.full(seats, -1, np.int8)
+    causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
         out = 0  # pass-1 victims, one bit per seat
         for i in range(seats):
@@ -436,7 +433,7 @@ STAGES = (move, move_classic, starve, hazard_damage, feed, feed_classic, elimina
 CODES = {stage: code for code, stage in enumerate(STAGES)}  # a stage's code in a ruleset's program
 
 
-@kernel
+@inline_kernel
 def run_stage(code: int, b: Arrays, t: Turn) -> None:
     """Run the stage with this code (the order of ``STAGES``)."""
     if code == 0:

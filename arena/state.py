@@ -116,6 +116,7 @@ class GameBatch:
     def __setattr__(self, name: str, value) -> None:
         if name in _ARRAY_FIELDS:
             self.__dict__.pop("_arrays", None)  # a replaced array: ``arrays()`` rebuilds its view
+            self.__dict__.pop("_scratch", None)  # (and the batch may have changed size)
         super().__setattr__(name, value)
 
     def arrays(self) -> Arrays:
@@ -131,6 +132,17 @@ class GameBatch:
                     raise TypeError(f"GameBatch.{name} must be a writable C-contiguous {ndim}-d {dtype} array")
             self.__dict__["_arrays"] = view
         return view
+
+    def scratch(self, work: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Working arrays for the compiled step (which allocates nothing), made once per batch: the
+        stepping games, who died this turn, one score per cell and ``work`` int64s.  A batch is stepped
+        by one thread at a time, so its scratch is its own."""
+        found = self.__dict__.get("_scratch")
+        if found is None:
+            found = (np.empty(self.size, np.int64), np.zeros(self.alive.shape, np.bool_),
+                     np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64))
+            self.__dict__["_scratch"] = found
+        return found
 
     @classmethod
     def empty(cls, geometry: Geometry, batch_size: int, num_seats: int) -> GameBatch:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from arena.engine import Engine  # noqa: E402
-from arena.jit import kernel  # noqa: E402
+from arena.jit import lean_kernel  # noqa: E402
 from benchmarks.naive import naive_run  # noqa: E402
 
 # Row last_move + 1 (last_move -1: no move yet), column r in 0..11: a uniformly random move that is
@@ -33,7 +33,7 @@ NOT_BACK.setflags(write=False)
 DRAWS = 256  # pre-drawn turns of random numbers, cycled
 
 
-@kernel
+@lean_kernel
 def random_moves(last_move: np.ndarray, alive: np.ndarray, done: np.ndarray, draws: np.ndarray,
                  table: np.ndarray, moves: np.ndarray) -> tuple[int, int]:
     """The benchmark's own bookkeeping in one call: this turn's moves, and (live snakes, finished games)."""

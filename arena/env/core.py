@@ -14,7 +14,7 @@ import numpy as np
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
 from arena.geometry import frozen
-from arena.jit import kernel
+from arena.jit import lean_kernel
 
 POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
 INVALID_ACTION_MODES = ("raise", "default")
@@ -171,7 +171,7 @@ class Games:
 _NO_FOOD = frozen(np.zeros((0, 0), bool))  # read only, as every module-level table
 
 
-@kernel
+@lean_kernel
 def _outcomes(stepping, alive_before, food_before, alive, done, turn, head, max_turns, win, loss, draw, survival,
               food, returns, lengths, rewards, terminated, truncated, ended):
     """``Games.step``'s bookkeeping after the engine stepped, one loop over games and seats (the rules

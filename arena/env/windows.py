@@ -17,7 +17,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from arena.jit import DISABLED, kernel
+from arena.jit import DISABLED, kernel, lean_kernel
 
 #: The category of a cell as seen by one snake; planes channel ``c`` (0..7) is category ``c + 1``.
 EMPTY, OWN_HEAD, OWN_BODY, LONG_HEAD, LONG_BODY, SHORT_HEAD, SHORT_BODY, FOOD, WALL = range(9)
@@ -146,7 +146,7 @@ def _fix_up(b, s, alive, length, segments, height, width, wrapped, top, left, wi
                 window[i0 * win_w + j0] = code
 
 
-@kernel
+@lean_kernel
 def encode(games, alive, length, head, head_ptr, ring, health, turn, food, hazard, x_of, y_of, base, big_of,
            width, height, radius, egocentric, wrapped, blank_dead, kind, health_value, scratch,
            codes_out, scalars_out, planes_out):
