@@ -520,3 +520,18 @@ def test_a_replay_on_a_map_verifies_and_a_tampered_one_does_not(tmp_path, name):
         frame["hazards"] = frame["hazards"][1:] + [[0, 0]]
     verdict = verify(read_replay(rewrite(path, tmp_path / "tampered.jsonl", move_a_hazard)))
     assert not verdict.ok and "hazards" in verdict.detail
+
+
+def test_bots_are_told_the_map_in_the_battlesnake_request():
+    from arena.match import MatchConfig, run_match
+    from arena.players import PythonPlayer
+
+    seen: list[str] = []
+
+    def bot(state: dict) -> str:
+        seen.append(state["game"]["map"])
+        return "up"
+
+    run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(map="hz_rings", max_turns=3))
+    run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(ruleset="royale", max_turns=3))
+    assert seen and set(seen[:2]) == {"hz_rings"} and seen[-1] == "royale"
