@@ -9,7 +9,7 @@ from replay_tools import lines_of, record_game, rewrite
 
 from arena.engine import Engine
 from arena.maps import MAPS, get_map
-from arena.replay import read_replay
+from arena.replay import ReplayError, read_replay
 from arena.verify import verify
 
 OFFICIAL = ("standard", "empty", "royale", "arcade_maze", "hz_castle_wall", "hz_castle_wall_lg", "hz_castle_wall_xl",
@@ -69,6 +69,18 @@ def test_engine_refuses_a_board_or_snake_count_the_map_does_not_support():
         Engine("standard", map="solo_maze")
     with pytest.raises(ValueError, match="^map standard goes with rulesets standard, wrapped, .*, not classic$"):
         Engine("classic", map="standard")
+    with pytest.raises(ValueError, match="^map hz_rings goes with rulesets standard, .*, not royale$"):
+        Engine("royale", map="hz_rings")  # royale's shrink would replace the map's hazards every turn
+    assert Engine("royale", map="empty").map.name == "empty"
+
+
+def test_a_replay_naming_an_unknown_map_is_refused(tmp_path):
+    path = record_game(tmp_path / "game.jsonl", seed=2, max_turns=5)
+
+    def unknown(objs):
+        objs[0]["map"] = "hz_nowhere"
+    with pytest.raises(ReplayError, match="map: expected one of standard, empty, .*, got 'hz_nowhere'"):
+        read_replay(rewrite(path, tmp_path / "unknown.jsonl", unknown))
 
 
 def test_a_map_plays_on_its_usual_size_by_default():
