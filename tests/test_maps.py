@@ -547,3 +547,52 @@ def test_bots_are_told_the_map_in_the_battlesnake_request():
     run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(map="hz_rings", max_turns=3))
     run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(ruleset="royale", max_turns=3))
     assert seen and set(seen[:2]) == {"hz_rings"} and seen[-1] == "royale"
+
+
+# --- the official maps' own tests (their expectations, replayed on our engine) ------------------------------
+
+
+def long_game(name: str, size: int, turns: int, settings: dict | None = None) -> list[list[tuple[int, int]]]:
+    """The hazards after each of turns 1..``turns`` (Battlesnake's map tests call the update for turns
+    0, 1, ...): two snakes circle a 2x2 square at full health, with no food and no hazard damage."""
+    quiet = {"hazardDamagePerTurn": 0, "minimumFood": 0, "foodSpawnChance": 0}
+    engine = Engine("standard", size, size, map=name, settings={**quiet, **(settings or {})})
+    batch = engine.new_batch([5], 2)
+    batch.food[:], batch.food_count[:] = False, 0
+    circle = (0, 3, 1, 2)  # up, right, down, left
+    after = []
+    for turn in range(turns):
+        engine.step(batch, [[circle[turn % 4]] * 2])
+        batch.health[batch.alive] = 100
+        after.append(hazards_of(engine, batch))
+    assert batch.alive.all() and not batch.done.any()
+    return after
+
+
+@pytest.mark.parametrize(("name", "size", "turns", "settings", "entries"), [
+    ("hz_spiral", 11, 1000, None, 121),  # "hazards should eventually fill the entire map"
+    ("hz_scatter", 11, 11 * 11 * 2, None, 121),
+    ("hz_grow_box", 11, 1000, None, 121),
+    ("hz_expand_box", 11, 1000, None, 121),
+    ("hz_expand_scatter", 11, 1000, None, 121),
+    ("sinkholes", 7, 100, {"shrinkEveryNTurns": 10}, 27),
+    ("sinkholes", 11, 100, {"shrinkEveryNTurns": 10}, 149),
+    ("sinkholes", 19, 100, {"shrinkEveryNTurns": 10}, 431),
+])
+def test_the_official_map_tests_hold(name, size, turns, settings, entries):
+    hazards = long_game(name, size, turns, settings)[-1]
+    assert len(hazards) == entries
+    if name == "sinkholes":  # the centre is stacked once per ring, 3 / 5 / 7 rings
+        assert hazards.count((size // 2, size // 2)) == {7: 3, 11: 5, 19: 7}[size]
+    else:
+        assert len(set(hazards)) == size * size
+
+
+def test_the_official_hazard_pits_and_healing_pools_tests_hold():
+    counts = [len(h) for h in long_game("hz_hazard_pits", 11, 9, {"shrinkEveryNTurns": 1})]
+    assert counts[1:9] == [21, 42, 63, 84, 84, 84, 0, 21]  # after turns 1..8
+    for size, pools in ((7, 1), (11, 2), (19, 4)):
+        after = long_game("healing_pools", size, 10 * pools + 1, {"shrinkEveryNTurns": 10})
+        assert len(after[0]) == pools and after[-1] == []
+    assert [len(long_game("hz_inner_wall", size, 1)[0]) for size in (11, 19, 25)] == [32, 64, 88]
+    assert len(long_game("hz_rings", 11, 1)[0]) == 48
