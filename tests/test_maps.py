@@ -596,3 +596,15 @@ def test_the_official_hazard_pits_and_healing_pools_tests_hold():
         assert len(after[0]) == pools and after[-1] == []
     assert [len(long_game("hz_inner_wall", size, 1)[0]) for size in (11, 19, 25)] == [32, 64, 88]
     assert len(long_game("hz_rings", 11, 1)[0]) == 48
+
+
+def test_the_official_rivers_and_islands_setup_test_holds():
+    """One snake: one food (its diagonal; the centre is a hazard on all five maps), never on a hazard."""
+    names = ("hz_rivers_bridges", "hz_rivers_bridges_lg", "hz_rivers_bridges_xl", "hz_islands_bridges",
+             "hz_islands_bridges_lg")
+    for name in names:
+        engine = Engine("solo", map=name)
+        batch = engine.new_batch(range(8), 1)
+        for game in range(8):
+            frame = engine.frame(batch, game)
+            assert len(frame["food"]) == 1 and frame["food"][0] not in frame["hazards"], (name, game)
