@@ -34,6 +34,12 @@ class GameInfo:
     tails: dict[str, str] = field(default_factory=dict)
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     shouts: dict[str, str] = field(default_factory=dict)
+    map: str | None = None  # the Battlesnake map (``arena.maps``); None: the ruleset's own board
+
+    @property
+    def map_name(self) -> str:
+        """``game.map`` as Battlesnake sends it: the map, else the one the ruleset's own board is."""
+        return self.map or ("royale" if self.ruleset == "royale" else "standard")
 
     def ruleset_json(self) -> dict:
         s = self.settings
@@ -92,7 +98,7 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         "game": {
             "id": info.game_id,
             "ruleset": info.ruleset_json(),
-            "map": "royale" if info.ruleset == "royale" else "standard",
+            "map": info.map_name,
             "timeout": info.timeout_ms if timeout_ms is None else timeout_ms,
             "source": SOURCE,
         },

@@ -13,7 +13,9 @@ import numpy as np
 
 from arena import rng
 from arena.jit import is_kernel, lean_kernel
-from arena.setup import START_LENGTH, classic_spot, start_game
+from arena.map_setup import start
+from arena.map_stages import run as run_code
+from arena.setup import START_LENGTH, classic_spot
 from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
 
@@ -49,7 +51,7 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
     t = Turn(board, settings, moves, games[:count], dead, scores, work)
     if action == STEP:
         for code in program:
-            run_stage(code, b, t)
+            run_code(code, b, t)
         for g in t.games:
             turn[g] += 1
     elif action == GAME_OVER:
@@ -60,7 +62,7 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
             if seeds.shape[0]:
                 seed[g] = seeds[k]
                 seed_key[g] = rng.seed_key(seeds[k])
-            if not start_game(b, t, g, counts[k], extra):
+            if not start(b, t, g, counts[k], extra):
                 return k
         run_stage(program[-1], b, t)  # a lone snake (or none) may have nothing to play for
     elif action == RESPAWN:
