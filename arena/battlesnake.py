@@ -116,6 +116,15 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
     return body
 
 
+def game_states(frame: dict, width: int, height: int, info: GameInfo, timeout_ms: int | None = None) -> dict[str, dict]:
+    """Every live snake's request for this frame, by snake id, built once for all of them: the bodies
+    share one ``game``, one ``board`` and the snakes in it (``you`` is its own entry there).  Only for
+    players that read their request and never change it (the built-in bots)."""
+    snakes = live_snakes(frame, info)
+    shared = game_state(frame, width, height, info, None, timeout_ms, snakes)
+    return {snake["id"]: {**shared, "you": snake} for snake in snakes}
+
+
 class RequestError(ValueError):
     """A Battlesnake request body that cannot be understood; the one-line message says where."""
 

@@ -54,6 +54,7 @@ class Engine:
             else STANDARD_NO_FOOD
         self._safety: MoveSafety | None = None
         self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
+        self._xy = np.stack([self.geometry.x_of, self.geometry.y_of], axis=-1).astype(np.int64)  # cell -> [x, y]
 
     # --- creating games -----------------------------------------------------------------
 
@@ -273,10 +274,10 @@ class Engine:
         longest = int(length.max(initial=0))
         slots = (batch.head_ptr[games][:, :, None] - np.arange(longest)) & batch.ring_mask
         rows = games[:, None] * seats + np.arange(seats)
-        cells = batch.ring[rows[:, :, None], slots].tolist()
+        bodies = self._xy[batch.ring[rows[:, :, None], slots]].tolist()  # [x, y] lists made in C
         food_game, food_cell = np.nonzero(batch.food[games])
         food_at = np.searchsorted(food_game, np.arange(games.size + 1)).tolist()
-        food_cell = food_cell.tolist()
+        food = self._xy[food_cell].tolist()
         hazard_game, hazard_cell = np.nonzero(batch.hazard[games])
         hazard_count = batch.hazard[games][hazard_game, hazard_cell].tolist()
         hazard_at = np.searchsorted(hazard_game, np.arange(games.size + 1)).tolist()
@@ -296,7 +297,7 @@ class Engine:
                 killer = by[i][seat]
                 snakes.append({
                     "id": ids[seat],
-                    "body": [list(points[c]) for c in cells[i][seat][:length[i][seat]]],
+                    "body": bodies[i][seat][:length[i][seat]],
                     "health": health[i][seat],
                     "alive": alive[i][seat],
                     "death": None if not cause[i][seat] else {
@@ -307,7 +308,7 @@ class Engine:
             out.append({
                 "type": "frame",
                 "turn": turn_i,
-                "food": [list(points[c]) for c in food_cell[food_at[i]:food_at[i + 1]]],
+                "food": food[food_at[i]:food_at[i + 1]],
                 "hazards": hazards,
                 "snakes": snakes,
             })

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.battlesnake import GameInfo, game_state, live_snakes
-from arena.engine import Engine, move_codes
+from arena.battlesnake import GameInfo, game_state, game_states
+from arena.engine import Engine, move_codes, seat_ids
 from arena.players.base import MoveResult, Player
 from arena.replay import ReplayWriter, result_for
 from arena.state import GameBatch
@@ -113,7 +113,7 @@ class Match:
         else:
             self.engine, self.batch, self.game = table
             self.engine.reset(self.batch, [self.game], [config.seed], [seated])
-        self.ids = [f"s{i}" for i in range(len(players))]
+        self.ids = seat_ids(len(players))
         self.info = GameInfo(
             game_id=config.game_id or default_game_id(config, [p.name for p in self.players]), ruleset=config.ruleset,
             settings=self.engine.settings, timeout_ms=config.timeout_ms,
@@ -147,9 +147,9 @@ class Match:
         self.frame: dict = {}  # the latest frame
         self.segment = 0  # the replay file's part number (endless games are written in segments)
 
-    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None, snakes: list[dict] | None = None) -> dict:
+    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
         g = self.engine.geometry
-        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms, snakes)
+        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms)
 
     def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
                   timeout_ms: int | dict[int, int]) -> dict[int, MoveResult]:
@@ -210,16 +210,19 @@ class Match:
 
     def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
         """``move(seat)`` with this frame's request.  Inline players (built-in bots, which only read
-        their request) share the board's snakes, built once per turn; every other player gets a
-        request of its own, which it may change at will."""
-        shared: list[list[dict]] = []
+        their request) share one request body but ``you``, built once per turn (``game_states``); every
+        other player gets a request of its own, which it may change at will."""
+        shared: dict[int, dict[str, dict]] = {}  # timeout -> the requests of every live snake
+        g = self.engine.geometry
 
         def move(seat: int) -> MoveResult:
-            player = self.players[seat]
-            if player.inline and not shared:
-                shared.append(live_snakes(frame, self.info))
-            state = self._state(frame, seat, limits[seat], shared[0] if player.inline else None)
-            return player.move(state, limits[seat])
+            player, limit = self.players[seat], limits[seat]
+            state = None
+            if player.inline:
+                if limit not in shared:
+                    shared[limit] = game_states(frame, g.width, g.height, self.info, limit)
+                state = shared[limit].get(self.ids[seat])
+            return player.move(state or self._state(frame, seat, limit), limit)
 
         return move
 
@@ -299,9 +302,13 @@ class Match:
         self._pending = waiting
         return applied
 
-    def _snapshot(self, results: dict[int, MoveResult]) -> dict:
+    def _snapshot(self, results: dict[int, MoveResult], built: dict | None = None) -> dict:
+        """The frame after a step: ``built`` is this game's frame from a bulk ``Engine.frames`` call over
+        the batch (``Lockstep``), unless drop-in events change the board first."""
         events = self._apply_pending()
-        frame = self._annotate(self.engine.frame(self.batch, self.game, self.ids), results)
+        if built is None or events:
+            built = self.engine.frame(self.batch, self.game, self.ids)
+        frame = self._annotate(built, results)
         if events:
             frame["events"] = events
         return frame
@@ -337,9 +344,10 @@ class Match:
             self._last_move[seat] = chosen
         return results, move_codes([self._last_move[s] if s in results else None for s in everyone])
 
-    def stepped(self, results: dict[int, MoveResult]) -> dict:
-        """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half)."""
-        self.frame = self._snapshot(results)
+    def stepped(self, results: dict[int, MoveResult], built: dict | None = None) -> dict:
+        """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half).
+        ``built``: the frame ``Engine.frames`` already made for this game (see ``_snapshot``)."""
+        self.frame = self._snapshot(results, built)
         self._emit(self.frame)
         return self.frame
 
