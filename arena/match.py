@@ -317,10 +317,14 @@ class Match:
         """Emit the start frame and call every player's ``start``; returns frame 0."""
         self.frame = self._snapshot({})
         self._emit(self.frame)
-        everyone = range(len(self.players))
-        limits = {s: self.config.first_turn_ms(self.players[s]) for s in everyone}
-        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s, limits[s])), limits)
+        listening = self._listening()
+        limits = {s: self.config.first_turn_ms(self.players[s]) for s in listening}
+        self._call_all(listening, lambda s: self.players[s].start(self._state(self.frame, s, limits[s])), limits)
         return self.frame
+
+    def _listening(self) -> list[int]:
+        """The seats whose ``start``/``end`` do something (``Player.listens``): only they get those requests."""
+        return [seat for seat, player in enumerate(self.players) if player.listens]
 
     def play_turn(self) -> dict:
         """Ask every live snake for its move (concurrently, within the turn's limit), step, emit."""
@@ -357,8 +361,8 @@ class Match:
         result = result_for(self.frame)
         if not self.batch.done[self.game]:
             result["reason"] = reason or "max-turns"
-        everyone = range(len(self.players))
-        self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
+        self._call_all(self._listening(), lambda s: self.players[s].end(self._state(self.frame, s)),
+                       self.config.timeout_ms)
         if self.writer:
             self._record(lambda: self.writer.finish(result))
         return result
