@@ -63,7 +63,7 @@ def snake_json(snake: dict, info: GameInfo) -> dict:
         "id": snake["id"],
         "name": info.names.get(snake["id"], snake["id"]),
         "health": snake["health"],
-        "body": [_point(p) for p in snake["body"]],
+        "body": [{"x": x, "y": y} for x, y in snake["body"]],
         "latency": str(int(round(latency))) if latency is not None else "0",
         "head": _point(snake["body"][0]),
         "length": len(snake["body"]),
@@ -100,8 +100,8 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         "board": {
             "height": height,
             "width": width,
-            "food": [_point(p) for p in frame["food"]],
-            "hazards": [_point(p) for p in frame["hazards"]],
+            "food": [{"x": x, "y": y} for x, y in frame["food"]],
+            "hazards": [{"x": x, "y": y} for x, y in frame["hazards"]],
             "snakes": live,
         },
     }
