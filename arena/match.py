@@ -19,6 +19,7 @@ from pathlib import Path
 from arena.battlesnake import GameInfo, game_state, game_states
 from arena.engine import Engine, move_codes, seat_ids
 from arena.players.base import MoveResult, Player
+from arena.position import batch_view
 from arena.replay import ReplayWriter, result_for
 from arena.state import GameBatch
 
@@ -122,6 +123,8 @@ class Match:
             heads={i: p.head for i, p in zip(self.ids, self.players)},
             tails={i: p.tail for i, p in zip(self.ids, self.players)},
         )
+        # what every request says ``hazardDamagePerTurn`` is (``GameInfo.ruleset_json``), for views
+        self._hazard_damage = int(self.engine.settings.get("hazardDamagePerTurn", 0))
         g = self.engine.geometry
         self.header = {
             "type": "header", "game_id": self.info.game_id, "ruleset": config.ruleset,
@@ -211,12 +214,17 @@ class Match:
     def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
         """``move(seat)`` with this frame's request.  Inline players (built-in bots, which only read
         their request) share one request body but ``you``, built once per turn (``game_states``); every
-        other player gets a request of its own, which it may change at will."""
+        other player gets a request of its own, which it may change at will.  A player that ``reads_view``
+        gets no request but the same facts read straight from the batch (``arena.position.batch_view``)."""
         shared: dict[int, dict[str, dict]] = {}  # timeout -> the requests of every live snake
         g = self.engine.geometry
 
         def move(seat: int) -> MoveResult:
             player, limit = self.players[seat], limits[seat]
+            if player.reads_view:
+                key = f"{self.info.game_id}:{frame['turn']}:{self.ids[seat]}"
+                view = batch_view(self.batch, self.game, seat, self._hazard_damage, key)
+                return player.move_view(view, limit)
             state = None
             if player.inline:
                 if limit not in shared:
