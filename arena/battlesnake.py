@@ -69,7 +69,7 @@ def snake_json(snake: dict, info: GameInfo) -> dict:
         "id": snake["id"],
         "name": info.names.get(snake["id"], snake["id"]),
         "health": snake["health"],
-        "body": [_point(p) for p in snake["body"]],
+        "body": [{"x": x, "y": y} for x, y in snake["body"]],
         "latency": str(int(round(latency))) if latency is not None else "0",
         "head": _point(snake["body"][0]),
         "length": len(snake["body"]),
@@ -106,8 +106,8 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         "board": {
             "height": height,
             "width": width,
-            "food": [_point(p) for p in frame["food"]],
-            "hazards": [_point(p) for p in frame["hazards"]],
+            "food": [{"x": x, "y": y} for x, y in frame["food"]],
+            "hazards": [{"x": x, "y": y} for x, y in frame["hazards"]],
             "snakes": live,
         },
     }
@@ -120,6 +120,15 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
             raise ValueError(f"no snake {you!r} in this game")
         body["you"] = snake_json(mine, info)
     return body
+
+
+def game_states(frame: dict, width: int, height: int, info: GameInfo, timeout_ms: int | None = None) -> dict[str, dict]:
+    """Every live snake's request for this frame, by snake id, built once for all of them: the bodies
+    share one ``game``, one ``board`` and the snakes in it (``you`` is its own entry there).  Only for
+    players that read their request and never change it (the built-in bots)."""
+    snakes = live_snakes(frame, info)
+    shared = game_state(frame, width, height, info, None, timeout_ms, snakes)
+    return {snake["id"]: {**shared, "you": snake} for snake in snakes}
 
 
 class RequestError(ValueError):

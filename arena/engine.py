@@ -74,6 +74,7 @@ class Engine:
         if self._above:  # after the padded cells: the board's cells one board-height up, row by row
             g = self.geometry
             self._points += [(x, y + g.height) for y in range(g.height) for x in range(g.width)]
+        self._xy = np.stack([self.geometry.x_of, self.geometry.y_of], axis=-1).astype(np.int64)  # cell -> [x, y]
 
     # --- creating games -----------------------------------------------------------------
 
@@ -280,34 +281,67 @@ class Engine:
 
     def frame(self, batch: GameBatch, game: int, ids: Sequence[str] | None = None) -> dict:
         """One game's state in the replay frame schema (docs/replay-format.md)."""
+        return self.frames(batch, [game], ids)[0]
+
+    def frames(self, batch: GameBatch, games: Sequence[int], ids: Sequence[str] | None = None) -> list[dict]:
+        """Several games' frames at once: every array is read for all of them in a few numpy calls, and
+        only the dicts are built per game (what a tournament's lockstep batch or a room does every turn)."""
         ids = list(ids) if ids is not None else seat_ids(batch.seats)
+        games = game_index(games).reshape(-1)
         points = self._points
-        hazards = []
-        for cell in np.nonzero(batch.hazard[game])[0].tolist():
-            hazards.extend([list(points[cell])] * int(batch.hazard[game, cell]))
-        snakes = []
-        for seat in np.nonzero(batch.present[game])[0]:
-            cause = CAUSES[batch.death_cause[game, seat]]
-            by = int(batch.death_by[game, seat])
-            # the move applied to reach this frame: none for a snake eliminated on an earlier turn
-            moved = batch.alive[game, seat] or batch.death_turn[game, seat] == batch.turn[game]
-            move = int(batch.last_move[game, seat]) if moved else -1
-            snakes.append({
-                "id": ids[seat],
-                "body": [list(points[c]) for c in batch.body_cells(game, seat).tolist()],
-                "health": int(batch.health[game, seat]),
-                "alive": bool(batch.alive[game, seat]),
-                "death": None if cause is None else {
-                    "cause": cause, "turn": int(batch.death_turn[game, seat]), "by": ids[by] if by >= 0 else None},
-                "move": MOVES[move] if move >= 0 else None,
+        seats = batch.seats
+        present = batch.present[games]
+        alive = batch.alive[games]
+        turn = batch.turn[games]
+        length = np.where(present, batch.length[games], 0)
+        cause = batch.death_cause[games]
+        death_turn = batch.death_turn[games]
+        # the move applied to reach this frame: none for a snake eliminated on an earlier turn
+        moved = alive | (death_turn == turn[:, None])
+        move = np.where(moved, batch.last_move[games], -1)
+        # every ordered body (head first) in one gather: (games, seats, longest) padded cells
+        longest = int(length.max(initial=0))
+        slots = (batch.head_ptr[games][:, :, None] - np.arange(longest)) & batch.ring_mask
+        rows = games[:, None] * seats + np.arange(seats)
+        bodies = self._xy[batch.ring[rows[:, :, None], slots]].tolist()  # [x, y] lists made in C
+        food_game, food_cell = np.nonzero(batch.food[games])
+        food_at = np.searchsorted(food_game, np.arange(games.size + 1)).tolist()
+        food = self._xy[food_cell].tolist()
+        hazard_game, hazard_cell = np.nonzero(batch.hazard[games])
+        hazard_count = batch.hazard[games][hazard_game, hazard_cell].tolist()
+        hazard_at = np.searchsorted(hazard_game, np.arange(games.size + 1)).tolist()
+        hazard_cell = hazard_cell.tolist()
+        present, alive, length = present.tolist(), alive.tolist(), length.tolist()
+        health, cause, death_turn = batch.health[games].tolist(), cause.tolist(), death_turn.tolist()
+        by, move = batch.death_by[games].tolist(), move.tolist()
+        out = []
+        for i, turn_i in enumerate(turn.tolist()):
+            hazards = []
+            for k in range(hazard_at[i], hazard_at[i + 1]):
+                hazards.extend([list(points[hazard_cell[k]])] * hazard_count[k])
+            snakes = []
+            for seat in range(seats):
+                if not present[i][seat]:
+                    continue
+                killer = by[i][seat]
+                snakes.append({
+                    "id": ids[seat],
+                    "body": bodies[i][seat][:length[i][seat]],
+                    "health": health[i][seat],
+                    "alive": alive[i][seat],
+                    "death": None if not cause[i][seat] else {
+                        "cause": CAUSES[cause[i][seat]], "turn": death_turn[i][seat],
+                        "by": ids[killer] if killer >= 0 else None},
+                    "move": MOVES[move[i][seat]] if move[i][seat] >= 0 else None,
+                })
+            out.append({
+                "type": "frame",
+                "turn": turn_i,
+                "food": food[food_at[i]:food_at[i + 1]],
+                "hazards": hazards,
+                "snakes": snakes,
             })
-        return {
-            "type": "frame",
-            "turn": int(batch.turn[game]),
-            "food": [list(points[c]) for c in np.nonzero(batch.food[game])[0].tolist()],
-            "hazards": hazards,
-            "snakes": snakes,
-        }
+        return out
 
 
 def move_array(moves: np.ndarray) -> np.ndarray:

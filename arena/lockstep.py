@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from arena.engine import Engine
+from arena.engine import Engine, seat_ids
 from arena.match import Match, MatchConfig, MatchOutcome
 from arena.state import GameBatch
 
@@ -40,6 +40,7 @@ class Lockstep:
         free = list(range(self.width))
         live: dict[int, tuple[G, Match]] = {}
         moves = np.full((self.width, self.seats), -1, np.int8)
+        ids = seat_ids(self.seats)
         try:
             while True:
                 while free and (game := next(pending, None)) is not None:
@@ -63,8 +64,9 @@ class Lockstep:
                 for slot, (_, match) in live.items():
                     answers[slot], moves[slot] = match.ask()
                 self.engine.step(self.batch, moves)
-                for slot, (_, match) in live.items():
-                    match.stepped(answers[slot])
+                frames = self.engine.frames(self.batch, list(live), ids)  # every game's frame in one go
+                for (_, match), frame in zip(live.values(), frames):
+                    match.stepped(answers[match.game], frame)
         finally:
             for _, match in live.values():
                 match.close()

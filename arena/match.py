@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.battlesnake import GameInfo, game_state, live_snakes
-from arena.engine import Engine, move_codes
+from arena.battlesnake import GameInfo, game_state, game_states
+from arena.engine import Engine, move_codes, seat_ids
 from arena.players.base import MoveResult, Player
 from arena.position import batch_view
 from arena.replay import ReplayWriter, result_for
@@ -117,7 +117,7 @@ class Match:
         else:
             self.engine, self.batch, self.game = table
             self.engine.reset(self.batch, [self.game], [config.seed], [seated])
-        self.ids = [f"s{i}" for i in range(len(players))]
+        self.ids = seat_ids(len(players))
         self.info = GameInfo(
             game_id=config.game_id or default_game_id(config, [p.name for p in self.players]), ruleset=config.ruleset,
             map=config.map,
@@ -156,9 +156,9 @@ class Match:
         self.frame: dict = {}  # the latest frame
         self.segment = 0  # the replay file's part number (endless games are written in segments)
 
-    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None, snakes: list[dict] | None = None) -> dict:
+    def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
         g = self.engine.geometry
-        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms, snakes)
+        return game_state(frame, g.width, g.height, self.info, self.ids[seat], timeout_ms)
 
     def _call_all(self, seats: Sequence[int], call: Callable[[int], MoveResult | None],
                   timeout_ms: int | dict[int, int]) -> dict[int, MoveResult]:
@@ -219,21 +219,24 @@ class Match:
 
     def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
         """``move(seat)`` with this frame's request.  Inline players (built-in bots, which only read
-        their request) share the board's snakes, built once per turn; every other player gets a
-        request of its own, which it may change at will.  A player that ``reads_view`` gets no request
-        but the same facts read straight from the batch (``arena.position.batch_view``)."""
-        shared: list[list[dict]] = []
+        their request) share one request body but ``you``, built once per turn (``game_states``); every
+        other player gets a request of its own, which it may change at will.  A player that ``reads_view``
+        gets no request but the same facts read straight from the batch (``arena.position.batch_view``)."""
+        shared: dict[int, dict[str, dict]] = {}  # timeout -> the requests of every live snake
+        g = self.engine.geometry
 
         def move(seat: int) -> MoveResult:
-            player = self.players[seat]
+            player, limit = self.players[seat], limits[seat]
             if player.reads_view:
                 key = f"{self.info.game_id}:{frame['turn']}:{self.ids[seat]}"
                 view = batch_view(self.batch, self.game, seat, self._hazard_damage, key)
-                return player.move_view(view, limits[seat])
-            if player.inline and not shared:
-                shared.append(live_snakes(frame, self.info))
-            state = self._state(frame, seat, limits[seat], shared[0] if player.inline else None)
-            return player.move(state, limits[seat])
+                return player.move_view(view, limit)
+            state = None
+            if player.inline:
+                if limit not in shared:
+                    shared[limit] = game_states(frame, g.width, g.height, self.info, limit)
+                state = shared[limit].get(self.ids[seat])
+            return player.move(state or self._state(frame, seat, limit), limit)
 
         return move
 
@@ -313,9 +316,13 @@ class Match:
         self._pending = waiting
         return applied
 
-    def _snapshot(self, results: dict[int, MoveResult]) -> dict:
+    def _snapshot(self, results: dict[int, MoveResult], built: dict | None = None) -> dict:
+        """The frame after a step: ``built`` is this game's frame from a bulk ``Engine.frames`` call over
+        the batch (``Lockstep``), unless drop-in events change the board first."""
         events = self._apply_pending()
-        frame = self._annotate(self.engine.frame(self.batch, self.game, self.ids), results)
+        if built is None or events:
+            built = self.engine.frame(self.batch, self.game, self.ids)
+        frame = self._annotate(built, results)
         if events:
             frame["events"] = events
         return frame
@@ -324,10 +331,14 @@ class Match:
         """Emit the start frame and call every player's ``start``; returns frame 0."""
         self.frame = self._snapshot({})
         self._emit(self.frame)
-        everyone = range(len(self.players))
-        limits = {s: self.config.first_turn_ms(self.players[s]) for s in everyone}
-        self._call_all(everyone, lambda s: self.players[s].start(self._state(self.frame, s, limits[s])), limits)
+        listening = self._listening()
+        limits = {s: self.config.first_turn_ms(self.players[s]) for s in listening}
+        self._call_all(listening, lambda s: self.players[s].start(self._state(self.frame, s, limits[s])), limits)
         return self.frame
+
+    def _listening(self) -> list[int]:
+        """The seats whose ``start``/``end`` do something (``Player.listens``): only they get those requests."""
+        return [seat for seat, player in enumerate(self.players) if player.listens]
 
     def play_turn(self) -> dict:
         """Ask every live snake for its move (concurrently, within the turn's limit), step, emit."""
@@ -351,9 +362,10 @@ class Match:
             self._last_move[seat] = chosen
         return results, move_codes([self._last_move[s] if s in results else None for s in everyone])
 
-    def stepped(self, results: dict[int, MoveResult]) -> dict:
-        """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half)."""
-        self.frame = self._snapshot(results)
+    def stepped(self, results: dict[int, MoveResult], built: dict | None = None) -> dict:
+        """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half).
+        ``built``: the frame ``Engine.frames`` already made for this game (see ``_snapshot``)."""
+        self.frame = self._snapshot(results, built)
         self._emit(self.frame)
         return self.frame
 
@@ -363,8 +375,8 @@ class Match:
         result = result_for(self.frame)
         if not self.batch.done[self.game]:
             result["reason"] = reason or "max-turns"
-        everyone = range(len(self.players))
-        self._call_all(everyone, lambda s: self.players[s].end(self._state(self.frame, s)), self.config.timeout_ms)
+        self._call_all(self._listening(), lambda s: self.players[s].end(self._state(self.frame, s)),
+                       self.config.timeout_ms)
         if self.writer:
             self._record(lambda: self.writer.finish(result))
         return result

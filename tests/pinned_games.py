@@ -91,16 +91,23 @@ def apply_events(engine: Engine, batch, events: list[list]) -> None:
             engine.remove(batch, game, seat)
 
 
-def replay_case(case: dict, recorded: dict) -> list[list[str]]:
-    """Play a recorded case's moves and events again; the digests of every game's frames, turn by turn."""
+def replay_case(case: dict, recorded: dict, bulk: bool = False) -> list[list[str]]:
+    """Play a recorded case's moves and events again; the digests of every game's frames, turn by turn.
+    ``bulk`` builds each turn's frames for the whole batch in one ``Engine.frames`` call."""
     engine = make_engine(case)
     batch = start(engine, case, recorded.get("positions"))
-    digests = [[digest(engine.frame(batch, g))] for g in range(batch.size)]
+
+    def frames() -> list[dict]:
+        if bulk:
+            return engine.frames(batch, range(batch.size))
+        return [engine.frame(batch, g) for g in range(batch.size)]
+
+    digests = [[digest(frame)] for frame in frames()]
     for moves, events in zip(recorded["moves"], recorded["events"]):
         apply_events(engine, batch, events)
         engine.step(batch, np.array(moves, np.int64))
-        for g in range(batch.size):
-            digests[g].append(digest(engine.frame(batch, g)))
+        for g, frame in enumerate(frames()):
+            digests[g].append(digest(frame))
     return digests
 
 

@@ -23,10 +23,12 @@ def test_every_case_is_recorded() -> None:
     assert rulesets == {"standard", "wrapped", "constrictor", "wrapped_constrictor", "royale", "solo", "classic"}
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["per-game", "bulk"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_pinned_game_frames(name: str) -> None:
+def test_pinned_game_frames(name: str, bulk: bool) -> None:
+    """Frames built one game at a time (``Engine.frame``) and for the whole batch (``Engine.frames``)."""
     recorded = RECORDED[name]
-    digests = replay_case(CASES[name], recorded)
+    digests = replay_case(CASES[name], recorded, bulk)
     assert len(digests) == len(recorded["digests"]) and len(recorded["moves"]) > 0
     for game, (got, want) in enumerate(zip(digests, recorded["digests"])):
         assert len(got) == len(want) == len(recorded["moves"]) + 1

@@ -19,6 +19,7 @@ from snek_cli import snek, spawn_snek
 from waiting import wait_until
 
 from arena.match import MatchConfig
+from arena.replay import read_replay
 from arena.tournament import TournamentConfig, read_results, run_tournament
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,3 +207,52 @@ def test_resume_extends_a_finished_tournament(tmp_path: Path) -> None:
     strip = lambda board: [{k: v for k, v in asdict(s).items() if k not in CLOCK_FIELDS} for s in board.standings()]
     assert strip(longer) == strip(whole)
     assert len(read_results(tmp_path / "a" / "results.jsonl")[0]) == 8
+
+
+INLINE_GAMES = 400
+
+
+def inline_args(out: Path) -> list[str]:
+    """Built-in bots only: the games are played side by side on one engine batch (``arena.lockstep``)."""
+    return ["tournament", "safe", "greedy", "random", "safe", "--games", str(INLINE_GAMES), "--size", "7",
+            "--max-turns", "60", "--timeout", "10000", "--workers", "1", "--seed", "9", "--out-dir", str(out)]
+
+
+def replay_without_clock(path: Path) -> tuple:
+    replay = read_replay(path, require_result=True)
+    frames = [{**f, "snakes": [{k: v for k, v in s.items() if k != "latency_ms"} for s in f["snakes"]]}
+              for f in replay.frames]
+    return replay.header, frames, replay.result
+
+
+def test_sigkill_mid_lockstep_resumes_to_the_uninterrupted_tournament(tmp_path: Path) -> None:
+    whole = tmp_path / "whole"
+    assert snek(*inline_args(whole), "--quiet", timeout=300, cwd=ROOT).returncode == 0
+    out = tmp_path / "t"
+    proc = start(inline_args(out))
+    wait_until(lambda: lines_in(out / "results.jsonl") >= 20 or proc.poll() is not None, what="20 games finished")
+    proc.kill()  # SIGKILL: games in flight on the batch die with their replays half written
+    proc.communicate(timeout=30)
+    kept = read_results(out / "results.jsonl")[0]
+    assert 20 <= len(kept) < INLINE_GAMES, "the run must be cut short mid-way"
+    kept_replays = {r.index: (out / f"game-{r.index:05d}.jsonl.gz").stat().st_mtime_ns for r in kept}
+
+    resumed = snek(*inline_args(out), "--resume", "--quiet", timeout=300, cwd=ROOT)
+    assert resumed.returncode == 0, resumed.stderr
+    records, good = read_results(out / "results.jsonl")
+    assert sorted(r.index for r in records) == list(range(INLINE_GAMES))  # every game once, none twice
+    assert good == (out / "results.jsonl").stat().st_size
+    for index, mtime in kept_replays.items():  # games kept were not played again
+        assert (out / f"game-{index:05d}.jsonl.gz").stat().st_mtime_ns == mtime
+    assert standings_without_clock(out / "results.json") == standings_without_clock(whole / "results.json")
+    clock = {"seconds", "latency"}
+    theirs = {r.index: r for r in read_results(whole / "results.jsonl")[0]}
+    for record in records:
+        assert {k: v for k, v in asdict(record).items() if k not in clock} == \
+               {k: v for k, v in asdict(theirs[record.index]).items() if k not in clock}
+    compared = 0
+    for index in range(INLINE_GAMES):
+        name = f"game-{index:05d}.jsonl.gz"
+        assert replay_without_clock(out / name) == replay_without_clock(whole / name), name
+        compared += 1
+    assert compared == INLINE_GAMES

@@ -49,6 +49,7 @@ class Player(ABC):
     tail: str = "default"
     concurrent: bool = False  # may ``move`` be called while an earlier call is still running?
     inline: bool = False  # ``move``/``start``/``end`` always return promptly: the match calls them on its own thread
+    listens: bool = True  # ``start``/``end`` do something: the match builds their requests and calls them
 
     def start(self, state: dict) -> None:
         """Called once before turn 0 with the initial game state."""
@@ -180,6 +181,7 @@ class PythonPlayer(Player):
         self.inline = inline
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
+        self.listens = callable(self._start) or callable(self._end)  # a plain function needs no hook requests
         self._answer_view = getattr(policy, "answer_view", None)
         self._worker = None if inline else CallWorker(self.name)
 
