@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from snek_viewer.phases import Phases
+
 Loop = Iterator[float]  # yields the monotonic time to resume at
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Scheduler:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
+        self.phases = Phases()  # where in its tick each room plays (rooms of one tick spread evenly)
         self.observe: Callable[[Task, float], None] | None = None  # (task, seconds late) per step: measuring
         self._pool = ThreadPoolExecutor(max_workers=pool_threads, thread_name_prefix="snek-room-turn")
         self._thread = threading.Thread(target=self._run, name="snek-rooms", daemon=True)
