@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
+
+from waiting import wait_until
 
 from snek_viewer.config import ServerConfig
 from snek_viewer.hub import LocalHub
@@ -143,3 +146,28 @@ def test_a_room_whose_turn_takes_too_much_cpu_inline_is_demoted_to_the_pool():
     assert task.demoted and where[0] == "snek-rooms" and where[1].startswith("snek-room-turn")
     assert all(name.startswith("snek-room-turn") for name in where[1:])
     assert not other.demoted and {thread for _, _, thread in light} == {"snek-rooms"}
+
+
+def test_the_first_game_set_up_freezes_what_the_process_loaded_so_full_collections_skip_it():
+    """A full collection walks every tracked object while holding the GIL: the ~60,000 the compiled kernels
+    load would cost every room's turn ~60 ms each time one ran.  After the first room's game is set up they
+    are frozen (``gc.freeze``), once per scheduler."""
+    hub, scheduler = LocalHub(), Scheduler()
+    rooms = [Room(f"r{i}", RoomRequest(seats=("random", "random"), tick_ms=20, seed=i), ServerConfig(replays=None),
+                  hub, SeatRules({}), scheduler) for i in range(2)]
+    watcher = hub.subscribe("r1")
+    frozen_before = gc.get_freeze_count()
+    try:
+        rooms[0].start()
+        wait_until(lambda: rooms[0].turn >= 2, timeout=60)
+        frozen_after_first = gc.get_freeze_count()
+        rooms[1].start()
+        wait_until(lambda: rooms[1].turn >= 2, timeout=60)
+        assert watcher.next(timeout=1) is not None  # the second room plays too
+    finally:
+        for room in rooms:
+            room.stop()
+        scheduler.close()
+    assert frozen_after_first > frozen_before
+    # once: the second room froze nothing more (frozen objects freed by reference counting leave the count)
+    assert gc.get_freeze_count() <= frozen_after_first

@@ -309,6 +309,7 @@ class Room:
                         self._commands.append(("spawn", seat.index, seat.player.name))
             self.hub.publish(self.id, dumps({**self.match.header, "format": FORMAT}), "header")
             self._publish(self.match.start())
+            self._scheduler.settle()
             deadline = self._beat.first(time.monotonic())
             while not self._stop.is_set() and not self.match.over:
                 yield deadline

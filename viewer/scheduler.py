@@ -17,6 +17,7 @@ inline, a huge board) is demoted the same way for good: one room never holds the
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import logging
@@ -53,6 +54,7 @@ class Scheduler:
         self._cond = threading.Condition()
         self._stop = False
         self.phases = Phases()  # where in its tick each room plays (rooms of one tick spread evenly)
+        self._settled = False
         self.observe: Callable[[Task, float], None] | None = None  # (task, seconds late) per step: measuring
         self._pool = ThreadPoolExecutor(max_workers=pool_threads, thread_name_prefix="snek-room-turn")
         self._thread = threading.Thread(target=self._run, name="snek-rooms", daemon=True)
@@ -73,6 +75,21 @@ class Scheduler:
             self._heap = [entry for entry in self._heap if entry[2] is not task]
             heapq.heapify(self._heap)
             self._push(task, time.monotonic())
+
+    def settle(self) -> None:
+        """A room's game is set up: the first time, collect garbage and freeze what the process holds.
+
+        Why: the first game loads the compiled kernels (~60,000 Python objects that live as long as the
+        process), and every full collection then walks them all: ~60 ms holding the GIL, every room's
+        turn waiting behind it.  Frozen (``gc.freeze``) they are never walked again; later rooms add a
+        few hundred objects each, collected as before.  Done once, on the pool thread that set the first
+        game up (before any turn of it is due)."""
+        with self._cond:
+            if self._settled:
+                return
+            self._settled = True
+        gc.collect()
+        gc.freeze()
 
     def on_own_thread(self) -> bool:
         return threading.current_thread() is self._thread or threading.current_thread().name.startswith(
