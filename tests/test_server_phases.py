@@ -4,24 +4,38 @@ never on measured durations."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from serverkit import LiveServer, http
 from wsclient import Client
 
 from snek_viewer import ServerConfig
-from snek_viewer.phases import Beat, Phases, widest_gap_middle
+from snek_viewer.phases import Beat, Phases, deadlines_on, widest_gap_middle
 
 
 def test_rooms_of_one_tick_fill_the_widest_gap_and_a_closed_room_leaves_its_gap_for_the_next():
     phases = Phases(epoch=100.0)
-    offsets = [phases.join(f"r{i}", 0.2).offset for i in range(8)]
+    offsets = [phases.join(f"r{i}", 200).offset for i in range(8)]
     assert offsets == pytest.approx([0.0, 0.1, 0.05, 0.15, 0.025, 0.075, 0.125, 0.175])
     assert [phases.phase(f"r{i}") for i in range(8)] == [0, 0.5, 0.25, 0.75, 0.125, 0.375, 0.625, 0.875]
     phases.leave("r2")
-    assert phases.phase("r2") is None and phases.join("new", 0.2).offset == pytest.approx(0.05)
-    assert phases.join("other tick", 0.1).offset == 0.0  # rooms of another tick do not count
-    assert widest_gap_middle([]) == 0.0 and widest_gap_middle([0.0]) == 0.5
-    assert widest_gap_middle([0.9]) == pytest.approx(0.4)  # across the wrap
+    assert phases.phase("r2") is None and phases.join("new", 200).offset == pytest.approx(0.05)
+    assert widest_gap_middle([]) == 0 and widest_gap_middle([Fraction(0)]) == Fraction(1, 2)
+    assert widest_gap_middle([Fraction(9, 10)]) == Fraction(2, 5)  # across the wrap
+
+
+def test_rooms_of_other_ticks_count_where_their_deadlines_fall():
+    phases = Phases(epoch=0.0)
+    phases.join("a", 200)  # 0 ms
+    assert phases.join("b", 100).offset == pytest.approx(0.05)  # "a" falls on 0 ms of a 100 ms tick
+    # a 200 ms room sees "a" at 0 and "b" at 50 and 150 ms: the widest gap is 50..150
+    assert phases.join("c", 200).offset == pytest.approx(0.1)
+    # on a 150 ms tick each of them falls every 50 ms (gcd 50): 0, 50, 100; the first widest gap is 0..50
+    assert phases.join("d", 150).offset == pytest.approx(0.025)
+    assert phases.join("e", 199).offset == 0.0  # 199 ms shares no step with the others: they are everywhere
+    assert deadlines_on(200, 100, Fraction(1, 2)) == [Fraction(1, 4), Fraction(3, 4)]
+    assert deadlines_on(100, 200, Fraction(1, 4)) == [Fraction(1, 2)]
 
 
 def test_a_beat_starts_a_whole_tick_after_the_start_and_keeps_its_phase_when_it_falls_behind():

@@ -233,7 +233,7 @@ class Room:
         self._task = Task(room_id, self._loop(), self._inline)
         # where in its tick it plays, spread from the other rooms' (snek_viewer.phases): taken in the order
         # rooms are created, not when their games happen to start
-        self._beat = scheduler.phases.join(room_id, self.tick_s)
+        self._beat = scheduler.phases.join(room_id, request.tick_ms)
         hub.open_room(room_id)
         hub.serve_input(room_id, self.handle_input)
         self.announce()
