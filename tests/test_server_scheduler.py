@@ -171,3 +171,22 @@ def test_the_first_game_set_up_freezes_what_the_process_loaded_so_full_collectio
     assert frozen_after_first > frozen_before
     # once: the second room froze nothing more (frozen objects freed by reference counting leave the count)
     assert gc.get_freeze_count() <= frozen_after_first
+
+
+def test_a_rooms_set_up_and_first_turn_run_on_the_pool_and_later_turns_on_the_scheduler():
+    """A bot's first move may load what it needs (compiled helpers: tens of ms once per process); on the
+    scheduler's thread that would hold every room back and demote the room for good."""
+    hub, scheduler = LocalHub(), Scheduler()
+    room = Room("r", RoomRequest(seats=("greedy", "space", "safe", "random"), tick_ms=20, seed=5),
+                ServerConfig(replays=None), hub, SeatRules({}), scheduler)
+    where: list[tuple[int, str]] = []  # (the room's turn before the step, the thread the step ran on)
+    scheduler.observe = lambda task, late_s: where.append((room.turn, threading.current_thread().name))
+    try:
+        room.start()
+        wait_until(lambda: room.turn >= 5, timeout=60)
+    finally:
+        room.stop()
+        scheduler.close()
+    assert where[0][0] == 0 and where[0][1].startswith("snek-room-turn")  # its set-up: the start frame
+    assert where[1][0] == 0 and where[1][1].startswith("snek-room-turn")  # turn 1, the bots' first moves
+    assert [thread for _, thread in where[2:5]] == ["snek-rooms"] * 3 and not room._task.demoted

@@ -253,8 +253,11 @@ class Room:
 
     def _inline(self) -> bool:
         """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread.
-        Not before the game exists: waiting for players and setting the game up (starting bots) use the pool."""
-        return self.match is not None and not self.hub.remote and all(seat.player.inline for seat in self.seats)
+        Not before the game has played a turn: waiting for players, setting the game up (starting bots) and
+        the first turn (a bot's first move loads what it needs: compiled helpers, tables) use the pool, so a
+        one-off cost neither holds the other rooms back nor demotes the room for good."""
+        return (self.match is not None and self.turn > 0 and not self.hub.remote
+                and all(seat.player.inline for seat in self.seats))
 
     @property
     def tick_s(self) -> float:

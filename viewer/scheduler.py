@@ -12,7 +12,7 @@ or HTTP bot the match waits for, up to 75% of a tick) would hold every other roo
 run on a pool thread instead, and the room is put back on the heap when the turn is done.  A room
 whose turn on the scheduler's thread took more CPU than ``inline_step_s`` (a bot too slow to answer
 inline, a huge board) is demoted the same way for good: one room never holds the others back twice.
-(A room sets its game up on the pool: only its turns are judged.)
+(A room sets its game up and plays its first turn on the pool: only its later turns are judged.)
 """
 
 from __future__ import annotations
