@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
+
+from waiting import wait_until
 
 from snek_viewer.config import ServerConfig
 from snek_viewer.hub import LocalHub
@@ -143,3 +146,47 @@ def test_a_room_whose_turn_takes_too_much_cpu_inline_is_demoted_to_the_pool():
     assert task.demoted and where[0] == "snek-rooms" and where[1].startswith("snek-room-turn")
     assert all(name.startswith("snek-room-turn") for name in where[1:])
     assert not other.demoted and {thread for _, _, thread in light} == {"snek-rooms"}
+
+
+def test_the_first_game_set_up_freezes_what_the_process_loaded_so_full_collections_skip_it():
+    """A full collection walks every tracked object while holding the GIL: the ~60,000 the compiled kernels
+    load would cost every room's turn ~60 ms each time one ran.  After the first room's game is set up they
+    are frozen (``gc.freeze``), once per scheduler."""
+    hub, scheduler = LocalHub(), Scheduler()
+    rooms = [Room(f"r{i}", RoomRequest(seats=("random", "random"), tick_ms=20, seed=i), ServerConfig(replays=None),
+                  hub, SeatRules({}), scheduler) for i in range(2)]
+    watcher = hub.subscribe("r1")
+    frozen_before = gc.get_freeze_count()
+    try:
+        rooms[0].start()
+        wait_until(lambda: rooms[0].turn >= 2, timeout=60)
+        frozen_after_first = gc.get_freeze_count()
+        rooms[1].start()
+        wait_until(lambda: rooms[1].turn >= 2, timeout=60)
+        assert watcher.next(timeout=1) is not None  # the second room plays too
+    finally:
+        for room in rooms:
+            room.stop()
+        scheduler.close()
+    assert frozen_after_first > frozen_before
+    # once: the second room froze nothing more (frozen objects freed by reference counting leave the count)
+    assert gc.get_freeze_count() <= frozen_after_first
+
+
+def test_a_rooms_set_up_and_first_turn_run_on_the_pool_and_later_turns_on_the_scheduler():
+    """A bot's first move may load what it needs (compiled helpers: tens of ms once per process); on the
+    scheduler's thread that would hold every room back and demote the room for good."""
+    hub, scheduler = LocalHub(), Scheduler()
+    room = Room("r", RoomRequest(seats=("greedy", "space", "safe", "random"), tick_ms=20, seed=5),
+                ServerConfig(replays=None), hub, SeatRules({}), scheduler)
+    where: list[tuple[int, str]] = []  # (the room's turn before the step, the thread the step ran on)
+    scheduler.observe = lambda task, late_s: where.append((room.turn, threading.current_thread().name))
+    try:
+        room.start()
+        wait_until(lambda: room.turn >= 5, timeout=60)
+    finally:
+        room.stop()
+        scheduler.close()
+    assert where[0][0] == 0 and where[0][1].startswith("snek-room-turn")  # its set-up: the start frame
+    assert where[1][0] == 0 and where[1][1].startswith("snek-room-turn")  # turn 1, the bots' first moves
+    assert [thread for _, thread in where[2:5]] == ["snek-rooms"] * 3 and not room._task.demoted

@@ -1,8 +1,9 @@
 """Rooms: live games this process owns, each ticking an ``arena.match.Match`` at a steady rate.
 
-A room's loop is a fixed-timestep schedule: turn ``n`` is played at ``start + n * tick`` (tick
-deadlines, not sleep-after-work), so the rate does not drift with the work of a turn; a room that
-falls more than a tick behind starts counting again from now instead of bursting.  The loop is a
+A room's loop is a fixed-timestep schedule: its turns are played on its *beat*, deadlines one tick
+apart (not sleep-after-work), so the rate does not drift with the work of a turn; a room that falls
+more than a tick behind skips the ticks it missed instead of bursting.  Rooms of one tick have their
+beats spread evenly over it (``snek_viewer.phases``), so their turns do not all fall due at once.  The loop is a
 generator that yields each deadline; one scheduler thread (``snek_viewer.scheduler``) runs every
 room's turns at their deadlines.  Bots answer within the tick (the match waits at most
 ``0.75 * tick_ms``: a late bot repeats its last move, as in ``snek play``).  Humans are
@@ -230,6 +231,9 @@ class Room:
         self._stop = threading.Event()
         self._scheduler = scheduler
         self._task = Task(room_id, self._loop(), self._inline)
+        # where in its tick it plays, spread from the other rooms' (snek_viewer.phases): taken in the order
+        # rooms are created, not when their games happen to start
+        self._beat = scheduler.phases.join(room_id, request.tick_ms)
         hub.open_room(room_id)
         hub.serve_input(room_id, self.handle_input)
         self.announce()
@@ -242,14 +246,18 @@ class Room:
     def stop(self, wait: bool = True) -> None:
         """Stop the loop at its next step (now): an endless game is finished and saved."""
         self._stop.set()
+        self._scheduler.phases.leave(self.id)
         self._scheduler.poke(self._task)
         if wait and not self._scheduler.on_own_thread():
             self._task.done.wait(timeout=10)
 
     def _inline(self) -> bool:
         """Every player answers on the spot and publishing is local: the turn can run on the scheduler's thread.
-        Not before the game exists: waiting for players and setting the game up (starting bots) use the pool."""
-        return self.match is not None and not self.hub.remote and all(seat.player.inline for seat in self.seats)
+        Not before the game has played a turn: waiting for players, setting the game up (starting bots) and
+        the first turn (a bot's first move loads what it needs: compiled helpers, tables) use the pool, so a
+        one-off cost neither holds the other rooms back nor demotes the room for good."""
+        return (self.match is not None and self.turn > 0 and not self.hub.remote
+                and all(seat.player.inline for seat in self.seats))
 
     @property
     def tick_s(self) -> float:
@@ -305,11 +313,9 @@ class Room:
                         self._commands.append(("spawn", seat.index, seat.player.name))
             self.hub.publish(self.id, dumps({**self.match.header, "format": FORMAT}), "header")
             self._publish(self.match.start())
-            deadline = time.monotonic()
+            self._scheduler.settle()
+            deadline = self._beat.first(time.monotonic())
             while not self._stop.is_set() and not self.match.over:
-                deadline += self.tick_s
-                if deadline - time.monotonic() < -self.tick_s:  # fell behind: restart the count, do not burst
-                    deadline = time.monotonic()
                 yield deadline
                 if self._stop.is_set():
                     break
@@ -317,11 +323,13 @@ class Room:
                 self._publish(self.match.play_turn())
                 if self._segment_due():
                     self._save_segment()
+                deadline = self._beat.next(deadline, time.monotonic())
             self._finish("stopped" if self._stop.is_set() else None)
         except Exception as exc:
             self._broken(exc)
             raise  # the scheduler logs it
         finally:
+            self._scheduler.phases.leave(self.id)
             if self.match:
                 self.match.close()
 

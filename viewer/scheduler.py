@@ -12,11 +12,12 @@ or HTTP bot the match waits for, up to 75% of a tick) would hold every other roo
 run on a pool thread instead, and the room is put back on the heap when the turn is done.  A room
 whose turn on the scheduler's thread took more CPU than ``inline_step_s`` (a bot too slow to answer
 inline, a huge board) is demoted the same way for good: one room never holds the others back twice.
-(A room sets its game up on the pool: only its turns are judged.)
+(A room sets its game up and plays its first turn on the pool: only its later turns are judged.)
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import logging
@@ -24,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+
+from snek_viewer.phases import Phases
 
 Loop = Iterator[float]  # yields the monotonic time to resume at
 log = logging.getLogger(__name__)
@@ -50,6 +53,8 @@ class Scheduler:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
+        self.phases = Phases()  # where in its tick each room plays (rooms of one tick spread evenly)
+        self._settled = False
         self.observe: Callable[[Task, float], None] | None = None  # (task, seconds late) per step: measuring
         self._pool = ThreadPoolExecutor(max_workers=pool_threads, thread_name_prefix="snek-room-turn")
         self._thread = threading.Thread(target=self._run, name="snek-rooms", daemon=True)
@@ -70,6 +75,21 @@ class Scheduler:
             self._heap = [entry for entry in self._heap if entry[2] is not task]
             heapq.heapify(self._heap)
             self._push(task, time.monotonic())
+
+    def settle(self) -> None:
+        """A room's game is set up: the first time, collect garbage and freeze what the process holds.
+
+        Why: the first game loads the compiled kernels (~60,000 Python objects that live as long as the
+        process), and every full collection then walks them all: ~60 ms holding the GIL, every room's
+        turn waiting behind it.  Frozen (``gc.freeze``) they are never walked again; later rooms add a
+        few hundred objects each, collected as before.  Done once, on the pool thread that set the first
+        game up (before any turn of it is due)."""
+        with self._cond:
+            if self._settled:
+                return
+            self._settled = True
+        gc.collect()
+        gc.freeze()
 
     def on_own_thread(self) -> bool:
         return threading.current_thread() is self._thread or threading.current_thread().name.startswith(
