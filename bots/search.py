@@ -148,6 +148,7 @@ class SearchBot:
                  radius: int = 6, max_near: int = 2) -> None:
         self.max_leaves, self.time_budget, self.reserve_ms = max_leaves, time_budget, reserve_ms
         self.radius, self.max_near = radius, max_near
+        self.nodes = 0  # positions the last move simulated (engine steps of one game): ``benchmarks/bots.py``
         self.__name__ = "search" if time_budget is None else "search-timed"
 
     def leaf_budget(self, geometry) -> int:
@@ -156,6 +157,7 @@ class SearchBot:
         return int(self.max_leaves * max(121 / geometry.area, 0.25))
 
     def __call__(self, state: dict) -> str:
+        self.nodes = 0
         deadline = None
         if self.time_budget is not None:  # opt-in: the answer then depends on the machine's speed
             timeout = int((state.get("game") or {}).get("timeout") or 500)
@@ -197,6 +199,7 @@ class SearchBot:
         joint[:, near] = np.tile(replies, (4, 1))
         first = batch.select(np.zeros(len(joint), np.int64))
         engine.step(first, joint)
+        self.nodes = len(joint)
         values = evaluate(first, me, rivals)
         # ply 2, when it fits: every game again, my 4 moves x all 4^k moves of the near rivals
         leaves = len(joint) * 4 ** (len(near) + 1)
@@ -228,6 +231,7 @@ class SearchBot:
                                       rival_moves, -1)
         second = sub.select(np.repeat(np.arange(len(games)), len(combos)))
         engine.step(second, joint)
+        self.nodes += len(joint)
         leaf = evaluate(second, me, rivals).reshape(len(games), 4, -1)
         opened = open_moves(engine, sub)  # (G, N, 4)
         valid = np.ones((len(games), 4 ** len(near)), bool)
