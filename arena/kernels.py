@@ -12,7 +12,7 @@ import numpy as np
 from arena import rng
 from arena.jit import is_kernel, kernel
 from arena.setup import START_LENGTH, classic_spot, start_game
-from arena.stages import HEIGHT, WIDTH, WORK, Turn, run_stage
+from arena.stages import HEIGHT, WIDTH, WORK, Turn, run_program, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
 
 # actions
@@ -44,10 +44,7 @@ def call(action: int, extra: int, program: np.ndarray, settings: np.ndarray, boa
     t = Turn(board, settings, moves, games[:count], np.zeros(alive.shape, np.bool_),
              np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64), np.empty(WORK, np.int64))
     if action == STEP:
-        for code in program:
-            run_stage(code, b, t)
-        for g in t.games:
-            turn[g] += 1
+        run_program(program, b, t)
     elif action == GAME_OVER:
         run_stage(program[-1], b, t)
     elif action == SETUP:

@@ -476,6 +476,16 @@ def run_stage(code: int, b: Arrays, t: Turn) -> None:
 
 
 @kernel
+def run_program(program: np.ndarray, b: Arrays, t: Turn) -> None:
+    """One whole turn of ``t.games``: every stage of the ruleset's ``program`` in order, then the turn
+    counter (``arena.kernels.call`` steps a batch with it, ``arena.lookahead`` a search's scratch games)."""
+    for code in program:
+        run_stage(code, b, t)
+    for g in t.games:
+        b.turn[g] += 1
+
+
+@kernel
 def _neck_directions(b: Arrays, board: np.ndarray, out: np.ndarray) -> None:
     for g in range(out.shape[0]):
         for i in range(out.shape[1]):
