@@ -114,8 +114,8 @@ def create() -> SearchBot:
 
 class TimedSearchBot(SearchBot):
     """``snek_bots.search:TimedSearchBot``: search with a wall-clock budget too (30% of ``game.timeout``):
-    ply 2 also needs the first ply's measured cost to say it fits in time, so on a slow or loaded
-    machine it searches less.  Games are then not reproducible; the default ``search`` is."""
+    each deeper ply also needs the measured cost per node to say it fits in time, so on a slow or
+    loaded machine it searches less.  Games are then not reproducible; the default ``search`` is."""
 
     def __init__(self, time_budget: float = 0.3, **options) -> None:
         super().__init__(time_budget=time_budget, **options)
