@@ -14,7 +14,7 @@ import numpy as np
 from arena import rng
 from arena.jit import is_kernel, lean_kernel
 from arena.map_setup import start
-from arena.map_stages import run as run_code
+from arena.map_stages import run_program
 from arena.setup import START_LENGTH, classic_spot
 from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
@@ -50,10 +50,7 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
             dead[games[k], i] = False
     t = Turn(board, settings, moves, games[:count], dead, scores, work)
     if action == STEP:
-        for code in program:
-            run_code(code, b, t)
-        for g in t.games:
-            turn[g] += 1
+        run_program(program, b, t)
     elif action == GAME_OVER:
         run_stage(program[-1], b, t)
     elif action == SETUP:

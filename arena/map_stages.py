@@ -460,3 +460,13 @@ def run(code: int, b: Arrays, t: Turn) -> None:
         snail_trail(b, t)
     elif code == BASE + 12:
         solo_maze(b, t)
+
+
+@kernel
+def run_program(program: np.ndarray, b: Arrays, t: Turn) -> None:
+    """One whole turn of ``t.games``: every stage of the ruleset's (and map's) ``program`` in order, then the turn
+    counter (``arena.kernels.call`` steps a batch with it, ``arena.lookahead`` a search's scratch games)."""
+    for code in program:
+        run(code, b, t)
+    for g in t.games:
+        b.turn[g] += 1

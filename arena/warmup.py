@@ -15,6 +15,7 @@ import numpy as np
 from arena.engine import Engine
 from arena.env import vector_env
 from arena.env.observation import OBS_FORMATS
+from arena.lookahead import Lookahead
 from arena.position import batch_view, read_view
 from arena.rules import RULESETS
 
@@ -28,14 +29,15 @@ REQUEST = {  # a small request for the bots' helpers (``arena.position``, ``aren
 
 
 def warm_up() -> None:
-    """Play one short batch of every ruleset, with masks and every observation format, and read a
-    request the way the built-in bots do."""
+    """Play one short batch of every ruleset, with masks, a search tree and every observation format, and
+    read a request the way the built-in bots do."""
     for name in RULESETS:
         engine = Engine(name)
         batch = engine.new_batch(range(2), num_snakes=2)
         engine.step(batch, np.zeros(batch.alive.shape, np.int8))
         engine.deadly_moves(batch)
         engine.frame(batch, 0)
+        Lookahead(engine).values(batch.select([0]), 0, [1], 1, 2, 1_000)  # the search bots' tree
     for obs_format in OBS_FORMATS:
         env = vector_env(num_games=2, num_snakes=2, obs_format=obs_format)
         _, infos = env.reset(seed=0)

@@ -6,6 +6,9 @@ moves and this script reports the times.  Each board plays one seeded 4-snake ga
 ``search, space, greedy, safe`` (no move timeout) and keeps every request any snake was sent; then
 each bot answers every one of those requests in-process, timed call by call, so every bot is
 timed on the same positions however long it survived.  Pin it to one core and read the load:
+For a bot that counts the positions it simulates (``search``'s ``nodes``), ``nodes`` is their mean per
+move, ``nodes/s`` their total over its total thinking time and ``cpu nodes/s`` the same over the CPU
+time its thread got (less sensitive to a loaded machine than the wall clock).
 
     taskset -c 0 python benchmarks/bots.py [--turns 120] [--sizes 7 11 19 25] [--bots space greedy safe]
 
@@ -50,17 +53,21 @@ def requests(size: int, turns: int) -> list[dict]:
     return states
 
 
-def answer_times(name: str, states: list[dict]) -> np.ndarray:
-    """Milliseconds per answer of bot ``name`` to each state (after one untimed answer: compiled code
-    loads on first use)."""
+def answer_times(name: str, states: list[dict]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Wall and CPU milliseconds per answer of bot ``name`` to each state, and the positions it simulated
+    for each (empty for a bot that does not count them), after one untimed answer: compiled code loads
+    on first use."""
     policy = resolve_bot(name)
     policy(states[0])
-    times = []
+    times, cpu, nodes = [], [], []
     for state in states:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         policy(state)
         times.append(time.perf_counter() - began)
-    return np.array(times) * 1000
+        cpu.append(time.thread_time() - began_cpu)
+        if hasattr(policy, "nodes"):
+            nodes.append(policy.nodes)
+    return np.array(times) * 1000, np.array(cpu) * 1000, nodes
 
 
 def load() -> str:
@@ -74,15 +81,19 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=list(LINEUP), choices=LINEUP)
     args = parser.parse_args()
     print(f"{load()}; ms per move over every request of one seeded game")
-    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7}  target (p50)")
+    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7} {'mean':>7} {'nodes':>7} "
+          f"{'nodes/s':>9} {'cpu nodes/s':>11}  target (p50)")
     for size in args.sizes:
         states = requests(size, args.turns)
         for name in args.bots:
-            t = answer_times(name, states)
+            t, cpu, nodes = answer_times(name, states)
+            total = sum(nodes)
+            searched = (f"{np.mean(nodes):>7.0f} {total / (t.sum() / 1000):>9,.0f} {total / (cpu.sum() / 1000):>11,.0f}"
+                        if nodes else f"{'-':>7} {'-':>9} {'-':>11}")
             target = TARGET_MS.get(size) if name in FAST else None
             verdict = "" if target is None else f"  ≤ {target} {'✔' if np.median(t) <= target else '✘'}"
             print(f"{size:>3}x{size:<2} {name:>7} {t.size:>6} {np.median(t):>7.3f} {np.percentile(t, 90):>7.3f} "
-                  f"{t.max():>7.3f}{verdict}")
+                  f"{t.max():>7.3f} {t.mean():>7.3f} {searched}{verdict}")
     print(load())
 
 

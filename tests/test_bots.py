@@ -85,12 +85,12 @@ def search_positions(count: int) -> list[dict]:
 def test_search_answers_do_not_read_the_clock(monkeypatch) -> None:
     """The same requests (Battlesnake's 500 ms timeout in each) get the same answers when every clock
     reading jumps a second ahead.  A clock budget (the old default, now ``TimedSearchBot``) then never
-    affords the second ply, which changes answers in these positions."""
+    affords a second ply, which changes answers in these positions."""
     positions = search_positions(16)
     assert len(positions) >= 12
     calm = [SearchBot()(p) for p in positions]
-    one_ply = [SearchBot(max_leaves=0)(p) for p in positions]
-    assert calm != one_ply  # the second ply matters here
+    one_ply = [SearchBot(max_nodes=0)(p) for p in positions]
+    assert calm != one_ply  # the deeper plies matter here
     now = [0.0]
 
     def slow_clock() -> float:
@@ -101,6 +101,28 @@ def test_search_answers_do_not_read_the_clock(monkeypatch) -> None:
     assert [SearchBot()(p) for p in positions] == calm
     assert [TimedSearchBot()(p) for p in positions] == one_ply  # the opt-in clock budget does read it
     assert now[0] > 0
+
+
+def test_search_answer_depends_on_state_and_node_budget_only() -> None:
+    """The same request and node budget give the same move, nodes and depth: from a fresh bot or one that
+    has searched other games (its scratch games are reused), in any order.  A larger budget searches
+    at least as deep, and the budget bounds the nodes (one ply is always searched)."""
+    positions = search_positions(24)
+    assert len(positions) >= 20
+    for budget in (0, 2_000, 8_192):
+        fresh = [(bot(p), bot.nodes, bot.depth) for p in positions for bot in [SearchBot(max_nodes=budget)]]
+        reused = SearchBot(max_nodes=budget)
+        backwards = [(reused(p), reused.nodes, reused.depth) for p in reversed(positions)]
+        assert backwards[::-1] == fresh
+        for _, nodes, depth in fresh:
+            assert depth == 1 or nodes <= budget
+    shallow = [SearchBot(max_nodes=2_000) for _ in positions]
+    deep = [SearchBot(max_nodes=20_000) for _ in positions]
+    for p, a, b in zip(positions, shallow, deep):
+        a(p), b(p)
+        assert b.depth >= a.depth
+    assert sum(b.depth for b in deep) > sum(a.depth for a in shallow)
+    assert max(b.depth for b in deep) >= 3
 
 
 def test_search_tournament_table_is_the_same_under_cpu_load() -> None:
@@ -155,7 +177,7 @@ def test_ladder_order_with_a_margin() -> None:
 
     Margins: neighbouring ratings differ by more than three combined sigmas (a flip by chance
     is then far below one in a thousand; over seeds the gaps measure 4 to 7 sigmas), and search
-    wins at least 3 of 4 duels (with its leaf budget, search wins all 12 at seed 7; the timeout is
+    wins at least 3 of 4 duels (with its node budget, search wins all 12 at seed 7; the timeout is
     generous so that a loaded machine cannot decide games by timing bots out).
     """
     rules = MatchConfig(timeout_ms=TIMEOUT_MS)  # strength, not speed: a loaded machine must not time bots out

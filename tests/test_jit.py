@@ -112,10 +112,13 @@ def test_warmup_leaves_a_fresh_process_nothing_to_compile(tmp_path: Path) -> Non
                           cwd=tmp_path)
     assert warm.returncode == 0 and "compiled and cached" in warm.stdout, warm.stderr
     out = run_python(
-        "import arena.kernels\n"
+        "import arena.kernels, arena.lookahead\n"
         "from arena.warmup import warm_up\n"
         "warm_up()\n"
-        "stats = arena.kernels.call.stats\n"
-        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n", cwd=tmp_path)
-    hits, misses = map(int, out.split())
-    assert hits >= 1 and misses == 0
+        "for kernel in (arena.kernels.call, arena.lookahead.search_tree):\n"
+        "    stats = kernel.stats\n"
+        "    print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n", cwd=tmp_path)
+    figures = [tuple(map(int, line.split())) for line in out.splitlines()]
+    assert len(figures) == 2  # the engine's entry point and the search tree
+    for hits, misses in figures:
+        assert hits >= 1 and misses == 0

@@ -26,7 +26,7 @@ MOVE_MS = {  # built-in bot -> (ms per move, ms per board cell per move)
     "safe": (0.03, 0.0),
     "greedy": (0.0, 0.001),
     "space": (0.0, 0.002),
-    "search": (40.0, 0.0),  # a leaf budget, not the board, bounds it: ~40 ms a move on average, 150 ms at p90
+    "search": (40.0, 0.0),  # a node budget, not the board, bounds it: ~40 ms a move on average, 150 ms at p90
 }
 HUMAN_MS = 0.01  # a buffered move
 OUT_OF_PROCESS_MS = 0.2  # a subprocess or HTTP bot works elsewhere; the server only waits and parses
