@@ -17,6 +17,7 @@ from arena.env import vector_env
 from arena.env.observation import OBS_FORMATS
 from arena.lookahead import Lookahead
 from arena.position import batch_view, read_view
+from arena.pyrandom import choice_index
 from arena.rules import RULESETS
 
 _SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}
@@ -48,6 +49,7 @@ def warm_up() -> None:
         view.room(targets, view.rivals())
         view.room(targets)
         view.food_distance(targets)
+    choice_index(0, 2)
 
 
 def main() -> None:

@@ -5,10 +5,12 @@ moves do not (``search`` budgets its lookahead in leaves, not milliseconds), so 
 moves and this script reports the times.  Each board plays one seeded 4-snake game of
 ``search, space, greedy, safe`` (no move timeout) and keeps every request any snake was sent; then
 each bot answers every one of those requests in-process, timed call by call, so every bot is
-timed on the same positions however long it survived.  Pin it to one core and read the load:
-For a bot that counts the positions it simulates (``search``'s ``nodes``), ``nodes`` is their mean per
-move, ``nodes/s`` their total over its total thinking time and ``cpu nodes/s`` the same over the CPU
-time its thread got (less sensitive to a loaded machine than the wall clock).
+timed on the same positions however long it survived.  ``in match`` is the same for a bot that
+reads views (``answer_view``): what an inline built-in costs a match, which hands it a view read
+from its batch (``arena.position.batch_view``, timed with the answer) instead of a request.  Pin it
+to one core and read the load.  For a bot that counts the positions it simulates (``search``'s
+``nodes``), ``nodes`` is their mean per move, ``nodes/s`` their total over its total thinking time and
+``cpu nodes/s`` the same over the CPU time its thread got (less sensitive to a loaded machine):
 
     taskset -c 0 python benchmarks/bots.py [--turns 120] [--sizes 7 11 19 25] [--bots space greedy safe]
 
@@ -29,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from arena.match import MatchConfig, run_match  # noqa: E402
+from arena.match import Match, MatchConfig  # noqa: E402
 from arena.players import PythonPlayer  # noqa: E402
+from arena.position import batch_view  # noqa: E402
 from arena.registry import resolve_bot  # noqa: E402
 
 LINEUP = ("search", "space", "greedy", "safe")
@@ -45,29 +48,53 @@ def recorder(policy, states: list[dict]):
     return call
 
 
-def requests(size: int, turns: int) -> list[dict]:
-    """Every request of one seeded game of the line-up on a ``size`` board."""
+def requests(size: int, turns: int) -> tuple[list[dict], list[tuple]]:
+    """Every request of one seeded game of the line-up on a ``size`` board, and the same positions as
+    (one-game batch, seat, hazard damage, key) for ``batch_view``."""
     states: list[dict] = []
     players = [PythonPlayer(recorder(resolve_bot(name), states), name=name) for name in LINEUP]
-    run_match(players, MatchConfig(width=size, height=size, seed=3, timeout_ms=600_000, max_turns=turns))
-    return states
+    match = Match(players, MatchConfig(width=size, height=size, seed=3, timeout_ms=600_000, max_turns=turns))
+    positions: list[tuple] = []
+
+    def keep(frame: dict) -> None:
+        if match.over:
+            return
+        batch = match.batch.select([match.game])
+        for seat in np.flatnonzero(batch.alive[0]).tolist():
+            key = f"{match.info.game_id}:{frame['turn']}:{match.ids[seat]}"
+            positions.append((batch, seat, int(match.engine.settings.get("hazardDamagePerTurn", 0)), key))
+
+    match.on_frame = keep
+    match.run()
+    return states, positions
 
 
-def answer_times(name: str, states: list[dict]) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Wall and CPU milliseconds per answer of bot ``name`` to each state, and the positions it simulated
-    for each (empty for a bot that does not count them), after one untimed answer: compiled code loads
-    on first use."""
-    policy = resolve_bot(name)
-    policy(states[0])
+def timed(answer, questions: list[tuple]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Wall and CPU milliseconds per ``answer(*question)``, and the positions it simulated for each (empty
+    for a bot that does not count them), after one untimed answer: compiled code loads on first use."""
+    answer(*questions[0])
+    policy = getattr(answer, "policy", answer)
     times, cpu, nodes = [], [], []
-    for state in states:
+    for question in questions:
         began, began_cpu = time.perf_counter(), time.thread_time()
-        policy(state)
+        answer(*question)
         times.append(time.perf_counter() - began)
         cpu.append(time.thread_time() - began_cpu)
         if hasattr(policy, "nodes"):
             nodes.append(policy.nodes)
     return np.array(times) * 1000, np.array(cpu) * 1000, nodes
+
+
+def searched(t: np.ndarray, cpu: np.ndarray, nodes: list[int]) -> str:
+    """The nodes columns: mean nodes a move, nodes/s of wall and of CPU time ("-" for a bot without them)."""
+    if not nodes:
+        return f"{'-':>7} {'-':>9} {'-':>11}"
+    total = sum(nodes)
+    return f"{np.mean(nodes):>7.0f} {total / (t.sum() / 1000):>9,.0f} {total / (cpu.sum() / 1000):>11,.0f}"
+
+
+def in_match(policy):
+    return lambda batch, seat, damage, key: policy.answer_view(batch_view(batch, 0, seat, damage, key))
 
 
 def load() -> str:
@@ -81,19 +108,19 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=list(LINEUP), choices=LINEUP)
     args = parser.parse_args()
     print(f"{load()}; ms per move over every request of one seeded game")
-    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7} {'mean':>7} {'nodes':>7} "
+    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7}  {'in match':>8} {'nodes':>7} "
           f"{'nodes/s':>9} {'cpu nodes/s':>11}  target (p50)")
     for size in args.sizes:
-        states = requests(size, args.turns)
+        states, positions = requests(size, args.turns)
         for name in args.bots:
-            t, cpu, nodes = answer_times(name, states)
-            total = sum(nodes)
-            searched = (f"{np.mean(nodes):>7.0f} {total / (t.sum() / 1000):>9,.0f} {total / (cpu.sum() / 1000):>11,.0f}"
-                        if nodes else f"{'-':>7} {'-':>9} {'-':>11}")
+            policy = resolve_bot(name)
+            t, cpu, nodes = timed(policy, [(state,) for state in states])
+            viewed = f"{np.median(timed(in_match(policy), positions)[0]):>8.3f}" if hasattr(policy, "answer_view") \
+                else ""
             target = TARGET_MS.get(size) if name in FAST else None
             verdict = "" if target is None else f"  ≤ {target} {'✔' if np.median(t) <= target else '✘'}"
             print(f"{size:>3}x{size:<2} {name:>7} {t.size:>6} {np.median(t):>7.3f} {np.percentile(t, 90):>7.3f} "
-                  f"{t.max():>7.3f} {t.mean():>7.3f} {searched}{verdict}")
+                  f"{t.max():>7.3f}  {viewed:>8} {searched(t, cpu, nodes)}{verdict}")
     print(load())
 
 

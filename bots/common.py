@@ -9,15 +9,16 @@ The work is compiled and lives in arena: ``arena.position.read_view`` reads the 
 
 from __future__ import annotations
 
-import random
 import zlib
 from collections.abc import Callable
 
 from arena.geometry import MOVES
 from arena.position import View, read_view
+from arena.pyrandom import choice_index
 
 STARVING_HEALTH = 30  # below this, even a space-minded bot goes for food
-__all__ = ["MOVES", "STARVING_HEALTH", "bounded", "pick", "view_bot"]
+EVERY_MOVE = (0, 1, 2, 3)
+__all__ = ["EVERY_MOVE", "MOVES", "STARVING_HEALTH", "bounded", "pick", "view_bot"]
 
 
 def bounded(policy):
@@ -30,11 +31,13 @@ def bounded(policy):
 
 def pick(key: str, moves: list[int]) -> str:
     """A choice among ``moves`` seeded by ``key`` (game, turn and snake: the same game replays the same
-    choices), falling back to any move when there is nothing to choose from.  A single move needs no
-    draw (a choice of one is that one)."""
+    choices), falling back to any move when there is nothing to choose from: exactly
+    ``random.Random(zlib.crc32(key)).choice(moves)``, compiled (``arena.pyrandom``).  A single move needs
+    no draw (a choice of one is that one)."""
     if len(moves) == 1:
         return MOVES[moves[0]]
-    return MOVES[random.Random(zlib.crc32(key.encode())).choice(moves or range(4))]
+    options = moves or EVERY_MOVE
+    return MOVES[options[choice_index(zlib.crc32(key.encode()), len(options))]]
 
 
 def view_bot(choose: Callable[[View], list[int]]) -> Callable[[dict], str]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from arena.position import View, request_key
-from snek_bots.common import bounded, pick
-
-EVERY_MOVE = [0, 1, 2, 3]
+from snek_bots.common import EVERY_MOVE, bounded, pick
 
 
 @bounded
