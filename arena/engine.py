@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from arena import rng
+from arena import maze, rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
 from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
 from arena.map_stages import CODES
@@ -71,6 +71,8 @@ class Engine:
         self._safety: MoveSafety | None = None
         self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
         self._above = bool(self.map and self.map.off_board)  # hazards kept above the board (snail_mode)
+        # ``Turn.work`` entries a step takes (the compiled step allocates nothing): solo_maze builds mazes there
+        self.work_size = maze.work_size(width, height) if maze.solo_maze in self.stages else WORK
         if self._above:  # after the padded cells: the board's cells one board-height up, row by row
             g = self.geometry
             self._points += [(x, y + g.height) for y in range(g.height) for x in range(g.width)]
@@ -125,7 +127,8 @@ class Engine:
               seeds: np.ndarray | None = None) -> int:
         """``arena.kernels.call`` with this engine's rules and the batch's arrays (not for steps)."""
         return run(action, extra, batch.last_move, games, self._none if counts is None else counts,
-                   self._no_seeds if seeds is None else seeds, self._tables, batch.scratch(WORK), batch.arrays())
+                   self._no_seeds if seeds is None else seeds, self._tables, batch.scratch(self.work_size),
+                   batch.arrays())
 
     def _check_over(self, batch: GameBatch, games: np.ndarray) -> None:
         """Run the game-over test alone on fresh games (a lone snake may have nothing to play for)."""
@@ -240,7 +243,8 @@ class Engine:
             moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        run(STEP, 0, moves, self._none, self._none, self._no_seeds, self._tables, batch.scratch(WORK), batch.arrays())
+        run(STEP, 0, moves, self._none, self._none, self._no_seeds, self._tables, batch.scratch(self.work_size),
+            batch.arrays())
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 

@@ -23,7 +23,7 @@ import numpy as np
 from arena.jit import kernel
 from arena.map_stages import run_program
 from arena.safety import DEADLY, moves_kernel
-from arena.stages import HEIGHT, INSIDE, NEXT, WIDTH, WORK, Turn, default_move
+from arena.stages import HEIGHT, INSIDE, NEXT, WIDTH, Turn, default_move
 from arena.state import Arrays, GameBatch
 
 WIN, LOSS = 1e6, -1e6
@@ -200,7 +200,8 @@ def plan_node(b: Arrays, g: int, board: np.ndarray, keeps_heading: bool, starves
 
 @kernel
 def search_tree(program: np.ndarray, settings: np.ndarray, board: np.ndarray, adjacent: np.ndarray,
-                keeps_heading: bool, starves: bool, hazard_damage: int, root: Arrays, scratch: Arrays, me: int,
+                keeps_heading: bool, starves: bool, hazard_damage: int, work_size: int, root: Arrays, scratch: Arrays,
+                me: int,
                 near: np.ndarray, rivals: int, depth: int, node_limit: int, out: np.ndarray) -> int:
     """Walk the tree below game 0 of ``root`` to ``depth`` plies (``scratch`` has ``depth + 1`` games) and
     write the value of each of ``me``'s 4 moves into ``out``.  Returns the nodes stepped, or ``ABORTED``
@@ -220,7 +221,7 @@ def search_tree(program: np.ndarray, settings: np.ndarray, board: np.ndarray, ad
     moves = np.full((depth + 1, seats), -1, np.int8)
     one = np.empty(1, np.int64)
     t = Turn(board, settings, moves, one, np.zeros(scratch.alive.shape, np.bool_),
-             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64), np.empty(WORK, np.int64))
+             np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64), np.empty(work_size, np.int64))
     deadly = np.empty((1, seats, 4), np.bool_)
     asked = np.empty(1, np.int64)
     owned = np.empty(seats, np.int64)
@@ -282,7 +283,7 @@ class Lookahead:
         safety = engine.safety
         self.engine = engine
         self.rules = (engine._program, engine._settings, engine._board, neighbour_table(engine._board),
-                      safety.keeps_heading, safety.starves, safety.hazard_damage)
+                      safety.keeps_heading, safety.starves, safety.hazard_damage, engine.work_size)
         self._scratch: dict[tuple[int, int], GameBatch] = {}
 
     def values(self, batch: GameBatch, me: int, near: list[int], rivals: int, depth: int,
@@ -294,7 +295,8 @@ class Lookahead:
         key = (batch.seats, depth)
         scratch = self._scratch.get(key)
         if scratch is None:
-            scratch = self._scratch[key] = GameBatch.empty(batch.geometry, depth + 1, batch.seats)
+            above = batch.hazard.shape[1] > batch.geometry.cells  # a map's state above the board (snail_mode)
+            scratch = self._scratch[key] = GameBatch.empty(batch.geometry, depth + 1, batch.seats, above)
         out = np.empty(4, np.float64)
         nodes = search_tree(*self.rules, batch.arrays(), scratch.arrays(), me, np.array(near, np.int64), rivals,
                             depth, node_limit, out)

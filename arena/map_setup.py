@@ -43,13 +43,12 @@ def draw_ring(b: Arrays, g: int, width: int, height: int, offset: int) -> None:
 
 
 @kernel
-def _spots_in_order(key: np.uint64, spots: int, t: Turn) -> np.ndarray:
-    """Spot indices 0..spots-1 in the order of their scores (Battlesnake shuffles the list)."""
-    scores, order = t.scores[:spots], t.work[32:32 + spots]
+def _spots_in_order(key: np.uint64, spots: int, t: Turn, order: np.ndarray) -> None:
+    """Spot indices 0..spots-1 into ``order``, in the order of their scores (Battlesnake shuffles the list)."""
+    scores = t.scores[:spots]
     for k in range(spots):
         scores[k] = rng.score(key, rng.MAP_START_ORDER, k)
     _rank(scores, order)
-    return order
 
 
 @kernel
@@ -75,7 +74,8 @@ def _start_castle(b: Arrays, t: Turn, g: int, count: int) -> None:
     else:
         groups, walls = data.CASTLE_WALL_STARTS_25, data.CASTLE_WALL_25
     spots = 4 if count < 5 else (8 if count <= 8 else 12)
-    order = _spots_in_order(rng.turn_key(b.seed_key[g], 0), spots, t)
+    order = t.work[32:32 + spots]
+    _spots_in_order(rng.turn_key(b.seed_key[g], 0), spots, t, order)
     _start_at(b, t, g, count, groups.reshape(-1, 2), order)
     add_hazards(b, g, width, walls)
 
@@ -109,7 +109,7 @@ def _start_arcade(b: Arrays, t: Turn, g: int, count: int) -> None:
     """Arcade maze: the four outer spots shuffled, then the two middle ones; one food in the middle
     when minimumFood > 0."""
     order = t.work[48:54]
-    order[:4] = _spots_in_order(rng.turn_key(b.seed_key[g], 0), 4, t)
+    _spots_in_order(rng.turn_key(b.seed_key[g], 0), 4, t, order[:4])
     order[4], order[5] = 4, 5
     _start_at(b, t, g, count, data.ARCADE_MAZE_STARTS, order)
     add_hazards(b, g, t.settings[WIDTH], data.ARCADE_MAZE)
@@ -122,7 +122,9 @@ def _start_arcade(b: Arrays, t: Turn, g: int, count: int) -> None:
 def _start_pits(b: Arrays, t: Turn, g: int, count: int) -> None:
     """Hazard pits: the four corner spots shuffled, standard fixed food; the pits come with the turns."""
     key = rng.turn_key(b.seed_key[g], 0)
-    _start_at(b, t, g, count, data.HAZARD_PITS_STARTS, _spots_in_order(key, 4, t))
+    order = t.work[32:36]
+    _spots_in_order(key, 4, t, order)
+    _start_at(b, t, g, count, data.HAZARD_PITS_STARTS, order)
     _fixed_food(b, t, g, count, key, t.settings[WIDTH], t.settings[HEIGHT])
 
 

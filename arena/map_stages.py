@@ -111,13 +111,31 @@ def spiral(b: Arrays, t: Turn) -> None:
 
 
 @kernel
-def _kth_best(scores: np.ndarray, k: int) -> int:
-    """The index of the k-th highest of distinct ``scores`` (k = 0: the highest)."""
-    value = np.sort(scores)[scores.shape[0] - 1 - k]
-    for i in range(scores.shape[0]):
-        if scores[i] == value:
-            return i
-    return -1
+def _kth_best(scores: np.ndarray, k: int) -> np.uint64:
+    """The k-th highest of the distinct ``scores`` (k = 0: the highest), selected in place (quickselect:
+    the step allocates nothing, not even a sort's stack; ``scores`` is left reordered).  Callers find
+    whose score it is by drawing again."""
+    target = scores.shape[0] - 1 - k
+    lo, hi = 0, scores.shape[0] - 1
+    while lo < hi:
+        pivot = scores[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while scores[i] < pivot:
+                i += 1
+            while scores[j] > pivot:
+                j -= 1
+            if i <= j:
+                scores[i], scores[j] = scores[j], scores[i]
+                i += 1
+                j -= 1
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
+        else:
+            break
+    return scores[target]
 
 
 @kernel
@@ -134,7 +152,10 @@ def scatter(b: Arrays, t: Turn) -> None:
         scores = t.scores[:area]
         for k in range(area):
             scores[k] = rng.score(key, rng.MAP_SCATTER, k)
-        k = _kth_best(scores, (turn - 2) // 2)
+        best = _kth_best(scores, (turn - 2) // 2)
+        k = 0
+        while rng.score(key, rng.MAP_SCATTER, k) != best:
+            k += 1
         b.hazard[g, _cell(width, k % width, k // width)] += 1
 
 
@@ -237,14 +258,12 @@ def expand_scatter(b: Arrays, t: Turn) -> None:
             if chosen >= n:
                 chosen -= n
                 continue
-            pick = _kth_best(t.scores[:n], chosen)
-            n = 0
+            best = _kth_best(t.scores[:n], chosen)
             for x in range(sx - offset, sx + offset + 1):
                 for y in range(sy - offset, sy + offset + 1):
-                    if _on_board(width, height, x, y) and _ring_cell(sx, sy, offset, x, y):
-                        if n == pick:
-                            b.hazard[g, _cell(width, x, y)] += 1
-                        n += 1
+                    if _on_board(width, height, x, y) and _ring_cell(sx, sy, offset, x, y) \
+                            and rng.score(key, rng.MAP_SCATTER, y * width + x) == best:
+                        b.hazard[g, _cell(width, x, y)] += 1
             break
 
 

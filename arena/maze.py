@@ -17,13 +17,26 @@ import numpy as np
 from arena import rng
 from arena.jit import kernel
 from arena.setup import _cell
-from arena.stages import HEIGHT, WIDTH, Turn
+from arena.stages import HEIGHT, WIDTH, WORK, Turn
 from arena.state import MAX_HEALTH, Arrays, lift_body, place_body
 
 FIRST_SIDE = 7
 LEVELS_AT_MOST = 5  # levels played on the largest maze before the food starts to move away
 NEAR = 5  # food closer than this to the head moves (and the least distance it is placed at)
 TRIES = 100
+ROOM = 6  # a room on ``_divide``'s stack: low x, low y, high x, high y, banned rows, banned columns
+
+
+@kernel
+def _stack_rooms(side: int) -> int:
+    return 4 * side * side + 8
+
+
+def work_size(width: int, height: int) -> int:
+    """``Turn.work`` entries a solo_maze step needs: the engine's own, then the largest maze's room stack,
+    its walls, the draw counter and the snake's body (the step allocates nothing: scratch is the batch's)."""
+    side = min(width, height - 2)
+    return WORK + ROOM * _stack_rooms(side) + side * side + 1 + width * height + 3
 
 
 @kernel
@@ -52,47 +65,50 @@ def _choose(key: np.uint64, counter: np.ndarray, low: int, high: int, banned: in
 
 
 @kernel
-def _divide(walls: np.ndarray, key: np.uint64, side: int) -> None:
+def _divide(walls: np.ndarray, stack: np.ndarray, counter: np.ndarray, key: np.uint64, side: int) -> None:
     """Battlesnake's SubdivideRoom over the whole maze, depth first, with an explicit stack of rooms
     (low x, low y, high x, high y, rows and columns where a wall may no longer stand, as bit sets).
 
     Holes (``_cut``): a wall crossed by the other gets one hole on each side of the crossing, never at
     its far end (vertical) or one hole before the crossing (horizontal); a lone wall gets one hole
-    anywhere but its last cell, as Battlesnake's slice arithmetic gives."""
-    stack = np.zeros((4 * side * side + 8, 6), np.int64)
-    stack[0, 2] = stack[0, 3] = side - 1
+    anywhere but its last cell, as Battlesnake's slice arithmetic gives.  ``walls[x * side + y]``,
+    ``stack[room * ROOM + field]`` and ``counter[0]`` are scratch (``Turn.work``)."""
+    for j in range(ROOM):
+        stack[j] = 0
+    stack[2] = stack[3] = side - 1
+    counter[0] = 0
     top = 1
-    counter = np.zeros(1, np.int64)
     while top:
         top -= 1
-        lx, ly, hx, hy, no_rows, no_cols = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3], \
-            stack[top, 4], stack[top, 5]
+        at = top * ROOM
+        lx, ly, hx, hy, no_rows, no_cols = stack[at], stack[at + 1], stack[at + 2], stack[at + 3], \
+            stack[at + 4], stack[at + 5]
         if hx - lx <= 2 and hy - ly <= 2:
             continue
         col = _choose(key, counter, lx + 1, hx - 2, no_cols)
         row = _choose(key, counter, ly + 1, hy - 2, no_rows)
         if col >= 0:
             for y in range(ly, hy + 1):
-                walls[col, y] = True
+                walls[col * side + y] = 1
         if row >= 0:
             for x in range(lx, hx + 1):
-                walls[x, row] = True
+                walls[x * side + row] = 1
         if col >= 0 and row >= 0 and hy > ly and hx > lx:
             below = _pick(key, counter, ly, row - ly)  # vertical wall: one hole under the crossing,
             above = _pick(key, counter, row + 1, hy - row - 1)  # one above it (not the top cell)
-            walls[col, below] = False
-            walls[col, above] = False
+            walls[col * side + below] = 0
+            walls[col * side + above] = 0
             no_rows |= (1 << below) | (1 << above)
             left = _pick(key, counter, lx, col - lx)  # horizontal wall: one hole left of the crossing
-            walls[left, row] = False
+            walls[left * side + row] = 0
             no_cols |= 1 << left
         elif col >= 0 and hy > ly:
             hole = _pick(key, counter, ly, hy - ly)
-            walls[col, hole] = False
+            walls[col * side + hole] = 0
             no_rows |= 1 << hole
         elif row >= 0 and hx > lx:
             hole = _pick(key, counter, lx, hx - lx)
-            walls[hole, row] = False
+            walls[hole * side + row] = 0
             no_cols |= 1 << hole
         # the sub-rooms (each includes the wall line on its low side's edge, as Battlesnake's), pushed
         # in reverse so that the first is divided first
@@ -106,9 +122,10 @@ def _divide(walls: np.ndarray, key: np.uint64, side: int) -> None:
             rooms = ((-1, 0, 0, 0), (-1, 0, 0, 0), (-1, 0, 0, 0), (-1, 0, 0, 0))
         for k in range(3, -1, -1):
             if rooms[k][0] >= 0:
+                at = top * ROOM
                 for j in range(4):
-                    stack[top, j] = rooms[k][j]
-                stack[top, 4], stack[top, 5] = no_rows, no_cols
+                    stack[at + j] = rooms[k][j]
+                stack[at + 4], stack[at + 5] = no_rows, no_cols
                 top += 1
 
 
@@ -163,13 +180,18 @@ def build_level(b: Arrays, t: Turn, g: int, level: int, turn: int) -> None:
     for x in range(width):
         if (level >> (width - 1 - x)) & 1:
             b.hazard[g, _cell(width, x, 0)] = 1
-    walls = np.zeros((side, side), np.bool_)
-    _divide(walls, rng.turn_key(b.seed_key[g], turn), side)
+    # scratch after the engine's own (``work_size``): the room stack, the walls, the draw counter, the body
+    rooms_end = WORK + ROOM * _stack_rooms(min(width, height - 2))
+    walls = t.work[rooms_end:rooms_end + side * side]
+    walls[:] = 0
+    counter = t.work[rooms_end + side * side:rooms_end + side * side + 1]
+    _divide(walls, t.work[WORK:rooms_end], counter, rng.turn_key(b.seed_key[g], turn), side)
     for x in range(side):
         for y in range(side):
-            if walls[x, y]:
+            if walls[x * side + y]:
                 b.hazard[g, _cell(width, ax + x, ay + y)] += 1
-    body = np.empty(level + 3, np.int32)
+    body_at = rooms_end + side * side + 1
+    body = t.work[body_at:body_at + min(level + 3, width * height + 3)]
     body[:] = _cell(width, ax, ay - 1)
     body[0] = _cell(width, ax, ay)
     moved = b.last_move[g, 0]

@@ -31,7 +31,6 @@ from arena.state import GameBatch
 
 BLOCKED, FOOD, THREAT, PREY = 1, 2, 4, 8
 HAZARD_SHIFT = 8
-NO_RIVALS = np.empty(0, np.int32)  # ``room`` without a race
 
 
 @kernel
@@ -180,8 +179,10 @@ class View:
         heads = [self.heads[s] for s in self.opponents() if self.lengths[s] >= self.length]
         return distance_map(self.table, self.cells, BLOCKED, np.array(heads, np.int64))
 
-    def room(self, targets: list[int], before: np.ndarray = NO_RIVALS) -> list[int]:
+    def room(self, targets: list[int], before: np.ndarray | None = None) -> list[int]:
         """Per target, the cells I reach from it (with ``before``: first, against those rivals)."""
+        if before is None:  # no race: an empty (writable, like every other ``before``: one compiled type) array
+            before = np.empty(0, np.int32)
         return room(self.table, self.cells, BLOCKED, np.array(targets, np.int64), before).tolist()
 
     def food_distance(self, targets: list[int]) -> list[int | None]:

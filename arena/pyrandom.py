@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arena.geometry import frozen
 from arena.jit import kernel
 
 _N, _M = 624, 397
@@ -26,7 +27,7 @@ def _genrand_start() -> np.ndarray:
     return np.array(mt, np.uint64)
 
 
-_START = _genrand_start()
+_START = frozen(_genrand_start())
 
 
 @kernel

@@ -138,7 +138,7 @@ class GameBatch:
         stepping games, who died this turn, one score per cell and ``work`` int64s.  A batch is stepped
         by one thread at a time, so its scratch is its own."""
         found = self.__dict__.get("_scratch")
-        if found is None:
+        if found is None or found[3].size < work:
             found = (np.empty(self.size, np.int64), np.zeros(self.alive.shape, np.bool_),
                      np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64))
             self.__dict__["_scratch"] = found
