@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from arena import maze, rng
-from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
+from arena.frames import build_frames
+from arena.geometry import MOVE_INDEX, Geometry, check_live_body, frozen
 from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
 from arena.map_stages import CODES
 from arena.maps import GameMap, get_map
@@ -25,7 +26,7 @@ from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, NO_FOOD, STANDARD, STANDARD_NO_FOOD
 from arena.stages import WORK, board_table, settings_array
-from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
+from arena.state import CAUSE_INDEX, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
 _INT8 = np.dtype(np.int8)
@@ -69,14 +70,14 @@ class Engine:
         if self.map is not None:  # a ruleset without food (constrictor) removes the map's first food too
             self._setup_mode = self.map.setup_mode | (0 if self.ruleset.food_at_start else NO_FOOD)
         self._safety: MoveSafety | None = None
-        self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
         self._above = bool(self.map and self.map.off_board)  # hazards kept above the board (snail_mode)
         # ``Turn.work`` entries a step takes (the compiled step allocates nothing): solo_maze builds mazes there
         self.work_size = maze.work_size(width, height) if maze.solo_maze in self.stages else WORK
+        points = np.stack([self.geometry.x_of, self.geometry.y_of], axis=-1)  # cell -> [x, y], for frames
         if self._above:  # after the padded cells: the board's cells one board-height up, row by row
             g = self.geometry
-            self._points += [(x, y + g.height) for y in range(g.height) for x in range(g.width)]
-        self._xy = np.stack([self.geometry.x_of, self.geometry.y_of], axis=-1).astype(np.int64)  # cell -> [x, y]
+            points = np.concatenate([points, [(x, y + g.height) for y in range(g.height) for x in range(g.width)]])
+        self._xy = np.ascontiguousarray(points, np.int64)
 
     # --- creating games -----------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class Engine:
             stacks = Counter(self._hazard_cell(x, y) for x, y in hazards)
             for cell, count in stacks.items():
                 if count > HAZARD_STACK_LIMIT:
-                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self._points[cell]}")
+                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {tuple(self._xy[cell].tolist())}")
             batch.hazard[game] = 0
             for cell, count in stacks.items():
                 batch.hazard[game, cell] = count
@@ -288,64 +289,10 @@ class Engine:
         return self.frames(batch, [game], ids)[0]
 
     def frames(self, batch: GameBatch, games: Sequence[int], ids: Sequence[str] | None = None) -> list[dict]:
-        """Several games' frames at once: every array is read for all of them in a few numpy calls, and
-        only the dicts are built per game (what a tournament's lockstep batch or a room does every turn)."""
+        """Several games' frames at once, every array read for all of them in one compiled call
+        (``arena.frames``): what a tournament's lockstep batch does every turn."""
         ids = list(ids) if ids is not None else seat_ids(batch.seats)
-        games = game_index(games).reshape(-1)
-        points = self._points
-        seats = batch.seats
-        present = batch.present[games]
-        alive = batch.alive[games]
-        turn = batch.turn[games]
-        length = np.where(present, batch.length[games], 0)
-        cause = batch.death_cause[games]
-        death_turn = batch.death_turn[games]
-        # the move applied to reach this frame: none for a snake eliminated on an earlier turn
-        moved = alive | (death_turn == turn[:, None])
-        move = np.where(moved, batch.last_move[games], -1)
-        # every ordered body (head first) in one gather: (games, seats, longest) padded cells
-        longest = int(length.max(initial=0))
-        slots = (batch.head_ptr[games][:, :, None] - np.arange(longest)) & batch.ring_mask
-        rows = games[:, None] * seats + np.arange(seats)
-        bodies = self._xy[batch.ring[rows[:, :, None], slots]].tolist()  # [x, y] lists made in C
-        food_game, food_cell = np.nonzero(batch.food[games])
-        food_at = np.searchsorted(food_game, np.arange(games.size + 1)).tolist()
-        food = self._xy[food_cell].tolist()
-        hazard_game, hazard_cell = np.nonzero(batch.hazard[games])
-        hazard_count = batch.hazard[games][hazard_game, hazard_cell].tolist()
-        hazard_at = np.searchsorted(hazard_game, np.arange(games.size + 1)).tolist()
-        hazard_cell = hazard_cell.tolist()
-        present, alive, length = present.tolist(), alive.tolist(), length.tolist()
-        health, cause, death_turn = batch.health[games].tolist(), cause.tolist(), death_turn.tolist()
-        by, move = batch.death_by[games].tolist(), move.tolist()
-        out = []
-        for i, turn_i in enumerate(turn.tolist()):
-            hazards = []
-            for k in range(hazard_at[i], hazard_at[i + 1]):
-                hazards.extend([list(points[hazard_cell[k]])] * hazard_count[k])
-            snakes = []
-            for seat in range(seats):
-                if not present[i][seat]:
-                    continue
-                killer = by[i][seat]
-                snakes.append({
-                    "id": ids[seat],
-                    "body": bodies[i][seat][:length[i][seat]],
-                    "health": health[i][seat],
-                    "alive": alive[i][seat],
-                    "death": None if not cause[i][seat] else {
-                        "cause": CAUSES[cause[i][seat]], "turn": death_turn[i][seat],
-                        "by": ids[killer] if killer >= 0 else None},
-                    "move": MOVES[move[i][seat]] if move[i][seat] >= 0 else None,
-                })
-            out.append({
-                "type": "frame",
-                "turn": turn_i,
-                "food": food[food_at[i]:food_at[i + 1]],
-                "hazards": hazards,
-                "snakes": snakes,
-            })
-        return out
+        return build_frames(batch, np.array(game_index(games).reshape(-1)), ids, self._xy)
 
 
 def move_array(moves: np.ndarray) -> np.ndarray:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,30 +41,23 @@ class ReplayWriter:
     """Stream a game to ``path``: ``write_frame`` per turn, then ``finish(result)``.
 
     ``follow`` flushes every line (through gzip with a sync flush) for readers that follow the file while
-    it is written.  Without it (tournaments: nobody reads a game before its result line) lines are held in
-    memory and compressed in bulk (``BUFFER_BYTES`` at a time) at ``BULK_GZIP_LEVEL``, and the file gets
-    everything at ``close``; it is created on a background thread meanwhile, because creating a file can
-    wait on the disk for a millisecond that the game's turns can use.  A game cut short (killed) leaves at
-    most an empty or torn file.  The gzip header holds no time stamp: the same game gives the same bytes.
-    ``level``: gzip's compression level (default ``GZIP_LEVEL`` when following, else ``BULK_GZIP_LEVEL``)."""
+    it is written; without it (tournaments: nobody reads a game before its result line) lines are
+    held in memory and compressed in bulk (up to ``BUFFER_BYTES`` at a time, and at the end), and a game
+    cut short leaves at most a torn file to replay.  The gzip header holds no time stamp: the same game
+    gives the same bytes.  ``level``: gzip's compression level (default ``GZIP_LEVEL`` for a followed file,
+    ``BULK_GZIP_LEVEL`` otherwise)."""
 
     def __init__(self, path: str | Path, header: dict, follow: bool = True, level: int | None = None) -> None:
         self.path = Path(path)
         self.follow = follow
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: Future | None = None
-        if follow:
-            self._raw = open(self.path, "wb")
-        else:
-            self._file = _creator().submit(open, self.path, "wb")
-            self._raw = io.BytesIO()
+        self._raw = open(self.path, "wb")
         self._failed = False
         self._held: list[bytes] = []
         self._held_bytes = 0
         if level is None:
             level = GZIP_LEVEL if follow else BULK_GZIP_LEVEL
-        # the file's name is given: the header names the file, whatever the bytes pass through first
-        self._gz = gzip.GzipFile(str(self.path), mode="wb", compresslevel=level, fileobj=self._raw, mtime=0) \
+        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=level, mtime=0) \
             if self.path.suffix == ".gz" else None
         try:
             self._write({"type": "header", **header, "format": FORMAT})
@@ -85,7 +76,7 @@ class ReplayWriter:
         self._put(line)
 
     def _drain(self) -> None:
-        """Compress the lines held in memory, in one piece."""
+        """Write the lines held in memory, in one piece."""
         if self._held:
             data, self._held, self._held_bytes = b"".join(self._held), [], 0
             self._put(data)
@@ -119,48 +110,23 @@ class ReplayWriter:
             self._close_files()
 
     def _close_files(self) -> None:
-        failed_before = self._failed
         try:
             if self._gz is not None:
                 gz, self._gz = self._gz, None
                 gz.close()
-            if self._file is not None:
-                self._store()
             if not self._raw.closed:
                 self._raw.close()
         except OSError:
-            if not failed_before:  # after a failed write, that error already said why
+            if not self._failed:  # after a failed write, that error already said why
                 raise
         finally:
             self._raw.close()
-
-    def _store(self) -> None:
-        """Hand what was held in memory to the file (created meanwhile), once."""
-        created, self._file = self._file, None
-        try:
-            with created.result() as handle:
-                handle.write(self._raw.getvalue())
-        except OSError as exc:  # could not create or fill the file: say which file
-            self._failed = True
-            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from None
 
     def __enter__(self) -> ReplayWriter:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-_CREATORS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _creator() -> ThreadPoolExecutor:
-    """This process's one background thread that creates replay files (a forked worker makes its own)."""
-    pid = os.getpid()
-    if pid not in _CREATORS:
-        _CREATORS.clear()  # a parent's executor, copied by fork, has no thread here
-        _CREATORS[pid] = ThreadPoolExecutor(1, thread_name_prefix="snek-replay-files")
-    return _CREATORS[pid]
 
 
 MAX_LINE_BYTES = 4 << 20  # far above the largest real frame (16 snakes filling a 25x25 board)

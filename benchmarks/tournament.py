@@ -1,7 +1,7 @@
 """Tournament throughput: games/s with 1 and 2 workers, and the share of time that is not bots thinking.
 
-1,000 games of 4 `safe` bots on standard 11x11 (replays written to a temporary folder, as
-`--out-dir` does).  "Bots thinking" is the sum of every move's latency: the built-in bots run
+1,000 games of 4 `safe` bots (`--bots` for another lineup) on standard 11x11 (replays written to a
+temporary folder, as `--out-dir` does).  "Bots thinking" is the sum of every move's latency: the built-in bots run
 inline, so that is the time spent inside the bot's own move function and nothing of ours.
 Everything else -- engine, frames, requests, replay writing, scheduling, rating -- is overhead:
 
@@ -10,7 +10,8 @@ Everything else -- engine, frames, requests, replay writing, scheduling, rating 
 The machine's load average is printed before and after each run: on a shared machine the figures
 are only as good as the cores that were free.
 
-    python benchmarks/tournament.py [--games 1000] [--workers 1,2]   # --workers 1,2,1,2 interleaves repeats
+    python benchmarks/tournament.py [--games 1000] [--workers 1,2] [--bots space,greedy,safe,random]
+    # --workers 1,2,1,2 interleaves repeats
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from arena.match import MatchConfig
 from arena.tournament import TournamentConfig, run_tournament
 
 
-def run(games: int, workers: int) -> dict:
+def run(games: int, workers: int, bots: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="snek-bench-") as tmp:
-        config = TournamentConfig(bots=["safe"] * 4, games=games, players_per_game=4,
+        config = TournamentConfig(bots=bots, games=games, players_per_game=4,
                                   rules=MatchConfig(ruleset="standard", width=11, height=11), seed=0,
                                   workers=workers, out_dir=Path(tmp) / "t")
         thinking_ms = 0.0
@@ -52,11 +53,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=1000)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--bots", default="safe,safe,safe,safe", help="comma-separated bot specs (4 play each game)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} CPUs; {args.games} games of 4 safe bots, standard 11x11, replays written")
+    bots = args.bots.split(",")
+    print(f"{os.cpu_count()} CPUs; {args.games} games of {' '.join(bots)}, standard 11x11, replays written")
     results = []
     for workers in (int(w) for w in args.workers.split(",")):
-        r = run(args.games, workers)
+        r = run(args.games, workers, bots)
         results.append(r)
         print(f"workers {workers}: {r['games_per_s']:.1f} games/s ({r['wall_s']:.1f} s, {r['turns']} turns, "
               f"{r['turns'] / r['wall_s']:.0f} turns/s); bots thinking {r['thinking_s']:.1f} s, "
