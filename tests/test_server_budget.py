@@ -50,3 +50,14 @@ def test_a_room_too_slow_for_its_tick_is_held_to_it_and_stalls_nobody(tmp_path):
         late = [s for s in room.match.frame["snakes"] if s["error"] and s["error"].startswith("timeout")]
         demoted = [p for p in room.match.players if not p.inline]
         assert late or demoted, "no bot of the search room was held to the deadline"
+
+
+def test_rooms_of_compiled_bots_are_admitted_at_what_they_cost_now():
+    """16 `space` snakes on 25×25 at a 20 ms tick need ~8% of a core since the built-in bots run on compiled
+    helpers (~1.7 ms a turn); at the old Python costs (1.25 ms a move on 25×25) the estimate was ~100%: 400."""
+    with LiveServer(ServerConfig(replays=None, demo_room=False)) as live:
+        body = {"ruleset": "standard", "width": 25, "height": 25, "tick_ms": 20, "max_turns": 50,
+                "seats": ["space"] * 16, "wait_s": 0}
+        status, answer, _ = http("POST", live.url + "/api/rooms", body)
+        assert status == 201, answer
+        live.snek.rooms.close(answer["id"])

@@ -5,8 +5,9 @@ Every room's turns share one process and its one GIL, so together they can use a
 a room whose bots need more than that (a 16-snake ``search`` room on 25×25 needs ~0.6 s of CPU per
 turn, three times its 200 ms tick) would make every room late.  Each room is given an estimate, in
 cores: (the turn's own work + every seat's move) / the tick.  A move's cost is a bot's measured
-milliseconds per move (inline, whole games on 11×11, 24×24 and 25×25 on a 2-core machine; docs/server.md),
-flat plus per board cell;
+milliseconds per move with its seat's share of the frame (rooms of 4 and 16 snakes on 24×24 and 25×25,
+and ``benchmarks/bots.py`` on 11×11 and 25×25, on a 2-core machine; docs/server.md), flat plus per
+board cell;
 rooms are admitted while their sum stays within ``ServerConfig.cpu_budget`` (``--cpu-budget``).
 
 The estimate is a gate, not a promise: at run time the scheduler demotes a room whose turns take too
@@ -21,11 +22,11 @@ from arena.rules import RULESETS
 from snek_viewer.seats import FILL_BOT, SeatRules
 
 TURN_MS = 0.5  # the engine's step, the frame's JSON and its hand-over to the hub, per turn
-MOVE_MS = {  # built-in bot -> (ms per move, ms per board cell per move)
-    "random": (0.01, 0.0),
-    "safe": (0.03, 0.0),
-    "greedy": (0.0, 0.001),
-    "space": (0.0, 0.002),
+MOVE_MS = {  # built-in bot -> (ms per move, ms per board cell per move); a seat's share of the frame included
+    "random": (0.05, 0.0),
+    "safe": (0.05, 0.0),
+    "greedy": (0.06, 0.0),
+    "space": (0.05, 0.00004),  # its flood fills grow with the board a little
     "search": (40.0, 0.0),  # a node budget, not the board, bounds it: ~40 ms a move on average, 150 ms at p90
 }
 HUMAN_MS = 0.01  # a buffered move

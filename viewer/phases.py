@@ -2,8 +2,9 @@
 
 Why: every room's turns run on one thread under one GIL (``snek_viewer.scheduler``).  Rooms whose
 ticks fall due at the same instant run back to back, and the last one is late by the sum of the
-others' turns: 64 rooms of the default bot mix (~2 ms a turn each) opened within a second were up
-to ~60 ms late every tick at 43% of a core.  Spread over the tick, each turn has the room to itself.
+others' turns: 64 rooms of the default bot mix opened one after another had their turns up to ~60 ms
+late on a quiet machine with the process at 59% of a core.  Spread over the tick, a turn starts late
+only when the process is short of CPU.
 
 Each room's deadlines lie on its *beat*: ``epoch + offset + n * tick``, one epoch per process.  A new
 room's offset is the middle of the widest gap between the offsets of the rooms already on that tick

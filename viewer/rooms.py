@@ -3,9 +3,9 @@
 A room's loop is a fixed-timestep schedule: its turns are played on its *beat*, deadlines one tick
 apart (not sleep-after-work), so the rate does not drift with the work of a turn; a room that falls
 more than a tick behind skips the ticks it missed instead of bursting.  Rooms of one tick have their
-beats spread evenly over it (``snek_viewer.phases``), so their turns do not all fall due at once.  The loop is a
-generator that yields each deadline; one scheduler thread (``snek_viewer.scheduler``) runs every
-room's turns at their deadlines.  Bots answer within the tick (the match waits at most
+beats spread evenly over it (``snek_viewer.phases``), so their turns do not all fall due at once.  The
+loop is a generator that yields each deadline; one scheduler thread (``snek_viewer.scheduler``) runs
+every room's turns at their deadlines.  Bots answer within the tick (the match waits at most
 ``0.75 * tick_ms``: a late bot repeats its last move, as in ``snek play``).  Humans are
 ``HumanSeat`` players: their moves come from a two-move buffer filled by their socket, so ``move``
 answers at once; a human who sent nothing keeps going.
