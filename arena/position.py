@@ -222,8 +222,8 @@ def read_view(state: dict) -> View:
     points += [(p["y"] + 1) * row + p["x"] + 1 for p in board.get("hazards") or ()]
     damage = int((rules.get("settings") or {}).get("hazardDamagePerTurn", 14) or 0)
     cells, deadly = read_position(table, np.array(points, np.int64), len(snakes), len(food), me, damage)
-    return View(table, nexts, cells, deadly.tolist(), me, [points[i] for i in heads], lengths, health[me], damage,
-                request_key(state))
+    heads = [points[i] if 0 <= points[i] < len(nexts) else 0 for i in heads]  # off the grid: as the kernel reads it
+    return View(table, nexts, cells, deadly.tolist(), me, heads, lengths, health[me], damage, request_key(state))
 
 
 def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: str) -> View:

@@ -120,3 +120,21 @@ def test_inline_bots_read_views_and_play_the_same_game() -> None:
 def test_a_policy_without_views_still_gets_requests() -> None:
     player = PythonPlayer(lambda state: "up", inline=True)
     assert not player.reads_view
+
+
+def test_points_off_the_board_are_read_safely() -> None:
+    """A hand-made request may put points anywhere (serve-bot refuses them, a Python caller may not):
+    they read as the board's outside, never as an index past the compiled code's arrays."""
+    you = {"id": "me", "health": 50, "body": [{"x": 2, "y": 2}, {"x": 2, "y": 1}, {"x": 2, "y": 0}]}
+    far = {"id": "far", "health": 90, "body": [{"x": 400, "y": -70}, {"x": 401, "y": -70}, {"x": 402, "y": -70},
+                                               {"x": 403, "y": -70}]}
+    state = {"game": {"id": "g", "ruleset": {"name": "standard", "settings": {}}}, "turn": 4,
+             "board": {"width": 5, "height": 5, "food": [{"x": 9, "y": 9}], "hazards": [{"x": -30, "y": 2}],
+                       "snakes": [you, far]},
+             "you": you}
+    view = read_view(state)
+    assert view.heads == [view.heads[0], 0] and view.deadly == [False, True, False, False]
+    assert view.room([view.target(0)], view.rivals()) == [23]  # all but my neck and head: the far snake is nowhere
+    assert view.food_distance([view.target(0)]) == [None]
+    answers = [builtin_player(name).policy(state) for name in LINEUP]
+    assert len(answers) == 4 and set(answers) <= {"up", "left", "right"}
