@@ -18,7 +18,7 @@ opponent could), and the stacked hazard entries from bit HAZARD_SHIFT up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -239,3 +239,27 @@ def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: 
     lengths = [n for n, a in zip(batch.length[game].tolist(), live) if a]
     return View(table, nexts, cells, deadly.tolist(), sum(live[:seat]), heads, lengths,
                 int(batch.health[game, seat]), hazard_damage, key)
+
+
+_SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}
+SAMPLE = {  # a small request that exercises every compiled call a view makes
+    "game": {"id": "sample", "ruleset": {"name": "standard", "settings": {}}}, "turn": 3,
+    "board": {"width": 5, "height": 5, "food": [{"x": 3, "y": 3}], "hazards": [{"x": 2, "y": 2}],
+              "snakes": [_SNAKE, {"id": "b", "health": 90, "body": [{"x": 4, "y": 4}, {"x": 4, "y": 3}]}]},
+    "you": _SNAKE,
+}
+
+
+@cache
+def prepare() -> None:
+    """Load every compiled call a view makes (``read_view``, ``batch_view`` and the searches) in this
+    process, before any clock runs: each one's first call reads it from the cache, about a second in
+    all, which a first move cannot afford.  The built-in bots call it when they are created."""
+    from arena.battlesnake import load_request  # the engine: only for a bot that is about to play
+
+    _, batch, _ = load_request(SAMPLE)
+    for view in (read_view(SAMPLE), batch_view(batch, 0, 0, 14, "sample")):
+        targets = [view.target(m) for m in view.safe_moves()]
+        view.room(targets, view.rivals())
+        view.room(targets)
+        view.food_distance(targets)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +140,22 @@ def test_points_off_the_board_are_read_safely() -> None:
     assert view.food_distance([view.target(0)]) == [None]
     answers = [builtin_player(name).policy(state) for name in LINEUP]
     assert len(answers) == 4 and set(answers) <= {"up", "left", "right"}
+
+
+def test_making_a_built_in_bot_loads_its_compiled_code() -> None:
+    """In a fresh process nothing is loaded by importing the bots; making one (as a game's players are
+    made, before any clock runs) loads every compiled call a move makes, so none is loaded in a move."""
+    code = (
+        "from arena import flood, position, pyrandom\n"
+        "from arena.jit import compiled_signatures\n"
+        "from arena.registry import builtin_bots\n"
+        "kernels = [position.read_position, position.facts, flood.distance_map, flood.room, flood.nearest,\n"
+        "           pyrandom.choice_index]\n"
+        "factory = builtin_bots()['greedy']\n"
+        "print(sum(len(compiled_signatures(k)) for k in kernels))\n"
+        "factory()\n"
+        "print(*(len(compiled_signatures(k)) for k in kernels))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after = done.stdout.splitlines()
+    assert before == "0" and after.split() == ["1"] * 6
