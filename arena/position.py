@@ -25,7 +25,7 @@ import numpy as np
 from arena.flood import distance_map, nearest, room
 from arena.geometry import Geometry
 from arena.jit import kernel
-from arena.safety import DEADLY, moves_kernel
+from arena.safety import DEADLY, moves_kernel, stays_taken, tail_cells
 from arena.stages import INSIDE, NEXT, board_table
 from arena.state import GameBatch
 
@@ -50,21 +50,15 @@ def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np
     request tells a bot; a reversal is a move into the neck, as a request cannot say otherwise)."""
     size = board.shape[0]
     seats = alive.shape[1]
-    ring_mask = ring.shape[1] - 1
+    tails = np.empty(seats, np.int64)
+    tail_cells(ring, head_ptr, length, game, tails)
     cells = np.zeros(size, np.int64)
     for cell in range(size):
         flags = FOOD if food[game, cell] else 0
-        if not board[cell, INSIDE]:
+        if not board[cell, INSIDE] or stays_taken(occ, owner, alive, tails, game, cell):
             flags |= BLOCKED
-        else:
+        if board[cell, INSIDE]:
             flags += np.int64(hazard[game, cell]) << HAZARD_SHIFT
-        count = occ[game, cell]
-        if count > 0:
-            other = owner[game, cell]
-            row = game * seats + other
-            tail = ring[row, (head_ptr[game, other] - length[game, other] + 1) & ring_mask]
-            if count > (1 if tail == cell and alive[game, other] else 0):
-                flags |= BLOCKED
         cells[cell] = flags
     mine = length[game, me]
     for s in range(seats):

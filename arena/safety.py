@@ -27,6 +27,21 @@ DEADLY, MASK, MASK_DEAD_ANY = 0, 1, 2
 
 
 @kernel
+def tail_cells(ring: np.ndarray, head_ptr: np.ndarray, length: np.ndarray, g: int, out: np.ndarray) -> None:
+    """``out[s]``: the cell of seat ``s``'s tail in game ``g``."""
+    seats = head_ptr.shape[1]
+    for s in range(seats):
+        out[s] = ring[g * seats + s, (head_ptr[g, s] - length[g, s] + 1) & (ring.shape[1] - 1)]
+
+
+@kernel
+def stays_taken(occ: np.ndarray, owner: np.ndarray, alive: np.ndarray, tails: np.ndarray, g: int, cell: int) -> bool:
+    """Whether a segment is still on ``cell`` once every tail has moved (a stacked tail stays)."""
+    other = owner[g, cell]
+    return occ[g, cell] > (1 if tails[other] == cell and alive[g, other] else 0)
+
+
+@kernel
 def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
                  starves, hazard_damage, mode, out):
     """``out[k, s, m]`` for snake ``s`` of game ``games[k]`` and move ``m`` (``mode``: DEADLY or a MASK).
@@ -37,8 +52,7 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
     tails = np.empty(seats, np.int64)
     for k in range(games.shape[0]):
         g = games[k]
-        for s in range(seats):
-            tails[s] = ring[g * seats + s, (head_ptr[g, s] - length[g, s] + 1) & ring_mask]
+        tail_cells(ring, head_ptr, length, g, tails)
         for s in range(seats):
             h = head[g, s]
             heading, has_neck = 0, False
@@ -49,9 +63,7 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
             safe_moves = 0
             for m in range(4):
                 cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
-                other = owner[g, cell]
-                leaving = 1 if tails[other] == cell and alive[g, other] else 0
-                deadly = occ[g, cell] > leaving or not board[cell, INSIDE]
+                deadly = stays_taken(occ, owner, alive, tails, g, cell) or not board[cell, INSIDE]
                 if starves and not deadly and not food[g, cell]:
                     deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
                 out[k, s, m] = deadly if mode == DEADLY else not deadly
