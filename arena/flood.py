@@ -6,7 +6,8 @@ boards.  The searches walk the engine's own ``board_table`` (``arena.stages``: p
 move's wrap-aware next cell, whether a cell is on the board), so wrapped edges and walls mean what
 they mean to the rules.  What stops a search is the caller's: ``cells`` holds bit flags per padded
 cell, and a cell is entered when it is on the board and ``cells[c] & blocked == 0``.  Start cells are
-always counted (a head stands on a blocked cell).  Distances count steps; -1 means not reached.
+always counted (a head stands on a blocked cell); a start that is no cell id at all is skipped (its
+room 0, no food in reach).  Distances count steps; -1 means not reached.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def distance_map(board: np.ndarray, cells: np.ndarray, blocked: int, sources: np
     queue = np.empty(board.shape[0], np.int64)
     end = 0
     for source in sources:
-        if dist[source] < 0:
+        if 0 <= source < dist.shape[0] and dist[source] < 0:
             dist[source] = 0
             queue[end] = source
             end += 1
@@ -61,6 +62,8 @@ def room(board: np.ndarray, cells: np.ndarray, blocked: int, starts: np.ndarray,
     out = np.zeros(starts.shape[0], np.int64)
     for k in range(starts.shape[0]):
         start = starts[k]
+        if not 0 <= start < size:
+            continue
         seen[start] = k + 1
         dist[start] = 1
         queue[0] = start
@@ -91,6 +94,8 @@ def nearest(board: np.ndarray, cells: np.ndarray, blocked: int, goal: int, start
     out = np.full(starts.shape[0], -1, np.int64)
     for k in range(starts.shape[0]):
         start = starts[k]
+        if not 0 <= start < size:
+            continue
         if cells[start] & goal:
             out[k] = 0
             continue

@@ -18,14 +18,14 @@ opponent could), and the stacked hazard entries from bit HAZARD_SHIFT up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
 from arena.flood import distance_map, nearest, room
 from arena.geometry import Geometry
 from arena.jit import kernel
-from arena.safety import DEADLY, moves_kernel
+from arena.safety import DEADLY, moves_kernel, stays_taken
 from arena.stages import INSIDE, NEXT, board_table
 from arena.state import GameBatch
 
@@ -49,21 +49,13 @@ def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np
     request tells a bot; a reversal is a move into the neck, as a request cannot say otherwise)."""
     size = board.shape[0]
     seats = alive.shape[1]
-    ring_mask = ring.shape[1] - 1
     cells = np.zeros(size, np.int64)
     for cell in range(size):
         flags = FOOD if food[game, cell] else 0
-        if not board[cell, INSIDE]:
+        if not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, game, cell):
             flags |= BLOCKED
-        else:
+        if board[cell, INSIDE]:
             flags += np.int64(hazard[game, cell]) << HAZARD_SHIFT
-        count = occ[game, cell]
-        if count > 0:
-            other = owner[game, cell]
-            row = game * seats + other
-            tail = ring[row, (head_ptr[game, other] - length[game, other] + 1) & ring_mask]
-            if count > (1 if tail == cell and alive[game, other] else 0):
-                flags |= BLOCKED
         cells[cell] = flags
     mine = length[game, me]
     for s in range(seats):
@@ -223,8 +215,8 @@ def read_view(state: dict) -> View:
     points += [(p["y"] + 1) * row + p["x"] + 1 for p in board.get("hazards") or ()]
     damage = int((rules.get("settings") or {}).get("hazardDamagePerTurn", 14) or 0)
     cells, deadly = read_position(table, np.array(points, np.int64), len(snakes), len(food), me, damage)
-    return View(table, nexts, cells, deadly.tolist(), me, [points[i] for i in heads], lengths, health[me], damage,
-                request_key(state))
+    heads = [points[i] if 0 <= points[i] < len(nexts) else 0 for i in heads]  # off the grid: as the kernel reads it
+    return View(table, nexts, cells, deadly.tolist(), me, heads, lengths, health[me], damage, request_key(state))
 
 
 def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: str) -> View:
@@ -240,3 +232,27 @@ def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: 
     lengths = [n for n, a in zip(batch.length[game].tolist(), live) if a]
     return View(table, nexts, cells, deadly.tolist(), sum(live[:seat]), heads, lengths,
                 int(batch.health[game, seat]), hazard_damage, key)
+
+
+_SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}
+SAMPLE = {  # a small request that exercises every compiled call a view makes
+    "game": {"id": "sample", "ruleset": {"name": "standard", "settings": {}}}, "turn": 3,
+    "board": {"width": 5, "height": 5, "food": [{"x": 3, "y": 3}], "hazards": [{"x": 2, "y": 2}],
+              "snakes": [_SNAKE, {"id": "b", "health": 90, "body": [{"x": 4, "y": 4}, {"x": 4, "y": 3}]}]},
+    "you": _SNAKE,
+}
+
+
+@cache
+def prepare() -> None:
+    """Load every compiled call a view makes (``read_view``, ``batch_view`` and the searches) in this
+    process, before any clock runs: each one's first call reads it from the cache, about a second in
+    all, which a first move cannot afford.  The built-in bots call it when they are created."""
+    from arena.battlesnake import load_request  # the engine: only for a bot that is about to play
+
+    _, batch, _ = load_request(SAMPLE)
+    for view in (read_view(SAMPLE), batch_view(batch, 0, 0, 14, "sample")):
+        targets = [view.target(m) for m in view.safe_moves()]
+        view.room(targets, view.rivals())
+        view.room(targets)
+        view.food_distance(targets)

@@ -17,13 +17,22 @@ from __future__ import annotations
 import numpy as np
 
 from arena import stages
-from arena.jit import lean_kernel
+from arena.jit import kernel, lean_kernel
 from arena.stages import INSIDE, NEXT, X, Y, board_table, classic_move, neck_heading
 from arena.state import GameBatch
 
 #: What ``moves_kernel`` writes per (snake, move): the deadly flags, or env action masks
 #: (1 = allowed; a snake with no safe move, and with ``DEAD_ANY`` a dead one, may do anything).
 DEADLY, MASK, MASK_DEAD_ANY = 0, 1, 2
+
+
+@kernel
+def stays_taken(occ: np.ndarray, owner: np.ndarray, alive: np.ndarray, ring: np.ndarray, head_ptr: np.ndarray,
+                length: np.ndarray, g: int, cell: int) -> bool:
+    """Whether a segment is still on ``cell`` of game ``g`` once every tail has moved (a stacked tail stays)."""
+    other = owner[g, cell]
+    tail = ring[g * alive.shape[1] + other, (head_ptr[g, other] - length[g, other] + 1) & (ring.shape[1] - 1)]
+    return occ[g, cell] > (1 if tail == cell and alive[g, other] else 0)
 
 
 @lean_kernel
@@ -46,10 +55,7 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
             safe_moves = 0
             for m in range(4):
                 cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
-                other = owner[g, cell]
-                tail = ring[g * seats + other, (head_ptr[g, other] - length[g, other] + 1) & ring_mask]
-                leaving = 1 if tail == cell and alive[g, other] else 0
-                deadly = occ[g, cell] > leaving or not board[cell, INSIDE]
+                deadly = stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell) or not board[cell, INSIDE]
                 if starves and not deadly and not food[g, cell]:
                     deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
                 out[k, s, m] = deadly if mode == DEADLY else not deadly

@@ -13,12 +13,12 @@ import zlib
 from collections.abc import Callable
 
 from arena.geometry import MOVES
-from arena.position import View, read_view
+from arena.position import View, prepare, read_view
 from arena.pyrandom import choice_index
 
 STARVING_HEALTH = 30  # below this, even a space-minded bot goes for food
 EVERY_MOVE = (0, 1, 2, 3)
-__all__ = ["EVERY_MOVE", "MOVES", "STARVING_HEALTH", "bounded", "pick", "view_bot"]
+__all__ = ["EVERY_MOVE", "MOVES", "STARVING_HEALTH", "bounded", "pick", "ready", "view_bot"]
 
 
 def bounded(policy):
@@ -56,3 +56,11 @@ def view_bot(choose: Callable[[View], list[int]]) -> Callable[[dict], str]:
     policy.__doc__ = choose.__doc__
     policy.answer_view = answer_view
     return bounded(policy)
+
+
+def ready(policy):
+    """``policy`` with the compiled code it calls loaded in this process (``arena.position.prepare``):
+    a bot factory returns this, so the loading happens when a game's players are made, not in a move."""
+    prepare()
+    choice_index(0, 2)
+    return policy

@@ -5,7 +5,7 @@ is why it loses to `space`."""
 from __future__ import annotations
 
 from arena.position import THREAT, View
-from snek_bots.common import view_bot
+from snek_bots.common import ready, view_bot
 
 
 @view_bot
@@ -21,4 +21,4 @@ def greedy_move(view: View) -> list[int]:
 
 
 def create():
-    return greedy_move
+    return ready(greedy_move)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from arena.position import View, request_key
-from snek_bots.common import EVERY_MOVE, bounded, pick
+from snek_bots.common import EVERY_MOVE, bounded, pick, ready
 
 
 @bounded
@@ -20,4 +20,4 @@ random_move.answer_view = answer_view
 
 
 def create():
-    return random_move
+    return ready(random_move)

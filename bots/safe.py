@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from arena.position import View
-from snek_bots.common import view_bot
+from snek_bots.common import ready, view_bot
 
 
 @view_bot
@@ -12,4 +12,4 @@ def safe_move(view: View) -> list[int]:
 
 
 def create():
-    return safe_move
+    return ready(safe_move)

@@ -6,7 +6,7 @@ hunts shorter heads, and goes for food when hungry or not clearly the longest.""
 from __future__ import annotations
 
 from arena.position import PREY, THREAT, View
-from snek_bots.common import STARVING_HEALTH, view_bot
+from snek_bots.common import STARVING_HEALTH, ready, view_bot
 
 
 def scores(view: View, moves: list[int]) -> list[int]:
@@ -45,4 +45,4 @@ def space_move(view: View) -> list[int]:
 
 
 def create():
-    return space_move
+    return ready(space_move)

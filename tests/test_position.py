@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +122,40 @@ def test_inline_bots_read_views_and_play_the_same_game() -> None:
 def test_a_policy_without_views_still_gets_requests() -> None:
     player = PythonPlayer(lambda state: "up", inline=True)
     assert not player.reads_view
+
+
+def test_points_off_the_board_are_read_safely() -> None:
+    """A hand-made request may put points anywhere (serve-bot refuses them, a Python caller may not):
+    they read as the board's outside, never as an index past the compiled code's arrays."""
+    you = {"id": "me", "health": 50, "body": [{"x": 2, "y": 2}, {"x": 2, "y": 1}, {"x": 2, "y": 0}]}
+    far = {"id": "far", "health": 90, "body": [{"x": 400, "y": -70}, {"x": 401, "y": -70}, {"x": 402, "y": -70},
+                                               {"x": 403, "y": -70}]}
+    state = {"game": {"id": "g", "ruleset": {"name": "standard", "settings": {}}}, "turn": 4,
+             "board": {"width": 5, "height": 5, "food": [{"x": 9, "y": 9}], "hazards": [{"x": -30, "y": 2}],
+                       "snakes": [you, far]},
+             "you": you}
+    view = read_view(state)
+    assert view.heads == [view.heads[0], 0] and view.deadly == [False, True, False, False]
+    assert view.room([view.target(0)], view.rivals()) == [23]  # all but my neck and head: the far snake is nowhere
+    assert view.food_distance([view.target(0)]) == [None]
+    answers = [builtin_player(name).policy(state) for name in LINEUP]
+    assert len(answers) == 4 and set(answers) <= {"up", "left", "right"}
+
+
+def test_making_a_built_in_bot_loads_its_compiled_code() -> None:
+    """In a fresh process nothing is loaded by importing the bots; making one (as a game's players are
+    made, before any clock runs) loads every compiled call a move makes, so none is loaded in a move."""
+    code = (
+        "from arena import flood, position, pyrandom\n"
+        "from arena.jit import compiled_signatures\n"
+        "from arena.registry import builtin_bots\n"
+        "kernels = [position.read_position, position.facts, flood.distance_map, flood.room, flood.nearest,\n"
+        "           pyrandom.choice_index]\n"
+        "factory = builtin_bots()['greedy']\n"
+        "print(sum(len(compiled_signatures(k)) for k in kernels))\n"
+        "factory()\n"
+        "print(*(len(compiled_signatures(k)) for k in kernels))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after = done.stdout.splitlines()
+    assert before == "0" and after.split() == ["1"] * 6
