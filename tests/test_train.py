@@ -21,13 +21,14 @@ from snek_cli import snek
 from waiting import wait_until
 
 from arena.battlesnake import GameInfo, game_state
+from arena.geometry import MOVES
 from arena.match import MatchConfig, run_match
 from arena.players.spec import load_player
+from arena.position import read_view
 from arena.registry import builtin_bots
 from arena.replay import read_replay
 from arena.train.numpy_net import NumpyNet
 from arena.train.player import LearnedPolicy
-from snek_bots.common import parse, safe_moves
 from snek_viewer import ServerConfig
 
 torch = pytest.importorskip("torch")
@@ -219,7 +220,7 @@ def test_the_shipped_learned_bot_is_deterministic_and_never_walks_into_death() -
     assert [second(s) for s in reversed(states)][::-1] == moves  # a fresh instance, another order
     assert [first(s) for s in states] == moves  # asked again
     for state, move in zip(states, moves):
-        safe = safe_moves(parse(state))
+        safe = [MOVES[m] for m in read_view(state).safe_moves()]  # what the built-in bots call safe
         assert not safe or move in safe, (state["turn"], move, safe)  # the mask keeps it off deadly moves
 
 
