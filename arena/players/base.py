@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from arena import jsonio
 from arena.geometry import MOVES
-
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -27,7 +25,7 @@ class MoveResult:
         # a bot's JSON may hold a lone surrogate ("\ud800"), which UTF-8 cannot carry: replaced here, once,
         # as Go's encoding/json does in Battlesnake's engine, so no frame, file or socket ever trips on it
         if self.shout:
-            self.shout = LONE_SURROGATE.sub("\ufffd", self.shout)
+            self.shout = jsonio.clean_text(self.shout)
 
 
 def parse_answer(answer) -> MoveResult:
@@ -58,6 +56,16 @@ class Player(ABC):
     @abstractmethod
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
         """Answer one turn within ``timeout_ms`` (the match also stops waiting then)."""
+
+    @property
+    def reads_view(self) -> bool:
+        """Whether ``move_view`` answers instead of ``move``: the match then builds no request for this
+        seat, only an ``arena.position.View`` from its batch (the same facts, no dicts)."""
+        return False
+
+    def move_view(self, view, timeout_ms: int) -> MoveResult:
+        """``move`` for an ``arena.position.View`` (only asked when ``reads_view``)."""
+        raise NotImplementedError
 
     def end(self, state: dict) -> None:
         """Called once with the final game state."""
@@ -172,6 +180,7 @@ class PythonPlayer(Player):
         self.inline = inline
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
+        self._answer_view = getattr(policy, "answer_view", None)
         self._worker = None if inline else CallWorker(self.name)
 
     def demote(self) -> None:
@@ -193,9 +202,21 @@ class PythonPlayer(Player):
         if callable(self._start):
             self._call(self._start, state, hook_timeout_s(state))
 
+    @property
+    def reads_view(self) -> bool:
+        """An inline policy with ``policy.answer_view(view) -> move`` (the built-in bots: ``snek_bots.common
+        .view_bot``) is handed views; on a thread (not inline, or demoted) it gets requests as before."""
+        return self.inline and callable(self._answer_view)
+
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
+        return self._move(self.policy, state, timeout_ms)
+
+    def move_view(self, view, timeout_ms: int) -> MoveResult:
+        return self._move(self._answer_view, view, timeout_ms)
+
+    def _move(self, fn: Callable, request, timeout_ms: int) -> MoveResult:
         began = time.perf_counter()
-        answer, error = self._call(self.policy, state, timeout_ms / 1000)
+        answer, error = self._call(fn, request, timeout_ms / 1000)
         result = MoveResult(None, error=error) if error else parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
         return result
