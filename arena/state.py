@@ -133,14 +133,14 @@ class GameBatch:
             self.__dict__["_arrays"] = view
         return view
 
-    def scratch(self, work: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def scratch(self, work: int) -> tuple[np.ndarray, ...]:
         """Working arrays for the compiled step (which allocates nothing), made once per batch: the
-        stepping games, who died this turn, one score per cell and ``work`` int64s.  A batch is stepped
-        by one thread at a time, so its scratch is its own."""
+        stepping games, who died this turn, one score per cell, ``work`` int64s and one seed handed in.
+        A batch is stepped by one thread at a time, so its scratch is its own."""
         found = self.__dict__.get("_scratch")
         if found is None:
             found = (np.empty(self.size, np.int64), np.zeros(self.alive.shape, np.bool_),
-                     np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64))
+                     np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64), np.zeros(1, np.uint64))
             self.__dict__["_scratch"] = found
         return found
 
