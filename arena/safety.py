@@ -46,10 +46,12 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
             safe_moves = 0
             for m in range(4):
                 cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
-                other = owner[g, cell]
-                tail = ring[g * seats + other, (head_ptr[g, other] - length[g, other] + 1) & ring_mask]
-                leaving = 1 if tail == cell and alive[g, other] else 0
-                deadly = occ[g, cell] > leaving or not board[cell, INSIDE]
+                count = occ[g, cell]
+                deadly = count > 1 or not board[cell, INSIDE]
+                if count == 1 and not deadly:  # one segment: deadly unless it is a live tail that moves away
+                    other = owner[g, cell]
+                    tail = ring[g * seats + other, (head_ptr[g, other] - length[g, other] + 1) & ring_mask]
+                    deadly = not (tail == cell and alive[g, other])
                 if starves and not deadly and not food[g, cell]:
                     deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
                 out[k, s, m] = deadly if mode == DEADLY else not deadly
