@@ -202,7 +202,10 @@ class GameBatch:
     def select(self, games) -> GameBatch:
         """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
         values = {name: array[index] for name, array, index in self._parts(game_index(games))}
-        return GameBatch(geometry=self.geometry, **values)
+        batch = GameBatch(geometry=self.geometry, **values)
+        if "_arrays" in self.__dict__:  # fresh copies of checked arrays: ``arrays()`` need not check them again
+            batch.__dict__["_arrays"] = Arrays(*(values[name] for name in Arrays._fields))
+        return batch
 
     def assign(self, games, source: GameBatch, source_games) -> None:
         """Overwrite these games with copies of ``source``'s (same geometry and seat count)."""
