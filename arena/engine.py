@@ -19,7 +19,7 @@ import numpy as np
 from arena import maze, rng
 from arena.frames import build_frames
 from arena.geometry import MOVE_INDEX, Geometry, check_live_body, frozen
-from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
+from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, STEP_RESTART, clean_moves, run
 from arena.map_stages import CODES
 from arena.maps import GameMap, get_map
 from arena.rules import Ruleset, get_ruleset
@@ -239,13 +239,28 @@ class Engine:
 
     def step(self, batch: GameBatch, moves) -> None:
         """Advance every unfinished game by one turn (one compiled call); finished games are left untouched."""
+        run(STEP, 0, self._moves(batch, moves), self._none, self._none, self._no_seeds, self._tables,
+            batch.scratch(self.work_size), batch.arrays())
+
+    def step_restart(self, batch: GameBatch, moves, first_seed: int) -> int:
+        """``step``, then every game that ended in it starts again at once, with seeds ``first_seed``,
+        ``first_seed + 1``, ... in game order and as many snakes as before; returns how many restarted.
+        For loops that play game after game (benchmarks, self-play) and never look at a game's end:
+        one compiled call, the ended games restarted while their arrays are still in the cache."""
+        scratch = batch.scratch(self.work_size)
+        scratch[-1][0] = rng.seed_to_int(first_seed)
+        return run(STEP_RESTART, self._setup_mode, self._moves(batch, moves), self._none, self._none,
+                   self._no_seeds, self._tables, scratch, batch.arrays())
+
+    @staticmethod
+    def _moves(batch: GameBatch, moves) -> np.ndarray:
+        """``moves`` as the step takes them (C-contiguous writable int8 of the batch's shape), checked."""
         if not (type(moves) is np.ndarray and moves.dtype is _INT8 and moves.flags.c_contiguous
                 and moves.flags.writeable):
             moves = move_array(np.asarray(moves))
         if moves.shape != batch.alive.shape:
             raise ValueError(f"moves must have shape {batch.alive.shape} (games, seats), got {moves.shape}")
-        run(STEP, 0, moves, self._none, self._none, self._no_seeds, self._tables, batch.scratch(self.work_size),
-            batch.arrays())
+        return moves
 
     # --- drop-in / drop-out (classic live games) ----------------------------------------
 

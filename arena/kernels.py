@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from arena import rng
-from arena.jit import is_kernel, lean_kernel
+from arena.jit import is_kernel, kernel, lean_kernel
 from arena.map_setup import start
 from arena.map_stages import run_program
 from arena.setup import START_LENGTH, classic_spot
-from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, run_stage
+from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, count_true, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
 
 # actions
@@ -24,21 +24,23 @@ STEP = 0  # a whole turn of every unfinished game (``games`` unused)
 GAME_OVER = 1  # the program's last stage (its game-over test) over ``games``
 SETUP = 2  # start ``games`` afresh: ``counts`` snakes each (mode in ``extra``), ``seeds`` given or kept
 RESPAWN = 3  # classic drop-in: seat ``extra`` of game ``games[0]`` at a safe spot
+STEP_RESTART = 4  # STEP, then the games it ended start again (mode in ``extra``), seeds from the scratch's on
 NO_ROOM = -1
 
 
 @lean_kernel
 def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: np.ndarray, seeds: np.ndarray,
          tables: tuple, scratch: tuple, b: Arrays) -> int:
-    """Run ``action`` (STEP, GAME_OVER, SETUP or RESPAWN) on the batch ``b``.  SETUP returns the index (in
-    ``games``) of the first game with no room for its snakes, RESPAWN 1 if the snake was placed; otherwise
-    NO_ROOM (-1).  ``tables``: the ruleset's program (stage codes), settings and board table;
-    ``scratch``: the batch's working arrays (``GameBatch.scratch``: this kernel allocates nothing)."""
+    """Run ``action`` (STEP, GAME_OVER, SETUP, RESPAWN or STEP_RESTART) on the batch ``b``.  SETUP returns
+    the index (in ``games``) of the first game with no room for its snakes, RESPAWN 1 if the snake was
+    placed, STEP_RESTART how many games restarted; otherwise NO_ROOM (-1).  ``tables``: the ruleset's
+    program (stage codes), settings and board table; ``scratch``: the batch's working arrays and the
+    first seed of STEP_RESTART (``GameBatch.scratch``: this kernel allocates nothing)."""
     program, settings, board = tables
-    stepping, dead, scores, work = scratch
+    stepping, dead, scores, work, first_seed = scratch
     done, turn, seed, seed_key = b.done, b.turn, b.seed, b.seed_key
     count = games.shape[0]
-    if action == STEP:
+    if action == STEP or action == STEP_RESTART:
         games = stepping
         count = 0
         for g in range(done.shape[0]):
@@ -49,8 +51,10 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
         for i in range(dead.shape[1]):
             dead[games[k], i] = False
     t = Turn(board, settings, moves, games[:count], dead, scores, work)
-    if action == STEP:
+    if action == STEP or action == STEP_RESTART:
         run_program(program, b, t)
+        if action == STEP_RESTART:  # while the ended games' arrays are still in the cache
+            return _restart_ended(b, t, program, extra, first_seed[0])
     elif action == GAME_OVER:
         run_stage(program[-1], b, t)
     elif action == SETUP:
@@ -72,6 +76,22 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
         return 1
     return NO_ROOM
 
+
+@kernel
+def _restart_ended(b: Arrays, t: Turn, program: np.ndarray, mode: int, first_seed: np.uint64) -> int:
+    """Start the games of ``t.games`` that are over again, in game order, with seeds ``first_seed``,
+    ``first_seed + 1``, ... and as many snakes as they had; the number restarted."""
+    restarted = 0
+    for g in t.games:
+        if b.done[g]:
+            new_seed = np.uint64(first_seed) + np.uint64(restarted)
+            b.seed[g] = new_seed
+            b.seed_key[g] = rng.seed_key(new_seed)
+            start(b, t, g, count_true(b.present[g]), mode)  # room again: the same snakes on the same board
+            t.games[restarted] = g  # (only games already visited are overwritten)
+            restarted += 1
+    run_stage(program[-1], b, Turn(t.board, t.settings, t.moves, t.games[:restarted], t.dead, t.scores, t.work))
+    return restarted
 
 
 @lean_kernel

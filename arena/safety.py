@@ -29,10 +29,14 @@ DEADLY, MASK, MASK_DEAD_ANY = 0, 1, 2
 @kernel
 def stays_taken(occ: np.ndarray, owner: np.ndarray, alive: np.ndarray, ring: np.ndarray, head_ptr: np.ndarray,
                 length: np.ndarray, g: int, cell: int) -> bool:
-    """Whether a segment is still on ``cell`` of game ``g`` once every tail has moved (a stacked tail stays)."""
+    """Whether a segment is still on ``cell`` of game ``g`` once every tail has moved (a stacked tail stays).
+    Only a cell holding exactly one segment needs the tail read: it is free if that is a live tail."""
+    count = occ[g, cell]
+    if count != 1:
+        return count > 1
     other = owner[g, cell]
     tail = ring[g * alive.shape[1] + other, (head_ptr[g, other] - length[g, other] + 1) & (ring.shape[1] - 1)]
-    return occ[g, cell] > (1 if tail == cell and alive[g, other] else 0)
+    return not (tail == cell and alive[g, other])
 
 
 @lean_kernel
@@ -55,7 +59,7 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
             safe_moves = 0
             for m in range(4):
                 cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
-                deadly = stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell) or not board[cell, INSIDE]
+                deadly = not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell)
                 if starves and not deadly and not food[g, cell]:
                     deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
                 out[k, s, m] = deadly if mode == DEADLY else not deadly

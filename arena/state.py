@@ -133,14 +133,14 @@ class GameBatch:
             self.__dict__["_arrays"] = view
         return view
 
-    def scratch(self, work: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def scratch(self, work: int) -> tuple[np.ndarray, ...]:
         """Working arrays for the compiled step (which allocates nothing), made once per batch: the
-        stepping games, who died this turn, one score per cell and ``work`` int64s.  A batch is stepped
-        by one thread at a time, so its scratch is its own."""
+        stepping games, who died this turn, one score per cell, ``work`` int64s and one seed handed in.
+        A batch is stepped by one thread at a time, so its scratch is its own."""
         found = self.__dict__.get("_scratch")
         if found is None or found[3].size < work:
             found = (np.empty(self.size, np.int64), np.zeros(self.alive.shape, np.bool_),
-                     np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64))
+                     np.empty(self.geometry.area, np.uint64), np.empty(work, np.int64), np.zeros(1, np.uint64))
             self.__dict__["_scratch"] = found
         return found
 
@@ -204,7 +204,10 @@ class GameBatch:
     def select(self, games) -> GameBatch:
         """A new batch holding copies of the given games (indices may repeat: search bots fan out)."""
         values = {name: array[index] for name, array, index in self._parts(game_index(games))}
-        return GameBatch(geometry=self.geometry, **values)
+        batch = GameBatch(geometry=self.geometry, **values)
+        if "_arrays" in self.__dict__:  # fresh copies of checked arrays: ``arrays()`` need not check them again
+            batch.__dict__["_arrays"] = Arrays(*(values[name] for name in Arrays._fields))
+        return batch
 
     def assign(self, games, source: GameBatch, source_games) -> None:
         """Overwrite these games with copies of ``source``'s (same geometry and seat count)."""

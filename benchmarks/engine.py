@@ -61,13 +61,8 @@ def engine_run(batch_size: int, seconds: float) -> tuple[float, float, float]:
     began, cpu = time.perf_counter(), time.process_time()
     while (elapsed := time.perf_counter() - began) < seconds:
         for k in range(DRAWS):
-            live, finished = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
-            if finished:
-                done = np.flatnonzero(batch.done)
-                engine.reset(batch, done, seeds=np.arange(next_seed, next_seed + done.size, dtype=np.uint64))
-                next_seed += done.size
-                live, _ = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
-            engine.step(batch, moves)
+            live, _ = random_moves(batch.last_move, batch.alive, batch.done, draws[k], NOT_BACK, moves)
+            next_seed += engine.step_restart(batch, moves, next_seed)  # ended games start again at once
             moved += live
             steps += 1
     return moved / elapsed, steps / elapsed, (time.process_time() - cpu) / elapsed

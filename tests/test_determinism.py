@@ -126,3 +126,27 @@ def test_reset_inside_a_running_batch() -> None:
         engine.step(batch, engine_moves(moves, batch.seats))
     alone = play(engine, [777], [2], turns=50)[0]
     assert_same_game(alone, history, "reset game")
+
+
+@pytest.mark.parametrize("ruleset,counts", [("standard", [2, 3, 4, 4]), ("solo", [1]), ("classic", [2, 3])])
+def test_step_restart_equals_step_then_reset(ruleset, counts) -> None:
+    """``step_restart`` (ended games start again inside the step) plays exactly what ``step`` followed by
+    ``reset`` of the ended games, seeds counted up in game order, plays; and says how many restarted."""
+    engine = Engine(ruleset)
+    size = 32
+    snakes = np.resize(counts, size)
+    stepped, restarted = engine.new_batch(range(size), snakes), engine.new_batch(range(size), snakes)
+    pick = np.random.default_rng(5)
+    next_seed, total = 1000, 0
+    for _ in range(120):
+        moves = pick.integers(-1, 4, stepped.alive.shape)
+        engine.step(stepped, moves)
+        ended = np.flatnonzero(stepped.done)
+        engine.reset(stepped, ended, seeds=np.arange(next_seed, next_seed + ended.size))
+        count = engine.step_restart(restarted, moves, next_seed)
+        assert count == ended.size
+        next_seed += count
+        total += count
+        assert [engine.frame(restarted, g) for g in range(size)] == [engine.frame(stepped, g) for g in range(size)]
+        assert restarted.seed.tolist() == stepped.seed.tolist()
+    assert total >= size  # every game ended and restarted at least once on average
