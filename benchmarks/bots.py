@@ -1,14 +1,19 @@
 """Bot answer times: how long each built-in bot takes per move, by board size.
 
 Why a benchmark and not a test: answer times depend on the machine and its load, and the bots'
-moves do not (``search`` budgets its lookahead in leaves, not milliseconds), so tests assert the
+moves do not (``search`` budgets its lookahead in nodes, not milliseconds), so tests assert the
 moves and this script reports the times.  Each board plays one seeded 4-snake game of
-``search, space, greedy, safe`` (no move timeout) and times every call in-process.  For a bot that
-counts the positions it simulates (``search``'s ``nodes``), ``nodes`` is their mean per move,
-``nodes/s`` their total over its total thinking time and ``cpu nodes/s`` the same over the CPU time
-its thread got (less sensitive to a loaded machine than the wall clock; bots run on the match's thread).
+``search, space, greedy, safe`` (no move timeout) and keeps every request any snake was sent; then
+each bot answers every one of those requests in-process, timed call by call, so every bot is
+timed on the same positions however long it survived.  For a bot that counts the positions it
+simulates (``search``'s ``nodes``), ``nodes`` is their mean per answer, ``nodes/s`` their total over
+its total answer time and ``cpu nodes/s`` over the CPU time it got (less sensitive to a loaded
+machine than the wall clock).  Pin it to one core and read the load:
 
-    python benchmarks/bots.py [--turns 120] [--sizes 7 11 19 25]
+    taskset -c 0 python benchmarks/bots.py [--turns 120] [--sizes 7 11 19 25] [--bots space greedy safe]
+
+Issue 17's targets: ``safe``, ``greedy`` and ``space`` at most 0.05 ms a move (p50) on 11x11 and
+0.2 ms on 25x25; ``search`` 5x the nodes/s of its numpy version, in about the same time a move.
 """
 
 from __future__ import annotations
@@ -29,43 +34,72 @@ from arena.players import PythonPlayer  # noqa: E402
 from arena.registry import resolve_bot  # noqa: E402
 
 LINEUP = ("search", "space", "greedy", "safe")
+TARGET_MS = {11: 0.05, 25: 0.2}  # p50 for safe, greedy and space
+FAST = ("space", "greedy", "safe")
 
 
-def timed(policy, times: list[float], cpu: list[float], nodes: list[int]):
+def recorder(policy, states: list[dict]):
     def call(state: dict):
-        began, began_cpu = time.perf_counter(), time.thread_time()
-        try:
-            return policy(state)
-        finally:
-            times.append((time.perf_counter() - began) * 1000)
-            cpu.append((time.thread_time() - began_cpu) * 1000)
-            if hasattr(policy, "nodes"):
-                nodes.append(policy.nodes)
+        states.append(state)
+        return policy(state)
     return call
+
+
+def requests(size: int, turns: int) -> list[dict]:
+    """Every request of one seeded game of the line-up on a ``size`` board."""
+    states: list[dict] = []
+    players = [PythonPlayer(recorder(resolve_bot(name), states), name=name) for name in LINEUP]
+    run_match(players, MatchConfig(width=size, height=size, seed=3, timeout_ms=600_000, max_turns=turns))
+    return states
+
+
+def answer_times(name: str, states: list[dict]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Milliseconds per answer of bot ``name`` to each state, wall clock and CPU, and the nodes of each
+    answer if the bot counts them (after one untimed answer: compiled code loads on first use)."""
+    policy = resolve_bot(name)
+    policy(states[0])
+    times, cpu, nodes = [], [], []
+    for state in states:
+        began, began_cpu = time.perf_counter(), time.thread_time()
+        policy(state)
+        times.append(time.perf_counter() - began)
+        cpu.append(time.thread_time() - began_cpu)
+        if hasattr(policy, "nodes"):
+            nodes.append(policy.nodes)
+    return np.array(times) * 1000, np.array(cpu) * 1000, nodes
+
+
+def searched(times: np.ndarray, cpu: np.ndarray, nodes: list[int]) -> str:
+    """The mean, nodes per mean and nodes/s columns (dashes for a bot that does not count nodes)."""
+    if not nodes:
+        return f"{'-':>7} {'-':>7} {'-':>9} {'-':>11}"
+    total = sum(nodes)
+    return (f"{times.mean():>7.3f} {total / len(nodes):>7.0f} {total / (times.sum() / 1000):>9,.0f} "
+            f"{total / (cpu.sum() / 1000):>11,.0f}")
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=120)
     parser.add_argument("--sizes", type=int, nargs="+", default=[7, 11, 19, 25])
+    parser.add_argument("--bots", nargs="+", default=list(LINEUP), choices=LINEUP)
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; times in ms per move")
-    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>6} {'p90':>6} {'max':>6} {'mean':>6} {'nodes':>7} "
-          f"{'nodes/s':>9} {'cpu nodes/s':>11}")
+    print(f"{load()}; ms per move over every request of one seeded game")
+    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7} {'mean':>7} {'nodes':>7} "
+          f"{'nodes/s':>9} {'cpu nodes/s':>11}  target (p50)")
     for size in args.sizes:
-        times: dict[str, list[float]] = {name: [] for name in LINEUP}
-        cpu: dict[str, list[float]] = {name: [] for name in LINEUP}
-        nodes: dict[str, list[int]] = {name: [] for name in LINEUP}
-        players = [PythonPlayer(timed(resolve_bot(name), times[name], cpu[name], nodes[name]), name=name)
-                   for name in LINEUP]
-        run_match(players, MatchConfig(width=size, height=size, seed=3, timeout_ms=600_000, max_turns=args.turns))
-        for name in LINEUP:
-            t = np.array(times[name])
-            total = sum(nodes[name])
-            searched = (f"{np.mean(nodes[name]):>7.0f} {total / (t.sum() / 1000):>9,.0f} "
-                        f"{total / (sum(cpu[name]) / 1000):>11,.0f}" if nodes[name] else f"{'-':>7} {'-':>9} {'-':>11}")
-            print(f"{size:>3}x{size:<2} {name:>7} {t.size:>6} {np.median(t):>6.1f} {np.percentile(t, 90):>6.1f} "
-                  f"{t.max():>6.1f} {t.mean():>6.1f} {searched}")
+        states = requests(size, args.turns)
+        for name in args.bots:
+            t, cpu, nodes = answer_times(name, states)
+            target = TARGET_MS.get(size) if name in FAST else None
+            verdict = "" if target is None else f"  ≤ {target} {'✔' if np.median(t) <= target else '✘'}"
+            print(f"{size:>3}x{size:<2} {name:>7} {t.size:>6} {np.median(t):>7.3f} {np.percentile(t, 90):>7.3f} "
+                  f"{t.max():>7.3f} {searched(t, cpu, nodes)}{verdict}")
+    print(load())
 
 
 if __name__ == "__main__":
