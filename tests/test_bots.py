@@ -177,7 +177,7 @@ def test_ladder_order_with_a_margin() -> None:
 
     Margins: neighbouring ratings differ by more than three combined sigmas (a flip by chance
     is then far below one in a thousand; over seeds the gaps measure 4 to 7 sigmas), and search
-    wins at least 3 of 4 duels (with its node budget, search wins all 12 at seed 7; the timeout is
+    wins at least 3 of 4 duels (the two-ply numpy search won all 12 at seed 7; the timeout is
     generous so that a loaded machine cannot decide games by timing bots out).
     """
     rules = MatchConfig(timeout_ms=TIMEOUT_MS)  # strength, not speed: a loaded machine must not time bots out
