@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 
 from rich.console import Console
@@ -32,8 +33,9 @@ TARGETS = {"safe": 0.90, "greedy": 0.60, "space": 0.50}
 
 
 def label(bot: str) -> str:
-    """The name the bot under test plays under: ``learned`` for ``learned:PATH``, else the spec itself."""
-    return bot.split(":")[0] if bot.startswith("learned") else bot
+    """The name the bot under test plays under: ``learned`` for ``learned:PATH``, else the spec with
+    anything but letters, digits, ``_`` and ``-`` made ``-`` (``/tmp/x.py:bot`` -> ``tmp-x-py-bot``)."""
+    return "learned" if bot.startswith("learned") else re.sub(r"[^A-Za-z0-9_-]+", "-", bot).strip("-")
 
 
 def duels(bot: str, opponent: str, games: int, seed: int, workers: int, rules: MatchConfig) -> dict:
