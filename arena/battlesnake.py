@@ -28,6 +28,7 @@ class GameInfo:
     ruleset: str
     settings: dict
     timeout_ms: int = 500
+    map: str | None = None  # the game's map (arena.maps); None: no map, what Battlesnake calls "standard"
     names: dict[str, str] = field(default_factory=dict)
     colors: dict[str, str] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)
@@ -51,6 +52,12 @@ class GameInfo:
                           "sharedHealth": False, "sharedLength": False},
             },
         }
+
+
+def map_name(game_map: str | None, ruleset: str) -> str:
+    """``game.map`` as Battlesnake's engine sends it: the map's id; a game without one is on the
+    official ``standard`` map (``royale`` for the royale ruleset, whose shrinking is that map's)."""
+    return game_map or ("royale" if ruleset == "royale" else "standard")
 
 
 def _point(p) -> dict:
@@ -92,7 +99,7 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         "game": {
             "id": info.game_id,
             "ruleset": info.ruleset_json(),
-            "map": "royale" if info.ruleset == "royale" else "standard",
+            "map": map_name(info.map, info.ruleset),
             "timeout": info.timeout_ms if timeout_ms is None else timeout_ms,
             "source": SOURCE,
         },
