@@ -19,9 +19,10 @@ import numpy as np
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
 from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
+from arena.maps import GameMap, get_map
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
-from arena.setup import CLASSIC, STANDARD, STANDARD_NO_FOOD
+from arena.setup import CLASSIC, NO_FOOD, STANDARD, STANDARD_NO_FOOD
 from arena.stages import CODES, board_table, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
@@ -35,13 +36,24 @@ def seat_ids(count: int) -> list[str]:
 
 class Engine:
     def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
-                 settings: dict | None = None) -> None:
+                 settings: dict | None = None, map: str | None = None) -> None:
+        """``map``: one of Battlesnake's maps (``arena.maps``), or None for the ruleset's own board;
+        width and height default to the map's usual size, else the ruleset's."""
         self.ruleset: Ruleset = get_ruleset(ruleset)
-        default_w, default_h = self.ruleset.default_size
-        self.settings = self.ruleset.resolve(settings)
+        self.map: GameMap | None = None if map is None else get_map(map)
+        if self.map is not None:
+            self.map.check_ruleset(self.ruleset.name)
+            if not self.map.implemented:
+                raise ValueError(f"map {self.map.name} is not implemented yet")
+        default_w, default_h = self.map.default_size if self.map else self.ruleset.default_size
+        self.settings = self.ruleset.resolve(settings, self.map.settings if self.map else None)
         width, height = default_w if width is None else width, default_h if height is None else height
+        if self.map is not None:
+            self.map.check(width, height)
         self.geometry = Geometry(width, height, wrapped=self.ruleset.wrapped)
         self.stages = self.ruleset.stages_for(self.settings)
+        if self.map is not None:
+            self.stages = self.map.stages_for(self.stages)
         self.game_over = self.stages[-1]  # every ruleset ends with its game-over test
         # What the compiled step takes: the stages as codes, the settings and the geometry as arrays.
         self._program = frozen(np.array([CODES[stage] for stage in self.stages], np.int64))
@@ -52,6 +64,8 @@ class Engine:
         self._none, self._no_seeds = np.zeros(0, np.int64), np.zeros(0, np.uint64)
         self._setup_mode = CLASSIC if self.ruleset.classic else STANDARD if self.ruleset.food_at_start \
             else STANDARD_NO_FOOD
+        if self.map is not None:  # a ruleset without food (constrictor) removes the map's first food too
+            self._setup_mode = self.map.setup_mode | (0 if self.ruleset.food_at_start else NO_FOOD)
         self._safety: MoveSafety | None = None
         self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
 
@@ -84,6 +98,9 @@ class Engine:
             raise ValueError(f"ruleset {self.ruleset.name} needs {self.min_snakes} to {most} snakes "
                              f"per game, got {fewest}..{int(counts.max())}")
         g = self.geometry
+        if self.map is not None:
+            self.map.check(g.width, g.height, fewest)
+            self.map.check(g.width, g.height, most)
         if not self.ruleset.classic and g.width == g.height and g.width < 7 and most > 8:
             raise ValueError("more than 8 snakes need a board of at least 7x7")
         if seeds is None:

@@ -11,7 +11,8 @@ import numpy as np
 
 from arena import rng
 from arena.jit import is_kernel, kernel
-from arena.setup import START_LENGTH, classic_spot, start_game
+from arena.map_setup import start
+from arena.setup import START_LENGTH, classic_spot
 from arena.stages import HEIGHT, WIDTH, WORK, Turn, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
 
@@ -56,7 +57,7 @@ def call(action: int, extra: int, program: np.ndarray, settings: np.ndarray, boa
             if seeds.shape[0]:
                 seed[g] = seeds[k]
                 seed_key[g] = rng.seed_key(seeds[k])
-            if not start_game(b, t, g, counts[k], extra):
+            if not start(b, t, g, counts[k], extra):
                 return k
         run_stage(program[-1], b, t)  # a lone snake (or none) may have nothing to play for
     elif action == RESPAWN:

@@ -23,10 +23,10 @@ Table = tuple[Engine, GameBatch, int]
 
 
 class Lockstep:
-    """Up to ``width`` games of ``rules`` (ruleset, board, settings) with ``seats`` players each."""
+    """Up to ``width`` games of ``rules`` (ruleset, map, board, settings) with ``seats`` players each."""
 
     def __init__(self, rules: MatchConfig, seats: int, width: int) -> None:
-        self.engine = Engine(rules.ruleset, rules.width, rules.height, rules.settings)
+        self.engine = Engine(rules.ruleset, rules.width, rules.height, rules.settings, map=rules.map)
         self.seats = seats
         self.batch = self.engine.new_batch(range(width), num_snakes=seats, seats=seats)
         self.batch.done[:] = True  # every slot is empty until a game takes it

@@ -30,6 +30,7 @@ GRACE_MS = 150  # the match's own backstop beyond a transport's timeout
 @dataclass
 class MatchConfig:
     ruleset: str = "standard"
+    map: str | None = None  # one of Battlesnake's maps (``arena.maps``); None: the ruleset's own board
     width: int | None = None
     height: int | None = None
     settings: dict = field(default_factory=dict)
@@ -85,6 +86,8 @@ def default_game_id(config: MatchConfig, names: Sequence[str]) -> str:
     """A game id fixed by the rules, the seed and the seating.  Bots key their randomness by the game
     id, so the same command must give the same id (a fresh uuid made each run a different game)."""
     key = [config.ruleset, config.width, config.height, config.settings, config.seed, list(names)]
+    if config.map is not None:  # appended only with a map: games without one keep their ids
+        key.append(config.map)
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -108,7 +111,7 @@ class Match:
         if not 0 <= seated <= len(players):
             raise ValueError(f"seated must be between 0 and {len(players)}, got {seated}")
         if table is None:
-            self.engine = Engine(config.ruleset, config.width, config.height, config.settings)
+            self.engine = Engine(config.ruleset, config.width, config.height, config.settings, map=config.map)
             self.batch, self.game = self.engine.new_batch([config.seed], num_snakes=seated, seats=len(players)), 0
         else:
             self.engine, self.batch, self.game = table
@@ -130,6 +133,8 @@ class Match:
             "players": [{"id": i, "name": p.name, "color": self.info.colors[i], "kind": p.kind}
                         for i, p in zip(self.ids, self.players)],
         }
+        if config.map is not None:
+            self.header["map"] = config.map
         if seated < len(players):
             self.header["seated"] = seated
         self.follow = follow

@@ -101,6 +101,8 @@ def check_header(obj: dict) -> Board:
     """Validate a header line; returns the bounds for the lines after it."""
     need_str(obj.get("game_id"), "game_id")
     need_str(obj.get("ruleset"), "ruleset")
+    if obj.get("map") is not None:
+        need_str(obj["map"], "map")
     settings = need_dict(obj.get("settings"), "settings")
     for name, value in settings.items():
         if not isinstance(value, (bool, int, float, str)) or (isinstance(value, float) and not math.isfinite(value)):

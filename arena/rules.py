@@ -59,14 +59,18 @@ class Ruleset:
     default_size: tuple[int, int] = (11, 11)
     min_snakes: int = 2
 
-    def resolve(self, overrides: dict | None = None) -> dict:
-        """Defaults overlaid with ``overrides``; unknown names and bad values raise ValueError."""
-        values = {name: spec.default for name, spec in self.settings.items()}
+    def resolve(self, overrides: dict | None = None, extra: dict[str, Setting] | None = None) -> dict:
+        """Defaults overlaid with ``overrides``; unknown names and bad values raise ValueError.
+        ``extra``: settings a map adds (``arena.maps``), after the ruleset's own."""
+        specs = dict(self.settings)
+        for name, spec in (extra or {}).items():
+            specs.setdefault(name, spec)
+        values = {name: spec.default for name, spec in specs.items()}
         for name, value in (overrides or {}).items():
-            if name not in self.settings:
-                known = ", ".join(self.settings) or "none"
+            if name not in specs:
+                known = ", ".join(specs) or "none"
                 raise ValueError(f"ruleset {self.name} has no setting {name!r} (settings: {known})")
-            values[name] = self.settings[name].parse(name, value)
+            values[name] = specs[name].parse(name, value)
         return values
 
     def stages_for(self, settings: dict) -> tuple[Stage, ...]:

@@ -21,7 +21,8 @@ from arena.state import MAX_HEALTH, Arrays, clear_game, place_body
 
 START_LENGTH = 3
 DIAGONALS = frozen(np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.int64))  # (dx, dy) of the start food candidates
-STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``start_game`` modes
+STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``start_game`` modes (``arena.map_setup`` adds the maps')
+NO_FOOD = 256  # flag on a map's mode: remove the map's first food (a ruleset without food, as constrictor)
 
 
 @kernel

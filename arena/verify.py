@@ -65,7 +65,7 @@ def simulation_engine(header: dict) -> Engine:
     settings = dict(header.get("settings") or {})
     if "food" in (header.get("external") or []):
         settings.update({name: 0 for name in SPAWN_SETTINGS if name in settings})
-    return Engine(header["ruleset"], header["width"], header["height"], settings)
+    return Engine(header["ruleset"], header["width"], header["height"], settings, map=header.get("map"))
 
 
 def adopt_external(engine: Engine, batch, frame: dict, external) -> str:
@@ -120,7 +120,7 @@ def _move_problem(frame: dict, previous: dict | None) -> str | None:
 
 def _header_problem(header: dict) -> str | None:
     """The header's board and settings are what its ruleset builds from them (defaults filled in)."""
-    engine = Engine(header["ruleset"], header["width"], header["height"], header["settings"])
+    engine = Engine(header["ruleset"], header["width"], header["height"], header["settings"], map=header.get("map"))
     g = engine.geometry
     if (g.width, g.height) != (header["width"], header["height"]):
         return f"board: header says {header['width']}x{header['height']}, the ruleset builds {g.width}x{g.height}"
