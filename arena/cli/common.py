@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arena.maps import MAPS
 from arena.replay import ReplayError
+from arena.rules import RULESETS
 
 console = Console()
 err = Console(stderr=True)
@@ -65,6 +67,12 @@ def frame_delay(fps: float) -> float:
     if not MIN_FPS <= fps <= MAX_FPS:  # also NaN and infinities
         raise ValueError(f"--fps must be 0 (as fast as possible) or between {MIN_FPS} and {MAX_FPS:g}, got {fps:g}")
     return 1 / fps
+
+
+RULESET_HELP = f"One of: {', '.join(RULESETS)} (default standard, or the map's usual ruleset)."
+MAP_HELP = (f"One of Battlesnake's maps ({len(MAPS)}, listed by snek rules): alone, the game is played on the map's "
+            "usual board size, ruleset and snake count.")
+SIZE_HELP = "Square board size (default 11, classic 24, or the map's usual size)."
 
 
 def board_size(size: int | None, width: int | None, height: int | None) -> tuple[int | None, int | None]:
