@@ -28,13 +28,18 @@ class GameInfo:
     ruleset: str
     settings: dict
     timeout_ms: int = 500
-    map: str | None = None  # the game's map (arena.maps); None: no map, what Battlesnake calls "standard"
     names: dict[str, str] = field(default_factory=dict)
     colors: dict[str, str] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)
     tails: dict[str, str] = field(default_factory=dict)
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     shouts: dict[str, str] = field(default_factory=dict)
+    map: str | None = None  # the Battlesnake map (``arena.maps``); None: the ruleset's own board
+
+    @property
+    def map_name(self) -> str:
+        """``game.map`` as Battlesnake sends it: the map, else the one the ruleset's own board is."""
+        return map_name(self.map, self.ruleset)
 
     def ruleset_json(self) -> dict:
         s = self.settings
@@ -99,7 +104,7 @@ def game_state(frame: dict, width: int, height: int, info: GameInfo, you: str | 
         "game": {
             "id": info.game_id,
             "ruleset": info.ruleset_json(),
-            "map": map_name(info.map, info.ruleset),
+            "map": info.map_name,
             "timeout": info.timeout_ms if timeout_ms is None else timeout_ms,
             "source": SOURCE,
         },

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena import jsonio
 from arena.battlesnake import RequestError, check_request, load_request
 from arena.engine import move_codes
 from arena.geometry import MOVES, OPPOSITE
@@ -64,7 +65,7 @@ def _read_lines(path: Path) -> list[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = jsonio.loads(line)
         except json.JSONDecodeError as exc:
             raise BattlesnakeFileError(f"{path.name} line {number}: not JSON ({exc.msg})") from None
         if not isinstance(obj, dict):

@@ -19,11 +19,12 @@ import numpy as np
 from arena import rng
 from arena.geometry import MOVE_INDEX, MOVES, Geometry, check_live_body, frozen
 from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, clean_moves, run
+from arena.map_stages import CODES
 from arena.maps import GameMap, get_map
 from arena.rules import Ruleset, get_ruleset
 from arena.safety import MoveSafety
 from arena.setup import CLASSIC, NO_FOOD, STANDARD, STANDARD_NO_FOOD
-from arena.stages import CODES, board_table, settings_array
+from arena.stages import board_table, settings_array
 from arena.state import CAUSE_INDEX, CAUSES, MAX_HEALTH, MAX_SNAKES, GameBatch, game_index
 
 HAZARD_STACK_LIMIT = np.iinfo(np.int16).max  # hazard entries one cell can hold (an int16 counter)
@@ -68,6 +69,10 @@ class Engine:
             self._setup_mode = self.map.setup_mode | (0 if self.ruleset.food_at_start else NO_FOOD)
         self._safety: MoveSafety | None = None
         self._points = list(zip(self.geometry.x_of.tolist(), self.geometry.y_of.tolist()))  # cell -> (x, y) for frames
+        self._above = bool(self.map and self.map.off_board)  # hazards kept above the board (snail_mode)
+        if self._above:  # after the padded cells: the board's cells one board-height up, row by row
+            g = self.geometry
+            self._points += [(x, y + g.height) for y in range(g.height) for x in range(g.width)]
 
     # --- creating games -----------------------------------------------------------------
 
@@ -80,7 +85,7 @@ class Engine:
                   seats: int | None = None) -> GameBatch:
         seeds = rng.seed_array(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
         counts = np.broadcast_to(np.asarray(num_snakes, dtype=np.int64), seeds.shape).copy()
-        batch = GameBatch.empty(self.geometry, seeds.size, int(seats or counts.max(initial=1)))
+        batch = GameBatch.empty(self.geometry, seeds.size, int(seats or counts.max(initial=1)), self._above)
         self.reset(batch, np.arange(seeds.size), seeds, counts)
         return batch
 
@@ -134,7 +139,7 @@ class Engine:
         otherwise snakes take seats in order.  A dead snake keeps its ``death`` (cause, turn, killer)."""
         g = self.geometry
         seats = len(ids) if ids is not None else max(len(p["snakes"]) for p in positions)
-        batch = GameBatch.empty(g, len(positions), max(seats, 1))
+        batch = GameBatch.empty(g, len(positions), max(seats, 1), self._above)
         batch.clear_games(np.arange(len(positions)))
         for game, pos in enumerate(positions):
             batch.seed[game] = rng.seed_to_int(seeds[game] if seeds is not None else 0)
@@ -186,10 +191,10 @@ class Engine:
                 batch.food[game, self._cell(x, y)] = True
             batch.food_count[game] = np.count_nonzero(batch.food[game])
         if hazards is not None:
-            stacks = Counter(self._cell(x, y) for x, y in hazards)
+            stacks = Counter(self._hazard_cell(x, y) for x, y in hazards)
             for cell, count in stacks.items():
                 if count > HAZARD_STACK_LIMIT:
-                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self.geometry.xy(cell)}")
+                    raise ValueError(f"more than {HAZARD_STACK_LIMIT} hazards on {self._points[cell]}")
             batch.hazard[game] = 0
             for cell, count in stacks.items():
                 batch.hazard[game, cell] = count
@@ -207,6 +212,14 @@ class Engine:
             return 0, g.width - 1, 0, g.height - 1
         xs, ys = g.x_of[safe], g.y_of[safe]
         return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+
+    def _hazard_cell(self, x, y) -> int:
+        """A hazard's cell: on the board, or (a map that keeps state there) up to a board-height above it."""
+        g = self.geometry
+        if self._above and type(x) is int and type(y) is int and 0 <= x < g.width and g.height <= y < 2 * g.height:
+            # (x, y) is (x, y - height)'s stored state
+            return g.cells + (y - g.height) * g.width + x
+        return self._cell(x, y)
 
     def _cell(self, x, y, allow_outside: bool = False) -> int:
         g = self.geometry

@@ -12,6 +12,7 @@ import numpy as np
 from arena import rng
 from arena.jit import is_kernel, kernel
 from arena.map_setup import start
+from arena.map_stages import run as run_code
 from arena.setup import START_LENGTH, classic_spot
 from arena.stages import HEIGHT, WIDTH, WORK, Turn, run_stage
 from arena.state import MAX_HEALTH, Arrays, place_body
@@ -46,7 +47,7 @@ def call(action: int, extra: int, program: np.ndarray, settings: np.ndarray, boa
              np.empty(settings[WIDTH] * settings[HEIGHT], np.uint64), np.empty(WORK, np.int64))
     if action == STEP:
         for code in program:
-            run_stage(code, b, t)
+            run_code(code, b, t)
         for g in t.games:
             turn[g] += 1
     elif action == GAME_OVER:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from arena import map_setup as ms
+from arena import map_stages as ups
 from arena import setup
 from arena import stages as s
 from arena.rules import ROYALE, Setting, Stage
@@ -92,6 +94,12 @@ class GameMap:
         return kept[:at] + update + kept[at:]
 
 
+FOOD = (s.spawn_food,)
+CASTLE = {"setup_mode": ms.CASTLE_WALL, "update": (ups.castle_food,)}
+RIVERS = {"setup_mode": ms.RIVERS, "update": (ups.spawn_food_dry,)}
+ISLANDS = {"setup_mode": ms.ISLANDS, "update": (ups.spawn_food_dry,)}
+
+
 def _maps(*maps: GameMap) -> dict[str, GameMap]:
     return {m.name: m for m in maps}
 
@@ -104,41 +112,51 @@ MAPS: dict[str, GameMap] = _maps(
     GameMap("royale", "standard, and every shrinkEveryNTurns one side of the safe box turns to hazard",
             rulesets=MAP_RULESETS, settings=SHRINK, setup_mode=setup.STANDARD, update=(s.spawn_food, s.shrink_royale)),
     GameMap("arcade_maze", "an arcade maze of hazard walls, food on fixed spots", sizes=((19, 21),),
-            max_snakes=6, default_size=(19, 21)),
+            max_snakes=6, default_size=(19, 21), setup_mode=ms.ARCADE_MAZE, update=(ups.arcade_food,)),
     GameMap("hz_castle_wall", "a wall of hazard around the board with dangerous bridges", sizes=((11, 11),),
-            max_snakes=8),
+            max_snakes=8, **CASTLE),
     GameMap("hz_castle_wall_lg", "a wall of hazard around the board with dangerous bridges", sizes=((19, 19),),
-            max_snakes=8, default_size=(19, 19)),
+            max_snakes=8, default_size=(19, 19), **CASTLE),
     GameMap("hz_castle_wall_xl", "a wall of hazard around the board with dangerous bridges", sizes=((25, 25),),
-            max_snakes=12, default_size=(25, 25)),
+            max_snakes=12, default_size=(25, 25), **CASTLE),
     GameMap("hz_hazard_pits", "pits of hazard that fill a layer every shrinkEveryNTurns up to 4, then drain",
-            sizes=((11, 11),), max_snakes=4, settings=SHRINK),
-    GameMap("hz_inner_wall", "a ring of hazard two cells in from the edge"),
-    GameMap("hz_rings", "concentric rings of hazard with a free ring between them"),
-    GameMap("hz_columns", "hazard on every cell with odd x and odd y"),
+            sizes=((11, 11),), max_snakes=4, settings=SHRINK, setup_mode=ms.HAZARD_PITS,
+            update=(s.spawn_food, ups.hazard_pits)),
+    GameMap("hz_inner_wall", "a ring of hazard one cell in from the edge", setup_mode=ms.INNER_WALL, update=FOOD),
+    GameMap("hz_rings", "concentric rings of hazard with a free ring between them", setup_mode=ms.RINGS,
+            update=FOOD),
+    GameMap("hz_columns", "hazard on every cell with odd x and odd y", setup_mode=ms.COLUMNS, update=FOOD),
     GameMap("hz_rivers_bridges", "a lake of hazard with rivers to the edges, crossed by bridges", sizes=((11, 11),),
-            max_snakes=8),
+            max_snakes=8, **RIVERS),
     GameMap("hz_rivers_bridges_lg", "a lake of hazard with rivers to the edges, crossed by bridges",
-            sizes=((19, 19),), max_snakes=12, default_size=(19, 19)),
+            sizes=((19, 19),), max_snakes=12, default_size=(19, 19), **RIVERS),
     GameMap("hz_rivers_bridges_xl", "a lake of hazard with rivers to the edges, crossed by bridges",
-            sizes=((25, 25),), max_snakes=12, default_size=(25, 25)),
+            sizes=((25, 25),), max_snakes=12, default_size=(25, 25), **RIVERS),
     GameMap("hz_islands_bridges", "islands in rivers of hazard, joined by bridges", sizes=((11, 11),),
-            max_snakes=4),
+            max_snakes=4, **ISLANDS),
     GameMap("hz_islands_bridges_lg", "islands in rivers of hazard, joined by bridges", sizes=((19, 19),),
-            max_snakes=16, default_size=(19, 19)),
-    GameMap("hz_spiral", "hazard grows in a spiral from a random cell, one cell every 3 turns"),
-    GameMap("hz_scatter", "one random cell turns to hazard every 2 turns"),
-    GameMap("hz_grow_box", "a box of hazard grows one random side every 12 turns"),
-    GameMap("hz_expand_box", "a box of hazard grows a ring every 20 turns from a random cell"),
-    GameMap("hz_expand_scatter", "hazard fills rings around a random cell, one random cell every 2 turns"),
+            max_snakes=16, default_size=(19, 19), **ISLANDS),
+    GameMap("hz_spiral", "hazard grows in a spiral from a random cell, one cell every 3 turns",
+            setup_mode=setup.STANDARD, update=(s.spawn_food, ups.spiral)),
+    GameMap("hz_scatter", "one random cell turns to hazard every 2 turns", setup_mode=setup.STANDARD,
+            update=(s.spawn_food, ups.scatter)),
+    GameMap("hz_grow_box", "a box of hazard grows one random side every 12 turns", setup_mode=setup.STANDARD,
+            update=(s.spawn_food, ups.grow_box)),
+    GameMap("hz_expand_box", "a box of hazard grows a ring every 20 turns from a random cell",
+            setup_mode=setup.STANDARD, update=(s.spawn_food, ups.expand_box)),
+    GameMap("hz_expand_scatter", "hazard fills rings around a random cell, one random cell every 2 turns",
+            setup_mode=setup.STANDARD, update=(s.spawn_food, ups.expand_scatter)),
     GameMap("healing_pools", "single hazard cells (pools) on fixed spots; one dries up every shrinkEveryNTurns",
-            sizes=((7, 7), (11, 11), (19, 19)), max_snakes=8, settings=SHRINK),
+            sizes=((7, 7), (11, 11), (19, 19)), max_snakes=8, settings=SHRINK, setup_mode=ms.HEALING_POOLS,
+            update=(s.spawn_food, ups.dry_pool)),
     GameMap("sinkholes", "a round sinkhole of stacking hazard grows from the centre every shrinkEveryNTurns",
-            sizes=((7, 7), (11, 11), (19, 19)), max_snakes=8, settings=SHRINK),
-    GameMap("snail_mode", "snakes leave a fading trail of hazard behind them", off_board=True),
+            sizes=((7, 7), (11, 11), (19, 19)), max_snakes=8, settings=SHRINK, setup_mode=setup.STANDARD,
+            update=(s.spawn_food, ups.sinkholes)),
+    GameMap("snail_mode", "snakes leave a fading trail of hazard behind them", off_board=True,
+            setup_mode=setup.STANDARD, update=(s.spawn_food, ups.snail_trail)),
     GameMap("solo_maze", "one snake finds the food in a maze of hazard; each food is a bigger maze",
             sizes=((7, 7), (11, 11), (19, 19), (19, 21), (25, 25)), max_snakes=1, default_snakes=1,
-            rulesets=("solo",)),
+            rulesets=("solo",), setup_mode=ms.SOLO_MAZE, update=(ups.solo_maze,)),
 )
 
 

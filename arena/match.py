@@ -119,7 +119,8 @@ class Match:
         self.ids = [f"s{i}" for i in range(len(players))]
         self.info = GameInfo(
             game_id=config.game_id or default_game_id(config, [p.name for p in self.players]), ruleset=config.ruleset,
-            settings=self.engine.settings, timeout_ms=config.timeout_ms, map=config.map,
+            map=config.map,
+            settings=self.engine.settings, timeout_ms=config.timeout_ms,
             names={i: p.name for i, p in zip(self.ids, self.players)},
             colors={i: p.color or COLORS[n % len(COLORS)] for n, (i, p) in enumerate(zip(self.ids, self.players))},
             heads={i: p.head for i, p in zip(self.ids, self.players)},

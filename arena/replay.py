@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arena import jsonio
 from arena.replay_schema import SchemaError, check_frame, check_header, check_result
 
 FORMAT = "snek-replay/1"
@@ -55,7 +55,7 @@ class ReplayWriter:
             raise
 
     def _write(self, obj: dict) -> None:
-        line = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+        line = jsonio.dumps_line(obj)
         try:
             if self._gz is not None:
                 self._gz.write(line)
@@ -177,7 +177,7 @@ class ReplayReader:
             if raw.strip():
                 break
         try:
-            obj = json.loads(raw)
+            obj = jsonio.loads(raw)
         except RecursionError:
             raise self._error("not JSON (nested too deeply)") from None
         except ValueError as exc:  # JSONDecodeError, bad UTF-8, integers with too many digits
@@ -272,7 +272,7 @@ def dumps_replay(replay: Replay) -> str:
     """The replay as JSON-lines text (for sockets and tests)."""
     out = io.StringIO()
     for obj in [{"type": "header", **replay.header}, *replay.frames] + ([replay.result] if replay.result else []):
-        out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        out.write(jsonio.dumps_text(obj, newline=True))
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from arena.geometry import MAX_SIZE, MIN_SIZE, MOVES
+from arena.maps import MAPS
 from arena.state import CAUSES, MAX_HEALTH
 
 MAX_SEATS = 16
@@ -75,20 +76,26 @@ def need_dict(value, path: str) -> dict:
 class Board:
     """The bounds a file's header sets for every later line (board size, seat ids)."""
 
-    def __init__(self, width: int, height: int, ids: list[str]) -> None:
+    def __init__(self, width: int, height: int, ids: list[str], hazards_above: int = 0) -> None:
         self.width, self.height, self.ids = width, height, ids
         self.area = width * height
         self.id_set = set(ids)
+        self.hazards_above = hazards_above  # rows above the board a hazard may lie on (snail_mode's state)
 
-    def point(self, value, path: str, outside: int = 0) -> None:
-        """An ``[x, y]`` pair of integers on the board (``outside`` cells beyond it allowed)."""
+    def point(self, value, path: str, outside: int = 0, above: int = 0) -> None:
+        """An ``[x, y]`` pair of integers on the board (``outside`` cells beyond it allowed, ``above`` rows
+        above it)."""
         if (not isinstance(value, list) or len(value) != 2 or type(value[0]) is not int or type(value[1]) is not int
-                or not -outside <= value[0] < self.width + outside or not -outside <= value[1] < self.height + outside):
+                or not -outside <= value[0] < self.width + outside
+                or not -outside <= value[1] < self.height + max(outside, above)):
             fail(path, f"expected [x, y] integers on the {self.width}x{self.height} board, got {_show(value)}")
 
-    def points(self, value, path: str, most: int, outside: int = 0) -> None:
+    def points(self, value, path: str, most: int, outside: int = 0, above: int = 0) -> None:
         for i, point in enumerate(need_list(value, path, most)):
-            self.point(point, f"{path}[{i}]", outside)
+            self.point(point, f"{path}[{i}]", outside, above)
+
+    def hazards(self, value, path: str) -> None:
+        self.points(value, path, 64 * self.area * (2 if self.hazards_above else 1), above=self.hazards_above)
 
     def seat(self, value, path: str, allow_none: bool = False) -> None:
         if value is None and allow_none:
@@ -102,7 +109,7 @@ def check_header(obj: dict) -> Board:
     need_str(obj.get("game_id"), "game_id")
     need_str(obj.get("ruleset"), "ruleset")
     if obj.get("map") is not None:
-        need_str(obj["map"], "map")
+        need_choice(obj["map"], "map", tuple(MAPS))
     settings = need_dict(obj.get("settings"), "settings")
     for name, value in settings.items():
         if not isinstance(value, (bool, int, float, str)) or (isinstance(value, float) and not math.isfinite(value)):
@@ -135,7 +142,7 @@ def check_header(obj: dict) -> Board:
     if obj.get("imported") is not None:
         for key, value in need_dict(obj["imported"], "imported").items():
             need_str(value, f"imported.{key}", allow_none=True)
-    board = Board(width, height, ids)
+    board = Board(width, height, ids, height if obj.get("map") and MAPS[obj["map"]].off_board else 0)
     if obj.get("initial") is not None:
         check_initial(need_dict(obj["initial"], "initial"), board)
     return board
@@ -146,7 +153,7 @@ def check_initial(obj: dict, board: Board) -> None:
     if obj.get("turn") is not None:
         need_int(obj["turn"], "initial.turn", 0, MAX_TURN)
     board.points(obj.get("food"), "initial.food", board.area)
-    board.points(obj.get("hazards", []), "initial.hazards", 64 * board.area)
+    board.hazards(obj.get("hazards", []), "initial.hazards")
     for i, snake in enumerate(need_list(obj.get("snakes"), "initial.snakes", len(board.ids))):
         where = f"initial.snakes[{i}]"
         need_dict(snake, where)
@@ -167,7 +174,7 @@ def check_initial(obj: dict, board: Board) -> None:
 def check_position(obj: dict, board: Board, prefix: str = "") -> None:
     """The board part of a frame (also a header's ``initial``): food, hazards, snakes."""
     board.points(obj.get("food"), f"{prefix}food", board.area)
-    board.points(obj.get("hazards"), f"{prefix}hazards", 64 * board.area)
+    board.hazards(obj.get("hazards"), f"{prefix}hazards")
     snakes = need_list(obj.get("snakes"), f"{prefix}snakes", MAX_SEATS)
     seats = []
     for i, snake in enumerate(snakes):

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from arena import jsonio
 from arena.standings import Leaderboard, Standing
 
 SUMMARY_FORMAT = "snek-tournament-summary/1"
@@ -59,7 +60,7 @@ def listed_games(out: Path) -> list[dict]:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 try:
-                    game = json.loads(line)
+                    game = jsonio.loads(line)
                 except ValueError:
                     continue
                 if game["index"] < LISTED_GAMES:

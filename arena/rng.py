@@ -41,6 +41,17 @@ START_FOOD_DIAGONAL = 16  # turn 0; index: snake * 4 + diagonal
 START_FOOD_RANDOM = 17  # turn 0; index: y * width + x (the n best cells, n = snakes)
 RESPAWN_SPOT = 20  # turn: current turn; index: seat * 1024 + y * width + x
 GAME_SEED = 30  # turn: game number g; index 0 (per-game seeds of a vector env reset with one seed)
+# Maps (``arena.maps``); "turn 0" draws are fixed for the whole game, as Battlesnake's GetRand(0).
+MAP_START_ORDER = 40  # turn 0; index: start spot (castle walls, arcade maze, hazard pits: spots by score)
+MAP_LAYOUT = 41  # turn 0; index 0; healing_pools' layout = draw % layouts
+MAP_ORIGIN = 42  # turn 0; index 0 / 1: the x / y of hz_spiral's, hz_grow_box's, hz_expand_*'s first cell
+MAP_SCATTER = 43  # turn 0; index: y * width + x (hz_scatter's order: by score; hz_expand_scatter's in a ring)
+MAP_GROW_SIDE = 44  # turn 0; index: growth k; side = draw % sides that can grow (hz_grow_box)
+MAP_FOOD_SPOT = 45  # turn: new turn; index: spot (castle walls, arcade maze: spots tried by score)
+MAP_FOOD_CHANCE = 46  # turn: new turn; index 0; arcade maze food roll = draw % 100
+MAP_DRY_POOL = 47  # turn: new turn; index: y * width + x (healing_pools: the pool that dries up)
+MAP_MAZE = 48  # turn: the turn the maze is built; index: draw number (solo_maze's walls and holes)
+MAP_MAZE_FOOD = 49  # turn: the turn the food is placed; index: try * 2 + 0 / 1 (x / y)
 
 
 def _mix_py(z: int) -> int:

@@ -118,8 +118,8 @@ def _random_starts(key: np.uint64, width: int, height: int, count: int, starts: 
 def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint64, width: int, height: int,
                    avoid_food: bool) -> int:
     """The start food cell next to a snake's head: the best-scoring of its 4 diagonal cells that is on
-    the board, not a corner, not the centre, further from the centre than the head on some axis (and,
-    with ``avoid_food``, not food yet); -1 when there is none."""
+    the board, not a corner, not the centre, not a hazard (a map's), further from the centre than the head
+    on some axis (and, with ``avoid_food``, not food yet); -1 when there is none."""
     h = b.head[g, seat]
     hx, hy = board[h, 8], board[h, 9]
     cx, cy = (width - 1) // 2, (height - 1) // 2
@@ -131,7 +131,7 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
         away = (px < hx < cx) or (cx < hx < px) or (py < hy < cy) or (cy < hy < py)
         corner = (px == 0 or px == width - 1) and (py == 0 or py == height - 1)
         cell = _cell(width, px, py)
-        if not away or corner or (px == cx and py == cy) or (avoid_food and b.food[g, cell]):
+        if not away or corner or (px == cx and py == cy) or (avoid_food and b.food[g, cell]) or b.hazard[g, cell]:
             continue
         s = rng.score(key, rng.START_FOOD_DIAGONAL, seat * 4 + d)
         if s > best_score:
@@ -156,7 +156,7 @@ def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: i
             if picks[i] >= 0:
                 b.food[g, picks[i]] = True
     center = _cell(width, (width - 1) // 2, (height - 1) // 2)
-    b.food[g, center] = True
+    b.food[g, center] = b.hazard[g, center] == 0  # a map's hazard there keeps it free (hz_rivers_bridges)
     for i in range(count):
         if b.head[g, i] == center:
             b.food[g, center] = False
@@ -164,20 +164,9 @@ def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: i
 
 
 @kernel
-def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
-    width, height = t.settings[WIDTH], t.settings[HEIGHT]
+def place_stacked(b: Arrays, g: int, count: int, starts: np.ndarray) -> None:
+    """Snakes 0..count-1 of a cleared game, each three segments stacked on its cell of ``starts``."""
     seats = b.alive.shape[1]
-    key = rng.turn_key(b.seed_key[g], 0)
-    starts = t.work[:16]
-    starts[:] = 0
-    fixed_board = width == height and width >= 7
-    if fixed_board and count <= 8:
-        _fixed_starts(key, width, t, starts)
-    elif width == height and width >= 11:
-        _spread_starts(key, width, height, t, starts)
-    elif not _random_starts(key, width, height, count, starts):
-        return False
-    clear_game(b, g, width, height)
     for i in range(seats):  # absent seats: an empty snake on cell 0 (a wall corner)
         head = starts[i] if i < count else 0
         b.head[g, i] = head
@@ -192,6 +181,23 @@ def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
             b.health[g, i] = MAX_HEALTH
             b.occ[g, head] = START_LENGTH
             b.owner[g, head] = i
+
+
+@kernel
+def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
+    width, height = t.settings[WIDTH], t.settings[HEIGHT]
+    key = rng.turn_key(b.seed_key[g], 0)
+    starts = t.work[:16]
+    starts[:] = 0
+    fixed_board = width == height and width >= 7
+    if fixed_board and count <= 8:
+        _fixed_starts(key, width, t, starts)
+    elif width == height and width >= 11:
+        _spread_starts(key, width, height, t, starts)
+    elif not _random_starts(key, width, height, count, starts):
+        return False
+    clear_game(b, g, width, height)
+    place_stacked(b, g, count, starts)
     if food and fixed_board:
         _fixed_food(b, t, g, count, key, width, height)
     elif food:

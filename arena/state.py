@@ -103,7 +103,7 @@ class GameBatch:
     owner: np.ndarray  # (B, C) int8 seat occupying the cell (valid where occ > 0)
     food: np.ndarray  # (B, C) bool
     food_count: np.ndarray  # (B,) int32
-    hazard: np.ndarray  # (B, C) int16 stacked hazard entries per cell
+    hazard: np.ndarray  # (B, C) int16 stacked hazard entries per cell (+ a board's area above it: see ``empty``)
     box: np.ndarray  # (B, 4) int32 royale safe box: min_x, max_x, min_y, max_y
 
     def __post_init__(self) -> None:
@@ -133,7 +133,9 @@ class GameBatch:
         return view
 
     @classmethod
-    def empty(cls, geometry: Geometry, batch_size: int, num_seats: int) -> GameBatch:
+    def empty(cls, geometry: Geometry, batch_size: int, num_seats: int, hazards_above: bool = False) -> GameBatch:
+        """``hazards_above``: hazard counters for a copy of the board above it too, after the padded
+        cells (a map that keeps state there: snail_mode)."""
         if not 1 <= num_seats <= MAX_SNAKES:
             raise ValueError(f"a game has 1 to {MAX_SNAKES} snakes, got {num_seats}")
         b, n, c = batch_size, num_seats, geometry.cells
@@ -159,7 +161,7 @@ class GameBatch:
             owner=np.zeros((b, c), np.int8),
             food=np.zeros((b, c), bool),
             food_count=np.zeros(b, np.int32),
-            hazard=np.zeros((b, c), np.int16),
+            hazard=np.zeros((b, c + (geometry.area if hazards_above else 0)), np.int16),
             box=np.tile(np.array([0, geometry.width - 1, 0, geometry.height - 1], np.int32), (b, 1)),
         )
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from arena import jsonio
 from arena.engine import Engine
 from arena.executors import Failure, executor
 from arena.game_choice import checked_engine
@@ -290,7 +291,7 @@ def games_per_unit(inline: bool, games: int, workers: int) -> int:
 
 
 def record_line(record: GameRecord, names: list[str]) -> str:
-    return json.dumps({**asdict(record), "names": [names[e] for e in record.seats]}, separators=(",", ":")) + "\n"
+    return jsonio.dumps_text({**asdict(record), "names": [names[e] for e in record.seats]}, newline=True)
 
 
 def read_results(path: Path) -> tuple[list[GameRecord], int]:
@@ -307,7 +308,7 @@ def read_results(path: Path) -> tuple[list[GameRecord], int]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = jsonio.loads(line)
             records.append(GameRecord(**{k: v for k, v in obj.items() if k in keys}))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path} line {number} is damaged ({type(exc).__name__}): "

@@ -14,21 +14,18 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from arena.battlesnake import GameInfo, game_state
 from arena.engine import Engine
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from ports import free_port  # noqa: E402 (the tests' one free-port helper)
 
 
 def body(game_id: str, timeout_ms: int) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from ports import free_port  # noqa: E402 (the tests' one free-port helper)
 
 WIDTH = HEIGHT = 25
 SNAKES = 16
@@ -99,11 +101,6 @@ def build_replay(seed: int = 1) -> list[dict]:
                                   "death_turn": deaths.get(i)} for i in range(SNAKES)]})
     return lines
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -126,3 +126,412 @@ def test_a_replay_without_a_map_header_plays_the_rulesets_board(tmp_path):
     path = record_game(tmp_path / "plain.jsonl", seed=5)
     assert "map" not in lines_of(path)[0]
     assert verify(read_replay(path)).ok
+
+
+# --- helpers for one map update from a chosen position ---------------------------------------------------
+
+
+def two_snakes(width: int) -> list[dict]:
+    """Two snakes low on the board that survive a step up."""
+    return [{"body": [[1, 1], [1, 0]], "health": 100}, {"body": [[width - 2, 1], [width - 2, 0]], "health": 100}]
+
+
+def step_from(name: str, turn: int, hazards=(), food=(), snakes=None, moves=None, seed: int = 7, **kwargs):
+    """The map's engine after one step from a position at ``turn`` (snakes move up unless told)."""
+    engine = engine_for(name, **kwargs)
+    snakes = snakes if snakes is not None else two_snakes(engine.geometry.width)
+    batch = engine.from_positions([{"turn": turn, "food": [list(p) for p in food],
+                                    "hazards": [list(p) for p in hazards], "snakes": snakes}], seeds=[seed])
+    engine.step(batch, [moves if moves is not None else [0] * len(snakes)])
+    return engine, batch
+
+
+def added_hazards(name: str, turn: int, hazards=(), **kwargs) -> list[tuple[int, int]]:
+    """Hazard entries the map's update adds (or removes: negative) stepping from ``turn``."""
+    engine, batch = step_from(name, turn, hazards, **kwargs)
+    after = hazards_of(engine, batch)
+    before = list(hazards)
+    for point in before:
+        after.remove(tuple(point))
+    return after
+
+
+def ring(cx: int, cy: int, offset: int, width: int, height: int) -> list[tuple[int, int]]:
+    return sorted((x, y) for x in range(cx - offset, cx + offset + 1) for y in range(cy - offset, cy + offset + 1)
+                  if max(abs(x - cx), abs(y - cy)) == offset and 0 <= x < width and 0 <= y < height)
+
+
+def heads(frame: dict) -> list[tuple[int, int]]:
+    return [tuple(s["body"][0]) for s in frame["snakes"]]
+
+
+# --- static hazard maps ------------------------------------------------------------------------------------
+
+
+def test_hz_inner_wall_rings_and_columns_draw_the_official_layouts():
+    engine = engine_for("hz_inner_wall")
+    wall = hazards_of(engine, engine.new_batch([1], 4))
+    assert wall == sorted({(x, y) for x in range(1, 10) for y in (1, 9)}
+                          | {(x, y) for x in (1, 9) for y in range(2, 9)})
+    assert len(wall) == 32
+    rings = hazards_of(engine_for("hz_rings"), engine_for("hz_rings").new_batch([1], 4))
+    assert rings == sorted(wall + ring(5, 5, 2, 11, 11))  # drawRing at offsets 2 and 4 (offset < width / 2)
+    small = Engine("standard", 9, 9, map="hz_rings")
+    assert hazards_of(small, small.new_batch([1], 2)) == ring(4, 4, 3, 9, 9)  # 9 / 2 = 4: offset 2 only
+    columns = engine_for("hz_columns")
+    odd = range(1, 11, 2)
+    assert hazards_of(columns, columns.new_batch([1], 4)) == sorted((x, y) for x in odd for y in odd)
+
+
+def test_static_hazard_maps_start_like_standard_and_keep_their_hazards():
+    standard, walled = Engine("standard", map="standard"), engine_for("hz_inner_wall")
+    a, b = standard.new_batch(range(3), 4), walled.new_batch(range(3), 4)
+    for game in range(3):
+        plain, hazardous = standard.frame(a, game), walled.frame(b, game)
+        assert plain["snakes"] == hazardous["snakes"] and plain["food"] == hazardous["food"]
+    engine, batch = step_from("hz_columns", 40, hazards=[(1, 1), (3, 3)])
+    assert hazards_of(engine, batch) == [(1, 1), (3, 3)]  # the update only spawns food
+
+
+# --- castle walls --------------------------------------------------------------------------------------------
+
+
+def test_hz_castle_wall_layout_starts_and_no_food_at_first():
+    engine = engine_for("hz_castle_wall")
+    batch = engine.new_batch(range(12), 4)
+    hazards = hazards_of(engine, batch)
+    assert len(hazards) == 28
+    doubled = sorted({p for p in hazards if hazards.count(p) == 2})
+    assert doubled == [(2, 4), (2, 6), (4, 2), (4, 8), (6, 2), (6, 8), (8, 4), (8, 6)]
+    corners, edges = {(1, 1), (1, 9), (9, 1), (9, 9)}, {(1, 5), (5, 1), (5, 9), (9, 5)}
+    seen = set()
+    for game in range(12):
+        frame = engine.frame(batch, game)
+        assert frame["food"] == [] and set(heads(frame)) <= corners and len(set(heads(frame))) == 4
+        seen.add(tuple(heads(frame)))
+    assert len(seen) > 1  # the spots are shuffled
+    eight = engine.new_batch(range(4), 8)
+    for game in range(4):
+        assert set(heads(engine.frame(eight, game))) == corners | edges
+    xl = engine_for("hz_castle_wall_xl")
+    twelve = xl.new_batch([3], 12)
+    assert len(hazards_of(xl, twelve)) == 160
+    assert {(1, 12), (12, 23), (12, 1), (23, 12)} <= set(heads(xl.frame(twelve, 0)))
+
+
+def test_hz_castle_wall_food_from_turn_10_on_free_spots_only():
+    spots = {(2, 5), (5, 2), (5, 8), (8, 5)}
+    engine, batch = step_from("hz_castle_wall", 9)
+    assert engine.frame(batch, 0)["food"] == []  # nothing before turn 10
+    for seed in range(6):
+        engine, batch = step_from("hz_castle_wall", 10, seed=seed)
+        food = engine.frame(batch, 0)["food"]
+        assert len(food) == 1 and tuple(food[0]) in spots
+    # heads moving next to three of the spots leave the fourth
+    snakes = [{"body": [[3, 4], [3, 3]]}, {"body": [[6, 1], [6, 0]]}, {"body": [[5, 6], [6, 6]]}]
+    for seed in range(6):
+        engine, batch = step_from("hz_castle_wall", 20, snakes=snakes, seed=seed)
+        assert engine.frame(batch, 0)["food"] == [[8, 5]]
+    engine, batch = step_from("hz_castle_wall", 30, food=[(2, 5), (8, 5)])
+    assert sorted(map(tuple, engine.frame(batch, 0)["food"])) == [(2, 5), (8, 5)]  # 2 food: the most
+
+
+# --- hazard pits ---------------------------------------------------------------------------------------------
+
+
+def test_hz_hazard_pits_fill_in_layers_and_drain():
+    pits = sorted((x, y) for x in range(1, 11, 2) for y in range(1, 11, 2)
+                  if (x, y) not in {(1, 1), (9, 1), (1, 9), (9, 9)})
+    assert len(pits) == 21
+    engine = engine_for("hz_hazard_pits")
+    batch = engine.new_batch(range(4), 4)
+    for game in range(4):
+        frame = engine.frame(batch, game)
+        assert set(heads(frame)) == {(1, 1), (9, 1), (1, 9), (9, 9)} and frame["hazards"] == []
+        assert [5, 5] in frame["food"] and len(frame["food"]) == 5  # standard fixed food
+    for turn, layers in ((0, 0), (25, 1), (50, 2), (75, 3), (100, 4), (125, 4), (150, 4), (175, 0), (200, 1)):
+        engine, batch = step_from("hz_hazard_pits", turn, hazards=[(3, 3)] * 2)
+        assert hazards_of(engine, batch) == sorted(pits * layers), turn
+    engine, batch = step_from("hz_hazard_pits", 26, hazards=[(3, 3)] * 2)
+    assert hazards_of(engine, batch) == [(3, 3), (3, 3)]  # between the shrink turns nothing changes
+    engine, batch = step_from("hz_hazard_pits", 10, hazards=[(3, 3)], settings={"shrinkEveryNTurns": 5})
+    assert hazards_of(engine, batch) == sorted(pits * 2)
+
+
+# --- rivers and islands --------------------------------------------------------------------------------------
+
+
+def test_hz_rivers_bridges_layout_quadrant_starts_and_dry_food():
+    engine = engine_for("hz_rivers_bridges")
+    batch = engine.new_batch(range(8), 4)
+    hazards = hazards_of(engine, batch)
+    assert hazards == sorted([(5, y) for y in (0, 1, 3, 4, 5, 6, 7, 9, 10)]
+                             + [(x, 5) for x in (0, 1, 3, 4, 6, 7, 9, 10)])
+    quadrants = [{(1, 1), (3, 3)}, {(9, 9), (7, 7)}, {(1, 9), (3, 9)}, {(9, 1), (7, 3)}]
+    for game in range(8):
+        frame = engine.frame(batch, game)
+        assert sorted(sum(h in q for h in heads(frame)) for q in quadrants) == [1, 1, 1, 1]
+        assert [5, 5] not in frame["food"]  # the lake keeps the centre food away
+        assert not set(map(tuple, frame["food"])) & set(hazards)
+    engine, batch = step_from("hz_rivers_bridges", 5, hazards=hazards, settings={"minimumFood": 200})
+    food = set(map(tuple, engine.frame(batch, 0)["food"]))
+    assert len(food) > 60 and not food & set(hazards)  # topped up everywhere but on the rivers
+    islands = engine_for("hz_islands_bridges")
+    assert len(hazards_of(islands, islands.new_batch([0], 4))) == 37
+    with pytest.raises(ValueError, match="^map hz_islands_bridges is played on board 11x11 with 1 to 4 snakes, not "
+                                         "with 5$"):
+        islands.new_batch([0], 5)
+    large = engine_for("hz_rivers_bridges_lg")
+    assert len(hazards_of(large, large.new_batch([0], 12))) == 37
+
+
+# --- arcade maze ---------------------------------------------------------------------------------------------
+
+
+def test_arcade_maze_layout_starts_and_food_spots():
+    engine = engine_for("arcade_maze")
+    batch = engine.new_batch(range(6), 6)
+    hazards = hazards_of(engine, batch)
+    assert len(hazards) == 187 and len(set(hazards)) == 187
+    assert (0, 20) in hazards and (1, 20) not in hazards and (9, 11) not in hazards
+    for game in range(6):
+        frame = engine.frame(batch, game)
+        starts = heads(frame)
+        assert set(starts[:4]) == {(4, 7), (14, 7), (4, 17), (14, 17)} and starts[4:] == [(9, 9), (9, 13)]
+        assert frame["food"] == [[9, 11]]
+    none = Engine("standard", map="arcade_maze", settings={"minimumFood": 0})
+    assert none.frame(none.new_batch([0], 2), 0)["food"] == []
+    spots = {(1, 1), (3, 11), (4, 7), (4, 17), (9, 1), (9, 5), (9, 11), (9, 17), (14, 7), (14, 17), (15, 11), (17, 1)}
+    snakes = [{"body": [[4, 7], [4, 6]]}, {"body": [[14, 6], [14, 5]]}]
+    for seed in range(6):
+        engine, batch = step_from("arcade_maze", 3, snakes=snakes, seed=seed, settings={"foodSpawnChance": 100})
+        food = {tuple(p) for p in engine.frame(batch, 0)["food"]}
+        assert len(food) == 1 and food <= spots - {(4, 7), (14, 7)}  # not under a snake
+        engine, batch = step_from("arcade_maze", 3, snakes=snakes, seed=seed,
+                                  settings={"foodSpawnChance": 0, "minimumFood": 5})
+        assert engine.frame(batch, 0)["food"] == []  # no minimum top-up on this map
+
+
+# --- growing hazards -----------------------------------------------------------------------------------------
+
+
+def test_hz_spiral_grows_clockwise_from_its_start_every_3_turns():
+    for seed in range(3):
+        start = added_hazards("hz_spiral", 2, seed=seed)
+        assert len(start) == 1
+        sx, sy = start[0]
+        assert 3 <= sx <= 7 and 3 <= sy <= 7  # the middle of the board: floor(11 * 0.3) = 3 .. 11 - 1 - 3
+        assert added_hazards("hz_spiral", 3, [start[0]], seed=seed) == []
+        path = [(sx, sy + 1), (sx + 1, sy + 1), (sx + 1, sy), (sx + 1, sy - 1), (sx, sy - 1), (sx - 1, sy - 1),
+                (sx - 1, sy), (sx - 1, sy + 1), (sx - 1, sy + 2), (sx, sy + 2)]  # ring 1, then ring 2 from its corner
+        for k, cell in enumerate(path):
+            assert added_hazards("hz_spiral", 3 * (k + 2) - 1, [start[0]], seed=seed) == [cell]
+
+
+def test_hz_scatter_adds_every_cell_once_in_a_fixed_order():
+    order = [added_hazards("hz_scatter", 2 * k + 1, seed=4) for k in range(121)]
+    assert all(len(cells) == 1 for cells in order)
+    assert len({cells[0] for cells in order}) == 121  # every cell of the 11x11 board, each once
+    assert added_hazards("hz_scatter", 2, seed=4) == []  # odd turns add nothing
+    assert added_hazards("hz_scatter", 2 * 121 + 1, seed=4) == []  # a full board: nothing more
+    assert order[:5] != [added_hazards("hz_scatter", 2 * k + 1, seed=5) for k in range(5)]
+
+
+def test_hz_grow_box_grows_one_whole_side_every_12_turns():
+    for seed in range(3):
+        hazards = added_hazards("hz_grow_box", 0, seed=seed)
+        (sx, sy), = hazards
+        assert 2 <= sx <= 9 and 2 <= sy <= 9  # rand.Range(2, width - 2)
+        assert added_hazards("hz_grow_box", 5, hazards, seed=seed) == []
+        for growth in range(1, 12):
+            line = added_hazards("hz_grow_box", 12 * growth, hazards, seed=seed)
+            hazards = sorted(hazards + line)
+            xs, ys = {x for x, _ in hazards}, {y for _, y in hazards}
+            assert len(hazards) == len(xs) * len(ys) == len(set(hazards))  # still a filled box
+            assert len(line) in (max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)  # one whole side
+        full = sorted((x, y) for x in range(11) for y in range(11))
+        assert added_hazards("hz_grow_box", 12 * 40, full, seed=seed) == []
+
+
+def test_hz_expand_box_adds_a_ring_every_20_turns():
+    for seed in range(3):
+        (start,) = added_hazards("hz_expand_box", 0, seed=seed)
+        sx, sy = start
+        assert 2 <= sx <= 9 and 2 <= sy <= 9
+        assert added_hazards("hz_expand_box", 10, [start], seed=seed) == []
+        for offset in (1, 2, 3):
+            assert added_hazards("hz_expand_box", 20 * offset, [start], seed=seed) == ring(sx, sy, offset, 11, 11)
+
+
+def test_hz_expand_scatter_fills_each_ring_in_a_random_order():
+    for seed in range(2):
+        (start,) = added_hazards("hz_expand_scatter", 0, seed=seed)
+        sx, sy = start
+        assert 1 <= sx <= 10 and 1 <= sy <= 10
+        assert added_hazards("hz_expand_scatter", 1, [start], seed=seed) == []  # odd turns only
+        first = ring(sx, sy, 1, 11, 11)
+        picks = [added_hazards("hz_expand_scatter", 2 * (k + 1), [start], seed=seed) for k in range(len(first))]
+        assert sorted(p for (p,) in picks) == first  # ring 1 entirely, each cell once
+        assert picks != sorted(picks)  # in a shuffled order
+        (next_one,) = added_hazards("hz_expand_scatter", 2 * (len(first) + 1), [start], seed=seed)
+        assert next_one in ring(sx, sy, 2, 11, 11)
+
+
+def test_sinkholes_stack_rounded_rings_from_the_centre():
+    assert added_hazards("sinkholes", 1) == [(5, 5)]
+    assert added_hazards("sinkholes", 2) == []
+    plus = sorted([(5, 5), (4, 5), (6, 5), (5, 4), (5, 6), (4, 4), (6, 6), (4, 6), (6, 4)])
+    assert added_hazards("sinkholes", 26) == sorted(set(plus) - {(4, 4), (6, 6), (4, 6), (6, 4)})
+    second = added_hazards("sinkholes", 51)
+    assert len(second) == 25 - 4 and (3, 3) not in second and (3, 4) in second
+    assert len(added_hazards("sinkholes", 126)) == 0  # at most 5 rings on 11x11 (turn 126 > 25 * 5)
+    assert len(added_hazards("sinkholes", 11, settings={"shrinkEveryNTurns": 10})) == 5
+    small = Engine("standard", 7, 7, map="sinkholes")
+    batch = small.from_positions([{"turn": 76, "food": [], "snakes": two_snakes(7)}], seeds=[1])
+    small.step(batch, [[0, 0]])
+    assert hazards_of(small, batch) == []  # 7x7: at most 3 rings (76 > 25 * 3)
+
+
+def test_healing_pools_are_one_layout_and_dry_up_one_by_one():
+    layouts = [{(3, 3), (7, 7)}, {(3, 7), (7, 3)}, {(3, 5), (7, 5)}, {(5, 7), (5, 3)}]
+    engine = engine_for("healing_pools")
+    batch = engine.new_batch(range(16), 4)
+    seen = set()
+    for game in range(16):
+        pools = set(hazards_of(engine, batch, game))
+        assert pools in layouts
+        seen.add(frozenset(pools))
+    assert len(seen) > 1
+    small = Engine("standard", 7, 7, map="healing_pools")
+    assert hazards_of(small, small.new_batch([0], 2)) == [(3, 3)]
+    assert added_hazards("healing_pools", 24, [(3, 3), (7, 7)]) == []
+    engine, batch = step_from("healing_pools", 25, [(3, 3), (7, 7)])
+    assert len(hazards_of(engine, batch)) == 1
+    engine, batch = step_from("healing_pools", 50, [])
+    assert hazards_of(engine, batch) == []
+
+
+# --- snail mode: state above the board -----------------------------------------------------------------------
+
+
+def test_snail_mode_leaves_a_fading_trail_kept_above_the_board_between_turns():
+    snakes = [{"body": [[2, 4], [2, 3], [2, 2]]}, {"body": [[8, 4], [8, 3], [8, 2]]}]
+    engine, batch = step_from("snail_mode", 5, snakes=snakes, food=[(8, 5)])
+    # snake 0's tail (2, 3) is stored 11 rows up as 3 entries (its length); snake 1 ate: its tail is
+    # stacked and stays put, so nothing is stored for it
+    assert hazards_of(engine, batch) == [(2, 14)] * 3
+    engine.step(batch, [[0, 0]])
+    # the stored tail comes down as a stack of 3 on (2, 3); the new tails go up (snake 1 is 4 long now)
+    assert hazards_of(engine, batch) == sorted([(2, 3)] * 3 + [(2, 15)] * 3 + [(8, 14)] * 4)
+    engine.step(batch, [[0, 0]])
+    assert hazards_of(engine, batch) == sorted([(2, 3)] * 2 + [(2, 4)] * 3 + [(8, 3)] * 4
+                                               + [(2, 16)] * 3 + [(8, 15)] * 4)
+    frame = engine.frame(batch, 0)
+    resumed = engine.from_positions([frame], seeds=[7])  # the state above the board comes back from a frame
+    assert engine.frame(resumed, 0)["hazards"] == frame["hazards"]
+
+
+def test_snail_mode_trail_never_lands_under_a_live_head():
+    snakes = [{"body": [[2, 4], [2, 3], [2, 2]]}, {"body": [[8, 4], [8, 3], [8, 2]]}]
+    engine, batch = step_from("snail_mode", 5, snakes=snakes, hazards=[(2, 16), (2, 16)])  # pending on (2, 5)
+    assert (2, 5) not in hazards_of(engine, batch)  # snake 0's new head is there
+
+
+# --- solo maze -----------------------------------------------------------------------------------------------
+
+
+def reachable(frame: dict, width: int, height: int, start: tuple[int, int]) -> set[tuple[int, int]]:
+    walls = {tuple(p) for p in frame["hazards"]}
+    seen, todo = {start}, [start]
+    while todo:
+        x, y = todo.pop()
+        for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if 0 <= nx < width and 0 <= ny < height and (nx, ny) not in walls and (nx, ny) not in seen:
+                seen.add((nx, ny))
+                todo.append((nx, ny))
+    return seen
+
+
+def test_solo_maze_builds_a_maze_with_the_snake_in_its_corner_and_food_to_find():
+    engine = engine_for("solo_maze")
+    assert (engine.geometry.width, engine.geometry.height, engine.ruleset.name) == (11, 11, "solo")
+    batch = engine.new_batch(range(8), 1)
+    for game in range(8):
+        frame = engine.frame(batch, game)
+        (snake,) = frame["snakes"]
+        assert snake["body"] == [[2, 2], [2, 1], [2, 1]] and snake["health"] == 100  # maze (0, 0), tail below
+        hazards = set(map(tuple, frame["hazards"]))
+        assert not any(y == 0 for _, y in hazards)  # level 0: no bit set in the bottom row
+        outside = {(x, y) for x in range(11) for y in range(1, 11) if not (2 <= x < 9 and 2 <= y < 9)}
+        assert outside <= hazards and (2, 2) not in hazards
+        (food,) = map(tuple, frame["food"])
+        assert food not in hazards and abs(food[0] - 2) + abs(food[1] - 2) >= 3
+        assert food in reachable(frame, 11, 11, (2, 2))
+    assert len({str(engine.frame(batch, g)["hazards"]) for g in range(8)}) > 4  # different mazes
+
+
+def test_solo_maze_moves_the_snake_to_a_bigger_maze_when_it_eats():
+    engine = engine_for("solo_maze")
+    batch = engine.new_batch([3], 1)
+    frame = engine.frame(batch, 0)
+    position = dict(frame, food=[[2, 3]])  # food right above the head
+    batch = engine.from_positions([position], seeds=[3])
+    engine.step(batch, [[0]])
+    frame = engine.frame(batch, 0)
+    hazards = [tuple(p) for p in frame["hazards"]]
+    assert [p for p in hazards if p[1] == 0] == [(10, 0)]  # level 1 in binary in the bottom row
+    (snake,) = frame["snakes"]
+    assert snake["body"] == [[1, 1]] + [[1, 0]] * 3 and snake["health"] == 100  # an 8x8 maze from (1, 1)
+    assert snake["alive"] and snake["move"] == "up"
+    assert frame["turn"] == 1 and len(frame["food"]) == 1
+    assert {(x, y) for x in range(11) for y in range(1, 11) if not (1 <= x < 9 and 1 <= y < 9)} <= set(hazards)
+
+
+# --- determinism and replays ---------------------------------------------------------------------------------
+
+
+def test_every_map_is_deterministic_per_seed_and_independent_of_its_batch():
+    ran = 0
+    for name, game_map in MAPS.items():
+        engine = engine_for(name)
+        snakes = min(game_map.default_snakes, 2)
+        together, alone = engine.new_batch([11, 12, 13], snakes), engine.new_batch([12], snakes)
+        rng = np.random.default_rng(1)
+        for _ in range(30):
+            moves = rng.integers(0, 4, together.alive.shape)
+            engine.step(together, moves)
+            engine.step(alone, moves[1:2])
+        assert engine.frame(together, 1) == engine.frame(alone, 0), name
+        ran += 1
+    assert ran == 25
+
+
+@pytest.mark.parametrize("name", ["snail_mode", "solo_maze", "hz_castle_wall"])
+def test_a_replay_on_a_map_verifies_and_a_tampered_one_does_not(tmp_path, name):
+    game_map = get_map(name)
+    path = record_game(tmp_path / f"{name}.jsonl", seed=3, snakes=game_map.default_snakes,
+                       ruleset=game_map.rulesets[0], map=name, max_turns=60)
+    objs = lines_of(path)
+    assert objs[0]["map"] == name and (objs[0]["width"], objs[0]["height"]) == game_map.default_size
+    assert verify(read_replay(path)).ok
+
+    def move_a_hazard(lines):
+        frame = next(o for o in lines[3:] if o["type"] == "frame" and o["hazards"])
+        frame["hazards"] = frame["hazards"][1:] + [[0, 0]]
+    verdict = verify(read_replay(rewrite(path, tmp_path / "tampered.jsonl", move_a_hazard)))
+    assert not verdict.ok and "hazards" in verdict.detail
+
+
+def test_bots_are_told_the_map_in_the_battlesnake_request():
+    from arena.match import MatchConfig, run_match
+    from arena.players import PythonPlayer
+
+    seen: list[str] = []
+
+    def bot(state: dict) -> str:
+        seen.append(state["game"]["map"])
+        return "up"
+
+    run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(map="hz_rings", max_turns=3))
+    run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(ruleset="royale", max_turns=3))
+    assert seen and set(seen[:2]) == {"hz_rings"} and seen[-1] == "royale"

@@ -9,7 +9,6 @@ forbids inline script.
 from __future__ import annotations
 
 import atexit
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, 
 from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
 
+from arena import jsonio
 from arena.maps import MAPS
 from arena.registry import builtin_bots
 from arena.replay import ReplayError
@@ -139,7 +139,7 @@ def json_body() -> object:
     if (request.content_length or 0) > ROOM_BODY_LIMIT:
         raise ValueError(f"a room is at most {ROOM_BODY_LIMIT // 1024} KB of JSON")
     try:
-        return json.loads(request.get_data(cache=False))
+        return jsonio.loads(request.get_data(cache=False), clean_strings=False)
     except RecursionError:
         raise ValueError("not JSON: nested too deeply") from None
     except ValueError as exc:

@@ -10,12 +10,12 @@ CORS is open on these routes (as on Battlesnake's own engine), since the board r
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from arena import jsonio
 from snek_viewer import bs_board
 from snek_viewer.hub import Subscription
 from snek_viewer.rooms import bot_timeout_ms
@@ -74,7 +74,7 @@ def _stored(game_id: str) -> Iterator[str] | None:
         yield next(own)  # this part's header
         for key in earlier:
             yield from (line for line in itertools.islice(library.lines(key), 1, None)
-                        if json.loads(line).get("type") == "frame")
+                        if jsonio.loads(line).get("type") == "frame")
         yield from own
     return whole()
 

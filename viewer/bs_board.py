@@ -12,9 +12,9 @@ the values are Battlesnake's defaults.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
+from arena import jsonio
 from arena.battlesnake import map_name
 
 SOURCE = "snek-arena"
@@ -129,7 +129,7 @@ def rename_joiners(players: dict[str, dict], frame: dict) -> None:
 
 
 def _dumps(event: dict) -> str:
-    return json.dumps(event, separators=(",", ":"))
+    return jsonio.dumps_text(event)
 
 
 class BoardStream:
@@ -150,7 +150,7 @@ class BoardStream:
         self.done = False
 
     def feed(self, text: str) -> str | None:
-        message = json.loads(text)
+        message = jsonio.loads(text)
         kind = message.get("type")
         if kind == "header":
             self.header, self.players, self.offset, self.last_turn = message, players_of(message), None, None
@@ -171,10 +171,10 @@ class BoardStream:
 def events(header: dict, frames: Iterable[dict], finished: bool) -> Iterator[str]:
     """The board's event stream for a game, as JSON texts: every frame, then ``game_end`` if it is over."""
     stream = BoardStream()
-    stream.feed(json.dumps({**header, "type": "header"}))
+    stream.feed(jsonio.dumps_text({**header, "type": "header"}))
     for frame in frames:
-        text = stream.feed(json.dumps({**frame, "type": "frame"}))
+        text = stream.feed(jsonio.dumps_text({**frame, "type": "frame"}))
         if text is not None:
             yield text
     if finished:
-        yield stream.feed(json.dumps({"type": "result"}))
+        yield stream.feed(jsonio.dumps_text({"type": "result"}))

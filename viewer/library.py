@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from arena import jsonio
 from arena.bs_import import SOURCE, BattlesnakeFileError, Imported, import_cli_game, write_imported
 from arena.replay import MAX_LINE_BYTES, ReplayError, ReplayReader, finish_interrupted
 from arena.tournament import GameRecord, Leaderboard
@@ -207,7 +207,7 @@ class ReplayLibrary:
         if lines is None:
             return None
         try:
-            return json.loads(next(lines))
+            return jsonio.loads(next(lines))
         finally:
             lines.close()  # a generator: closing it closes the file
 
@@ -280,7 +280,7 @@ def _import_cli_game(probe: Path, error: ReplayError) -> Imported:
 def _first_line_untyped(path: Path) -> bool:
     try:
         with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as f:
-            first = json.loads(f.readline(1 << 20))
+            first = jsonio.loads(f.readline(1 << 20))
     except (OSError, EOFError, zlib.error, ValueError):
         return False
     return isinstance(first, dict) and "type" not in first
@@ -334,7 +334,7 @@ def _records(folder: Path) -> list[tuple[GameRecord, list[str]]]:
     with open(folder / "results.jsonl", encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
-                obj = json.loads(line)
+                obj = jsonio.loads(line)
                 names = obj.pop("names")
                 fields = {k: obj[k] for k in GameRecord.__dataclass_fields__}
                 rows.append((GameRecord(**fields), names))

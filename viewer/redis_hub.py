@@ -24,7 +24,6 @@ Keys (``prefix`` defaults to ``snek:``): ``room:<id>:{open,seq,header,frames,res
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -33,14 +32,15 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from arena import jsonio
 from snek_viewer.hub import BACKLOG_FRAMES, INPUT_TIMEOUT_S, Hub, HubUnavailable, InputHandler, RoomGone, Subscription
 
 ALIVE_TTL_S = 10
 HEARTBEAT_S = 3
 RECONNECT_S = (0.2, 5.0)  # first and longest wait between reconnection attempts (doubling)
 TRY_AGAIN_LATER = 1013  # the websocket close code for a subscriber cut by an outage
-UNAVAILABLE = json.dumps({"type": "error", "code": "unavailable",
-                          "message": "the server lost its connection to Redis: reconnect in a moment"})
+UNAVAILABLE = jsonio.dumps_text({"type": "error", "code": "unavailable",
+                                 "message": "the server lost its connection to Redis: reconnect in a moment"})
 log = logging.getLogger(__name__)
 
 # KEYS: open, seq, header, frames, result, channel; ARGV: kind, text, backlog frames
@@ -253,7 +253,8 @@ class RedisHub(Hub):
                           args=[self.process, o.header, o.result, *o.frames])
             summary = o.summary
             if summary is not None:
-                self.redis.hset(f"{self.prefix}rooms", room_id, json.dumps({"owner": self.process, "summary": summary}))
+                self.redis.hset(f"{self.prefix}rooms", room_id,
+                                jsonio.dumps_text({"owner": self.process, "summary": summary}))
 
     # --- the stream (owner side) -------------------------------------------------------------
     def open_room(self, room_id: str) -> None:
@@ -372,7 +373,7 @@ class RedisHub(Hub):
             owner = self.redis.get(self._k(room_id, "owner"))
             if owner is None:
                 raise RoomGone(room_id)
-            body = json.dumps({"req": request, "room": room_id, "reply": self.process, "message": message})
+            body = jsonio.dumps_text({"req": request, "room": room_id, "reply": self.process, "message": message})
             if not self.redis.publish(f"{self.prefix}in:{owner}", body):
                 raise RoomGone(room_id)  # the owner process is gone
             answer = future.result(timeout=INPUT_TIMEOUT_S)
@@ -396,7 +397,7 @@ class RedisHub(Hub):
         except Exception:  # a handler bug must not kill the input worker; the caller sees the room as gone
             answer = None
         answer = answer or {"req": request["req"], "gone": True}
-        self._try(self.redis.publish, f"{self.prefix}re:{request['reply']}", json.dumps(answer))
+        self._try(self.redis.publish, f"{self.prefix}re:{request['reply']}", jsonio.dumps_text(answer))
 
     # --- the listener thread ---------------------------------------------------------------------
     def _listen(self) -> None:
@@ -421,9 +422,9 @@ class RedisHub(Hub):
             if channel.startswith(room_prefix):
                 self._deliver(channel[len(room_prefix):], data)
             elif channel.endswith(f"in:{self.process}"):
-                self._workers.submit(self._answer, json.loads(data))
+                self._workers.submit(self._answer, jsonio.loads(data))
             else:
-                answer = json.loads(data)
+                answer = jsonio.loads(data)
                 with self._lock:
                     future = self._waiting.get(answer.get("req"))
                 if future is not None and not future.done():
@@ -455,7 +456,7 @@ class RedisHub(Hub):
                 return
             self._owned[room_id].summary = summary
         self._try(self.redis.hset, f"{self.prefix}rooms", room_id,
-                  json.dumps({"owner": self.process, "summary": summary}))
+                  jsonio.dumps_text({"owner": self.process, "summary": summary}))
 
     def rooms(self) -> list[dict]:
         try:
@@ -470,7 +471,7 @@ class RedisHub(Hub):
             return [{**o.summary, "spectators": 0} for o in self._owned.values() if o.summary is not None]
 
     def _all_rooms(self) -> list[dict]:
-        stored = {room_id: json.loads(value) for room_id, value in self.redis.hgetall(f"{self.prefix}rooms").items()}
+        stored = {room_id: jsonio.loads(value) for room_id, value in self.redis.hgetall(f"{self.prefix}rooms").items()}
         owners = sorted({entry["owner"] for entry in stored.values()})
         pipe = self.redis.pipeline()
         for owner in owners:

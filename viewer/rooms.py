@@ -34,6 +34,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from arena import jsonio
 from arena.engine import Engine
 from arena.game_choice import check_map_snakes, usual_ruleset
 from arena.geometry import MOVES
@@ -65,7 +66,7 @@ log = logging.getLogger(__name__)
 
 
 def dumps(obj: dict) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return jsonio.dumps_text(obj)
 
 
 def error(code: str, message: str) -> dict:
@@ -158,7 +159,7 @@ def parse_room_option(text: str) -> dict:
     text = text.strip()
     if text.startswith("{"):
         try:
-            return json.loads(text)
+            return jsonio.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"--room: not JSON ({exc.msg})") from None
     ruleset, _, seats = text.partition(":")

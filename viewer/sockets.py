@@ -12,7 +12,6 @@ the room sees only clean messages through the hub, and nothing ever blocks on se
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import selectors
 import socket
@@ -24,6 +23,7 @@ from collections.abc import Callable, Iterable
 from flask import current_app
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 
+from arena import jsonio
 from arena.geometry import MOVES
 from snek_viewer.config import ServerConfig
 from snek_viewer.fanout import PING, PONG, Outlet, Writer, frame
@@ -50,7 +50,7 @@ def parse_message(data: object, max_bytes: int) -> dict:
     if len(data) > max_bytes or len(data.encode("utf-8", "surrogatepass")) > max_bytes:
         return error("too_large", f"messages are limited to {max_bytes} bytes")
     try:
-        obj = json.loads(data)
+        obj = jsonio.loads(data, clean_strings=False)  # a name holding one is refused below
     except (ValueError, RecursionError):
         return error("bad_json", "not valid JSON")
     if not isinstance(obj, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 import typer
 from rich.console import Console
 
+from arena import jsonio
 from arena.cli.common import user_errors
 from arena.match import COLORS
 from arena.players.base import Player
@@ -145,7 +145,7 @@ def bot_app(spec: str, color: str | None = None, max_games: int = MAX_GAMES_SERV
         """The request's Battlesnake body: refused (``RequestError``, a 400) only if it is not the API's
         shape; checked against what our engine models (``Request.outside``) otherwise."""
         try:
-            body = json.loads(request.get_data(cache=False))
+            body = jsonio.loads(request.get_data(cache=False))
         except (ValueError, RecursionError):
             raise RequestError("the request body is not JSON") from None
         on_board = route != "end"  # /end's `you` may be dead, and no snake may be left

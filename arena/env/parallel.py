@@ -167,7 +167,8 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
         for x, y in frame["food"]:
             state[0, row(y), x] = 1
         for x, y in frame["hazards"]:
-            state[1, row(y), x] += 1
+            if y < g.height:  # snail_mode keeps state in hazards above the board
+                state[1, row(y), x] += 1
         state[2] = sum(s["alive"] for s in frame["snakes"])
         for seat, snake in enumerate(frame["snakes"]):
             if not snake["alive"]:

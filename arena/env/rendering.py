@@ -36,7 +36,8 @@ def frame_rgb(frame: dict, geometry: Geometry, cell: int = CELL_PX) -> np.ndarra
     grid = np.zeros((h, w, 3), np.uint8)
     grid[:] = BACKGROUND
     for x, y in frame["hazards"]:
-        grid[h - 1 - y, x] = HAZARD
+        if y < h:  # snail_mode keeps state in hazards above the board
+            grid[h - 1 - y, x] = HAZARD
     for x, y in frame["food"]:
         grid[h - 1 - y, x] = FOOD
     for i, snake in enumerate(frame["snakes"]):

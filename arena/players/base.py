@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from arena import jsonio
 from arena.geometry import MOVES
-
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -27,7 +25,7 @@ class MoveResult:
         # a bot's JSON may hold a lone surrogate ("\ud800"), which UTF-8 cannot carry: replaced here, once,
         # as Go's encoding/json does in Battlesnake's engine, so no frame, file or socket ever trips on it
         if self.shout:
-            self.shout = LONE_SURROGATE.sub("\ufffd", self.shout)
+            self.shout = jsonio.clean_text(self.shout)
 
 
 def parse_answer(answer) -> MoveResult:

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from arena import jsonio
 from arena.geometry import MOVES
 from arena.players.base import MoveResult, Player, parse_answer
 
@@ -226,7 +227,7 @@ class HttpPlayer(Player):
     def _request(self, method: str, path: str, body: dict | None, timeout_s: float) -> bytes:
         """The response body of one request, all of it within ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
-        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        payload = None if body is None else jsonio.dumps(body)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if payload is not None:
             headers["Content-Type"] = "application/json"

@@ -19,7 +19,6 @@ group with ``setsid``; an ``atexit`` hook is the last resort against orphans.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import queue
 import re
@@ -33,6 +32,7 @@ import uuid
 import weakref
 from collections import deque
 
+from arena import jsonio
 from arena.players.base import MoveResult, Player, parse_answer
 
 STDERR_LINES = 20  # log tail kept per turn
@@ -185,7 +185,7 @@ class StdioPlayer(Player):
 
     def _take_line(self, line: bytes, answers: queue.Queue) -> None:
         try:
-            answer = json.loads(line)
+            answer = jsonio.loads(line)
         except ValueError:
             answer = None
         if isinstance(answer, dict):
@@ -225,7 +225,7 @@ class StdioPlayer(Player):
         """Queue a request line and write what the pipe takes until ``deadline``; True once it is all written.
 
         Never blocks past the deadline: a bot that stops reading only makes its own answers late."""
-        self._next = (json.dumps({**state, "type": kind}, separators=(",", ":")) + "\n").encode()
+        self._next = jsonio.dumps_line({**state, "type": kind})
         fd = self._proc.stdin.fileno()
         while self._partial or self._next:
             if not self._partial:
