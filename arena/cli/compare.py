@@ -18,14 +18,11 @@ from arena.cli.common import (
     MAX_TIMEOUT_MS,
     RULESET_HELP,
     SIZE_HELP,
-    board_size,
     console,
-    parse_settings,
+    game_rules,
     user_errors,
 )
 from arena.compare import CompareConfig, Comparison, run_compare
-from arena.game_choice import usual_ruleset
-from arena.match import MatchConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 REFRESH_S = 1.0
@@ -68,9 +65,7 @@ def compare(
 ) -> None:
     """Is A stronger than B? Paired games with seats swapped, stopped by a sequential probability ratio test."""
     with user_errors():
-        w, h = board_size(size, width, height)
-        rules = MatchConfig(ruleset=usual_ruleset(ruleset, map_name), map=map_name, width=w, height=h,
-                            settings=parse_settings(setting), timeout_ms=timeout, max_turns=max_turns)
+        rules = game_rules(ruleset, map_name, size, width, height, setting, timeout_ms=timeout, max_turns=max_turns)
         config = CompareConfig(a=a, b=b, players=players,
                                field_bots=[f.strip() for f in field.split(",") if f.strip()],
                                rules=rules, seed=seed, max_games=max_games, elo0=elo0, elo1=elo1, alpha=alpha,

@@ -17,14 +17,13 @@ from arena.cli.common import (
     MAX_TIMEOUT_MS,
     RULESET_HELP,
     SIZE_HELP,
-    board_size,
     console,
     frame_delay,
-    parse_settings,
+    game_rules,
     user_errors,
 )
 from arena.engine import Engine
-from arena.game_choice import check_map_snakes, usual_ruleset
+from arena.game_choice import check_map_snakes
 from arena.maps import MAPS
 from arena.match import Match, MatchConfig
 from arena.render import frame_view, header_styles, safe_style
@@ -126,9 +125,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Play one game between bots, showing the board as it goes."""
         with user_errors():
-            w, h = board_size(size, width, height)
-            config = MatchConfig(ruleset=usual_ruleset(ruleset, map_name), map=map_name, width=w, height=h,
-                                 settings=parse_settings(setting), seed=seed, timeout_ms=timeout, max_turns=max_turns)
+            config = game_rules(ruleset, map_name, size, width, height, setting, seed=seed, timeout_ms=timeout,
+                                max_turns=max_turns)
             play_game(bots, config, out, quiet, fps)
 
     @replay_app.command("show")

@@ -17,10 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from arena.cli.common import MAP_HELP, MAX_TIMEOUT_MS, RULESET_HELP, SIZE_HELP, board_size, parse_settings, user_errors
+from arena.cli.common import MAP_HELP, MAX_TIMEOUT_MS, RULESET_HELP, SIZE_HELP, game_rules, user_errors
 from arena.engine import Engine
-from arena.game_choice import usual_ruleset, usual_snakes
-from arena.match import MatchConfig
+from arena.game_choice import usual_snakes
 from arena.report import summary
 from arena.standings import Leaderboard
 from arena.tournament import GameRecord, TournamentConfig, TournamentInterrupted, run_tournament
@@ -146,9 +145,7 @@ def tournament(
     """Play many seeded games among bots and rate them with OpenSkill (Plackett-Luce)."""
     began = time.perf_counter()
     with user_errors():
-        w, h = board_size(size, width, height)
-        rules = MatchConfig(ruleset=usual_ruleset(ruleset, map_name), map=map_name, width=w, height=h,
-                            settings=parse_settings(setting), timeout_ms=timeout, max_turns=max_turns)
+        rules = game_rules(ruleset, map_name, size, width, height, setting, timeout_ms=timeout, max_turns=max_turns)
         players = usual_snakes(players, map_name, DEFAULT_PLAYERS)
         config = TournamentConfig(bots=list(bots), games=games, players_per_game=players, rules=rules, seed=seed,
                                   workers=workers, out_dir=out_dir, resume=resume, backend=backend, address=address)
@@ -173,7 +170,7 @@ def tournament(
         sys.stdout.write(json.dumps(summary(board, config), indent=1) + "\n")
         return
     seconds = time.perf_counter() - began
-    g = Engine(rules.ruleset, w, h, rules.settings, map=map_name).geometry
+    g = Engine(rules.ruleset, rules.width, rules.height, rules.settings, map=map_name).geometry
     on = f" on map {map_name}" if map_name else ""
     title = f"{board.played} games, {rules.ruleset}{on} {g.width}x{g.height}, {config.seats} per game, seed {seed}"
     table = leaderboard_table(board, title)
