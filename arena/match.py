@@ -19,6 +19,7 @@ from pathlib import Path
 from arena.battlesnake import GameInfo, game_state, live_snakes
 from arena.engine import Engine, move_codes
 from arena.players.base import MoveResult, Player
+from arena.position import batch_view
 from arena.replay import ReplayWriter, result_for
 from arena.state import GameBatch
 
@@ -126,6 +127,8 @@ class Match:
             heads={i: p.head for i, p in zip(self.ids, self.players)},
             tails={i: p.tail for i, p in zip(self.ids, self.players)},
         )
+        # what every request says ``hazardDamagePerTurn`` is (``GameInfo.ruleset_json``), for views
+        self._hazard_damage = int(self.engine.settings.get("hazardDamagePerTurn", 0))
         g = self.engine.geometry
         self.header = {
             "type": "header", "game_id": self.info.game_id, "ruleset": config.ruleset,
@@ -217,11 +220,16 @@ class Match:
     def _mover(self, frame: dict, limits: dict[int, int]) -> Callable[[int], MoveResult]:
         """``move(seat)`` with this frame's request.  Inline players (built-in bots, which only read
         their request) share the board's snakes, built once per turn; every other player gets a
-        request of its own, which it may change at will."""
+        request of its own, which it may change at will.  A player that ``reads_view`` gets no request
+        but the same facts read straight from the batch (``arena.position.batch_view``)."""
         shared: list[list[dict]] = []
 
         def move(seat: int) -> MoveResult:
             player = self.players[seat]
+            if player.reads_view:
+                key = f"{self.info.game_id}:{frame['turn']}:{self.ids[seat]}"
+                view = batch_view(self.batch, self.game, seat, self._hazard_damage, key)
+                return player.move_view(view, limits[seat])
             if player.inline and not shared:
                 shared.append(live_snakes(frame, self.info))
             state = self._state(frame, seat, limits[seat], shared[0] if player.inline else None)

@@ -15,11 +15,21 @@ import numpy as np
 from arena.engine import Engine
 from arena.env import vector_env
 from arena.env.observation import OBS_FORMATS
+from arena.position import batch_view, read_view
 from arena.rules import RULESETS
+
+_SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}
+REQUEST = {  # a small request for the bots' helpers (``arena.position``, ``arena.flood``)
+    "game": {"id": "warm-up", "ruleset": {"name": "standard", "settings": {}}}, "turn": 3,
+    "board": {"width": 5, "height": 5, "food": [{"x": 3, "y": 3}], "hazards": [{"x": 2, "y": 2}],
+              "snakes": [_SNAKE, {"id": "b", "health": 90, "body": [{"x": 4, "y": 4}, {"x": 4, "y": 3}]}]},
+    "you": _SNAKE,
+}
 
 
 def warm_up() -> None:
-    """Play one short batch of every ruleset, with masks and every observation format."""
+    """Play one short batch of every ruleset, with masks and every observation format, and read a
+    request the way the built-in bots do."""
     for name in RULESETS:
         engine = Engine(name)
         batch = engine.new_batch(range(2), num_snakes=2)
@@ -30,6 +40,12 @@ def warm_up() -> None:
         env = vector_env(num_games=2, num_snakes=2, obs_format=obs_format)
         _, infos = env.reset(seed=0)
         env.step(np.argmax(infos["action_mask"], axis=1))
+    batch = Engine("standard").new_batch([0], num_snakes=2)
+    for view in (read_view(REQUEST), batch_view(batch, 0, 0, 14, "warm-up")):
+        targets = [view.target(m) for m in view.safe_moves()]
+        view.room(targets, view.rivals())
+        view.room(targets)
+        view.food_distance(targets)
 
 
 def main() -> None:

@@ -4,22 +4,20 @@ is why it loses to `space`."""
 
 from __future__ import annotations
 
-from snek_bots.common import bounded, nearest_food, parse, pick, rng_for, safe_moves
+from arena.position import THREAT, View
+from snek_bots.common import view_bot
 
 
-@bounded
-def greedy_move(state: dict) -> str:
-    board = parse(state)
-    blocked = board.obstacles()
-    moves = safe_moves(board, blocked)
-    threats = board.head_threats()
-    calm = [m for m in moves if board.step(board.me.head, m) not in threats] or moves
-    distance = {m: nearest_food(board, board.step(board.me.head, m), blocked) for m in calm}
-    reachable = {m: d for m, d in distance.items() if d is not None}
-    if reachable:
-        best = min(reachable.values())
-        calm = [m for m, d in reachable.items() if d == best]
-    return pick(rng_for(state), calm)
+@view_bot
+def greedy_move(view: View) -> list[int]:
+    moves = view.safe_moves()
+    calm = [m for m in moves if not view.flags(view.target(m)) & THREAT] or moves
+    distance = view.food_distance([view.target(m) for m in calm])
+    reachable = [d for d in distance if d is not None]
+    if not reachable:
+        return calm
+    best = min(reachable)
+    return [m for m, d in zip(calm, distance) if d == best]
 
 
 def create():

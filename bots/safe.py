@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from snek_bots.common import bounded, parse, pick, rng_for, safe_moves
+from arena.position import View
+from snek_bots.common import view_bot
 
 
-@bounded
-def safe_move(state: dict) -> str:
-    return pick(rng_for(state), safe_moves(parse(state)))
+@view_bot
+def safe_move(view: View) -> list[int]:
+    return view.safe_moves()
 
 
 def create():

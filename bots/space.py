@@ -5,44 +5,43 @@ hunts shorter heads, and goes for food when hungry or not clearly the longest.""
 
 from __future__ import annotations
 
-from snek_bots.common import STARVING_HEALTH, Board, bfs, bounded, nearest_food, parse, pick, rng_for, safe_moves
+from arena.position import PREY, THREAT, View
+from snek_bots.common import STARVING_HEALTH, view_bot
 
 
-def score_move(board: Board, move: str, blocked: set[int], threats: set[int], prey: set[int],
-               rivals: dict[int, int]) -> float:
-    me = board.me
-    target = board.step(me.head, move)
-    room = min(len(bfs(board, target, blocked, before=rivals, offset=1)), 3 * me.length + 8)
-    score = 10.0 * room
-    if room < me.length:  # a dead end shorter than me: I will bite myself
-        score -= 5000
-    if target in threats:
-        score -= 20000  # worse than a tight spot: a longer head may well come here
-    elif target in prey:
-        score += 40
-    score -= 60 * sum(n in threats for n in board.neighbours[target])  # stay out of reach of longer heads
-    score -= 3 * board.hazard_cost(target)
-    longest_rival = max((s.length for s in board.opponents), default=0)
-    if me.health < STARVING_HEALTH or me.length <= longest_rival + 1:
-        distance = nearest_food(board, target, blocked)
+def scores(view: View, moves: list[int]) -> list[int]:
+    """Each move's score (whole numbers: the same order as the float scores this bot always had)."""
+    targets = [view.target(m) for m in moves]
+    rooms = view.room(targets, view.rivals())
+    hungry = view.health < STARVING_HEALTH
+    longest_rival = max((view.lengths[s] for s in view.opponents()), default=0)
+    food = view.food_distance(targets) if hungry or view.length <= longest_rival + 1 else [None] * len(moves)
+    out = []
+    for target, reached, distance in zip(targets, rooms, food):
+        score = 10 * min(reached, 3 * view.length + 8)
+        if reached < view.length:  # a dead end shorter than me: I will bite myself
+            score -= 5000
+        flags = view.flags(target)
+        if flags & THREAT:
+            score -= 20000  # worse than a tight spot: a longer head may well come here
+        elif flags & PREY:
+            score += 40
+        score -= 60 * sum(1 for n in view.next[target] if view.flags(n) & THREAT)  # out of reach of longer heads
+        score -= 3 * view.hazard_cost(target)
         if distance is not None:
-            score -= (8 if me.health < STARVING_HEALTH else 3) * distance
-    return score
+            score -= (8 if hungry else 3) * distance
+        out.append(score)
+    return out
 
 
-@bounded
-def space_move(state: dict) -> str:
-    board = parse(state)
-    blocked = board.obstacles()
-    moves = safe_moves(board, blocked)
+@view_bot
+def space_move(view: View) -> list[int]:
+    moves = view.safe_moves()
     if not moves:
-        return pick(rng_for(state), [])
-    threats, prey = board.head_threats(), board.head_prey()
-    longer = [s.head for s in board.opponents if s.length >= board.me.length]
-    rivals = bfs(board, longer, blocked - set(longer)) if longer else {}
-    scores = {m: score_move(board, m, blocked, threats, prey, rivals) for m in moves}
-    best = max(scores.values())
-    return pick(rng_for(state), [m for m, s in scores.items() if s == best])
+        return moves
+    scored = scores(view, moves)
+    best = max(scored)
+    return [m for m, s in zip(moves, scored) if s == best]
 
 
 def create():

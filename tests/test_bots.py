@@ -11,13 +11,14 @@ import pytest
 
 from arena.battlesnake import GameInfo, game_state
 from arena.engine import Engine
+from arena.geometry import MOVES
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
+from arena.position import read_view
 from arena.registry import builtin_bots, resolve_bot
 from arena.rules import RULESETS
 from arena.tournament import TournamentConfig, run_tournament
 from snek_bots import search
-from snek_bots.common import parse, safe_moves
 from snek_bots.search import SearchBot, TimedSearchBot
 
 LADDER = ["random", "safe", "greedy", "space", "search"]
@@ -118,6 +119,10 @@ def test_search_tournament_table_is_the_same_under_cpu_load() -> None:
     assert loaded == calm
 
 
+def safe_moves(state: dict) -> list[str]:
+    return [MOVES[m] for m in read_view(state).safe_moves()]
+
+
 def test_safe_moves_know_wrapping_and_tails() -> None:
     body = [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0, "y": 1}]
     state = {
@@ -128,9 +133,9 @@ def test_safe_moves_know_wrapping_and_tails() -> None:
         "you": {"id": "a", "health": 90, "body": body, "head": body[0]},
     }
     # left and down wrap around; up is the tail, which moves away
-    assert sorted(safe_moves(parse(state))) == ["down", "left", "up"]
+    assert sorted(safe_moves(state)) == ["down", "left", "up"]
     state["game"]["ruleset"]["name"] = "standard"
-    assert safe_moves(parse(state)) == ["up"]
+    assert safe_moves(state) == ["up"]
 
 
 def test_hazard_that_would_kill_is_not_safe() -> None:
@@ -142,7 +147,7 @@ def test_hazard_that_would_kill_is_not_safe() -> None:
                   "hazards": [{"x": 1, "y": 2}, {"x": 3, "y": 2}]},
         "you": {"id": "a", "health": 10, "body": body, "head": body[0]},
     }
-    assert safe_moves(parse(state)) == ["up"]
+    assert safe_moves(state) == ["up"]
 
 
 def test_ladder_order_with_a_margin() -> None:

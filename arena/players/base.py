@@ -57,6 +57,16 @@ class Player(ABC):
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
         """Answer one turn within ``timeout_ms`` (the match also stops waiting then)."""
 
+    @property
+    def reads_view(self) -> bool:
+        """Whether ``move_view`` answers instead of ``move``: the match then builds no request for this
+        seat, only an ``arena.position.View`` from its batch (the same facts, no dicts)."""
+        return False
+
+    def move_view(self, view, timeout_ms: int) -> MoveResult:
+        """``move`` for an ``arena.position.View`` (only asked when ``reads_view``)."""
+        raise NotImplementedError
+
     def end(self, state: dict) -> None:
         """Called once with the final game state."""
 
@@ -170,6 +180,7 @@ class PythonPlayer(Player):
         self.inline = inline
         self._start = getattr(policy, "start", None)
         self._end = getattr(policy, "end", None)
+        self._answer_view = getattr(policy, "answer_view", None)
         self._worker = None if inline else CallWorker(self.name)
 
     def demote(self) -> None:
@@ -191,9 +202,21 @@ class PythonPlayer(Player):
         if callable(self._start):
             self._call(self._start, state, hook_timeout_s(state))
 
+    @property
+    def reads_view(self) -> bool:
+        """An inline policy with ``policy.answer_view(view) -> move`` (the built-in bots: ``snek_bots.common
+        .view_bot``) is handed views; on a thread (not inline, or demoted) it gets requests as before."""
+        return self.inline and callable(self._answer_view)
+
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
+        return self._move(self.policy, state, timeout_ms)
+
+    def move_view(self, view, timeout_ms: int) -> MoveResult:
+        return self._move(self._answer_view, view, timeout_ms)
+
+    def _move(self, fn: Callable, request, timeout_ms: int) -> MoveResult:
         began = time.perf_counter()
-        answer, error = self._call(self.policy, state, timeout_ms / 1000)
+        answer, error = self._call(fn, request, timeout_ms / 1000)
         result = MoveResult(None, error=error) if error else parse_answer(answer)
         result.latency_ms = round((time.perf_counter() - began) * 1000, 2)
         return result
