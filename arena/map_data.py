@@ -3,6 +3,9 @@
 Hazard layouts are drawn as the board looks (top row first, x to the right): a digit is how many
 hazard entries are stacked on that cell, ``.`` none.  Points are (x, y) with y up.  The layouts are
 the official maps' (the rules repository's ``maps/``); the kernels read these frozen int64 arrays.
+
+The compiled kernels hold these arrays as constants, so ``arena.jit`` keys its cache by this file too
+(it hashes every module naming ``arena.jit``): editing a layout recompiles instead of running stale code.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ def _groups(groups) -> np.ndarray:
 def _art(picture: str) -> np.ndarray:
     """A drawn layout as hazard entries: one (x, y) row per entry, a cell stacked n times listed n times."""
     rows = picture.strip("\n").split("\n")
-    points = [(x, len(rows) - 1 - r, ) for r, row in enumerate(rows) for x, c in enumerate(row) if c != "."
-              for _ in range(int(c) if c != "." else 0)]
+    points = [(x, len(rows) - 1 - r) for r, row in enumerate(rows) for x, c in enumerate(row) if c != "."
+              for _ in range(int(c))]
     return _points(points)
 
 
@@ -217,36 +220,62 @@ ARCADE_MAZE = _art("""
 1.111111111111111.1
 """)
 
-CASTLE_WALL_STARTS_11 = _groups([[(1, 1), (1, 9), (9, 1), (9, 9)], [(1, 5), (5, 1), (5, 9), (9, 5)]])
-CASTLE_WALL_STARTS_19 = _groups([[(1, 1), (1, 17), (17, 1), (17, 17)], [(1, 9), (9, 1), (9, 17), (17, 9)]])
-CASTLE_WALL_STARTS_25 = _groups(
-    [[(1, 5), (1, 19), (23, 5), (23, 19)], [(5, 1), (5, 23), (19, 1), (19, 23)], [(1, 12), (12, 23), (12, 1), (23,
-    12)]]
-)
-CASTLE_WALL_FOOD_11 = _points(((2, 5), (5, 2), (5, 8), (8, 5)))
-CASTLE_WALL_FOOD_19 = _points(
-    ((2, 8), (2, 10), (3, 8), (3, 10), (8, 2), (8, 3), (8, 15), (8, 16), (10, 2), (10, 3), (10, 15), (10, 16), (15,
-    8), (15, 10), (16, 8), (16, 10))
-)
-CASTLE_WALL_FOOD_25 = _points(
-    ((3, 8), (3, 12), (3, 16), (4, 8), (4, 12), (4, 16), (8, 3), (8, 4), (8, 20), (8, 21), (12, 3), (12, 4), (12, 20),
-    (12, 21), (16, 3), (16, 4), (16, 20), (16, 21), (20, 8), (20, 12), (20, 16), (21, 8), (21, 12), (21, 16))
-)
+CASTLE_WALL_STARTS_11 = _groups([
+    [(1, 1), (1, 9), (9, 1), (9, 9)],
+    [(1, 5), (5, 1), (5, 9), (9, 5)],
+])
+CASTLE_WALL_STARTS_19 = _groups([
+    [(1, 1), (1, 17), (17, 1), (17, 17)],
+    [(1, 9), (9, 1), (9, 17), (17, 9)],
+])
+CASTLE_WALL_STARTS_25 = _groups([
+    [(1, 5), (1, 19), (23, 5), (23, 19)],
+    [(5, 1), (5, 23), (19, 1), (19, 23)],
+    [(1, 12), (12, 23), (12, 1), (23, 12)],
+])
+CASTLE_WALL_FOOD_11 = _points([
+    (2, 5), (5, 2), (5, 8), (8, 5),
+])
+CASTLE_WALL_FOOD_19 = _points([
+    (2, 8), (2, 10), (3, 8), (3, 10), (8, 2), (8, 3), (8, 15), (8, 16),
+    (10, 2), (10, 3), (10, 15), (10, 16), (15, 8), (15, 10), (16, 8), (16, 10),
+])
+CASTLE_WALL_FOOD_25 = _points([
+    (3, 8), (3, 12), (3, 16), (4, 8), (4, 12), (4, 16), (8, 3), (8, 4),
+    (8, 20), (8, 21), (12, 3), (12, 4), (12, 20), (12, 21), (16, 3), (16, 4),
+    (16, 20), (16, 21), (20, 8), (20, 12), (20, 16), (21, 8), (21, 12), (21, 16),
+])
 
-RIVERS_QUADRANTS_11 = _groups([[(1, 1), (3, 3)], [(9, 9), (7, 7)], [(1, 9), (3, 9)], [(9, 1), (7, 3)]])
-RIVERS_QUADRANTS_19 = _groups(
-    [[(1, 1), (5, 1), (1, 5), (5, 5)], [(17, 1), (17, 5), (13, 5), (13, 1)], [(1, 17), (5, 17), (1, 13), (5, 13)],
-    [(17, 17), (17, 13), (13, 17), (13, 13)]]
-)
-RIVERS_QUADRANTS_25 = _groups(
-    [[(1, 1), (9, 9), (9, 1), (1, 9)], [(23, 23), (15, 15), (23, 15), (15, 23)], [(15, 1), (15, 9), (23, 9), (23, 1)],
-    [(9, 23), (1, 23), (9, 15), (1, 15)]]
-)
-ISLANDS_QUADRANTS_11 = _groups([[(3, 1), (1, 3)], [(9, 7), (7, 9)], [(3, 9), (1, 7)], [(7, 1), (9, 3)]])
-ISLANDS_QUADRANTS_19 = _groups(
-    [[(2, 2), (2, 6), (6, 2), (6, 6)], [(12, 2), (16, 2), (16, 6), (12, 6)], [(16, 16), (16, 12), (12, 12), (12, 16)],
-    [(2, 16), (6, 16), (6, 12), (2, 12)]]
-)
+RIVERS_QUADRANTS_11 = _groups([
+    [(1, 1), (3, 3)],
+    [(9, 9), (7, 7)],
+    [(1, 9), (3, 9)],
+    [(9, 1), (7, 3)],
+])
+RIVERS_QUADRANTS_19 = _groups([
+    [(1, 1), (5, 1), (1, 5), (5, 5)],
+    [(17, 1), (17, 5), (13, 5), (13, 1)],
+    [(1, 17), (5, 17), (1, 13), (5, 13)],
+    [(17, 17), (17, 13), (13, 17), (13, 13)],
+])
+RIVERS_QUADRANTS_25 = _groups([
+    [(1, 1), (9, 9), (9, 1), (1, 9)],
+    [(23, 23), (15, 15), (23, 15), (15, 23)],
+    [(15, 1), (15, 9), (23, 9), (23, 1)],
+    [(9, 23), (1, 23), (9, 15), (1, 15)],
+])
+ISLANDS_QUADRANTS_11 = _groups([
+    [(3, 1), (1, 3)],
+    [(9, 7), (7, 9)],
+    [(3, 9), (1, 7)],
+    [(7, 1), (9, 3)],
+])
+ISLANDS_QUADRANTS_19 = _groups([
+    [(2, 2), (2, 6), (6, 2), (6, 6)],
+    [(12, 2), (16, 2), (16, 6), (12, 6)],
+    [(16, 16), (16, 12), (12, 12), (12, 16)],
+    [(2, 16), (6, 16), (6, 12), (2, 12)],
+])
 
 ARCADE_MAZE_STARTS = _points([(4, 7), (14, 7), (4, 17), (14, 17), (9, 9), (9, 13)])  # the first 4 shuffled
 ARCADE_MAZE_FOOD = _points([(1, 1), (3, 11), (4, 7), (4, 17), (9, 1), (9, 5), (9, 11), (9, 17), (14, 7), (14, 17),

@@ -9,7 +9,7 @@ from replay_tools import lines_of, record_game, rewrite
 
 from arena.engine import Engine
 from arena.maps import MAPS, get_map
-from arena.replay import read_replay
+from arena.replay import ReplayError, read_replay
 from arena.verify import verify
 
 OFFICIAL = ("standard", "empty", "royale", "arcade_maze", "hz_castle_wall", "hz_castle_wall_lg", "hz_castle_wall_xl",
@@ -69,6 +69,18 @@ def test_engine_refuses_a_board_or_snake_count_the_map_does_not_support():
         Engine("standard", map="solo_maze")
     with pytest.raises(ValueError, match="^map standard goes with rulesets standard, wrapped, .*, not classic$"):
         Engine("classic", map="standard")
+    with pytest.raises(ValueError, match="^map hz_rings goes with rulesets standard, .*, not royale$"):
+        Engine("royale", map="hz_rings")  # royale's shrink would replace the map's hazards every turn
+    assert Engine("royale", map="empty").map.name == "empty"
+
+
+def test_a_replay_naming_an_unknown_map_is_refused(tmp_path):
+    path = record_game(tmp_path / "game.jsonl", seed=2, max_turns=5)
+
+    def unknown(objs):
+        objs[0]["map"] = "hz_nowhere"
+    with pytest.raises(ReplayError, match="map: expected one of standard, empty, .*, got 'hz_nowhere'"):
+        read_replay(rewrite(path, tmp_path / "unknown.jsonl", unknown))
 
 
 def test_a_map_plays_on_its_usual_size_by_default():
@@ -535,3 +547,64 @@ def test_bots_are_told_the_map_in_the_battlesnake_request():
     run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(map="hz_rings", max_turns=3))
     run_match([PythonPlayer(bot), PythonPlayer(bot)], MatchConfig(ruleset="royale", max_turns=3))
     assert seen and set(seen[:2]) == {"hz_rings"} and seen[-1] == "royale"
+
+
+# --- the official maps' own tests (their expectations, replayed on our engine) ------------------------------
+
+
+def long_game(name: str, size: int, turns: int, settings: dict | None = None) -> list[list[tuple[int, int]]]:
+    """The hazards after each of turns 1..``turns`` (Battlesnake's map tests call the update for turns
+    0, 1, ...): two snakes circle a 2x2 square at full health, with no food and no hazard damage."""
+    quiet = {"hazardDamagePerTurn": 0, "minimumFood": 0, "foodSpawnChance": 0}
+    engine = Engine("standard", size, size, map=name, settings={**quiet, **(settings or {})})
+    batch = engine.new_batch([5], 2)
+    batch.food[:], batch.food_count[:] = False, 0
+    circle = (0, 3, 1, 2)  # up, right, down, left
+    after = []
+    for turn in range(turns):
+        engine.step(batch, [[circle[turn % 4]] * 2])
+        batch.health[batch.alive] = 100
+        after.append(hazards_of(engine, batch))
+    assert batch.alive.all() and not batch.done.any()
+    return after
+
+
+@pytest.mark.parametrize(("name", "size", "turns", "settings", "entries"), [
+    ("hz_spiral", 11, 1000, None, 121),  # "hazards should eventually fill the entire map"
+    ("hz_scatter", 11, 11 * 11 * 2, None, 121),
+    ("hz_grow_box", 11, 1000, None, 121),
+    ("hz_expand_box", 11, 1000, None, 121),
+    ("hz_expand_scatter", 11, 1000, None, 121),
+    ("sinkholes", 7, 100, {"shrinkEveryNTurns": 10}, 27),
+    ("sinkholes", 11, 100, {"shrinkEveryNTurns": 10}, 149),
+    ("sinkholes", 19, 100, {"shrinkEveryNTurns": 10}, 431),
+])
+def test_the_official_map_tests_hold(name, size, turns, settings, entries):
+    hazards = long_game(name, size, turns, settings)[-1]
+    assert len(hazards) == entries
+    if name == "sinkholes":  # the centre is stacked once per ring, 3 / 5 / 7 rings
+        assert hazards.count((size // 2, size // 2)) == {7: 3, 11: 5, 19: 7}[size]
+    else:
+        assert len(set(hazards)) == size * size
+
+
+def test_the_official_hazard_pits_and_healing_pools_tests_hold():
+    counts = [len(h) for h in long_game("hz_hazard_pits", 11, 9, {"shrinkEveryNTurns": 1})]
+    assert counts[1:9] == [21, 42, 63, 84, 84, 84, 0, 21]  # after turns 1..8
+    for size, pools in ((7, 1), (11, 2), (19, 4)):
+        after = long_game("healing_pools", size, 10 * pools + 1, {"shrinkEveryNTurns": 10})
+        assert len(after[0]) == pools and after[-1] == []
+    assert [len(long_game("hz_inner_wall", size, 1)[0]) for size in (11, 19, 25)] == [32, 64, 88]
+    assert len(long_game("hz_rings", 11, 1)[0]) == 48
+
+
+def test_the_official_rivers_and_islands_setup_test_holds():
+    """One snake: one food (its diagonal; the centre is a hazard on all five maps), never on a hazard."""
+    names = ("hz_rivers_bridges", "hz_rivers_bridges_lg", "hz_rivers_bridges_xl", "hz_islands_bridges",
+             "hz_islands_bridges_lg")
+    for name in names:
+        engine = Engine("solo", map=name)
+        batch = engine.new_batch(range(8), 1)
+        for game in range(8):
+            frame = engine.frame(batch, game)
+            assert len(frame["food"]) == 1 and frame["food"][0] not in frame["hazards"], (name, game)
