@@ -39,7 +39,7 @@ class GameInfo:
     @property
     def map_name(self) -> str:
         """``game.map`` as Battlesnake sends it: the map, else the one the ruleset's own board is."""
-        return self.map or ("royale" if self.ruleset == "royale" else "standard")
+        return map_name(self.map, self.ruleset)
 
     def ruleset_json(self) -> dict:
         s = self.settings
@@ -57,6 +57,12 @@ class GameInfo:
                           "sharedHealth": False, "sharedLength": False},
             },
         }
+
+
+def map_name(game_map: str | None, ruleset: str) -> str:
+    """``game.map`` as Battlesnake's engine sends it: the map's id; a game without one is on the
+    official ``standard`` map (``royale`` for the royale ruleset, whose shrinking is that map's)."""
+    return game_map or ("royale" if ruleset == "royale" else "standard")
 
 
 def _point(p) -> dict:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arena.engine import Engine
 from arena.executors import Failure, executor
+from arena.game_choice import checked_engine
 from arena.match import MatchConfig
 from arena.sprt import SprtState, sprt
 from arena.tournament import GameJob, GameRecord, entrants, games_per_unit, play_games, validate_specs
@@ -51,12 +51,7 @@ class CompareConfig:
         if self.max_games < 2 or self.workers < 1:
             raise ValueError("--max-games must be at least 2 (one pair) and --workers positive")
         sprt([0] * 5, self.elo0, self.elo1, self.alpha, self.beta)  # bad bounds fail here
-        r = self.rules
-        engine = Engine(r.ruleset, r.width, r.height, r.settings)
-        try:
-            engine.new_batch([0], num_snakes=self.players)
-        except ValueError as exc:
-            raise ValueError(f"{self.players} players per game do not fit: {exc}") from None
+        checked_engine(self.rules, self.players)
 
 
 @dataclass

@@ -189,7 +189,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4
 def render_html(data: dict, games: list[dict]) -> str:
     t = data.get("tournament", {})
     rules = t.get("rules", {})
-    title = (f"{data['games']} games, {rules.get('ruleset', '?')}, {t.get('players_per_game', '?')} per game, "
+    on = f" on map {rules['map']}" if rules.get("map") else ""
+    title = (f"{data['games']} games, {rules.get('ruleset', '?')}{on}, {t.get('players_per_game', '?')} per game, "
              f"seed {t.get('seed', '?')}")
     failed = f"<p>{data['failed_games']} game(s) could not be played.</p>" if data["failed_games"] else ""
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>snek tournament: "

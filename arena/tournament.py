@@ -33,6 +33,7 @@ from pathlib import Path
 from arena import jsonio
 from arena.engine import Engine
 from arena.executors import Failure, executor
+from arena.game_choice import checked_engine
 from arena.lockstep import Lockstep
 from arena.match import Match, MatchConfig, MatchOutcome
 from arena.players.base import Player
@@ -79,19 +80,17 @@ class TournamentConfig:
             raise ValueError(f"unknown backend {self.backend!r} (local or ray)")
         if self.resume and not self.out_dir:
             raise ValueError("--resume needs the --out-dir of the tournament to continue")
-        r = self.rules
-        engine = Engine(r.ruleset, r.width, r.height, r.settings)  # bad rules fail before any game
-        try:
-            engine.new_batch([0], num_snakes=self.seats)
-        except ValueError as exc:
-            raise ValueError(f"{self.seats} players per game do not fit: {exc}") from None
+        checked_engine(self.rules, self.seats)  # bad rules fail before any game
 
     def identity(self) -> dict:
         """What makes two runs the same tournament (not the game count: more games extend it)."""
         names, specs = entrants(self.bots)
+        rules = {**asdict(self.rules), "seed": None, "game_id": None}
+        if rules["map"] is None:  # tournaments from before maps keep their identity (and resume)
+            del rules["map"]
         return {"format": FORMAT, "bots": [{"name": n, "spec": s} for n, s in zip(names, specs)],
                 "players_per_game": self.seats, "seed": self.seed,
-                "rules": {**asdict(self.rules), "seed": None, "game_id": None}}
+                "rules": rules}
 
 
 class TournamentInterrupted(KeyboardInterrupt):

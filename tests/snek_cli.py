@@ -16,9 +16,9 @@ def snek(*args: str, cwd: Path | str | None = None, timeout: float = 300, **kwar
     return subprocess.run([*SNEK, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, **kwargs)
 
 
-def snek_ok(*args: str, cwd: Path | str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``snek ARGS`` that must succeed: exit 0 and no traceback anywhere in its output."""
-    out = snek(*args, cwd=cwd, timeout=timeout)
+def snek_ok(*args: str, cwd: Path | str | None = None, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+    """``snek ARGS`` that must succeed: exit 0 and no traceback anywhere in its output (``kwargs``: as ``snek``'s)."""
+    out = snek(*args, cwd=cwd, timeout=timeout, **kwargs)
     assert out.returncode == 0, f"snek {shlex.join(args)}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     assert "Traceback" not in out.stdout + out.stderr, out.stderr[-2000:]
     return out

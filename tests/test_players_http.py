@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 from serve import ServeBot
-from snek_cli import spawn_snek
+from snek_cli import snek, spawn_snek
 
 from arena.match import MatchConfig, run_match
 from arena.players.http import MAX_RESPONSE_BYTES, HttpPlayer
@@ -189,6 +189,17 @@ def test_server_errors_are_recorded(server_factory) -> None:
     assert errors and all(e == "http 500" for e in errors)
     assert outcome.frames[1]["snakes"][0]["move"] == "up"  # no previous move: up
     assert "POST /start" in broken.requests and "POST /end" in broken.requests
+
+
+def test_snakes_are_told_the_map_in_every_request(server_factory, tmp_path) -> None:
+    """``game.map`` as the official engine sends it: the map's name (``snek play --map``), else "standard"."""
+    for args, expected in ((["--map", "empty"], "empty"), (["--map", "royale"], "royale"), ([], "standard")):
+        snake = server_factory()
+        out = snek("play", snake.url, "safe", *args, "--size", "7", "--max-turns", "5", "--quiet", cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        with snake.lock:
+            maps = [body["game"]["map"] for body in snake.bodies]
+        assert len(maps) >= 2 and set(maps) == {expected}, (args, maps)
 
 
 def sleepy(seconds: float, turns: set[int] | None = None) -> Callable:

@@ -21,7 +21,7 @@ from arena.verify import verify
 from snek_viewer import ServerConfig
 
 SAMPLES = Path(__file__).parent.parent / "replays"
-ROOM_KEYS = {"id", "ruleset", "width", "height", "settings", "tick_ms", "status", "turn", "seats", "spectators",
+ROOM_KEYS = {"id", "ruleset", "map", "width", "height", "settings", "tick_ms", "status", "turn", "seats", "spectators",
              "recording"}
 
 
@@ -147,7 +147,7 @@ def test_replays_list_and_download(server):
     samples = {r["id"]: r for r in body["replays"]}
     assert {"standard-4-bots", "royale-2-bots", "wrapped-7x7"} <= set(samples)
     row = samples["standard-4-bots"]
-    assert set(row) == {"id", "ruleset", "width", "height", "players", "winner", "turns", "created"}
+    assert set(row) == {"id", "ruleset", "map", "width", "height", "players", "winner", "turns", "created"}
     created = [r["created"] for r in body["replays"]]
     assert created == sorted(created, reverse=True)
     status, text, headers = http("GET", server.url + "/api/replays/standard-4-bots")

@@ -7,6 +7,7 @@ deterministic.  No test asserts a win rate or a time (benchmarks/learned.py prin
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -76,6 +77,22 @@ def test_a_short_run_writes_its_files(first_run) -> None:
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     net = NumpyNet.load(out / "policy.npz")
     assert net.meta["width"] == 7 and net.meta["view_radius"] == 3 and net.meta["steps"] >= 3000
+
+
+def test_training_on_a_map(tmp_path) -> None:
+    """`snek train --map`: the learner's games are on the map (its usual board unless given one), the run and
+    its policy record it; a board the map is not played on is refused with the map's one line."""
+    out = tmp_path / "on-a-map"
+    done = snek("train", "--map", "hz_columns", *SHORT, "--steps", "200", "--eval-every", "100000",
+                "--out-dir", str(out))
+    assert done.returncode == 0, done.stderr
+    run_json = json.loads((out / "run.json").read_text())
+    assert (run_json["map"], run_json["ruleset"], run_json["width"]) == ("hz_columns", "standard", 7)
+    assert NumpyNet.load(out / "policy.npz").meta["map"] == "hz_columns"
+    assert "map hz_columns" in (out / "report.html").read_text()
+    refused = snek("train", "--map", "arcade_maze", "--size", "7", "--out-dir", str(tmp_path / "refused"))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip() == "error: map arcade_maze is played on board 19x21 with 1 to 6 snakes, not on 7x7"
 
 
 def test_resume_continues_the_step_count_and_metrics(first_run) -> None:

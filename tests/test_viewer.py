@@ -204,6 +204,46 @@ def test_create_endless_classic_room_from_the_form(page, server):
     page.wait_for_function("() => window.snek.state().turn >= 1")
 
 
+@pytest.mark.parametrize("page", [(r"status of 400 \(BAD REQUEST\)",)], indirect=True)  # the refused board
+def test_create_a_room_on_a_map_from_the_form(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#map option[value=royale]", state="attached")
+    implemented = [m["name"] for m in server.get("/api/maps")["maps"] if m["implemented"]]
+    offered = page.eval_on_selector_all("#map option", "options => options.map((o) => o.value)")
+    assert offered == ["", *implemented] and len(implemented) >= 3  # "none", then every map the server plays
+    # a board the map is not played on: the server's one line shows under the form, no room is made
+    page.select_option("#ruleset", "classic")
+    page.select_option("#map", "royale")
+    assert page.input_value("#ruleset") == "standard"  # royale does not go with classic: a ruleset it goes with
+    assert (page.input_value("#width"), page.input_value("#height")) == ("11", "11")
+    assert "odd square boards 7x7 to 25x25" in page.inner_text("#map-hint")
+    page.fill("#width", "8")
+    page.fill("#height", "8")
+    page.click("#create-button")
+    page.wait_for_function("() => document.querySelector('#create-error').textContent !== ''")
+    assert page.inner_text("#create-error") == ("map royale is played on odd square boards 7x7 to 25x25 "
+                                                "with 1 to 16 snakes, not on 8x8")
+    assert "/watch/" not in page.url
+    # the map's own board: the room is made and plays on it
+    page.select_option("#map", "")
+    page.select_option("#map", "royale")
+    selects = page.locator("#seats select")
+    for i in range(selects.count()):
+        selects.nth(i).select_option("safe")
+    page.fill("#tick", "50")
+    page.click("#create-button")
+    page.wait_for_url(re.compile(r"/watch/"))
+    room_id = page.url.split("/watch/")[1].split("?")[0]
+    room = server.get(f"/api/rooms/{room_id}")
+    assert (room["map"], room["ruleset"], room["width"], room["height"]) == ("royale", "standard", 11, 11)
+    page.wait_for_function("() => window.snek.state().turn >= 1")
+    assert page.inner_text("#ruleset") == "standard · royale 11×11"
+    page.goto(server.url + "/")
+    row = page.locator(f"#rooms tbody tr[data-room='{room_id}']")
+    row.wait_for()
+    assert "standard · royale" in row.inner_text()
+
+
 # ---------------------------------------------------------------- replays
 
 

@@ -17,6 +17,7 @@ from flask_sock import Sock
 from werkzeug.exceptions import HTTPException
 
 from arena import jsonio
+from arena.maps import MAPS
 from arena.registry import builtin_bots
 from arena.replay import ReplayError
 from arena.rules import RULESETS
@@ -171,6 +172,15 @@ def list_rulesets():
                                   "description": r.description,
                                   "settings": {k: v.default for k, v in r.settings.items()}}
                                  for r in RULESETS.values()]})
+
+
+@api.get("/api/maps")
+def list_maps():
+    return jsonify({"maps": [{"name": m.name, "description": m.description, "width": m.default_size[0],
+                              "height": m.default_size[1], "sizes": [list(size) for size in m.sizes],
+                              "snakes": m.default_snakes, "min_snakes": m.min_snakes, "max_snakes": m.max_snakes,
+                              "rulesets": list(m.rulesets), "supports": m.supports(), "implemented": m.implemented}
+                             for m in MAPS.values()]})
 
 
 @api.get("/api/replays")

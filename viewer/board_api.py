@@ -37,8 +37,9 @@ def _server():
 def room_header(room: dict) -> dict:
     """What a room summary tells about its game, in the header's field names (players come with frames);
     ``timeout_ms`` is the bots' move timeout, as the room's saved replay will say."""
-    return {"game_id": room["id"], "ruleset": room["ruleset"], "width": room["width"], "height": room["height"],
-            "settings": room.get("settings") or {}, "timeout_ms": bot_timeout_ms(room["tick_ms"]),
+    return {"game_id": room["id"], "ruleset": room["ruleset"], "map": room.get("map"), "width": room["width"],
+            "height": room["height"], "settings": room.get("settings") or {},
+            "timeout_ms": bot_timeout_ms(room["tick_ms"]),
             "players": [{"id": s["id"], "name": s["name"], "kind": s.get("kind")} for s in room.get("seats") or []]}
 
 

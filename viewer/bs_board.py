@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from arena import jsonio
+from arena.battlesnake import map_name
 
 SOURCE = "snek-arena"
 RUNNING, COMPLETE = "running", "complete"
@@ -47,7 +48,7 @@ def game(header: dict, status: str = RUNNING, game_id: str | None = None) -> dic
         "Source": imported.get("source") or SOURCE,
         "RulesetName": ruleset,
         "RulesStages": [],
-        "Map": imported.get("map") or ("royale" if ruleset == "royale" else "standard"),
+        "Map": map_name(header.get("map") or imported.get("map"), ruleset),
     }
 
 

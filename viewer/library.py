@@ -57,7 +57,7 @@ def summarise(replay_key: str, reader: ReplayReader, created: float) -> dict:
     h = reader.header
     names = {p["id"]: p["name"] for p in h["players"]}
     winner = (reader.result or {}).get("winner")
-    return {"id": replay_key, "ruleset": h["ruleset"], "width": h["width"], "height": h["height"],
+    return {"id": replay_key, "ruleset": h["ruleset"], "map": h.get("map"), "width": h["width"], "height": h["height"],
             "players": [p["name"] for p in h["players"]], "winner": names.get(winner) if winner else None,
             "turns": (reader.result or {}).get("turns", reader.last_turn),
             "created": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")}

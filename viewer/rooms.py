@@ -37,7 +37,9 @@ from pathlib import Path
 
 from arena import jsonio
 from arena.engine import Engine
+from arena.game_choice import check_map_snakes, usual_ruleset
 from arena.geometry import MOVES
+from arena.maps import MAPS
 from arena.match import Match, MatchConfig
 from arena.players import MoveResult, Player
 from arena.replay import FORMAT
@@ -81,6 +83,7 @@ class RoomRequest:
     """A validated room: the body of ``POST /api/rooms`` (docs/server.md)."""
 
     ruleset: str = "classic"
+    map: str | None = None  # one of Battlesnake's maps (arena.maps)
     width: int | None = None
     height: int | None = None
     settings: dict | None = None
@@ -109,7 +112,12 @@ class RoomRequest:
                 raise ValueError(f"{name} must be between {low} and {high}, got {value}")
             return value
 
-        ruleset = body.get("ruleset", "classic")
+        game_map = body.get("map")
+        if game_map is not None and not isinstance(game_map, str):
+            raise ValueError("map must be the name of a map (GET /api/maps lists them)")
+        if game_map is not None and game_map not in MAPS:
+            raise ValueError(f"unknown map {str(game_map)[:40]!r} (choose from {', '.join(MAPS)})")
+        ruleset = body.get("ruleset", cls.ruleset if game_map is None else usual_ruleset(None, game_map))
         if not isinstance(ruleset, str) or ruleset not in RULESETS:
             raise ValueError(f"unknown ruleset {str(ruleset)[:40]!r} (choose from {', '.join(RULESETS)})")
         settings = body.get("settings")
@@ -127,11 +135,13 @@ class RoomRequest:
         if wait_s is not None and (not isinstance(wait_s, int | float) or isinstance(wait_s, bool)
                                    or not 0 <= wait_s <= 3600):
             raise ValueError("wait_s must be a number of seconds between 0 and 3600")
-        request = cls(ruleset=ruleset, width=whole("width", *BOARD), height=whole("height", *BOARD),
+        request = cls(ruleset=ruleset, map=game_map, width=whole("width", *BOARD), height=whole("height", *BOARD),
                       settings=settings, tick_ms=whole("tick_ms", *TICK_MS) or cls.tick_ms,
                       max_turns=whole("max_turns", 1, MAX_TURNS) or cls.max_turns, seats=tuple(seats),
                       seed=whole("seed", 0, 2**63 - 1), wait_s=wait_s)
-        engine = Engine(ruleset, request.width, request.height, request.settings)  # bad settings, sizes
+        engine = Engine(ruleset, request.width, request.height, request.settings, map=game_map)  # bad settings, sizes
+        request.width, request.height = engine.geometry.width, engine.geometry.height  # left out: the usual size
+        check_map_snakes(engine, len(seats))
         if len(seats) < engine.ruleset.min_snakes:
             raise ValueError(f"ruleset {ruleset} needs at least {engine.ruleset.min_snakes} seats")
         if engine.ruleset.classic and all(seat is None for seat in seats) and not engine.settings["endless"]:
@@ -212,7 +222,7 @@ class Room:
         self.rules = rules
         self.on_saved = on_saved
         self.permanent = permanent
-        self.engine = Engine(request.ruleset, request.width, request.height, request.settings)
+        self.engine = Engine(request.ruleset, request.width, request.height, request.settings, map=request.map)
         self.endless = request.classic and bool(self.engine.settings.get("endless", False))
         order = list(request.seats)
         if request.classic:  # drop-in: the bots are on the board from the start, humans' seats after them
@@ -281,8 +291,9 @@ class Room:
         r = self.request
         bot_ms = bot_timeout_ms(r.tick_ms)
         seated = sum(s.bot is not None for s in self.seats) if r.classic else None
-        config = MatchConfig(ruleset=r.ruleset, width=r.width, height=r.height, settings=dict(r.settings or {}),
-                             seed=self.seed, timeout_ms=bot_ms, first_timeout_ms=max(bot_ms, 1000),
+        config = MatchConfig(ruleset=r.ruleset, map=r.map, width=r.width, height=r.height,
+                             settings=dict(r.settings or {}), seed=self.seed, timeout_ms=bot_ms,
+                             first_timeout_ms=max(bot_ms, 1000),
                              max_turns=ENDLESS_TURNS if self.endless else r.max_turns, game_id=self.id,
                              grace_ms=0, seated=seated)
         out = None
@@ -492,9 +503,9 @@ class Room:
         with self.lock:
             seats = [{"id": f"s{s.index}", "name": s.player.name, "kind": self.rules.kind(s.bot, s.player),
                       "alive": bool(self.alive.get(f"s{s.index}", False)), "open": s.open} for s in self.seats]
-            return {"id": self.id, "ruleset": self.request.ruleset, "width": g.width, "height": g.height,
-                    "settings": self.engine.settings, "tick_ms": self.request.tick_ms, "status": self.status,
-                    "turn": self.turn, "seats": seats, "recording": self.recording}
+            return {"id": self.id, "ruleset": self.request.ruleset, "map": self.request.map, "width": g.width,
+                    "height": g.height, "settings": self.engine.settings, "tick_ms": self.request.tick_ms,
+                    "status": self.status, "turn": self.turn, "seats": seats, "recording": self.recording}
 
     def announce(self) -> None:
         self.hub.announce(self.id, self.summary())

@@ -53,8 +53,8 @@ def demo(
         status = "[green]OK[/]" if verdict.ok else f"[red]MISMATCH[/] {verdict.detail}"
         common.console.print(f"verify {out}: {status}")
     _tournament.tournament(bots=["random", "safe", "greedy", "space", "learned"], games=games, players=4,
-                           ruleset="standard", size=None, width=None, height=None, seed=0, workers=2, timeout=500,
-                           max_turns=10_000, out_dir=out_dir / "tournament", setting=[])
+                           ruleset="standard", map_name=None, size=None, width=None, height=None, seed=0, workers=2,
+                           timeout=500, max_turns=10_000, out_dir=out_dir / "tournament", setting=[])
     common.console.print(f"watch it again: [bold]snek replay show {out}[/], or in the browser:")
     _serve.start_server(host, port, serve_seconds, replays=out_dir, tournaments=[out_dir / "tournament"], bots=[],
                         rooms=[], demo_room=True)

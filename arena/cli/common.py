@@ -10,7 +10,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arena.game_choice import usual_ruleset
+from arena.maps import MAPS
+from arena.match import MatchConfig
 from arena.replay import ReplayError
+from arena.rules import RULESETS
 
 console = Console()
 err = Console(stderr=True)
@@ -67,5 +71,20 @@ def frame_delay(fps: float) -> float:
     return 1 / fps
 
 
+RULESET_HELP = f"One of: {', '.join(RULESETS)} (default standard, or the map's usual ruleset)."
+MAP_HELP = (f"One of Battlesnake's maps ({len(MAPS)}, listed by snek rules): alone, the game is played on the map's "
+            "usual board size, ruleset and snake count.")
+SIZE_HELP = "Square board size (default 11, classic 24, or the map's usual size)."
+
+
 def board_size(size: int | None, width: int | None, height: int | None) -> tuple[int | None, int | None]:
     return (size if width is None else width, size if height is None else height)
+
+
+def game_rules(ruleset: str | None, map_name: str | None, size: int | None, width: int | None, height: int | None,
+               setting: list[str], **limits) -> MatchConfig:
+    """The rules every game of a command is played under, from the options ``play``, ``tournament`` and
+    ``compare`` share (``limits``: ``seed``, ``timeout_ms``, ``max_turns``); a map alone brings its usual ruleset."""
+    w, h = board_size(size, width, height)
+    return MatchConfig(ruleset=usual_ruleset(ruleset, map_name), map=map_name, width=w, height=h,
+                       settings=parse_settings(setting), **limits)

@@ -13,10 +13,16 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from arena.cli.common import MAX_TIMEOUT_MS, board_size, console, parse_settings, user_errors
+from arena.cli.common import (
+    MAP_HELP,
+    MAX_TIMEOUT_MS,
+    RULESET_HELP,
+    SIZE_HELP,
+    console,
+    game_rules,
+    user_errors,
+)
 from arena.compare import CompareConfig, Comparison, run_compare
-from arena.match import MatchConfig
-from arena.rules import RULESETS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 REFRESH_S = 1.0
@@ -41,8 +47,9 @@ def compare(
     elo1: float = typer.Option(20.0, help="H1: A is at least this many Elo stronger."),
     alpha: float = typer.Option(0.05, help="Chance of calling A stronger when H0 holds."),
     beta: float = typer.Option(0.05, help="Chance of missing it when H1 holds."),
-    ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
-    size: int | None = typer.Option(None, help="Square board size (default 11, classic 24)."),
+    ruleset: str | None = typer.Option(None, help=RULESET_HELP),
+    map_name: str | None = typer.Option(None, "--map", help=MAP_HELP),
+    size: int | None = typer.Option(None, help=SIZE_HELP),
     width: int | None = typer.Option(None, help="Board width (overrides --size)."),
     height: int | None = typer.Option(None, help="Board height (overrides --size)."),
     seed: int = typer.Option(0, help="Seed of the first pair: same seed, same games."),
@@ -58,9 +65,7 @@ def compare(
 ) -> None:
     """Is A stronger than B? Paired games with seats swapped, stopped by a sequential probability ratio test."""
     with user_errors():
-        w, h = board_size(size, width, height)
-        rules = MatchConfig(ruleset=ruleset, width=w, height=h, settings=parse_settings(setting),
-                            timeout_ms=timeout, max_turns=max_turns)
+        rules = game_rules(ruleset, map_name, size, width, height, setting, timeout_ms=timeout, max_turns=max_turns)
         config = CompareConfig(a=a, b=b, players=players,
                                field_bots=[f.strip() for f in field.split(",") if f.strip()],
                                rules=rules, seed=seed, max_games=max_games, elo0=elo0, elo1=elo1, alpha=alpha,

@@ -12,8 +12,19 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from arena.cli.common import MAX_TIMEOUT_MS, board_size, console, frame_delay, parse_settings, user_errors
+from arena.cli.common import (
+    MAP_HELP,
+    MAX_TIMEOUT_MS,
+    RULESET_HELP,
+    SIZE_HELP,
+    console,
+    frame_delay,
+    game_rules,
+    user_errors,
+)
 from arena.engine import Engine
+from arena.game_choice import check_map_snakes
+from arena.maps import MAPS
 from arena.match import Match, MatchConfig
 from arena.render import frame_view, header_styles, safe_style
 from arena.replay import open_replay
@@ -54,7 +65,9 @@ def load_players(specs: list[str]) -> list:
 def play_game(bots: list[str], config: MatchConfig, out: Path | None, quiet: bool, fps: float) -> dict:
     """Play one match, drawing the board live unless ``quiet``; returns the result line."""
     delay = frame_delay(fps)
-    ruleset = Engine(config.ruleset, config.width, config.height, config.settings).ruleset  # before bots start
+    engine = Engine(config.ruleset, config.width, config.height, config.settings, map=config.map)  # before bots start
+    ruleset = engine.ruleset
+    check_map_snakes(engine, len(bots))
     if len(bots) < ruleset.min_snakes:
         raise ValueError(f"ruleset {ruleset.name} needs at least {ruleset.min_snakes} snakes, got {len(bots)}")
     if len(bots) > MAX_SNAKES:
@@ -97,8 +110,9 @@ def register(app: typer.Typer) -> None:
         bots: list[str] = typer.Argument(..., help="Bot specs: a built-in name, module:attr, file.py:attr, "
                                          "'cmd:<command>' (stdio), learned:PATH (a snek train policy) or an "
                                          "http(s):// URL."),
-        ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
-        size: int | None = typer.Option(None, help="Square board size (default 11, classic 24)."),
+        ruleset: str | None = typer.Option(None, help=RULESET_HELP),
+        map_name: str | None = typer.Option(None, "--map", help=MAP_HELP),
+        size: int | None = typer.Option(None, help=SIZE_HELP),
         width: int | None = typer.Option(None, help="Board width (overrides --size)."),
         height: int | None = typer.Option(None, help="Board height (overrides --size)."),
         seed: int = typer.Option(0, help="Game seed: same seed and moves, same game."),
@@ -111,9 +125,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Play one game between bots, showing the board as it goes."""
         with user_errors():
-            w, h = board_size(size, width, height)
-            config = MatchConfig(ruleset=ruleset, width=w, height=h, settings=parse_settings(setting),
-                                 seed=seed, timeout_ms=timeout, max_turns=max_turns)
+            config = game_rules(ruleset, map_name, size, width, height, setting, seed=seed, timeout_ms=timeout,
+                                max_turns=max_turns)
             play_game(bots, config, out, quiet, fps)
 
     @replay_app.command("show")
@@ -176,7 +189,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def rules() -> None:
-        """List the rulesets and their settings with defaults, ranges and what each one does."""
+        """List the rulesets, their settings (defaults, ranges, what each one does) and the maps."""
         table = Table(title="rulesets")
         for column in ("ruleset", "board", "settings (default)", "description"):
             table.add_column(column)
@@ -185,6 +198,23 @@ def register(app: typer.Typer) -> None:
             table.add_row(r.name, "x".join(map(str, r.default_size)), settings, r.description)
         console.print(table)
         console.print(settings_table())
+        console.print(maps_table())
+
+    def maps_table() -> Table:
+        """Battlesnake's maps (``--map NAME``): the boards and snake counts each is played with."""
+        table = Table(title=f"maps (--map NAME; {len(MAPS)} maps)")
+        table.add_column("map", no_wrap=True)  # whole names: they are what --map takes
+        for column in ("boards", "snakes", "rulesets", "description"):
+            table.add_column(column)
+        for m in MAPS.values():
+            usual = "x".join(str(side) for side in m.default_size)
+            sizes = m.sizes_text if len(m.sizes) == 1 else f"{m.sizes_text} (usual {usual})"
+            snakes = m.snakes_text if m.min_snakes == m.max_snakes else f"{m.snakes_text} (usual {m.default_snakes})"
+            description = m.description if m.implemented else f"{m.description} (not implemented yet)"
+            others = [name for name in RULESETS if name not in m.rulesets]
+            rulesets = ", ".join(m.rulesets) if len(m.rulesets) <= len(others) else f"all but {', '.join(others)}"
+            table.add_row(m.name, sizes, snakes, rulesets, description)
+        return table
 
     def settings_table() -> Table:
         """Each setting once (several rulesets share the food settings): default, range, meaning, rulesets."""

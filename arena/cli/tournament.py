@@ -17,17 +17,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from arena.cli.common import MAX_TIMEOUT_MS, board_size, parse_settings, user_errors
+from arena.cli.common import MAP_HELP, MAX_TIMEOUT_MS, RULESET_HELP, SIZE_HELP, game_rules, user_errors
 from arena.engine import Engine
-from arena.match import MatchConfig
+from arena.game_choice import usual_snakes
 from arena.report import summary
-from arena.rules import RULESETS
 from arena.standings import Leaderboard
 from arena.tournament import GameRecord, TournamentConfig, TournamentInterrupted, run_tournament
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 console = Console()
 REFRESH_S = 1.0  # the live view redraws at most once a second
+DEFAULT_PLAYERS = 4
 
 PLAIN_WIDTH = 200  # a pipe or file gets whole lines, not a table folded to 80 columns
 COLUMNS = (("#", "right"), ("bot", "left"), ("rating", "right"), ("mu", "right"), ("sigma", "right"),
@@ -120,9 +120,11 @@ def tournament(
                                      "'cmd:<command>' (stdio), learned:PATH or an http(s):// URL; "
                                      "label=SPEC names one."),
     games: int = typer.Option(200, help="Number of games."),
-    players: int = typer.Option(4, help="Snakes per game (free-for-all); every bot if there are fewer."),
-    ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
-    size: int | None = typer.Option(None, help="Square board size (default 11, classic 24)."),
+    players: int | None = typer.Option(None, help="Snakes per game (free-for-all; default 4, or the map's usual "
+                                       "count); every bot if there are fewer."),
+    ruleset: str | None = typer.Option(None, help=RULESET_HELP),
+    map_name: str | None = typer.Option(None, "--map", help=MAP_HELP),
+    size: int | None = typer.Option(None, help=SIZE_HELP),
     width: int | None = typer.Option(None, help="Board width (overrides --size)."),
     height: int | None = typer.Option(None, help="Board height (overrides --size)."),
     seed: int = typer.Option(0, help="Tournament seed: same seed, same schedule and games."),
@@ -143,9 +145,8 @@ def tournament(
     """Play many seeded games among bots and rate them with OpenSkill (Plackett-Luce)."""
     began = time.perf_counter()
     with user_errors():
-        w, h = board_size(size, width, height)
-        rules = MatchConfig(ruleset=ruleset, width=w, height=h, settings=parse_settings(setting),
-                            timeout_ms=timeout, max_turns=max_turns)
+        rules = game_rules(ruleset, map_name, size, width, height, setting, timeout_ms=timeout, max_turns=max_turns)
+        players = usual_snakes(players, map_name, DEFAULT_PLAYERS)
         config = TournamentConfig(bots=list(bots), games=games, players_per_game=players, rules=rules, seed=seed,
                                   workers=workers, out_dir=out_dir, resume=resume, backend=backend, address=address)
         config.check()
@@ -169,8 +170,9 @@ def tournament(
         sys.stdout.write(json.dumps(summary(board, config), indent=1) + "\n")
         return
     seconds = time.perf_counter() - began
-    g = Engine(ruleset, w, h).geometry
-    title = f"{board.played} games, {ruleset} {g.width}x{g.height}, {config.seats} per game, seed {seed}"
+    g = Engine(rules.ruleset, rules.width, rules.height, rules.settings, map=map_name).geometry
+    on = f" on map {map_name}" if map_name else ""
+    title = f"{board.played} games, {rules.ruleset}{on} {g.width}x{g.height}, {config.seats} per game, seed {seed}"
     table = leaderboard_table(board, title)
     console.print(table)
     if board.failed:

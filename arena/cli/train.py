@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from arena.cli.common import board_size, console, fail, user_errors
-from arena.rules import RULESETS
+from arena.cli.common import RULESET_HELP, console, fail, game_rules, user_errors
+from arena.maps import get_map
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 NEEDS_TORCH = "snek train needs torch: pip install 'snek-arena[rl]' (a CPU build of torch is enough)"
@@ -49,8 +49,10 @@ def evaluation_line(row: dict) -> str | None:
 
 @app.command()
 def train(
-    ruleset: str = typer.Option("standard", help=f"One of: {', '.join(RULESETS)}."),
-    size: int | None = typer.Option(None, help="Square board size (default 11)."),
+    ruleset: str | None = typer.Option(None, help=RULESET_HELP),
+    map_name: str | None = typer.Option(None, "--map", help="One of Battlesnake's maps (snek rules lists them): "
+                                        "alone, training plays on the map's usual board and ruleset."),
+    size: int | None = typer.Option(None, help="Square board size (default 11, or the map's usual size)."),
     width: int | None = typer.Option(None, help="Board width (overrides --size)."),
     height: int | None = typer.Option(None, help="Board height (overrides --size)."),
     snakes: int = typer.Option(2, help="Snakes per game: the learner and its opponents."),
@@ -92,8 +94,10 @@ def train(
             trainer = Trainer.resume(out_dir)
         else:
             fresh_run_dir(out_dir)
-            w, h = board_size(size, width, height)
-            config = TrainConfig(ruleset=ruleset, width=w or 11, height=h or 11, snakes=snakes, seed=seed,
+            rules = game_rules(ruleset, map_name, size, width, height, [])
+            usual_w, usual_h = get_map(map_name).default_size if map_name else (11, 11)
+            config = TrainConfig(ruleset=rules.ruleset, map=map_name, width=rules.width or usual_w,
+                                 height=rules.height or usual_h, snakes=snakes, seed=seed,
                                  max_turns=max_turns, obs_format=obs_format, view_radius=view_radius,
                                  rewards=parse_rewards(reward), games=games, lr=lr, ent_coef=ent_coef,
                                  promote_at=promote_at, eval_every=eval_every, eval_games=eval_games,

@@ -13,11 +13,14 @@ import numpy as np
 
 from arena.engine import Engine, move_array
 from arena.env.observation import Observer
+from arena.game_choice import check_map_snakes, usual_ruleset, usual_snakes
 from arena.geometry import frozen
 from arena.jit import lean_kernel
 
 POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
 INVALID_ACTION_MODES = ("raise", "default")
+ENV_SIZE = 11  # the board side of an env without a map or a size (classic too: its 24x24 is the CLI's default)
+ENV_SNAKES = 4
 _HINT = "expected an integer 0..3 (Discrete(4)); invalid_action='default' plays the default move instead"
 
 
@@ -103,11 +106,18 @@ class Games:
     seat, a dead snake's included; ``returns`` sums the seat's rewards (0 once it is dead).
     """
 
-    def __init__(self, ruleset: str = "standard", width: int | None = None, height: int | None = None,
-                 num_snakes: int = 4, max_turns: int | None = 500, settings: dict | None = None,
+    def __init__(self, ruleset: str | None = None, width: int | None = None, height: int | None = None,
+                 num_snakes: int | None = None, max_turns: int | None = 500, settings: dict | None = None,
                  obs: str = "egocentric", view_radius: int | None = None,
-                 rewards: Rewards | dict | None = None, size: int = 1, obs_format: str = "dict") -> None:
-        self.engine = Engine(ruleset, width, height, settings)
+                 rewards: Rewards | dict | None = None, size: int = 1, obs_format: str = "dict",
+                 map: str | None = None) -> None:
+        """``ruleset``, ``num_snakes``, ``width`` and ``height`` left out: standard, 4 snakes, 11x11, or with a
+        ``map`` the map's usual ruleset, snake count and board (``arena.game_choice``)."""
+        if map is None:  # without a map the envs play 11x11 by default (classic included)
+            width, height = ENV_SIZE if width is None else width, ENV_SIZE if height is None else height
+        ruleset, num_snakes = usual_ruleset(ruleset, map), usual_snakes(num_snakes, map, ENV_SNAKES)
+        self.engine = Engine(ruleset, width, height, settings, map=map)
+        check_map_snakes(self.engine, num_snakes)
         if not self.engine.ruleset.min_snakes <= num_snakes:
             raise ValueError(f"ruleset {ruleset} needs at least {self.engine.ruleset.min_snakes} snakes")
         self.num_snakes, self.size = int(num_snakes), int(size)

@@ -72,11 +72,11 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
 
     metadata = {"name": "snek_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True, "render_fps": 5}
 
-    def __init__(self, ruleset: str = "standard", width: int = 11, height: int = 11, num_snakes: int = 4,
-                 max_turns: int | None = 500, obs: str = "egocentric", view_radius: int | None = None,
-                 render_mode: str | None = None, rewards: Rewards | dict | None = None,
+    def __init__(self, ruleset: str | None = None, width: int | None = None, height: int | None = None,
+                 num_snakes: int | None = None, max_turns: int | None = 500, obs: str = "egocentric",
+                 view_radius: int | None = None, render_mode: str | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, record_dir: str | None = None, invalid_action: str = "raise",
-                 obs_format: str = "dict", max_cycles: int | None = None) -> None:
+                 obs_format: str = "dict", max_cycles: int | None = None, map: str | None = None) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         if max_cycles is not None:  # PettingZoo's name for the turn limit: one cycle = one turn
@@ -84,8 +84,9 @@ class SnakeParallelEnv(OneGameView, ParallelEnv):
                 raise ValueError(f"max_cycles={max_cycles} and max_turns={max_turns} disagree: pass one of them")
             max_turns = max_cycles
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
-                           obs_format=obs_format)
+                           obs_format=obs_format, map=map)
         self.invalid_action = invalid_action_mode(invalid_action)
+        num_snakes = self.games.num_snakes
         self.possible_agents = [f"snake_{i}" for i in range(num_snakes)]
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
         self.frame_ids = self.possible_agents

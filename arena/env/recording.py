@@ -29,13 +29,16 @@ class Recorder:
     def header(self, game: int) -> dict:
         g, b = self.games, self.games.batch
         seed = int(b.seed[game])
-        return {
+        header = {
             "game_id": f"env-{seed:016x}-{len(self.paths)}",
             "ruleset": g.engine.ruleset.name, "settings": g.engine.settings, "seed": seed,
             "width": g.geometry.width, "height": g.geometry.height, "max_turns": g.max_turns,
             "players": [{"id": i, "name": n, "color": COLORS[k % len(COLORS)], "kind": kind}
                         for k, (i, n, kind) in enumerate(zip(self.ids, self.names, self.kinds))],
         }
+        if g.engine.map is not None:
+            header["map"] = g.engine.map.name
+        return header
 
     def start(self, game: int) -> None:
         """Begin a new file with the game's current (first) frame; an unfinished one is closed as is."""

@@ -54,18 +54,19 @@ class SnakeEnv(OneGameView, gym.Env):
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 5}
 
-    def __init__(self, opponents: Sequence[str | Policy] = ("safe",), ruleset: str = "standard",
-                 width: int = 11, height: int = 11, max_turns: int | None = 500, obs: str = "egocentric",
+    def __init__(self, opponents: Sequence[str | Policy] = ("safe",), ruleset: str | None = None,
+                 width: int | None = None, height: int | None = None, max_turns: int | None = 500,
+                 obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None,
                  record_dir: str | None = None, timeout_ms: int = 500, invalid_action: str = "raise",
-                 obs_format: str = "dict") -> None:
+                 obs_format: str = "dict", map: str | None = None) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"unknown render mode {render_mode!r} (choose from {', '.join(RENDER_MODES)})")
         self.opponents = [builtin_player(o) if isinstance(o, str) else PythonPlayer(o) for o in opponents]
         num_snakes = 1 + len(self.opponents)
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
-                           obs_format=obs_format)
+                           obs_format=obs_format, map=map)
         self.invalid_action = invalid_action_mode(invalid_action)
         self.ids = self.frame_ids = [f"snake_{i}" for i in range(num_snakes)]
         self.observation_space = self.games.observer.space()
@@ -75,8 +76,9 @@ class SnakeEnv(OneGameView, gym.Env):
         names = ["agent"] + [p.name for p in self.opponents]
         self.recorder = Recorder(record_dir, self.games, self.ids, names, ["env"] + ["python"] * len(self.opponents)) \
             if record_dir else None
-        self._info = GameInfo(game_id="", ruleset=ruleset, settings=self.games.engine.settings,
-                              timeout_ms=timeout_ms, names=dict(zip(self.ids, names)))
+        engine = self.games.engine
+        self._info = GameInfo(game_id="", ruleset=engine.ruleset.name, settings=engine.settings, timeout_ms=timeout_ms,
+                              names=dict(zip(self.ids, names)), map=engine.map and engine.map.name)
         self._mask = np.ones(len(MOVES), np.int8)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

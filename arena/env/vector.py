@@ -80,14 +80,17 @@ class SnakeVectorEnv(VectorEnv):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 5, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_games: int = 1024, ruleset: str = "standard", width: int = 11, height: int = 11,
-                 num_snakes: int = 4, max_turns: int | None = 500, obs: str = "egocentric",
+    def __init__(self, num_games: int = 1024, ruleset: str | None = None, width: int | None = None,
+                 height: int | None = None, num_snakes: int | None = None, max_turns: int | None = 500,
+                 obs: str = "egocentric",
                  view_radius: int | None = None, rewards: Rewards | dict | None = None,
                  settings: dict | None = None, render_mode: str | None = None, copy: bool = True,
                  record_dir: str | None = None, record_game: int = 0, invalid_action: str = "raise",
-                 obs_format: str = "dict", autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP) -> None:
+                 obs_format: str = "dict", autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+                 map: str | None = None) -> None:
         self.games = Games(ruleset, width, height, num_snakes, max_turns, settings, obs, view_radius, rewards,
-                           size=num_games, obs_format=obs_format)
+                           size=num_games, obs_format=obs_format, map=map)
+        num_snakes = self.games.num_snakes
         self.num_games, self.num_snakes = num_games, num_snakes
         self.num_envs = num_games * num_snakes
         self.copy = copy

@@ -18,6 +18,7 @@ DEFAULT_REWARDS = {"win": 1.0, "loss": -1.0, "draw": 0.0, "food": 0.03, "surviva
 @dataclass
 class TrainConfig:
     ruleset: str = "standard"
+    map: str | None = None  # one of Battlesnake's maps (arena.maps); None: the ruleset's own board
     width: int = 11
     height: int = 11
     snakes: int = 2  # per game: seat 0 learns, the others are drawn from the opponent pool
@@ -60,7 +61,7 @@ class TrainConfig:
 
     def check(self, bots: set[str]) -> None:
         """Every value that could make the run fail later fails here, as one ValueError."""
-        Engine(self.ruleset, self.width, self.height).new_batch([0], num_snakes=self.snakes)
+        Engine(self.ruleset, self.width, self.height, map=self.map).new_batch([0], num_snakes=self.snakes)
         if self.obs_format not in INPUTS:
             raise ValueError(f"cannot train on obs_format {self.obs_format!r} (choose from {', '.join(INPUTS)})")
         Rewards.of(self.rewards)

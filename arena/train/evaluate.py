@@ -25,9 +25,9 @@ def evaluate(act: Act, config: TrainConfig, bot: str, policy: Callable[[dict], o
 
     A win is being the last snake alive; a draw, a game cut off at ``max_turns`` or one where the last
     snakes died together."""
-    env = SnakeVectorEnv(num_games=games, ruleset=config.ruleset, width=config.width, height=config.height,
-                         num_snakes=config.snakes, max_turns=config.max_turns, view_radius=config.radius,
-                         obs_format=config.obs_format, copy=False, invalid_action="default")
+    env = SnakeVectorEnv(num_games=games, ruleset=config.ruleset, map=config.map, width=config.width,
+                         height=config.height, num_snakes=config.snakes, max_turns=config.max_turns,
+                         view_radius=config.radius, obs_format=config.obs_format, copy=False, invalid_action="default")
     n, spec = config.snakes, input_spec(config.obs_format)
     seats = BotSeats(env.games, [bot], [policy], f"eval-{seed}")
     for game in range(games):

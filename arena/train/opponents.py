@@ -89,7 +89,8 @@ class BotSeats:
         self.games, self.names, self.policies = games, names, policies
         self.ids = [f"snake_{i}" for i in range(games.num_snakes)]
         settings = games.engine.settings
-        self.info = [GameInfo(game_id="", ruleset=games.engine.ruleset.name, settings=settings)
+        self.info = [GameInfo(game_id="", ruleset=games.engine.ruleset.name, settings=settings,
+                              map=games.engine.map and games.engine.map.name)
                      for _ in range(games.size)]
         self.run_id = run_id
         self.started = 0

@@ -54,7 +54,8 @@ def render(rows: list[dict], run: dict) -> str:
              ("training time", f"{(last.get('seconds') or 0) / 60:.1f} min"),
              ("hardest bot unlocked", last.get("hardest") or "-")]
     settings = ", ".join(f"{k} {v}" for k, v in run.items() if k in (
-        "ruleset", "width", "height", "snakes", "seed", "obs_format", "games", "rollout", "lr", "ent_coef", "rewards"))
+        "ruleset", "map", "width", "height", "snakes", "seed", "obs_format", "games", "rollout", "lr", "ent_coef",
+        "rewards"))
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts)
     eval_rows = "".join(
         f"<tr><td>{int(r['steps']):,}</td>" + "".join(

@@ -73,7 +73,7 @@ class Trainer:
         self.inputs = input_spec(config.obs_format)
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng([config.seed, 1])
-        self.env = SnakeVectorEnv(num_games=config.games, ruleset=config.ruleset, width=config.width,
+        self.env = SnakeVectorEnv(num_games=config.games, ruleset=config.ruleset, map=config.map, width=config.width,
                                   height=config.height, num_snakes=config.snakes, max_turns=config.max_turns,
                                   view_radius=config.radius, rewards=config.rewards, obs_format=config.obs_format,
                                   copy=False, invalid_action="default")
@@ -395,8 +395,8 @@ class Trainer:
         net = self._new_net(self.window)
         net.load_state_dict(state["net"])
         c = self.config
-        meta = {"obs_format": c.obs_format, "view_radius": c.radius, "ruleset": c.ruleset, "width": c.width,
-                "height": c.height, "snakes": c.snakes, "seed": c.seed, "steps": steps,
+        meta = {"obs_format": c.obs_format, "view_radius": c.radius, "ruleset": c.ruleset, "map": c.map,
+                "width": c.width, "height": c.height, "snakes": c.snakes, "seed": c.seed, "steps": steps,
                 "updates": state["counters"]["updates"], "seconds": round(state["counters"]["seconds"], 1),
                 "hardest": c.curriculum[state["curriculum"]["level"]]}
         export_npz(net, path.with_suffix(".npz"), meta)

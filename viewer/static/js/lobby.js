@@ -4,9 +4,11 @@
 import { $, api, formatDate, h, replace } from "./dom.js";
 import { installDrop, readLocalFile, stashLocalFile } from "./files.js";
 import { installHelp } from "./help.js";
+import { rulesWords } from "./words.js";
 
 let rulesets = [["standard", 11, 11, {}]];  // [name, width, height, default settings], from /api/rulesets
 let bots = ["safe"];                      // seat choices, from /api/bots (built-ins and operator-registered)
+let maps = [];                            // Battlesnake's maps the server plays, from /api/maps
 const OPEN = "";  // the seat value of an open seat (sent as null)
 const MAX_SEATS = 16;
 const ROOMS_EVERY_MS = 2000;
@@ -40,7 +42,7 @@ async function refreshRooms() {
     const open = seats.filter((s) => s.open).length;
     return h("tr", { dataset: { room: String(room.id) } },
       h("td", {}, watchLink(room.id, String(room.id))),
-      h("td", {}, String(room.ruleset)),
+      h("td", {}, rulesWords(room.ruleset, room.map)),
       h("td", { className: "wide" }, `${room.width}×${room.height}`),
       h("td", {}, names.join(", "), open ? h("span", { className: "muted" }, `${names.length ? " + " : ""}${open} open`) : null),
       h("td", { className: "num" }, String(room.turn ?? "")),
@@ -68,11 +70,12 @@ function seatsChanged() {
 
 async function installCreate() {
   try {
-    const [r, b] = await Promise.all([api("/api/rulesets"), api("/api/bots")]);
+    const [r, b, m] = await Promise.all([api("/api/rulesets"), api("/api/bots"), api("/api/maps")]);
     rulesets = r.rulesets.map((x) => [String(x.name), x.width, x.height, x.settings || {}]);
     bots = b.bots.map(String);
+    maps = m.maps.filter((x) => x.implemented);
   } catch (err) {
-    $("#create-error").textContent = `Could not load the rulesets and bots: ${err.message}`;
+    $("#create-error").textContent = `Could not load the rulesets, bots and maps: ${err.message}`;
   }
   const ruleset = $("#ruleset");
   for (const [name] of rulesets) ruleset.append(h("option", { value: name }, name));
@@ -80,10 +83,12 @@ async function installCreate() {
   const chosen = () => rulesets.find(([name]) => name === ruleset.value);
   ruleset.addEventListener("change", () => {
     const [, width, height, settings] = chosen();
-    $("#width").value = String(width);
-    $("#height").value = String(height);
+    const m = maps.find((x) => x.name === $("#map").value);  // a map keeps its board
+    $("#width").value = String(m ? m.width : width);
+    $("#height").value = String(m ? m.height : height);
     $("#endless-field").hidden = !("endless" in settings);  // classic: endless drop-in like the original
   });
+  installMaps(ruleset);
   for (const seat of ["space", "greedy", "safe", OPEN]) $("#seats").append(seatRow(seat));
   seatsChanged();
   $("#add-seat").addEventListener("click", () => { $("#seats").append(seatRow("greedy")); seatsChanged(); });
@@ -95,6 +100,7 @@ async function installCreate() {
       ruleset: ruleset.value, width: Number($("#width").value), height: Number($("#height").value), settings,
       tick_ms: Number($("#tick").value), max_turns: Number($("#max-turns").value), seats,
     };
+    if ($("#map").value) body.map = $("#map").value;
     $("#create-error").textContent = "";
     $("#create-button").disabled = true;
     try {
@@ -107,6 +113,28 @@ async function installCreate() {
     } finally {
       $("#create-button").disabled = false;
     }
+  });
+}
+
+// Choosing a map sets the form to how the map is usually played: its board, a ruleset it goes with and a
+// seat count it takes (the server refuses anything else with a line saying what the map supports).
+function installMaps(ruleset) {
+  const select = $("#map");
+  for (const m of maps) select.append(h("option", { value: String(m.name), title: String(m.description) }, String(m.name)));
+  select.addEventListener("change", () => {
+    const m = maps.find((x) => x.name === select.value);
+    $("#map-hint").textContent = m ? `${m.description}; ${m.supports}` : "";
+    if (!m) return;
+    $("#width").value = String(m.width);
+    $("#height").value = String(m.height);
+    if (!m.rulesets.includes(ruleset.value)) {
+      ruleset.value = m.rulesets[0];
+      $("#endless-field").hidden = true;
+    }
+    const seats = $("#seats");
+    while (seats.children.length > m.max_snakes) seats.lastElementChild.remove();
+    while (seats.children.length < m.min_snakes) seats.append(seatRow(bots[0]));
+    seatsChanged();
   });
 }
 
@@ -130,14 +158,14 @@ function winnerName(replay) {
 function renderReplays() {
   const words = $("#filter").value.toLowerCase().split(/\s+/).filter(Boolean);
   const rows = replays.filter((r) => {
-    const text = [...playerNames(r), r.ruleset, winnerName(r), r.id, `${r.width}x${r.height}`].join(" ").toLowerCase();
+    const text = [...playerNames(r), r.ruleset, r.map ?? "", winnerName(r), r.id, `${r.width}x${r.height}`].join(" ").toLowerCase();
     return words.every((w) => text.includes(w));
   });
   $("#replays-empty").hidden = rows.length > 0;
   $("#replays-empty").textContent = replays.length ? "No replay matches the filter." : "No replays.";
   replace($("#replays tbody"), rows.map((r) => h("tr", { dataset: { replay: String(r.id) } },
     h("td", {}, watchLink(r.id, playerNames(r).join(" · ") || String(r.id))),
-    h("td", {}, String(r.ruleset ?? "")),
+    h("td", {}, rulesWords(r.ruleset, r.map)),
     h("td", { className: "wide" }, `${r.width}×${r.height}`),
     h("td", {}, winnerName(r)),
     h("td", { className: "num" }, String(r.turns ?? "")),

@@ -10,6 +10,7 @@ import { HumanSeat, SEAT_ERRORS } from "./human.js";
 import { Player, SPEEDS } from "./player.js";
 import { Game, parseGameText, ReplayError } from "./replay.js";
 import { Scoreboard } from "./scoreboard.js";
+import { rulesWords } from "./words.js";
 
 const URL_EVERY_MS = 300;  // the address bar follows the turn, at most this often
 
@@ -101,7 +102,7 @@ function started() {
   const title = player.live ? `room ${sourceId}` : names.join(" · ") || hd.game_id;
   els.title.textContent = title;
   document.title = `snek arena · ${title}`;
-  els.ruleset.textContent = `${hd.ruleset} ${hd.width}×${hd.height}`;
+  els.ruleset.textContent = `${rulesWords(hd.ruleset, hd.map)} ${hd.width}×${hd.height}`;
   marksKey = "";
   uiDirty = true;
   player.dirty = true;

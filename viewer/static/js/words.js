@@ -1,4 +1,9 @@
-// Deaths and moves in plain words, for the scoreboard and the death panel.
+// Deaths, moves and rules in plain words, for the scoreboard, the death panel and the listings.
+
+// A game's rules as the lobby and the watch page name them: the ruleset, and the map when it has one.
+export function rulesWords(ruleset, map) {
+  return map ? `${ruleset ?? ""} · ${map}` : String(ruleset ?? "");
+}
 
 export function deathWords(death, nameOf) {
   if (!death) return "eliminated";
