@@ -38,7 +38,9 @@ def test_a_room_too_slow_for_its_tick_is_held_to_it_and_stalls_nobody(tmp_path):
     with LiveServer(ServerConfig(replays=None, cpu_budget=0)) as live:
         demo_id = http("GET", live.url + "/api/rooms")[1]["rooms"][0]["id"]
         demo = live.snek.rooms.get(demo_id)
-        status, heavy, _ = http("POST", live.url + "/api/rooms", HEAVY)
+        # the compiled search answers a 25x25 move in ~10-40 ms: at the shortest tick (its bots get 15 ms)
+        # the room cannot keep up, as it could not at 200 ms when search thought in numpy
+        status, heavy, _ = http("POST", live.url + "/api/rooms", {**HEAVY, "tick_ms": 20})
         assert status == 201
         room = live.snek.rooms.get(heavy["id"])
         wait_until(lambda: room.turn >= 3, timeout=60)
