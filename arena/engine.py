@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from arena import maze, rng
-from arena.frames import build_frames
+from arena import rng
+from arena.frames import build_frames, frame_lines
 from arena.geometry import MOVE_INDEX, Geometry, check_live_body, frozen
 from arena.kernels import GAME_OVER, NO_ROOM, RESPAWN, SETUP, STEP, STEP_RESTART, clean_moves, run
 from arena.map_stages import CODES
@@ -71,13 +71,23 @@ class Engine:
             self._setup_mode = self.map.setup_mode | (0 if self.ruleset.food_at_start else NO_FOOD)
         self._safety: MoveSafety | None = None
         self._above = bool(self.map and self.map.off_board)  # hazards kept above the board (snail_mode)
-        # ``Turn.work`` entries a step takes (the compiled step allocates nothing): solo_maze builds mazes there
-        self.work_size = maze.work_size(width, height) if maze.solo_maze in self.stages else WORK
+        # ``Turn.work`` entries a step takes (the compiled step allocates nothing); a map may need more
+        self.work_size = self.map.work_size(width, height) if self.map is not None else WORK
         points = np.stack([self.geometry.x_of, self.geometry.y_of], axis=-1)  # cell -> [x, y], for frames
         if self._above:  # after the padded cells: the board's cells one board-height up, row by row
             g = self.geometry
             points = np.concatenate([points, [(x, y + g.height) for y in range(g.height) for x in range(g.width)]])
         self._xy = np.ascontiguousarray(points, np.int64)
+
+    @property
+    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the compiled step takes beside the batch: the program (stage codes), settings and board table."""
+        return self._tables
+
+    @property
+    def setup_mode(self) -> int:
+        """How ``start`` sets a game up (``arena.setup`` / ``arena.map_setup`` modes, NO_FOOD flag included)."""
+        return self._setup_mode
 
     # --- creating games -----------------------------------------------------------------
 
@@ -121,8 +131,12 @@ class Engine:
         # rewrites every field of those games (and their seeds, when given), then tests for game over
         failed = self._call(SETUP, self._setup_mode, batch, games, counts, seeds)
         if failed != NO_ROOM:
-            kind = "classic snakes" if self.ruleset.classic else "snakes"
-            raise ValueError(f"no room for {int(counts[failed])} {kind} on a {g.width}x{g.height} board")
+            raise self.no_room(int(counts[failed]))
+
+    def no_room(self, count: int) -> ValueError:
+        """The error of a setup that found no room for ``count`` snakes (a crowded classic board can)."""
+        kind = "classic snakes" if self.ruleset.classic else "snakes"
+        return ValueError(f"no room for {count} {kind} on a {self.geometry.width}x{self.geometry.height} board")
 
     def _call(self, action: int, extra: int, batch: GameBatch, games: np.ndarray, counts: np.ndarray | None = None,
               seeds: np.ndarray | None = None) -> int:
@@ -308,6 +322,13 @@ class Engine:
         (``arena.frames``): what a tournament's lockstep batch does every turn."""
         ids = list(ids) if ids is not None else seat_ids(batch.seats)
         return build_frames(batch, np.array(game_index(games).reshape(-1)), ids, self._xy)
+
+
+    def frame_lines(self, batch: GameBatch, games: Sequence[int], ids: Sequence[str],
+                    latency: np.ndarray) -> list[bytes]:
+        """``frames`` as replay lines, never built as dicts (``arena.frames.frame_lines``): ``latency``
+        per (game, seat) in hundredths of a ms, -1 where a seat was not asked."""
+        return frame_lines(batch, np.array(game_index(games).reshape(-1)), ids, self._xy, latency)
 
 
 def move_array(moves: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
     first seed of STEP_RESTART (``GameBatch.scratch``: this kernel allocates nothing)."""
     program, settings, board = tables
     stepping, dead, scores, work, first_seed = scratch
-    done, turn, seed, seed_key = b.done, b.turn, b.seed, b.seed_key
+    done, turn = b.done, b.turn
     count = games.shape[0]
     if action == STEP or action == STEP_RESTART:
         games = stepping
@@ -61,8 +61,7 @@ def call(action: int, extra: int, moves: np.ndarray, games: np.ndarray, counts: 
         for k in range(count):
             g = t.games[k]
             if seeds.shape[0]:
-                seed[g] = seeds[k]
-                seed_key[g] = rng.seed_key(seeds[k])
+                set_seed(b, g, seeds[k])
             if not start(b, t, g, counts[k], extra):
                 return k
         run_stage(program[-1], b, t)  # a lone snake (or none) may have nothing to play for
@@ -84,14 +83,19 @@ def _restart_ended(b: Arrays, t: Turn, program: np.ndarray, mode: int, first_see
     restarted = 0
     for g in t.games:
         if b.done[g]:
-            new_seed = np.uint64(first_seed) + np.uint64(restarted)
-            b.seed[g] = new_seed
-            b.seed_key[g] = rng.seed_key(new_seed)
+            set_seed(b, g, np.uint64(first_seed) + np.uint64(restarted))
             start(b, t, g, count_true(b.present[g]), mode)  # room again: the same snakes on the same board
             t.games[restarted] = g  # (only games already visited are overwritten)
             restarted += 1
     run_stage(program[-1], b, Turn(t.board, t.settings, t.moves, t.games[:restarted], t.dead, t.scores, t.work))
     return restarted
+
+
+@kernel
+def set_seed(b: Arrays, g: int, seed: np.uint64) -> None:
+    """Game ``g``'s seed and the key every draw of it starts from (before ``start`` sets it up)."""
+    b.seed[g] = seed
+    b.seed_key[g] = rng.seed_key(seed)
 
 
 @lean_kernel

@@ -14,11 +14,12 @@ kinds of things by the same rules, but not on the cells Battlesnake's seed would
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from arena import map_setup as ms
 from arena import map_stages as ups
-from arena import setup
+from arena import maze, setup
 from arena import stages as s
 from arena.rules import ROYALE, Setting, Stage
 
@@ -34,6 +35,11 @@ def _sizes_text(sizes: tuple[tuple[int, int], ...]) -> str:
     names = [f"{w}x{h}" for w, h in sizes]
     return ("board " if len(names) == 1 else "boards ") + (", ".join(names[:-1]) + " or " + names[-1]
                                                           if len(names) > 1 else names[0])
+
+
+def engine_work(width: int, height: int) -> int:
+    """The ``Turn.work`` entries the engine's own stages take, on any board (most maps need no more)."""
+    return s.WORK
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class GameMap:
     setup_mode: int | None = None  # ``arena.setup`` / ``arena.map_setup`` mode; None: not implemented yet
     update: tuple[Stage, ...] = ()  # stages run where the ruleset spawns food (Battlesnake's PostUpdateBoard)
     off_board: bool = False  # hazards may also lie one board-height above the board (snail_mode's state)
+    # ``Turn.work`` entries its setup and steps take on a (width, height) board (they allocate nothing):
+    # the engine's own, or more for a map that builds things there (solo_maze's mazes)
+    work_size: Callable[[int, int], int] = engine_work
 
     @property
     def implemented(self) -> bool:
@@ -156,7 +165,7 @@ MAPS: dict[str, GameMap] = _maps(
             setup_mode=setup.STANDARD, update=(s.spawn_food, ups.snail_trail)),
     GameMap("solo_maze", "one snake finds the food in a maze of hazard; each food is a bigger maze",
             sizes=((7, 7), (11, 11), (19, 19), (19, 21), (25, 25)), max_snakes=1, default_snakes=1,
-            rulesets=("solo",), setup_mode=ms.SOLO_MAZE, update=(ups.solo_maze,)),
+            rulesets=("solo",), setup_mode=ms.SOLO_MAZE, update=(ups.solo_maze,), work_size=maze.work_size),
 )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from arena.battlesnake import GameInfo, game_state, game_states
 from arena.engine import Engine, move_codes, seat_ids
+from arena.move_stats import MoveStats
 from arena.players.base import MoveResult, Player
 from arena.position import batch_view
 from arena.replay import ReplayWriter, result_for
@@ -81,6 +82,8 @@ class MatchOutcome:
     header: dict
     result: dict
     frames: list[dict]  # every frame only with ``keep_frames=True``; else empty (they went to the file / on_frame)
+    stats: MoveStats | None = None  # every seat's answers counted (latency, errors, timeouts)
+    final: dict | None = None  # the last frame
 
 
 def default_game_id(config: MatchConfig, names: Sequence[str]) -> str:
@@ -128,7 +131,7 @@ class Match:
             tails={i: p.tail for i, p in zip(self.ids, self.players)},
         )
         # what every request says ``hazardDamagePerTurn`` is (``GameInfo.ruleset_json``), for views
-        self._hazard_damage = int(self.engine.settings.get("hazardDamagePerTurn", 0))
+        self.hazard_damage = int(self.engine.settings.get("hazardDamagePerTurn", 0))
         g = self.engine.geometry
         self.header = {
             "type": "header", "game_id": self.info.game_id, "ruleset": config.ruleset,
@@ -153,7 +156,8 @@ class Match:
         self._inline_turns = 0  # which inline player goes first (they take turns)
         self._last_move: list[str | None] = [None] * len(players)
         self._pending: list[dict] = []  # drop-in events to apply after the next step
-        self.frame: dict = {}  # the latest frame
+        self._frame: dict | None = {}  # the latest frame (None: written from the batch, built when asked for)
+        self.stats = MoveStats(len(players))  # every answer's latency and error, per seat
         self.segment = 0  # the replay file's part number (endless games are written in segments)
 
     def _state(self, frame: dict, seat: int, timeout_ms: int | None = None) -> dict:
@@ -229,7 +233,7 @@ class Match:
             player, limit = self.players[seat], limits[seat]
             if player.reads_view:
                 key = f"{self.info.game_id}:{frame['turn']}:{self.ids[seat]}"
-                view = batch_view(self.batch, self.game, seat, self._hazard_damage, key)
+                view = batch_view(self.batch, self.game, seat, self.hazard_damage, key)
                 return player.move_view(view, limit)
             state = None
             if player.inline:
@@ -280,7 +284,7 @@ class Match:
     @property
     def over(self) -> bool:
         """The game is decided or reached ``max_turns``."""
-        return bool(self.batch.done[self.game]) or self.frame["turn"] >= self.config.max_turns
+        return bool(self.batch.done[self.game]) or int(self.batch.turn[self.game]) >= self.config.max_turns
 
     # --- drop-in / drop-out: ``spawn`` and ``leave`` take effect right after the next step and are
     # recorded as that frame's ``events``, which is where ``arena.verify`` replays them -------
@@ -348,19 +352,57 @@ class Match:
 
     def ask(self) -> tuple[dict[int, MoveResult], list[int]]:
         """This turn's answers per seat and the engine move codes they lead to (``play_turn``'s first half)."""
-        everyone = range(len(self.players))
-        alive = [s for s in everyone if self.batch.alive[self.game, s]]
-        first = self.frame["turn"] == 0
-        limits = {s: self.config.first_turn_ms(self.players[s]) if first else self.config.timeout_ms for s in alive}
+        alive = [s for s in range(len(self.players)) if self.batch.alive[self.game, s]]
+        limits = {s: self.limit(s) for s in alive}
         results = self._call_all(alive, self._mover(self.frame, limits), limits)
+        return results, self.answered(results)
+
+    def limit(self, seat: int) -> int:
+        """How long ``seat`` may take to answer this turn (ms)."""
+        turn = int(self.batch.turn[self.game])
+        return self.config.first_turn_ms(self.players[seat]) if turn == 0 else self.config.timeout_ms
+
+    def answered(self, results: dict[int, MoveResult]) -> list[int]:
+        """The engine move codes this turn's answers lead to, every seat's last answer noted (``ask``'s
+        second half; a lockstep that asked the seats itself, ``arena.batch_ask``, comes here directly)."""
         for seat, r in results.items():
+            self.stats.add(seat, r.latency_ms, r.error)
             self.info.latency_ms[self.ids[seat]] = r.latency_ms
             if r.shout:
                 self.info.shouts[self.ids[seat]] = r.shout[:256]
             # classic keeps a snake's heading when no move came; the others repeat the last move
             chosen = r.move or self._last_move[seat] or (None if self.engine.ruleset.classic else "up")
             self._last_move[seat] = chosen
-        return results, move_codes([self._last_move[s] if s in results else None for s in everyone])
+        return move_codes([self._last_move[s] if s in results else None for s in range(len(self.players))])
+
+    @property
+    def frame(self) -> dict:
+        """The latest frame.  After ``stepped_line`` it is built from the batch when asked for, annotated
+        with the answers' latencies (``info.latency_ms`` of every seat asked, i.e. with a move)."""
+        if self._frame is None:
+            built = self.engine.frame(self.batch, self.game, self.ids)
+            asked = {self.ids.index(s["id"]): MoveResult(None, latency_ms=self.info.latency_ms.get(s["id"]))
+                     for s in built["snakes"] if s["move"] is not None}
+            self._frame = self._annotate(built, asked)
+        return self._frame
+
+    @frame.setter
+    def frame(self, frame: dict) -> None:
+        self._frame = frame
+
+    @property
+    def writes_only(self) -> bool:
+        """Whether a turn's frame only goes to the replay file (no ``on_frame``, none kept, no drop-in
+        event due): then ``stepped_line`` may take its line, written from the batch's arrays."""
+        return self.on_frame is None and not self.keep_frames and not self._pending
+
+    def stepped_line(self, line: bytes | None) -> None:
+        """``stepped`` for a ``writes_only`` match whose answers had no error, shout or stderr: ``line``
+        is the new frame's replay line as ``stepped`` would write it (``arena.frames.frame_lines``);
+        the frame dict itself is not built unless asked for (``frame``)."""
+        self._frame = None
+        if self.writer and line is not None:
+            self._record(lambda: self.writer.write_line(line))
 
     def stepped(self, results: dict[int, MoveResult], built: dict | None = None) -> dict:
         """After the engine stepped this game: the new frame, emitted (``play_turn``'s second half).
@@ -420,9 +462,14 @@ class Match:
             self.start()
             while not self.over:
                 self.play_turn()
-            return MatchOutcome(self.header, self.finish(), self.frames)
+            return self.outcome()
         finally:
             self.close()
+
+    def outcome(self) -> MatchOutcome:
+        """``finish`` the game and gather what it left."""
+        result = self.finish()
+        return MatchOutcome(self.header, result, self.frames, self.stats, self.frame)
 
     def close(self) -> None:
         for player in self.players:

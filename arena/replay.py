@@ -66,7 +66,10 @@ class ReplayWriter:
             raise
 
     def _write(self, obj: dict) -> None:
-        line = jsonio.dumps_line(obj)
+        self.write_line(jsonio.dumps_line(obj))
+
+    def write_line(self, line: bytes) -> None:
+        """One line already encoded (compact JSON and a newline, as ``jsonio.dumps_line`` writes it)."""
         if not self.follow:
             self._held.append(line)
             self._held_bytes += len(line)

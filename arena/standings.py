@@ -12,12 +12,7 @@ from dataclasses import dataclass
 
 from openskill.models import PlackettLuce
 
-LATENCY_BASE_MS = 0.01  # latency histogram: bin b holds (0.01 * 1.05**(b-1), 0.01 * 1.05**b] ms
-LATENCY_STEP = 1.05
-
-
-def latency_bin(ms: float) -> int:
-    return 0 if ms <= LATENCY_BASE_MS else math.ceil(math.log(ms / LATENCY_BASE_MS) / math.log(LATENCY_STEP))
+from arena.move_stats import LATENCY_BASE_MS, LATENCY_STEP, latency_bin  # noqa: F401 - latency_bin: shared here
 
 
 def latency_edge(b: int) -> float:

@@ -37,7 +37,7 @@ from arena.game_choice import checked_engine
 from arena.lockstep import Lockstep
 from arena.match import Match, MatchConfig, MatchOutcome
 from arena.players.base import Player
-from arena.standings import Leaderboard, Standing, latency_bin
+from arena.standings import Leaderboard, Standing
 
 __all__ = ["GameJob", "GameRecord", "Leaderboard", "Standing", "TournamentConfig", "TournamentInterrupted",
            "entrants", "entrant_names", "jobs", "play_game", "play_games", "run_tournament", "schedule"]
@@ -185,46 +185,23 @@ def jobs(config: TournamentConfig, skip: set[int] | frozenset = frozenset()) -> 
     return (job(config, i, plan) for i in range(config.games) if i not in skip)
 
 
-class Tally:
-    """Per-seat counts of one game, fed every frame (``on_frame``), turned into its ``GameRecord``."""
-
-    def __init__(self, seats: int) -> None:
-        self.began = time.perf_counter()
-        self.errors, self.timeouts, self.lengths = [0] * seats, [0] * seats, [0] * seats
-        self.latency = [{"n": 0, "sum": 0.0, "hist": {}} for _ in range(seats)]
-        self.last: dict = {}
-
-    def __call__(self, frame: dict) -> None:
-        for seat, snake in enumerate(frame["snakes"]):
-            if snake["body"]:
-                self.lengths[seat] = len(snake["body"])
-            error = snake.get("error")
-            if error:
-                self.errors[seat] += 1
-                self.timeouts[seat] += error.startswith("timeout")
-            ms = snake.get("latency_ms")
-            if ms is not None:
-                seat_latency = self.latency[seat]
-                seat_latency["n"] += 1
-                seat_latency["sum"] += ms
-                b = latency_bin(ms)
-                seat_latency["hist"][b] = seat_latency["hist"].get(b, 0) + 1
-        self.last = frame
-
-    def record(self, job: GameJob, outcome: MatchOutcome) -> GameRecord:
-        rank_of = {p["id"]: p["rank"] for p in outcome.result["placements"]}
-        ids = [p["id"] for p in outcome.header["players"]]
-        winner = outcome.result.get("winner")
-        turns = outcome.result["turns"]
-        deaths = [snake["death"] for snake in self.last["snakes"]]
-        return GameRecord(
-            index=job.index, seed=job.config.seed, seats=job.seats, ranks=[rank_of[i] for i in ids],
-            winner=job.seats[ids.index(winner)] if winner in ids else None, turns=turns,
-            errors=self.errors, seconds=round(time.perf_counter() - self.began, 3), lengths=self.lengths,
-            survived=[d["turn"] if d else turns for d in deaths], deaths=[d["cause"] if d else None for d in deaths],
-            timeouts=self.timeouts,
-            latency=[{"n": x["n"], "sum": round(x["sum"], 3), "hist": sorted(x["hist"].items())} for x in self.latency],
-        )
+def game_record(job: GameJob, outcome: MatchOutcome, seconds: float) -> GameRecord:
+    """The record of a played game: placements from its result, counts from its answers (``outcome.stats``)
+    and lengths and deaths from its last frame."""
+    rank_of = {p["id"]: p["rank"] for p in outcome.result["placements"]}
+    ids = [p["id"] for p in outcome.header["players"]]
+    winner = outcome.result.get("winner")
+    turns = outcome.result["turns"]
+    snakes = outcome.final["snakes"]
+    deaths = [snake["death"] for snake in snakes]
+    stats = outcome.stats
+    return GameRecord(
+        index=job.index, seed=job.config.seed, seats=job.seats, ranks=[rank_of[i] for i in ids],
+        winner=job.seats[ids.index(winner)] if winner in ids else None, turns=turns,
+        errors=stats.errors, seconds=round(seconds, 3), lengths=[len(snake["body"]) for snake in snakes],
+        survived=[d["turn"] if d else turns for d in deaths], deaths=[d["cause"] if d else None for d in deaths],
+        timeouts=stats.timeouts, latency=stats.latency(),
+    )
 
 
 def load_players(job: GameJob) -> list[Player]:
@@ -243,9 +220,9 @@ def load_players(job: GameJob) -> list[Player]:
 
 def play_game(job: GameJob) -> GameRecord:
     """Play one scheduled game (in a worker process or in this one)."""
-    tally = Tally(len(job.seats))
-    outcome = Match(load_players(job), job.config, job.out, on_frame=tally, follow=False).run()
-    return tally.record(job, outcome)
+    began = time.perf_counter()
+    outcome = Match(load_players(job), job.config, job.out, follow=False).run()
+    return game_record(job, outcome, time.perf_counter() - began)
 
 
 def play_games(jobs: list[GameJob]) -> Iterator[tuple[GameJob, GameRecord]]:
@@ -254,15 +231,15 @@ def play_games(jobs: list[GameJob]) -> Iterator[tuple[GameJob, GameRecord]]:
     if len(jobs) == 1:
         yield jobs[0], play_game(jobs[0])
         return
-    tallies: dict[int, Tally] = {}
+    began: dict[int, float] = {}
 
     def open_match(job: GameJob, table) -> Match:
-        tallies[job.index] = tally = Tally(len(job.seats))
-        return Match(load_players(job), job.config, job.out, on_frame=tally, table=table, follow=False)
+        began[job.index] = time.perf_counter()
+        return Match(load_players(job), job.config, job.out, table=table, follow=False)
 
     lockstep = Lockstep(jobs[0].config, len(jobs[0].seats), min(len(jobs), LOCKSTEP))
     for job, outcome in lockstep.run(jobs, open_match):
-        yield job, tallies.pop(job.index).record(job, outcome)
+        yield job, game_record(job, outcome, time.perf_counter() - began.pop(job.index))
 
 
 def failed_record(job: GameJob, reason: str) -> GameRecord:

@@ -8,7 +8,9 @@ Everything else -- engine, frames, requests, replay writing, scheduling, rating 
     overhead share = 1 - thinking / (wall time x workers)
 
 The machine's load average is printed before and after each run: on a shared machine the figures
-are only as good as the cores that were free.
+are only as good as the cores that were free.  Throughput is measured after start-up: a short warm-up
+tournament first imports the bots and loads their compiled code (about a second, printed, not counted;
+worker processes are forked from this one, so they start warm too).
 
     python benchmarks/tournament.py [--games 1000] [--workers 1,2] [--bots space,greedy,safe,random]
     # --workers 1,2,1,2 interleaves repeats
@@ -49,6 +51,13 @@ def run(games: int, workers: int, bots: list[str]) -> dict:
             "overhead": 1 - (thinking_ms / 1000) / (wall * workers), "load": (load_before, load_after)}
 
 
+def warm_up(bots: list[str]) -> float:
+    """Seconds a 40-game tournament of ``bots`` takes in a fresh process: imports and compiled code."""
+    began = time.perf_counter()
+    run(40, 1, bots)
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=1000)
@@ -57,6 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     bots = args.bots.split(",")
     print(f"{os.cpu_count()} CPUs; {args.games} games of {' '.join(bots)}, standard 11x11, replays written")
+    print(f"start-up: {warm_up(bots):.1f} s (imports, compiled code loaded, 40 warm-up games; not counted)")
     results = []
     for workers in (int(w) for w in args.workers.split(",")):
         r = run(args.games, workers, bots)

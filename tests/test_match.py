@@ -227,26 +227,27 @@ def test_tournament_records_a_bot_raising_systemexit(tmp_path: Path) -> None:
 
 
 def test_inline_players_share_the_turns_deadline_and_an_overrunning_one_is_demoted() -> None:
-    """Inline players are called one after another, so without a shared deadline three 250 ms bots take
-    750 ms of a 400 ms turn (issue 20, item 2).  Now the turn's time is shared: the one that overruns is a
+    """Inline players are called one after another, so without a shared deadline three 600 ms bots take
+    1.8 s of a 1 s turn (issue 20, item 2).  Now the turn's time is shared: the one that overruns is a
     timeout and is demoted to a thread, the one after it is not even asked, and they take turns at going
-    first."""
+    first.  (The first bot has 400 ms to spare, which a loaded machine needs; the second overruns on any
+    machine, as two naps take at least 1.2 s.)"""
     calls: dict[str, int] = {}
 
     def slow(name: str):
         def policy(state: dict) -> str:
             calls[name] = calls.get(name, 0) + 1
-            time.sleep(0.25)
+            time.sleep(0.6)
             return "up"
         return policy
 
     players = [PythonPlayer(slow(name), name, inline=True) for name in ("a", "b", "c")]
-    config = MatchConfig(ruleset="solo", width=11, height=11, seed=1, timeout_ms=400, first_timeout_ms=5000,
+    config = MatchConfig(ruleset="solo", width=11, height=11, seed=1, timeout_ms=1000, first_timeout_ms=5000,
                          grace_ms=0, max_turns=2)
     outcome = run_match(players, config, keep_frames=True)
     first_turn = {s["id"]: s["error"] for s in outcome.frames[1]["snakes"]}  # answers given with 5000 ms
     assert first_turn == {"s0": None, "s1": None, "s2": None}
-    errors = sorted(str(s["error"]) for s in outcome.frames[2]["snakes"])  # answers given with 400 ms
+    errors = sorted(str(s["error"]) for s in outcome.frames[2]["snakes"])  # answers given with 1000 ms
     assert errors == ["None", "timeout", "timeout (the turn's time was used up)"]
     assert sum(not p.inline for p in players) == 1  # the overrunning one answers on a thread from now on
     assert sorted(calls.values()) == [1, 2, 2]  # the one after the deadline was never asked
