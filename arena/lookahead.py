@@ -7,13 +7,16 @@ from its parent and stepped by ``map_stages.run_program`` with the ruleset's pro
 ``Engine.step`` runs; open moves come from ``safety.moves_kernel`` (``Engine.deadly_moves``).  So
 there is one rules implementation and no second simulator.  ``snek_bots.search`` drives it.
 
-The tree, to ``depth`` plies: at every node ``me`` tries its 4 moves against every combination of
+The tree, to ``depth`` plies: at every node ``me`` tries its open moves against every combination of
 the ``near`` rivals' open moves (a rival with none plays its plausible move); every other snake
-plays one plausible move (straight on if open, else its first open move).  A leaf (the last ply, my
-death or the game's end) gets ``leaf_score``; a node's value is the best of my moves, each worth its
-worst reply softened by a little of the average (``combine``).  Nodes are visited in a fixed order
-and counted; at ``node_limit`` a walk with more to do stops and says so, so a budget in nodes gives the same
-answer on any machine, under any load.
+plays one plausible move (straight on if open, else its first open move).  My deadly moves are not
+stepped: whatever the replies, they are worth my death next turn, exactly what a stepped child would
+score.  A leaf (the last ply, my death or the game's end) gets ``leaf_score``; a node's value is the
+best of my moves, each worth its worst reply softened by a little of the average (``combine``).
+Nodes are visited in a fixed order and counted; at ``node_limit`` a walk with more to do stops and
+says so, so a budget in nodes gives the same answer on any machine, under any load.  A walk can also
+count the children its cut-off leaves would have: the exact size of the tree one ply deeper, so a
+search deepens only when that tree fits its budget and never walks a tree it must abandon.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ MIX = 0.15  # weight of the average reply next to the worst one
 OUTCOME_CAP = 3000.0  # won and lost positions count as this much in the average
 ABORTED = -1  # ``search_tree``'s answer when the tree has more nodes than its limit
 MAX_NEAR = 3  # rivals that may branch (4**3 replies per move at most)
+WIDE = 1 << 30  # ``wide_plies`` for "every near rival branches at every ply"
 
 
 @kernel
@@ -163,11 +167,13 @@ def combine(values: np.ndarray, count: int) -> float:
 
 @kernel
 def plan_node(b: Arrays, g: int, board: np.ndarray, keeps_heading: bool, starves: bool, hazard_damage: int,
-              me: int, near: np.ndarray, games: np.ndarray, deadly: np.ndarray, base: np.ndarray,
-              options: np.ndarray, counts: np.ndarray) -> int:
+              me: int, near: np.ndarray, branching: int, games: np.ndarray, deadly: np.ndarray, base: np.ndarray,
+              my_deadly: np.ndarray, options: np.ndarray, counts: np.ndarray) -> int:
     """The moves tried at a node (game ``g``): every snake's plausible move in ``base`` (-1 for the dead),
-    each near rival's open moves in ``options[k, :counts[k]]`` (its plausible move when none is open).
-    Returns how many joint replies that makes."""
+    ``me``'s deadly moves flagged in ``my_deadly`` (they need no step: whatever the others do, I die), each
+    of the first ``branching`` near rivals' open moves in ``options[k, :counts[k]]`` (a rival plays
+    its plausible move when none is open, and beyond ``branching``).  Returns how many joint replies
+    that makes."""
     games[0] = g
     moves_kernel(games, b.alive, b.length, b.head_ptr, b.head, b.health, b.ring, b.occ, b.owner, b.food, b.hazard,
                  board, keeps_heading, starves, hazard_damage, DEADLY, deadly)
@@ -182,11 +188,13 @@ def plan_node(b: Arrays, g: int, board: np.ndarray, keeps_heading: bool, starves
             if rank > best_rank:
                 best, best_rank = m, rank
         base[s] = best
+    for m in range(4):
+        my_deadly[m] = deadly[0, me, m]
     replies = 1
     for k in range(near.shape[0]):
         s = near[k]
         counts[k] = 0
-        if b.alive[g, s]:
+        if k < branching and b.alive[g, s]:
             for m in range(4):
                 if not deadly[0, s, m]:
                     options[k, counts[k]] = m
@@ -199,22 +207,35 @@ def plan_node(b: Arrays, g: int, board: np.ndarray, keeps_heading: bool, starves
 
 
 @kernel
+def open_children(my_deadly: np.ndarray, replies: int) -> int:
+    """The children a node steps: each of my moves that is not deadly, against each reply."""
+    count = 0
+    for m in range(4):
+        count += not my_deadly[m]
+    return count * replies
+
+
+@kernel
 def search_tree(program: np.ndarray, settings: np.ndarray, board: np.ndarray, adjacent: np.ndarray,
                 keeps_heading: bool, starves: bool, hazard_damage: int, work_size: int, root: Arrays, scratch: Arrays,
-                me: int,
-                near: np.ndarray, rivals: int, depth: int, node_limit: int, out: np.ndarray) -> int:
+                me: int, near: np.ndarray, wide_plies: int, rivals: int, depth: int, node_limit: int,
+                out: np.ndarray, count_next: bool, counted: np.ndarray) -> int:
     """Walk the tree below game 0 of ``root`` to ``depth`` plies (``scratch`` has ``depth + 1`` games) and
     write the value of each of ``me``'s 4 moves into ``out``.  Returns the nodes stepped, or ``ABORTED``
-    (``out`` then unusable; ``node_limit`` nodes were stepped) when the tree has more than ``node_limit``."""
+    (``out`` then unusable; ``node_limit`` nodes were stepped) when the tree has more than ``node_limit``.
+    My deadly moves are not stepped: each is worth my death next turn (``LOSS + turn + 1``), what its
+    stepped child would score.  With ``count_next``, ``counted[0]`` receives the nodes one more ply would
+    add (the children of the leaves cut by ``depth``), so the caller knows a deeper tree's exact size."""
     seats = root.alive.shape[1]
     cells = board.shape[0]
     k_near = near.shape[0]
     steps = min(settings[WIDTH] + settings[HEIGHT], 16)
     # per depth: the moves tried there, the joint replies, the next child, and the children's values
-    base = np.empty((depth, seats), np.int8)
-    options = np.empty((depth, max(k_near, 1), 4), np.int8)
-    counts = np.empty((depth, max(k_near, 1)), np.int64)
-    replies = np.empty(depth, np.int64)
+    base = np.empty((depth + 1, seats), np.int8)
+    my_deadly = np.empty((depth + 1, 4), np.bool_)
+    options = np.empty((depth + 1, max(k_near, 1), 4), np.int8)
+    counts = np.empty((depth + 1, max(k_near, 1)), np.int64)
+    replies = np.empty(depth + 1, np.int64)
     child = np.zeros(depth, np.int64)
     values = np.empty((depth, 4, 4 ** k_near), np.float64)
     # scratch for the engine's step, the move-safety answer and the leaf score
@@ -229,21 +250,29 @@ def search_tree(program: np.ndarray, settings: np.ndarray, board: np.ndarray, ad
     front, reached = np.empty(cells, np.int32), np.empty(cells, np.int32)
 
     copy_game(root, 0, scratch, 0)
-    replies[0] = plan_node(scratch, 0, board, keeps_heading, starves, hazard_damage, me, near, asked, deadly,
-                           base[0], options[0], counts[0])
+    replies[0] = plan_node(scratch, 0, board, keeps_heading, starves, hazard_damage, me, near,
+                           k_near if wide_plies > 0 else min(k_near, 1), asked, deadly,
+                           base[0], my_deadly[0], options[0], counts[0])
+    counted[0] = 0
     nodes, d = 0, 0
     while True:
-        if child[d] < 4 * replies[d]:
+        c = child[d]
+        if c < 4 * replies[d]:
+            m = c // replies[d]
+            if my_deadly[d, m]:  # deadly whatever the reply: no step
+                for r in range(replies[d]):
+                    values[d, m, r] = LOSS + scratch.turn[d] + 1
+                child[d] = (m + 1) * replies[d]
+                continue
             if nodes == node_limit:
                 return ABORTED
-            c = child[d]
             child[d] += 1
-            mine, reply = c // replies[d], c % replies[d]
+            reply = c % replies[d]
             row = d + 1
             copy_game(scratch, d, scratch, row)
             for s in range(seats):
                 moves[row, s] = base[d, s]
-            moves[row, me] = mine
+            moves[row, me] = m
             code = reply
             for k in range(k_near):
                 moves[row, near[k]] = options[d, k, code % counts[d, k]]
@@ -253,12 +282,17 @@ def search_tree(program: np.ndarray, settings: np.ndarray, board: np.ndarray, ad
                 t.dead[row, s] = False
             run_program(program, scratch, t)
             nodes += 1
+            branching = k_near if row < wide_plies else min(k_near, 1)
             if row == depth or scratch.done[row] or not scratch.alive[row, me]:
-                values[d, mine, reply] = leaf_score(scratch, row, adjacent, steps, me, rivals, owned, free_at, stamp,
-                                                    claim, front, reached)
+                if count_next and row == depth and not scratch.done[row] and scratch.alive[row, me]:
+                    deeper = plan_node(scratch, row, board, keeps_heading, starves, hazard_damage, me, near, branching,
+                                       asked, deadly, base[row], my_deadly[row], options[row], counts[row])
+                    counted[0] += open_children(my_deadly[row], deeper)
+                values[d, m, reply] = leaf_score(scratch, row, adjacent, steps, me, rivals, owned, free_at, stamp,
+                                                 claim, front, reached)
             else:
                 replies[row] = plan_node(scratch, row, board, keeps_heading, starves, hazard_damage, me, near,
-                                         asked, deadly, base[row], options[row], counts[row])
+                                         branching, asked, deadly, base[row], my_deadly[row], options[row], counts[row])
                 child[row] = 0
                 d = row
         else:
@@ -287,9 +321,16 @@ class Lookahead:
         self._scratch: dict[tuple[int, int], GameBatch] = {}
 
     def values(self, batch: GameBatch, me: int, near: list[int], rivals: int, depth: int,
-               node_limit: int) -> tuple[np.ndarray | None, int]:
+               node_limit: int, wide_plies: int = WIDE) -> tuple[np.ndarray | None, int]:
         """(value of each of ``me``'s 4 moves, nodes stepped) for game 0 of ``batch``, ``depth`` plies deep;
         (None, the nodes stepped before giving up) when the tree has more than ``node_limit`` nodes."""
+        values, nodes, _ = self.search(batch, me, near, rivals, depth, node_limit, False, wide_plies)
+        return values, nodes
+
+    def search(self, batch: GameBatch, me: int, near: list[int], rivals: int, depth: int, node_limit: int,
+               count_next: bool = True, wide_plies: int = WIDE) -> tuple[np.ndarray | None, int, int]:
+        """``values`` and, third, the nodes one more ply would add to this tree (with ``count_next``;
+        else 0): a deeper tree then has exactly ``nodes + that`` nodes."""
         if len(near) > MAX_NEAR:
             raise ValueError(f"at most {MAX_NEAR} rivals can branch, got {len(near)}")
         key = (batch.seats, depth)
@@ -297,7 +338,7 @@ class Lookahead:
         if scratch is None:
             above = batch.hazard.shape[1] > batch.geometry.cells  # a map's state above the board (snail_mode)
             scratch = self._scratch[key] = GameBatch.empty(batch.geometry, depth + 1, batch.seats, above)
-        out = np.empty(4, np.float64)
-        nodes = search_tree(*self.rules, batch.arrays(), scratch.arrays(), me, np.array(near, np.int64), rivals,
-                            depth, node_limit, out)
-        return (None, node_limit) if nodes == ABORTED else (out, nodes)
+        out, counted = np.empty(4, np.float64), np.zeros(1, np.int64)
+        nodes = search_tree(*self.rules, batch.arrays(), scratch.arrays(), me, np.array(near, np.int64), wide_plies,
+                            rivals, depth, node_limit, out, count_next, counted)
+        return (None, node_limit, 0) if nodes == ABORTED else (out, nodes, int(counted[0]))

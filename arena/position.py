@@ -40,16 +40,13 @@ def _cell(board: np.ndarray, cell: int) -> int:
 
 
 @kernel
-def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np.ndarray, head: np.ndarray,
-          health: np.ndarray, ring: np.ndarray, occ: np.ndarray, owner: np.ndarray, food: np.ndarray,
-          hazard: np.ndarray, game: int, me: int, hazard_damage: int) -> tuple:
-    """``(cells, deadly)`` of seat ``me`` in game ``game`` of a batch given as its arrays: the flags
-    above and its four moves' deadly flags (``arena.safety``, asked for walls, bodies still there after
-    the tails move, and starvation with ``hazard_damage`` per hazard entry: what every ruleset's
-    request tells a bot; a reversal is a move into the neck, as a request cannot say otherwise)."""
+def _fill_facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np.ndarray, head: np.ndarray,
+                health: np.ndarray, ring: np.ndarray, occ: np.ndarray, owner: np.ndarray, food: np.ndarray,
+                hazard: np.ndarray, game: int, me: int, hazard_damage: int, cells: np.ndarray,
+                deadly: np.ndarray) -> None:
+    """``facts`` written into ``cells`` (one flag per padded cell) and ``deadly`` (4 flags)."""
     size = board.shape[0]
     seats = alive.shape[1]
-    cells = np.zeros(size, np.int64)
     for cell in range(size):
         flags = FOOD if food[game, cell] else 0
         if not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, game, cell):
@@ -66,11 +63,41 @@ def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np
             cell = board[head[game, s], NEXT + m]
             if board[cell, INSIDE]:
                 cells[cell] |= flag
-    deadly = np.empty((1, seats, 4), np.bool_)
+    every = np.empty((1, seats, 4), np.bool_)
     games = np.full(1, game, np.int64)
     moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board,
-                 False, True, hazard_damage, DEADLY, deadly)
-    return cells, deadly[0, me].copy()
+                 False, True, hazard_damage, DEADLY, every)
+    deadly[:] = every[0, me]
+
+
+@kernel
+def facts(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np.ndarray, head: np.ndarray,
+          health: np.ndarray, ring: np.ndarray, occ: np.ndarray, owner: np.ndarray, food: np.ndarray,
+          hazard: np.ndarray, game: int, me: int, hazard_damage: int) -> tuple:
+    """``(cells, deadly)`` of seat ``me`` in game ``game`` of a batch given as its arrays: the flags
+    above and its four moves' deadly flags (``arena.safety``, asked for walls, bodies still there after
+    the tails move, and starvation with ``hazard_damage`` per hazard entry: what every ruleset's
+    request tells a bot; a reversal is a move into the neck, as a request cannot say otherwise)."""
+    cells = np.zeros(board.shape[0], np.int64)
+    deadly = np.empty(4, np.bool_)
+    _fill_facts(board, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, game, me,
+                hazard_damage, cells, deadly)
+    return cells, deadly
+
+
+@kernel
+def facts_many(board: np.ndarray, alive: np.ndarray, length: np.ndarray, head_ptr: np.ndarray, head: np.ndarray,
+               health: np.ndarray, ring: np.ndarray, occ: np.ndarray, owner: np.ndarray, food: np.ndarray,
+               hazard: np.ndarray, games: np.ndarray, seats: np.ndarray, hazard_damage: int) -> tuple:
+    """``facts`` of seat ``seats[k]`` in game ``games[k]`` for every ``k``, in one call: ``(cells, deadly)``
+    as (K, cells) and (K, 4) arrays."""
+    count = games.shape[0]
+    cells = np.zeros((count, board.shape[0]), np.int64)
+    deadly = np.empty((count, 4), np.bool_)
+    for k in range(count):
+        _fill_facts(board, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, games[k],
+                    seats[k], hazard_damage, cells[k], deadly[k])
+    return cells, deadly
 
 
 @kernel
@@ -232,6 +259,55 @@ def batch_view(batch: GameBatch, game: int, seat: int, hazard_damage: int, key: 
     lengths = [n for n, a in zip(batch.length[game].tolist(), live) if a]
     return View(table, nexts, cells, deadly.tolist(), sum(live[:seat]), heads, lengths,
                 int(batch.health[game, seat]), hazard_damage, key)
+
+
+
+@dataclass(slots=True)
+class Asked:
+    """Many snakes' turns asked at once: seat ``seats[k]`` of game ``games[k]`` of ``batch``, whose
+    ``View.key`` is ``keys[k]``.  Why: a built-in bot answers the snakes of every game a tournament
+    worker plays side by side in one call (``answer_batch``, see ``snek_bots.common``), so the board's
+    facts are read in one compiled call, not one per snake.  Every answer is the one ``batch_view``
+    (and so ``read_view`` of the request) gives the same bot."""
+
+    batch: GameBatch
+    games: np.ndarray  # int64
+    seats: np.ndarray  # int64
+    hazard_damage: int
+    keys: list[str]
+
+    def table(self) -> np.ndarray:
+        """The board table of the batch's geometry (``View.table``)."""
+        g = self.batch.geometry
+        return _board(g.width, g.height, g.wrapped)[0]
+
+    def deadly(self) -> np.ndarray:
+        """(K, 4) bools: ``View.deadly`` of every asked snake, without the rest of its view."""
+        b = self.batch
+        every = np.empty((len(self.games), b.seats, 4), np.bool_)
+        moves_kernel(self.games, b.alive, b.length, b.head_ptr, b.head, b.health, b.ring, b.occ, b.owner, b.food,
+                     b.hazard, self.table(), False, True, self.hazard_damage, DEADLY, every)
+        return every[np.arange(len(self.games)), self.seats]
+
+    def views(self) -> list[View]:
+        """Every asked snake's ``View`` (the same as ``batch_view`` of it)."""
+        b = self.batch
+        g = b.geometry
+        table, nexts = _board(g.width, g.height, g.wrapped)
+        cells, deadly = facts_many(table, b.alive, b.length, b.head_ptr, b.head, b.health, b.ring, b.occ, b.owner,
+                                   b.food, b.hazard, self.games, self.seats, self.hazard_damage)
+        games = self.games.tolist()
+        live = dict(zip(games, b.alive[self.games].tolist()))
+        heads = dict(zip(games, b.head[self.games].tolist()))
+        lengths = dict(zip(games, b.length[self.games].tolist()))
+        health = b.health[self.games, self.seats].tolist()
+        views = []
+        for k, (game, seat, key) in enumerate(zip(games, self.seats.tolist(), self.keys)):
+            alive = live[game]
+            views.append(View(table, nexts, cells[k], deadly[k].tolist(), sum(alive[:seat]),
+                              [h for h, a in zip(heads[game], alive) if a],
+                              [n for n, a in zip(lengths[game], alive) if a], health[k], self.hazard_damage, key))
+        return views
 
 
 _SNAKE = {"id": "a", "health": 90, "body": [{"x": 1, "y": 1}, {"x": 1, "y": 0}, {"x": 0, "y": 0}]}

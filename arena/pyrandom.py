@@ -78,3 +78,12 @@ def choice_index(seed: int, n: int) -> int:
         if r < np.uint64(n):
             return np.int64(r)
     return np.int64(0)
+
+
+@kernel
+def choice_indices(seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``choice_index(seeds[k], counts[k])`` for every ``k`` in one call (a bot answering many snakes)."""
+    out = np.empty(seeds.shape[0], np.int64)
+    for k in range(seeds.shape[0]):
+        out[k] = choice_index(seeds[k], counts[k])
+    return out

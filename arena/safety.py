@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from arena import stages
-from arena.jit import kernel, lean_kernel
+from arena.jit import inline_kernel, kernel, lean_kernel
 from arena.stages import INSIDE, NEXT, X, Y, board_table, classic_move, neck_heading
 from arena.state import GameBatch
 
@@ -45,28 +45,39 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
     """``out[k, s, m]`` for snake ``s`` of game ``games[k]`` and move ``m`` (``mode``: DEADLY or a MASK).
     Takes the batch's arrays one by one rather than as ``GameBatch.arrays()``: a named tuple of twenty
     arrays costs more to pass than this whole answer for one game."""
+    for k in range(games.shape[0]):
+        game_moves(games[k], out[k], alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board,
+                   keeps_heading, starves, hazard_damage, mode)
+
+
+@inline_kernel
+def game_moves(g, out, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
+               starves, hazard_damage, mode):
+    """``moves_kernel`` for one game ``g``: ``out[s, m]`` (the vector env's fused step calls this per game)."""
     seats = alive.shape[1]
     ring_mask = ring.shape[1] - 1
-    for k in range(games.shape[0]):
-        g = games[k]
-        for s in range(seats):
-            h = head[g, s]
-            heading, has_neck = 0, False
-            if keeps_heading and length[g, s] >= 2:  # the move stage turns a reversal into the heading
-                neck = ring[g * seats + s, (head_ptr[g, s] - 1) & ring_mask]
-                heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
-                has_neck = h != neck
-            safe_moves = 0
+    for s in range(seats):
+        if mode == MASK_DEAD_ANY and not alive[g, s]:  # a dead snake may do anything
             for m in range(4):
-                cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
-                deadly = not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell)
-                if starves and not deadly and not food[g, cell]:
-                    deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
-                out[k, s, m] = deadly if mode == DEADLY else not deadly
-                safe_moves += not deadly
-            if mode != DEADLY and (safe_moves == 0 or (mode == MASK_DEAD_ANY and not alive[g, s])):
-                for m in range(4):
-                    out[k, s, m] = 1
+                out[s, m] = 1
+            continue
+        h = head[g, s]
+        heading, has_neck = 0, False
+        if keeps_heading and length[g, s] >= 2:  # the move stage turns a reversal into the heading
+            neck = ring[g * seats + s, (head_ptr[g, s] - 1) & ring_mask]
+            heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
+            has_neck = h != neck
+        safe_moves = 0
+        for m in range(4):
+            cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
+            deadly = not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell)
+            if starves and not deadly and not food[g, cell]:
+                deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
+            out[s, m] = deadly if mode == DEADLY else not deadly
+            safe_moves += not deadly
+        if mode != DEADLY and safe_moves == 0:
+            for m in range(4):
+                out[s, m] = 1
 
 
 def asked_games(batch: GameBatch, games, every: dict[int, np.ndarray]) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Bot answer times: how long each built-in bot takes per move, by board size.
 
 Why a benchmark and not a test: answer times depend on the machine and its load, and the bots'
-moves do not (``search`` budgets its lookahead in leaves, not milliseconds), so tests assert the
+moves do not (``search`` budgets its lookahead in nodes, not milliseconds), so tests assert the
 moves and this script reports the times.  Each board plays one seeded 4-snake game of
 ``search, space, greedy, safe`` (no move timeout) and keeps every request any snake was sent; then
 each bot answers every one of those requests in-process, timed call by call, so every bot is
@@ -10,7 +10,9 @@ reads views (``answer_view``): what an inline built-in costs a match, which hand
 from its batch (``arena.position.batch_view``, timed with the answer) instead of a request.  Pin it
 to one core and read the load.  For a bot that counts the positions it simulates (``search``'s
 ``nodes``), ``nodes`` is their mean per move, ``nodes/s`` their total over its total thinking time and
-``cpu nodes/s`` the same over the CPU time its thread got (less sensitive to a loaded machine):
+``cpu nodes/s`` the same over the CPU time its thread got (less sensitive to a loaded machine).  Such a
+bot is also timed on the requests of a seeded duel against ``space`` on each board (rows marked ``1v1``):
+with one rival its trees branch less, so it looks deeper for its nodes:
 
     taskset -c 0 python benchmarks/bots.py [--turns 120] [--sizes 7 11 19 25] [--bots space greedy safe]
 
@@ -37,6 +39,7 @@ from arena.position import batch_view  # noqa: E402
 from arena.registry import resolve_bot  # noqa: E402
 
 LINEUP = ("search", "space", "greedy", "safe")
+DUEL = ("search", "space")
 TARGET_MS = {11: 0.05, 25: 0.2}  # p50 for safe, greedy and space
 FAST = ("space", "greedy", "safe")
 
@@ -48,11 +51,11 @@ def recorder(policy, states: list[dict]):
     return call
 
 
-def requests(size: int, turns: int) -> tuple[list[dict], list[tuple]]:
-    """Every request of one seeded game of the line-up on a ``size`` board, and the same positions as
+def requests(size: int, turns: int, lineup: tuple = LINEUP) -> tuple[list[dict], list[tuple]]:
+    """Every request of one seeded game of ``lineup`` on a ``size`` board, and the same positions as
     (one-game batch, seat, hazard damage, key) for ``batch_view``."""
     states: list[dict] = []
-    players = [PythonPlayer(recorder(resolve_bot(name), states), name=name) for name in LINEUP]
+    players = [PythonPlayer(recorder(resolve_bot(name), states), name=name) for name in lineup]
     match = Match(players, MatchConfig(width=size, height=size, seed=3, timeout_ms=600_000, max_turns=turns))
     positions: list[tuple] = []
 
@@ -97,6 +100,12 @@ def in_match(policy):
     return lambda batch, seat, damage, key: policy.answer_view(batch_view(batch, 0, seat, damage, key))
 
 
+def row(size: int, name: str, t: np.ndarray, cpu: np.ndarray, nodes: list[int], viewed: str = "",
+        verdict: str = "") -> str:
+    return (f"{size:>3}x{size:<2} {name:>10} {t.size:>6} {np.median(t):>7.3f} {np.percentile(t, 90):>7.3f} "
+            f"{t.max():>7.3f}  {viewed:>8} {searched(t, cpu, nodes)}{verdict}")
+
+
 def load() -> str:
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
@@ -108,7 +117,7 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=list(LINEUP), choices=LINEUP)
     args = parser.parse_args()
     print(f"{load()}; ms per move over every request of one seeded game")
-    print(f"{'board':>6} {'bot':>7} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7}  {'in match':>8} {'nodes':>7} "
+    print(f"{'board':>6} {'bot':>10} {'moves':>6} {'p50':>7} {'p90':>7} {'max':>7}  {'in match':>8} {'nodes':>7} "
           f"{'nodes/s':>9} {'cpu nodes/s':>11}  target (p50)")
     for size in args.sizes:
         states, positions = requests(size, args.turns)
@@ -119,8 +128,12 @@ def main() -> None:
                 else ""
             target = TARGET_MS.get(size) if name in FAST else None
             verdict = "" if target is None else f"  ≤ {target} {'✔' if np.median(t) <= target else '✘'}"
-            print(f"{size:>3}x{size:<2} {name:>7} {t.size:>6} {np.median(t):>7.3f} {np.percentile(t, 90):>7.3f} "
-                  f"{t.max():>7.3f}  {viewed:>8} {searched(t, cpu, nodes)}{verdict}")
+            print(row(size, name, t, cpu, nodes, viewed, verdict))
+        searchers = [resolve_bot(name) for name in args.bots if hasattr(resolve_bot(name), "nodes")]
+        duel = [(state,) for state in requests(size, args.turns, DUEL)[0]] if searchers else []
+        for policy in searchers:  # its nodes when one rival branches
+            t, cpu, nodes = timed(policy, duel)
+            print(row(size, f"{policy.__name__} 1v1", t, cpu, nodes))
     print(load())
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from arena.position import View, request_key
-from snek_bots.common import EVERY_MOVE, bounded, pick, ready
+from arena.position import Asked, View, request_key
+from snek_bots.common import EVERY_MOVE, bounded, pick, pick_many, ready
 
 
 @bounded
@@ -16,7 +16,13 @@ def answer_view(view: View) -> str:
     return pick(view.key, EVERY_MOVE)
 
 
+def answer_batch(asked: Asked) -> list[int]:
+    """The same moves for many snakes at once (``snek_bots.common.view_bot``)."""
+    return pick_many(asked.keys, [EVERY_MOVE] * len(asked.keys))
+
+
 random_move.answer_view = answer_view
+random_move.answer_batch = answer_batch
 
 
 def create():

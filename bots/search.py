@@ -7,9 +7,12 @@ leaves by room (a simultaneous flood fill from every head), length edge, hunger 
 
 Opponents near my head branch on all their open moves and are assumed to pick the reply worst
 for me (paranoid), softened by a little of the average; far opponents play one fixed, plausible
-move.  The search deepens one ply at a time (up to ``max_depth``, three by default) while the next
-ply's predicted nodes fit a budget counted in nodes and scaled to the board, so the same request
-always gets the same answer, on any machine and under any load.  A wall-clock budget
+move.  The search deepens one ply at a time (up to ``max_depth``, four by default) while the next
+ply's tree, whose size each walk counts exactly, fits a budget counted in nodes and scaled to the
+board, so the same request always gets the same answer, on any machine and under any load.  The
+budget (32,768 nodes on 11x11) is calibrated to the time a move may take: on this project's 2-core
+machine a 4-snake move then takes about what the numpy search's did on average, and stays inside
+search's 30% share of Battlesnake's 500 ms timeout (docs/bots.md has the figures).  A wall-clock budget
 (``TimedSearchBot``, ``SearchBot(time_budget=0.3)``) is an explicit option.
 """
 
@@ -21,16 +24,17 @@ import numpy as np
 
 from arena.battlesnake import RequestError, load_request
 from arena.engine import Engine
-from arena.lookahead import MAX_NEAR, Lookahead
+from arena.lookahead import MAX_NEAR, WIDE, Lookahead
 from arena.state import GameBatch
 from snek_bots.common import MOVES
 from snek_bots.space import space_move
 
-NODE_BUDGET = 8192  # nodes a move may step on 11x11 (all depths together)
+NODE_BUDGET = 32768  # nodes a move may step on 11x11 (all depths together)
 # Plies and branching by default, as measured in 200 seeded duels against ``space`` (docs/bots.md):
-# three plies with every rival within 20 cells branching won 98.5%, the numpy search's two plies
-# (rivals within 6 cells) 97.0%, up to 8 plies 87.0% (deep trees with far rivals on autopilot).
-MAX_DEPTH, RADIUS = 3, 20
+# up to four plies (32,768 nodes) with every rival within 20 cells branching won 198, up to three
+# (8,192 nodes) 197, the numpy search's two plies (rivals within 6 cells) 194, up to 8 plies at
+# radius 6 174 (deep trees with far rivals on autopilot).
+MAX_DEPTH, RADIUS = 4, 20
 
 class SearchBot:
     """A policy object: ``SearchBot()(state) -> move``."""
@@ -38,8 +42,9 @@ class SearchBot:
     bounded = True  # the node budget bounds every move's work (``snek_bots.common.bounded``)
 
     def __init__(self, max_nodes: int = NODE_BUDGET, time_budget: float | None = None, reserve_ms: int = 150,
-                 radius: int = RADIUS, max_near: int = 2, max_depth: int = MAX_DEPTH) -> None:
+                 radius: int = RADIUS, max_near: int = 2, max_depth: int = MAX_DEPTH, wide_plies: int = WIDE) -> None:
         self.max_nodes, self.time_budget, self.reserve_ms = max_nodes, time_budget, reserve_ms
+        self.wide_plies = wide_plies  # plies at which every near rival branches; beyond, only the nearest
         self.radius, self.max_near, self.max_depth = radius, min(max_near, MAX_NEAR), max_depth
         self.nodes = 0  # positions the last move stepped (all depths): ``benchmarks/bots.py`` prints nodes/s
         self.depth = 0  # plies the last move's answer looked ahead
@@ -85,29 +90,32 @@ class SearchBot:
         return found
 
     def plan(self, engine: Engine, batch: GameBatch, me: int, deadline: float | None = None) -> int:
-        """My move: one ply always, then one more while the next ply's predicted nodes (this ply's
-        nodes times its growth over the last) fit what is left of the node budget (and, with a
-        ``deadline``, the time left at the measured cost per node)."""
+        """My move: one ply always, then one more while the deeper tree fits what is left of the node
+        budget (and, with a ``deadline``, the time left at the measured cost per node).  Each walk counts
+        the nodes one more ply would add, so the deeper tree's size is known exactly before it is walked:
+        no walk is cut short, and a budget in nodes is all spent on whole plies."""
         near = self.near_rivals(batch, me)
         rivals = int(batch.alive[0].sum()) - 1
         lookahead = self.lookahead(engine)
         budget = self.node_budget(batch.geometry)
         began = time.perf_counter()
-        values, nodes = lookahead.values(batch, me, near, rivals, 1, 4 ** (MAX_NEAR + 1))  # one ply always fits
-        self.nodes, self.depth, previous = nodes, 1, 1
-        while self.depth < self.max_depth and nodes > previous:  # a tree that stopped growing has nothing deeper
-            predicted = nodes * nodes // previous
-            if self.nodes + predicted > budget:
+        values, nodes, more = lookahead.search(batch, me, near, rivals, 1, 4 ** (MAX_NEAR + 1), self.max_depth > 1,
+                                               self.wide_plies)
+        self.nodes, self.depth = nodes, 1  # one ply always
+        while self.depth < self.max_depth and more > 0:  # a tree that stopped growing has nothing deeper
+            size = nodes + more
+            if self.nodes + size > budget:
                 break
             if deadline is not None:
-                per_node = (time.perf_counter() - began) / self.nodes
-                if time.perf_counter() + 1.5 * per_node * predicted > deadline:
+                per_node = (time.perf_counter() - began) / max(self.nodes, 1)
+                if time.perf_counter() + 1.5 * per_node * size > deadline:
                     break
-            deeper, stepped = lookahead.values(batch, me, near, rivals, self.depth + 1, budget - self.nodes)
-            self.nodes += stepped
-            if deeper is None:  # the tree outgrew the prediction: keep the last full ply
+            deeper, nodes, more = lookahead.search(batch, me, near, rivals, self.depth + 1, size,
+                                                   self.depth + 1 < self.max_depth, self.wide_plies)
+            self.nodes += nodes
+            if deeper is None:  # cannot happen (the size is exact); keep the last whole ply if it did
                 break
-            values, previous, nodes = deeper, nodes, stepped
+            values = deeper
             self.depth += 1
         return int(np.argmax(values))
 

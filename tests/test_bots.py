@@ -7,11 +7,13 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
-from arena.battlesnake import GameInfo, game_state
+from arena.battlesnake import GameInfo, game_state, load_request
 from arena.engine import Engine
 from arena.geometry import MOVES
+from arena.lookahead import LOSS
 from arena.match import MatchConfig, run_match
 from arena.players import PythonPlayer
 from arena.position import read_view
@@ -123,6 +125,57 @@ def test_search_answer_depends_on_state_and_node_budget_only() -> None:
         assert b.depth >= a.depth
     assert sum(b.depth for b in deep) > sum(a.depth for a in shallow)
     assert max(b.depth for b in deep) >= 3
+
+
+def test_search_spends_its_node_budget_on_whole_plies() -> None:
+    """A move's nodes are exactly its whole plies' trees (1 ply, 2 plies, ...), and it stops only where
+    the next tree would not fit what is left of the budget (or at ``max_depth``): no budget is left
+    for want of a good guess.  In this 4-snake game (two rivals near) that means three plies or more
+    in most moves; the old guess (this ply's nodes times its growth) stopped at two in most."""
+    positions = search_positions(24)
+    deep = 0
+    for state in positions:
+        bot = SearchBot()
+        move = bot(state)
+        engine, batch, ids = load_request(state)
+        me = ids.index(str(state["you"]["id"]))
+        near, rivals = bot.near_rivals(batch, me), int(batch.alive[0].sum()) - 1
+        lookahead, budget = bot.lookahead(engine), bot.node_budget(batch.geometry)
+        trees = [lookahead.values(batch, me, near, rivals, d, budget) for d in range(1, bot.depth + 1)]
+        assert sum(nodes for _, nodes in trees) == bot.nodes
+        assert MOVES[int(np.argmax(trees[-1][0]))] == move
+        if bot.depth < bot.max_depth:
+            deeper, nodes = lookahead.values(batch, me, near, rivals, bot.depth + 1, budget - bot.nodes)
+            assert deeper is None or nodes == trees[-1][1]  # too big, or no bigger than the last
+        deep += bot.depth >= 3
+    assert len(positions) >= 20 and deep >= 0.75 * len(positions), (deep, len(positions))
+
+
+def duel_request(me: list, rival: list, food: list, turn: int) -> dict:
+    """A standard 11x11 request for snake ``a`` (bodies and food as (x, y) lists, head first)."""
+    snakes = [{"id": name, "name": name, "health": 90, "body": [{"x": x, "y": y} for x, y in body]}
+              for name, body in (("a", me), ("b", rival))]
+    return {"game": {"id": "g", "ruleset": {"name": "standard", "settings": {}}, "timeout": 500}, "turn": turn,
+            "board": {"width": 11, "height": 11, "food": [{"x": x, "y": y} for x, y in food], "hazards": [],
+                      "snakes": snakes}, "you": snakes[0]}
+
+
+def test_the_fourth_ply_finds_the_only_move_that_survives() -> None:
+    """From a recorded duel (turn 62): my head at (4, 0) runs right along the bottom with my own body
+    walling the left; the rival, one shorter, sits above the food at (5, 2).  Going up looks best for
+    three plies, but against the rival's worst replies it dies within four; only going right survives
+    them (for six plies too).  The default search, now four plies deep in a duel, goes right; the old
+    default depth of three went up."""
+    state = duel_request(me=[[4, 0], [3, 0], [2, 0], [1, 0], [1, 1], [0, 1], [0, 2], [1, 2], [2, 2], [2, 3], [2, 4]],
+                         rival=[[5, 3], [5, 4], [5, 5], [6, 5], [7, 5], [8, 5], [8, 4], [9, 4], [10, 4], [10, 3]],
+                         food=[[5, 2]], turn=62)
+    bot = SearchBot()
+    assert bot(state) == "right" and bot.depth == 4
+    assert SearchBot(max_depth=3)(state) == "up"
+    engine, batch, _ = load_request(state)
+    for plies in (4, 6):
+        values, _ = bot.lookahead(engine).values(batch, 0, [1], 1, plies, 10**7)
+        assert [MOVES[m] for m in range(4) if values[m] > LOSS / 2] == ["right"], plies
 
 
 def test_search_tournament_table_is_the_same_under_cpu_load() -> None:

@@ -85,7 +85,7 @@ def test_a_batch_view_is_the_view_of_the_request() -> None:
         while not match.over:
             for seat in np.flatnonzero(match.batch.alive[match.game]).tolist():
                 request = match._state(match.frame, seat)
-                built = batch_view(match.batch, match.game, seat, match._hazard_damage,
+                built = batch_view(match.batch, match.game, seat, match.hazard_damage,
                                    f"{match.info.game_id}:{match.frame['turn']}:{match.ids[seat]}")
                 read = read_view(request)
                 for name in ("deadly", "me", "heads", "lengths", "health", "hazard_damage", "key"):

@@ -27,7 +27,13 @@ MOVE_MS = {  # built-in bot -> (ms per move, ms per board cell per move); a seat
     "safe": (0.05, 0.0),
     "greedy": (0.06, 0.0),
     "space": (0.05, 0.00004),  # its flood fills grow with the board a little
-    "search": (40.0, 0.0),  # a node budget, not the board, bounds it: ~40 ms a move on average, 150 ms at p90
+    # a node budget, not the board, bounds it; measured with its 32,768-node budget (issue 17) on this 2-core
+    # machine under load: 20.0 ms of server CPU a turn more than rooms of 4 random (20.7 against 0.7 ms) in
+    # classic 24x24 rooms of one search and 3 random (load 4.4-6.2; ``benchmarks/load_server.py rooms
+    # --rooms 3 --bots search,random,random,random``), and ``benchmarks/bots.py``: 15-34 ms of CPU a move
+    # on average in its 4-snake games (34 ms on 11x11, where the budget is largest; p90 ~70 ms of wall
+    # time), 3-29 ms in its duels.  The estimate takes the largest mean.
+    "search": (35.0, 0.0),
 }
 HUMAN_MS = 0.01  # a buffered move
 OUT_OF_PROCESS_MS = 0.2  # a subprocess or HTTP bot works elsewhere; the server only waits and parses

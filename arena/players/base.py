@@ -68,6 +68,13 @@ class Player(ABC):
         """``move`` for an ``arena.position.View`` (only asked when ``reads_view``)."""
         raise NotImplementedError
 
+    @property
+    def batch_answer(self) -> Callable | None:
+        """``answer(asked) -> moves`` (0-3) for many games' snakes at once (an ``arena.position.Asked``),
+        shared by every player of the same bot, or None: a lockstep of many games (``arena.lockstep``)
+        then asks this seat in every game with one call.  Only for inline players."""
+        return None
+
     def end(self, state: dict) -> None:
         """Called once with the final game state."""
 
@@ -183,6 +190,7 @@ class PythonPlayer(Player):
         self._end = getattr(policy, "end", None)
         self.listens = callable(self._start) or callable(self._end)  # a plain function needs no hook requests
         self._answer_view = getattr(policy, "answer_view", None)
+        self._answer_batch = getattr(policy, "answer_batch", None)
         self._worker = None if inline else CallWorker(self.name)
 
     def demote(self) -> None:
@@ -209,6 +217,11 @@ class PythonPlayer(Player):
         """An inline policy with ``policy.answer_view(view) -> move`` (the built-in bots: ``snek_bots.common
         .view_bot``) is handed views; on a thread (not inline, or demoted) it gets requests as before."""
         return self.inline and callable(self._answer_view)
+
+    @property
+    def batch_answer(self) -> Callable | None:
+        """An inline policy's ``policy.answer_batch`` (the built-in bots: ``snek_bots.common.view_bot``)."""
+        return self._answer_batch if self.reads_view and callable(self._answer_batch) else None
 
     def move(self, state: dict, timeout_ms: int) -> MoveResult:
         return self._move(self.policy, state, timeout_ms)
