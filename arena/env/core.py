@@ -15,7 +15,7 @@ from arena.engine import Engine, move_array
 from arena.env.observation import Observer
 from arena.game_choice import check_map_snakes, usual_ruleset, usual_snakes
 from arena.geometry import frozen
-from arena.jit import lean_kernel
+from arena.jit import inline_kernel, lean_kernel
 
 POOL_SIZE = 256  # seeds drawn at once for restarts (the draw sequence every run so far has used)
 INVALID_ACTION_MODES = ("raise", "default")
@@ -129,6 +129,7 @@ class Games:
         self.lengths = np.zeros((self.size, self.num_snakes), np.int32)
         self._seeds: np.ndarray | None = None  # seeds drawn for restarts, handed out from _seeds_next on
         self._seeds_next = 0
+        self._no_seeds = np.zeros(0, np.uint64)
 
     @property
     def geometry(self):
@@ -143,31 +144,46 @@ class Games:
         self.lengths[games] = 0
 
     def restart(self, games: np.ndarray, rng: np.random.Generator) -> None:
-        """Start the given games afresh with seeds drawn from ``rng``, in game order.
-
-        Seeds are drawn ``POOL_SIZE`` at a time and handed out in order (the sequence restarts
-        have always used); each game is set up from its seed by the compiled setup, so a restart
-        of a few games costs a few microseconds.
-        """
+        """Start the given games afresh with seeds drawn from ``rng``, in game order (``seed_pool``);
+        each game is set up from its seed by the compiled setup, so a restart of a few games costs a
+        few microseconds."""
         games = np.asarray(games, dtype=np.intp)
-        done = 0
-        while done < games.size:
-            if self._seeds is None or self._seeds_next == self._seeds.size:
-                self._seeds = rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64)
-                self._seeds_next = 0
-            first = self._seeds_next
-            take = min(games.size - done, self._seeds.size - first)
-            self.engine.reset(self.batch, games[done:done + take], self._seeds[first:first + take], self.num_snakes)
-            self._seeds_next += take
-            done += take
+        pool, first = self.seed_pool(games.size, rng)
+        self.engine.reset(self.batch, games, pool[first:first + games.size], self.num_snakes)
+        self.took_seeds(games.size)
         self.returns[games] = 0
         self.lengths[games] = 0
+
+    def seed_pool(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+        """(seeds, first): the next ``count`` restart seeds are ``seeds[first:first + count]`` (hand them
+        out with ``took_seeds``).  Seeds are drawn ``POOL_SIZE`` at a time, when the ones drawn before run
+        out (the sequence every run so far has used)."""
+        left = self.seeds_left()
+        if left < count:
+            kept = self._no_seeds if self._seeds is None else self._seeds[self._seeds_next:]
+            fresh = [rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64) for _ in range(-(-(count - left) // POOL_SIZE))]
+            self._seeds, self._seeds_next = np.concatenate([kept, *fresh]), 0
+        return (self._no_seeds if self._seeds is None else self._seeds), self._seeds_next
+
+    def took_seeds(self, count: int) -> None:
+        self._seeds_next += count
+
+    def seed_state(self, rng: np.random.Generator) -> tuple:
+        """Where the restart seeds stand (``rng``'s state included), for ``restore_seed_state``."""
+        return rng.bit_generator.state, self._seeds, self._seeds_next
+
+    def restore_seed_state(self, rng: np.random.Generator, state: tuple) -> None:
+        rng.bit_generator.state, self._seeds, self._seeds_next = state
+
+    def seeds_left(self) -> int:
+        """Restart seeds drawn and not handed out yet."""
+        return 0 if self._seeds is None else self._seeds.size - self._seeds_next
 
     def step(self, moves: np.ndarray) -> StepOutcome:
         """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""
         b, r = self.batch, self.rewards
         stepping = np.logical_not(b.done)
-        alive_before = b.alive & stepping[:, None]  # a finished game's winner is not stepped again
+        alive_before = b.alive.copy()  # (game_outcome leaves out the games not stepped)
         food_before = b.food.copy() if r.food else _NO_FOOD
         self.engine.step(b, moves)
         out = StepOutcome(rewards=np.empty(b.alive.shape, np.float32), terminated=np.empty(b.alive.shape, bool),
@@ -184,33 +200,46 @@ _NO_FOOD = frozen(np.zeros((0, 0), bool))  # read only, as every module-level ta
 @lean_kernel
 def _outcomes(stepping, alive_before, food_before, alive, done, turn, head, max_turns, win, loss, draw, survival,
               food, returns, lengths, rewards, terminated, truncated, ended):
-    """``Games.step``'s bookkeeping after the engine stepped, one loop over games and seats (the rules
-    are in ``Rewards``): rewards summed as float64 in a fixed order, then stored as float32.
+    """``Games.step``'s bookkeeping after the engine stepped, one loop over games (``game_outcome``).
     ``food_before``: the food grid before the step (empty when food pays nothing); ``max_turns`` -1: none."""
-    games, seats = alive.shape
-    for g in range(games):
-        over = done[g] and stepping[g]
-        cut = stepping[g] and not done[g] and max_turns >= 0 and turn[g] >= max_turns
-        ended[g] = over or cut
-        died_count, anyone = 0, False
-        for s in range(seats):
-            died_count += alive_before[g, s] and not alive[g, s]
-            anyone |= alive[g, s]
-        draw_game = over and not anyone and died_count >= 2
-        for s in range(seats):
-            died = alive_before[g, s] and not alive[g, s]
-            won = alive[g, s] and over
-            value = 0.0
-            if won:
-                value = win
-            elif died:
-                value = draw if draw_game else loss
-            if survival != 0.0:
-                value += survival * (alive_before[g, s] and alive[g, s])
-            if food != 0.0:
-                value += food * (alive_before[g, s] and food_before[g, head[g, s]])
-            rewards[g, s] = value
-            returns[g, s] += np.float32(value)
-            lengths[g, s] += stepping[g]  # a seat's episode is its game (dead seats idle on: "black death")
-            terminated[g, s] = died or won
-            truncated[g, s] = alive[g, s] and cut
+    for g in range(alive.shape[0]):
+        game_outcome(g, stepping[g], alive_before[g], food_before[g] if food != 0.0 else food_before.reshape(-1),
+                     alive, done, turn, head, max_turns, win, loss, draw, survival, food, returns, lengths, rewards,
+                     terminated, truncated, ended)
+
+
+@inline_kernel
+def game_outcome(g, stepping, alive_before, food_before, alive, done, turn, head, max_turns, win, loss, draw,
+                 survival, food, returns, lengths, rewards, terminated, truncated, ended):
+    """Game ``g``'s rewards, returns, lengths and ends after the engine stepped (or, ``stepping`` False,
+    left it alone); the rules are in ``Rewards``.  Rewards are summed as float64 in a fixed order, then
+    stored as float32.  ``alive_before``: its seats' ``alive`` before the step; ``food_before``: its food
+    row before the step (read only when food pays).  The vector env's fused step calls this per game."""
+    seats = alive.shape[1]
+    over = done[g] and stepping
+    cut = stepping and not done[g] and max_turns >= 0 and turn[g] >= max_turns
+    ended[g] = over or cut
+    died_count, anyone = 0, False
+    for s in range(seats):
+        was_alive = alive_before[s] and stepping  # a finished game's winner is not stepped again
+        died_count += was_alive and not alive[g, s]
+        anyone |= alive[g, s]
+    draw_game = over and not anyone and died_count >= 2
+    for s in range(seats):
+        was_alive = alive_before[s] and stepping
+        died = was_alive and not alive[g, s]
+        won = alive[g, s] and over
+        value = 0.0
+        if won:
+            value = win
+        elif died:
+            value = draw if draw_game else loss
+        if survival != 0.0:
+            value += survival * (was_alive and alive[g, s])
+        if food != 0.0:
+            value += food * (was_alive and food_before[head[g, s]])
+        rewards[g, s] = value
+        returns[g, s] += np.float32(value)
+        lengths[g, s] += stepping  # a seat's episode is its game (dead seats idle on: "black death")
+        terminated[g, s] = died or won
+        truncated[g, s] = alive[g, s] and cut

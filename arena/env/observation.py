@@ -190,13 +190,33 @@ class Observer:
     def _encode(self, batch: GameBatch, games: np.ndarray, blank_dead: bool, kind: int, codes: np.ndarray,
                 scalars: np.ndarray, planes: np.ndarray) -> None:
         g = self.geometry
-        if self._scratch is None or self._scratch[3].shape[:2] != (batch.seats, batch.ring_len):
-            self._scratch = windows.scratch(g.cells, g.height, g.width, self.radius, self.window, batch.seats,
-                                            batch.ring_len)
+        x_of, y_of, base, big_of, health_value = self.tables()
         windows.encode(games, batch.alive, batch.length, batch.head, batch.head_ptr, batch.ring, batch.health,
-                       batch.turn, batch.food, batch.hazard, g.x_of, g.y_of, self._base, self._big_of, g.width,
-                       g.height, self.radius, self.encoding == "egocentric", g.wrapped, blank_dead, kind,
-                       HEALTH_BYTE if self.image else _HEALTH_PLANE, self._scratch, codes, scalars, planes)
+                       batch.turn, batch.food, batch.hazard, x_of, y_of, base, big_of, g.width, g.height, self.radius,
+                       self.encoding == "egocentric", g.wrapped, blank_dead, kind, health_value,
+                       self.scratch(), codes, scalars, planes)
+
+    def tables(self) -> tuple[np.ndarray, ...]:
+        """The encoder's lookup tables (``windows.encode``'s x_of, y_of, base, big_of, health_value)."""
+        g = self.geometry
+        return g.x_of, g.y_of, self._base, self._big_of, HEALTH_BYTE if self.image else _HEALTH_PLANE
+
+    def scratch(self) -> tuple[np.ndarray, ...]:
+        """The encoder's working arrays (made once, ``windows.scratch``)."""
+        g = self.geometry
+        if self._scratch is None:
+            self._scratch = windows.scratch(g.cells, g.height, g.width, self.radius, self.window)
+        return self._scratch
+
+    def outputs(self, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``buffers()``' arrays as the encoder takes them: codes, scalars, planes (stand-ins where unused)."""
+        if self.obs_format == "codes":
+            return parts["codes"], parts["scalars"], self._no_planes
+        return self._no_codes, self._no_scalars, parts["observation"]
+
+    @property
+    def kind(self) -> int:
+        return CODES if self.obs_format == "codes" else PLANES
 
     def action_masks(self, batch: GameBatch, games=None, dead_any: bool = False,
                      out: np.ndarray | None = None) -> np.ndarray:

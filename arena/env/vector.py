@@ -15,6 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from arena import rng
+from arena.env import fused
 from arena.env.core import Games, Rewards, action_array, invalid_action_mode
 from arena.env.recording import Recorder
 from arena.env.rendering import render_frame
@@ -104,6 +105,9 @@ class SnakeVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = self.games.observer.buffers(num_games)
         self._waiting = np.zeros(num_games, bool)  # games that ended and are not restarted yet
+        # one compiled call per step, except where a step hands out more than its arrays (final_obs, recordings)
+        fusable = self.autoreset_mode != AutoresetMode.SAME_STEP and not record_dir
+        self._fused = fused.FusedStep(self.games, self._obs) if fusable else None
         self.recorder = Recorder(record_dir, self.games, [f"snake_{i}" for i in range(num_snakes)]) \
             if record_dir else None
         self.record_game = record_game
@@ -130,6 +134,8 @@ class SnakeVectorEnv(VectorEnv):
         return self._observe({})
 
     def step(self, actions):
+        if self._fused is not None:
+            return self._fused_step(actions)
         g, n = self.games, self.num_snakes
         moves = action_array(actions, self.num_envs, self.invalid_action)
         restarting = np.flatnonzero(self._waiting)
@@ -158,12 +164,40 @@ class SnakeVectorEnv(VectorEnv):
         obs, infos = self._observe(infos)
         return obs, out.rewards.reshape(-1), terminated, truncated, infos
 
+    def _fused_step(self, actions):
+        """``step`` as one compiled call (``arena.env.fused``): the same results, bit for bit."""
+        values = actions
+        if not (type(values) is np.ndarray and values.dtype == np.int64 and values.shape == (self.num_envs,)
+                and values.flags.c_contiguous):
+            values = np.ascontiguousarray(action_array(actions, self.num_envs, self.invalid_action), np.int64)
+        wait = self.autoreset_mode == AutoresetMode.DISABLED
+        result, outputs = self._fused(values, self._waiting, self.invalid_action == "default", wait, self.np_random)
+        if result == fused.BAD_ACTION:
+            action_array(values, self.num_envs, self.invalid_action)  # raises, saying which and why
+        if result == fused.WAITING:
+            raise RuntimeError(f"games {np.flatnonzero(self._waiting).tolist()[:8]} ended: with autoreset_mode "
+                               f"DISABLED, reset(options={{'reset_mask': ...}}) them before stepping")
+        if result == fused.NO_ROOM:  # a crowded classic board may have no room for a restart
+            raise self.games.engine.no_room(self.num_snakes)
+        rewards, terminated, truncated, alive, masks, episode_return, episode_length, episode_ended, _ = outputs
+        infos: dict[str, Any] = {}
+        if self._fused.control[fused.ENDED]:
+            infos.update(episode_return=episode_return, _episode_return=episode_ended, episode_length=episode_length,
+                         _episode_length=episode_ended)
+        obs, infos = self._present(self._obs, masks, alive, infos)
+        return obs, rewards, terminated, truncated, infos
+
     def _observe(self, infos: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Every slot's observation and mask (dead slots blacked out); alive and masks go into ``infos`` too."""
         g = self.games
         alive = g.batch.alive.reshape(-1).copy()
         parts = g.observer.encode(g.batch, out=self._obs, blank_dead=True)
         masks = g.observer.action_masks(g.batch, dead_any=True)
+        return self._present(parts, masks, alive, infos)
+
+    def _present(self, parts: dict[str, np.ndarray], masks: np.ndarray, alive: np.ndarray,
+                 infos: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        g = self.games
         every = np.ones(self.num_envs, bool)
         infos.update(alive=alive, _alive=every, action_mask=masks, _action_mask=every.copy())
         if self.copy:
