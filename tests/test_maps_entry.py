@@ -16,10 +16,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from policies import masked_random, masked_random_agents
+from serve import SnekServer
 from serverkit import LiveServer, http
 from snek_cli import snek, snek_ok
 from waiting import wait_until
+from wsclient import Client
 
+from arena.engine import Engine
 from arena.env import SnakeEnv, SnakeParallelEnv, SnakeVectorEnv, snake_v0, vector_env
 from arena.game_choice import usual_ruleset, usual_snakes
 from arena.maps import MAPS
@@ -109,6 +112,10 @@ REFUSALS = [
     (["tournament", "safe", "greedy", "--map", "nope", "--games", "1"], "unknown map 'nope'"),
     (["compare", "safe", "greedy", "--map", "royale", "--size", "6"], "map royale is played on"),
     (["compare", "safe", "greedy", "--map", "nope"], "unknown map 'nope'"),
+    (["serve", "--port", "0", "--seconds", "1", "--room", "royale@hz_rings:safe,safe"],
+     "map hz_rings goes with rulesets standard, wrapped"),
+    (["serve", "--port", "0", "--seconds", "1", "--room", "standard@nope:safe,safe"], "unknown map 'nope'"),
+    (["serve", "--port", "0", "--seconds", "1", "--room", "standard@:safe,safe"], "--room expects RULESET[@MAP]:"),
 ]
 
 
@@ -333,6 +340,25 @@ def test_rooms_refuse_more_seats_than_the_map_takes(server):
     m = NARROW_SNAKES
     status, answer, _ = http("POST", server.url + "/api/rooms", {"map": m.name, "seats": ["safe"] * (m.max_snakes + 1)})
     assert status == 400 and answer["error"] == f"map {m.name} is played on {m.supports()}, not with {m.max_snakes + 1}"
+
+
+def test_serve_room_option_puts_a_room_on_a_map(tmp_path):
+    """`snek serve --room RULESET@MAP:SEATS`, the short form of the JSON body's "map": the room is listed on
+    the map, and its socket's header and frames are the map's game (hz_rings' hazards never change, so any
+    frame shows the rings the engine lays for the header's seed).  `@MAP:SEATS` plays the map's usual ruleset."""
+    with SnekServer(["--no-demo-room", "--replays", str(tmp_path), "--room", "wrapped@hz_rings:safe,greedy",
+                     "--room", "@solo_maze:safe"]) as server:
+        rooms = {r["map"]: r for r in server.get("/api/rooms")["rooms"]}
+        assert {(r["map"], r["ruleset"], r["width"], r["height"]) for r in rooms.values()} == {
+            ("hz_rings", "wrapped", 11, 11), ("solo_maze", "solo", 11, 11)}
+        client = Client(f"{server.ws_url}/ws/rooms/{rooms['hz_rings']['id']}")
+        header = client.until(lambda m: m["type"] == "header")[0]
+        assert (header["map"], header["ruleset"], [p["name"] for p in header["players"]]) == (
+            "hz_rings", "wrapped", ["safe", "greedy"])
+        frame = client.until(lambda m: m["type"] == "frame")[0]
+    engine = Engine(header["ruleset"], header["width"], header["height"], header["settings"], map=header["map"])
+    rings = engine.frame(engine.new_batch([header["seed"]], 2), 0)["hazards"]
+    assert rings and sorted(frame["hazards"]) == sorted(rings)
 
 
 def test_the_maps_api_lists_every_map(server):

@@ -14,8 +14,9 @@ from arena.replay import read_replay
 
 
 def play(out: Path, *bots: str, seed: int = 9) -> subprocess.CompletedProcess:
-    """A 10 s move deadline: a loaded machine must not turn a slow move into a timeout (another game)."""
-    return snek("play", *bots, "--seed", str(seed), "--timeout", "10000", "--out", str(out))
+    """A 10 s move deadline: a loaded machine must not turn a slow move into a timeout (another game).
+    ``--fps 0``: the board is still shown each turn, without waiting between turns."""
+    return snek("play", *bots, "--seed", str(seed), "--timeout", "10000", "--fps", "0", "--out", str(out))
 
 
 def moves_and_bodies(path: Path) -> list:

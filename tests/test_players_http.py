@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 from serve import ServeBot
+from serverkit import SHUTDOWN_POLL_S
 from snek_cli import snek, spawn_snek
 
 from arena.match import MatchConfig, run_match
@@ -125,7 +126,8 @@ class SnakeServer:
         self.httpd.daemon_threads = True
         self.httpd.snake = self
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                         daemon=True).start()
 
     def log(self, request: str, body: dict | None) -> None:
         with self.lock:
@@ -341,8 +343,8 @@ def test_a_lone_surrogate_in_a_shout_becomes_a_replacement_character(server_fact
     the answer comes in: a frame holding the raw surrogate could not be encoded as UTF-8 (a socket, Redis)."""
     snake = server_factory(on_move=scripted({t: b'{"move": "up", "shout": "a\\ud800b\\ud83d\\ude00"}'
                                              for t in range(3)}))
-    outcome = run_match([HttpPlayer(snake.url)], MatchConfig(ruleset="solo", seed=2, timeout_ms=400, max_turns=3),
-                        keep_frames=True)
+    outcome = run_match([HttpPlayer(snake.url)], MatchConfig(ruleset="solo", seed=2, timeout_ms=10_000, max_turns=3),
+                        keep_frames=True)  # no timeout on a loaded machine: a late answer would have no shout
     shouts = [s.get("shout") for s in http_moves(outcome)]
     assert len(shouts) == 2 and shouts == ["a\ufffdb\U0001f600"] * 2
     assert all(json.dumps(f, ensure_ascii=False).encode() for f in outcome.frames)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serve import ServeBot
+from serve import ServeBot, stop_all
 
 from arena.cli.serve_bot import MAX_REQUEST_BYTES
 from arena.geometry import MOVES
@@ -57,8 +57,7 @@ def served(tmp_path_factory) -> dict[str, Served]:
             server.ready()
         yield servers
     finally:
-        for server in servers.values():
-            server.stop()
+        stop_all(servers.values())
 
 
 def test_documented_bodies_are_answered_by_every_bot(served) -> None:

@@ -22,9 +22,9 @@ def test_room_creation_refuses_what_the_server_cannot_tick_on_time(tmp_path):
         assert status == 400 and "of a core" in answer["error"] and "tick" in answer["error"]
         # rooms that fit alone are admitted until their sum reaches the budget; then 503, and closing one frees it
         body = {"ruleset": "standard", "tick_ms": 200, "max_turns": 100_000, "seats": ["search", "safe"]}
-        statuses = [http("POST", live.url + "/api/rooms", body)[0] for _ in range(4)]
-        assert statuses == [201, 201, 201, 503]  # 20% of a core each against 80%
-        assert len(http("GET", live.url + "/api/rooms")[1]["rooms"]) == 3
+        statuses = [http("POST", live.url + "/api/rooms", body)[0] for _ in range(5)]
+        assert statuses == [201, 201, 201, 201, 503]  # 18% of a core each against 80%
+        assert len(http("GET", live.url + "/api/rooms")[1]["rooms"]) == 4
         live.snek.rooms.close(http("GET", live.url + "/api/rooms")[1]["rooms"][0]["id"])
         assert http("POST", live.url + "/api/rooms", body)[0] == 201
         assert http("POST", live.url + "/api/rooms", body)[0] == 503
@@ -38,8 +38,8 @@ def test_a_room_too_slow_for_its_tick_is_held_to_it_and_stalls_nobody(tmp_path):
     with LiveServer(ServerConfig(replays=None, cpu_budget=0)) as live:
         demo_id = http("GET", live.url + "/api/rooms")[1]["rooms"][0]["id"]
         demo = live.snek.rooms.get(demo_id)
-        # the compiled search answers a 25x25 move in ~10-40 ms: at the shortest tick (its bots get 15 ms)
-        # the room cannot keep up, as it could not at 200 ms when search thought in numpy
+        # the compiled search answers a 25x25 move in ~15 ms (p50; ~100 ms at p90): at the shortest tick (its bots
+        # get 15 ms) the room cannot keep up, as it could not at 200 ms when search thought in numpy
         status, heavy, _ = http("POST", live.url + "/api/rooms", {**HEAVY, "tick_ms": 20})
         assert status == 201
         room = live.snek.rooms.get(heavy["id"])

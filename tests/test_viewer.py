@@ -295,7 +295,9 @@ def test_replay_scrub_matches_frame(page, server):
             assert close(got_colour, want), f"cell {cell} should be {want}, got {got_colour}"
         checked += 1
     assert checked == 121
-    assert f"turn={target}" in page.url  # the address follows the turn: a link to this moment
+    # the address follows the turn (a link to this moment), throttled to one update every 300 ms: wait for it
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('turn') === '{target}'")
+    assert f"turn={target}" in page.url
     shot(page, "watch-replay")
 
 
@@ -482,9 +484,53 @@ def test_battlesnake_cli_game_opens(page, server, tmp_path):
 # ---------------------------------------------------------------- human play
 
 
+BIG = 25  # the largest board the engine takes
+SWIPES = {"left": [-80, 0], "right": [80, 0], "up": [0, -80], "down": [0, 80]}  # screen y grows downwards
+
+
+def lone_snake_room(server, tick_ms: int) -> dict:
+    """An endless classic room with one human seat and nobody else, on the largest board.
+
+    Nothing but a wall can kill the human's snake here, and a wall is far: a snake heading for its roomier side
+    has at least (BIG - 1) // 2 cells ahead.  (With a bot beside it, the bot could run into our snake, or our
+    snake into it, before a key landed, and a 2-snake classic game ends with the first death: a fresh-clone CI
+    run once timed out that way.)"""
+    return server.post("/api/rooms", {"ruleset": "classic", "width": BIG, "height": BIG,
+                                      "settings": {"endless": True}, "tick_ms": tick_ms, "seats": [None]})
+
+
+def roomier(head: list[int], directions: list[str]) -> str:
+    """Of ``directions``, the one with the most cells ahead of ``head`` before the wall."""
+    room = {"left": head[0], "right": BIG - 1 - head[0], "down": head[1], "up": BIG - 1 - head[1]}
+    return max(directions, key=room.__getitem__)
+
+
+def my_snake(page, you: str) -> dict:
+    """Our snake in the newest frame, once it has moved at least once (its move is its heading)."""
+    me = page.wait_for_function(f"""() => {{ const f = window.snek.frame(window.snek.state().lastTurn);
+        const me = f && f.snakes.find((x) => x.id === '{you}');
+        return me && (me.move || !me.alive) ? me : null; }}""").json_value()
+    assert me["alive"], f"our snake died: {me['death']}"
+    return me
+
+
+def turn_applied(page, you: str, after: int, direction: str, timeout_ms: int) -> int:
+    """The first turn after ``after`` that moved our snake ``direction``; fails saying so if it died first."""
+    found = page.wait_for_function(f"""() => {{ const s = window.snek.state();
+        for (let t = {after} + 1; t <= s.lastTurn; t += 1) {{
+          const me = window.snek.frame(t) && window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+          if (me && me.move === '{direction}') return {{ turn: t }};
+          if (me && !me.alive) return {{ death: me.death }};
+        }} return null; }}""", timeout=timeout_ms).json_value()
+    assert "turn" in found, f"our snake died before its {direction!r} was played: {found}"
+    return found["turn"]
+
+
 def test_join_as_human_and_steer(page, server):
-    room = server.post("/api/rooms", {"ruleset": "classic", "width": 24, "height": 24, "settings": {},
-                                      "tick_ms": 400, "max_turns": 100000, "seats": ["safe", None]})
+    # one tick a second: a wait for a move (10 s at most, where 1 or 2 ticks are usual) gives up before a snake
+    # heading for its roomier side could reach the wall (12 ticks), however slowly a busy machine runs the page
+    tick_ms, wait_ms = 1000, 10000
+    room = lone_snake_room(server, tick_ms)
     page.goto(f"{server.url}/watch/{room['id']}")
     page.wait_for_function("() => window.snek.state().connected && window.snek.state().lastTurn >= 1")
     # shortcuts never fire while typing: Space, e and ? go into the name field
@@ -504,46 +550,31 @@ def test_join_as_human_and_steer(page, server):
     assert page.locator("#scoreboard img").count() == 0
     page.wait_for_selector(f"#scoreboard li[data-id='{you}'] .you")  # once the page shows a turn with our snake
 
-    def steer(direction: str) -> None:
-        start = state(page)["lastTurn"]
-        page.keyboard.press(KEYS[direction])
-        turn = page.wait_for_function(f"""() => {{ const s = window.snek.state();
-            for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
-              const f = window.snek.frame(t); const me = f && f.snakes.find((x) => x.id === '{you}');
-              if (me && me.move === '{direction}') return t;
-            }} return null; }}""", timeout=10000).json_value()
-        # a sideways move never happens by itself (a human's snake keeps going straight): this is our key's turn,
+    def steer(send) -> str:
+        """Turn our snake to its roomier side with ``send(direction)``; check the turn it made."""
+        start, me = state(page)["lastTurn"], my_snake(page, you)
+        direction = roomier(me["body"][0], ["left", "right"] if me["move"] in ("up", "down") else ["up", "down"])
+        send(direction)
+        turn = turn_applied(page, you, start, direction, wait_ms)
+        # a sideways move never happens by itself (a human's snake keeps going straight): this is our turn,
         # however many ticks a busy machine took to carry it
         assert turn > start
         before_head = page.evaluate(f"window.snek.frame({turn - 1}).snakes.find((x) => x.id === '{you}').body[0]")
         after_head = page.evaluate(f"window.snek.frame({turn}).snakes.find((x) => x.id === '{you}').body[0]")
         dx, dy = VECTORS[direction]
         assert [after_head[0] - before_head[0], after_head[1] - before_head[1]] == [dx, dy]
+        return direction
 
-    me = page.evaluate(f"window.snek.frame(window.snek.state().lastTurn).snakes.find((x) => x.id === '{you}')")
-    head = me["body"][0]
-    heading = me["move"] or "up"
-    sideways = ["left", "right"] if heading in ("up", "down") else ["up", "down"]
-    first = min(sideways, key=lambda d: abs(head[0] + VECTORS[d][0] - 11.5) + abs(head[1] + VECTORS[d][1] - 11.5))
-    steer(first)
-    second = min(["up", "down"] if first in ("left", "right") else ["left", "right"],
-                 key=lambda d: abs(head[0] + VECTORS[d][0] - 11.5) + abs(head[1] + VECTORS[d][1] - 11.5))
-    steer(second)
+    steer(lambda direction: page.keyboard.press(KEYS[direction]))
+    steer(lambda direction: page.keyboard.press(KEYS[direction]))
     # a swipe on the board steers too (pointer events, as a finger on a touch screen sends them)
-    swipe = "left" if second in ("up", "down") else "down"
-    start = state(page)["lastTurn"]
-    page.evaluate("""([dx, dy]) => {
+    second = steer(lambda direction: page.evaluate("""([dx, dy]) => {
         const box = document.querySelector('#board-box').getBoundingClientRect();
         const x = box.left + box.width / 2, y = box.top + box.height / 2;
         const at = (type, px, py) => document.querySelector('#board-box').dispatchEvent(
             new PointerEvent(type, { clientX: px, clientY: py, bubbles: true, pointerType: 'touch' }));
         at('pointerdown', x, y); at('pointerup', x + dx, y + dy);
-    }""", [-80, 0] if swipe == "left" else [0, 80])
-    page.wait_for_function(f"""() => {{ const s = window.snek.state();
-        for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
-          const me = window.snek.frame(t).snakes.find((x) => x.id === '{you}');
-          if (me && me.move === '{swipe}') return true; }} return false; }}""", timeout=10000)
-    second = swipe
+    }""", SWIPES[direction]))
     # a quick double turn between two ticks shows as queued (both keys in one task: no frame can come between)
     third = "left" if second in ("up", "down") else "up"
     queued, shown = page.evaluate("""(keys) => {
@@ -631,9 +662,14 @@ def test_death_panel_and_respawn_in_classic(page, server):
     assert re.match(r"Length \d+ · \d+(st|nd|rd|th) of \d+", page.inner_text("#death-stats"))
     assert page.locator("#respawn").is_visible()
     shot(page, "watch-death")
+    respawned_after = state(page)["lastTurn"]
     page.click("#respawn")
     assert page.locator("#death-panel").is_hidden()
-    page.wait_for_function(alive, timeout=20000)
+    # alive in any frame since (a busy page may first see a newer frame where the bot already killed it again)
+    page.wait_for_function(f"""() => {{ const s = window.snek.state();
+        for (let t = {respawned_after} + 1; t <= s.lastTurn; t += 1) {{
+          const me = window.snek.frame(t) && window.snek.frame(t).snakes.find((x) => x.id === '{you}');
+          if (me && me.alive) return true; }} return false; }}""", timeout=20000)
     page.click("#leave")
 
 
@@ -713,9 +749,9 @@ NETWORK_DROP = (r"WebSocket connection to .* failed",
 
 @pytest.mark.parametrize("page", [NETWORK_DROP], indirect=True)
 def test_reconnects_after_a_network_drop_and_resumes_the_seat(page, server):
-    # 24×24 at 600 ms a turn: a snake heading away from its nearer wall lives through the drop
-    room = server.post("/api/rooms", {"ruleset": "classic", "width": 24, "height": 24, "settings": {},
-                                      "tick_ms": 600, "max_turns": 100000, "seats": ["safe", None]})
+    # alone on the board at 1.5 s a turn: a snake heading away from its nearer wall lives 18 s, far longer than
+    # the drop takes (a few seconds of backoff)
+    room = lone_snake_room(server, tick_ms=1500)
     proxy = TcpProxy(server.port)
     try:
         page.goto(f"http://127.0.0.1:{proxy.port}/watch/{room['id']}")
@@ -738,16 +774,10 @@ def test_reconnects_after_a_network_drop_and_resumes_the_seat(page, server):
         page.wait_for_function(f"() => window.snek.state().you === '{you}'")
         assert page.locator("#playing").is_visible() and page.locator("#join-form").is_hidden()
         # the resumed stream may still be replaying its backlog: read the newest frame once it is there
-        newest = f"""() => {{ const t = window.snek.state().lastTurn, f = window.snek.frame(t);
-            return f ? [t, f.snakes.find((x) => x.id === '{you}') || null] : null; }}"""
-        page.wait_for_function(newest)
-        start, me = page.evaluate(newest)
-        turn = {"up": "left", "down": "right", "left": "down", "right": "up"}.get(me and me["move"], "left")
+        start, me = state(page)["lastTurn"], my_snake(page, you)
+        turn = roomier(me["body"][0], ["left", "right"] if me["move"] in ("up", "down") else ["up", "down"])
         page.keyboard.press(KEYS[turn])
-        page.wait_for_function(f"""() => {{ const s = window.snek.state();
-            for (let t = {start} + 1; t <= s.lastTurn; t += 1) {{
-              const f = window.snek.frame(t), me = f && f.snakes.find((x) => x.id === '{you}');
-              if (me && me.move === '{turn}') return true; }} return false; }}""", timeout=10000)
+        turn_applied(page, you, start, turn, timeout_ms=10000)
     finally:
         proxy.close()
 

@@ -37,7 +37,7 @@ from snek_viewer.library import (
     tournament_summary,
 )
 from snek_viewer.limits import SocketLimits
-from snek_viewer.rooms import RoomLimit, RoomRegistry, error
+from snek_viewer.rooms import RoomLimit, RoomRegistry, RoomRequest, error
 from snek_viewer.seats import SeatRules
 from snek_viewer.sockets import NoReaderThread, Session, guarded
 
@@ -77,7 +77,10 @@ class Server:
         self._closed = False
 
     def open_start_rooms(self) -> None:
-        """The demo room and the ``--room`` rooms; one the limits refuse is a ValueError (a user error)."""
+        """The demo room and the ``--room`` rooms; one the limits refuse is a ValueError (a user error).
+        Every ``--room`` is checked before any room opens: a refused start leaves no game in the library."""
+        for body in self.config.rooms:
+            RoomRequest.parse(body, self.rules, self.config.max_seats)
         try:
             if self.config.demo_room:
                 self.rooms.create(DEMO_ROOM, permanent=True)

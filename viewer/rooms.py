@@ -155,18 +155,24 @@ class RoomRequest:
 
 
 def parse_room_option(text: str) -> dict:
-    """``--room SPEC``: a JSON object (the POST body), or ``RULESET:SEAT,SEAT,...`` with ``open`` for a
-    human's seat, e.g. ``classic:greedy,space,open,open``."""
+    """``--room SPEC``: a JSON object (the POST body), or ``RULESET[@MAP]:SEAT,SEAT,...`` with ``open`` for a
+    human's seat, e.g. ``classic:greedy,space,open,open`` or ``wrapped@hz_rings:space,greedy``; ``@MAP:...``
+    alone plays the map's usual ruleset, as ``"map"`` alone does.  Only the shape is checked here: names
+    and what a map goes with are checked where the JSON form's are (``RoomRequest.parse``)."""
     text = text.strip()
     if text.startswith("{"):
         try:
             return jsonio.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"--room: not JSON ({exc.msg})") from None
-    ruleset, _, seats = text.partition(":")
-    if not ruleset or not seats:
-        raise ValueError(f"--room expects RULESET:SEAT,SEAT,... or a JSON object, got {text!r}")
-    return {"ruleset": ruleset, "seats": [None if s.strip() == OPEN_NAME else s.strip() for s in seats.split(",")]}
+    rules, _, seats = text.partition(":")
+    ruleset, at, game_map = (part.strip() for part in rules.partition("@"))
+    if not seats or not (ruleset or game_map) or (at and not game_map):
+        raise ValueError(f"--room expects RULESET[@MAP]:SEAT,SEAT,... or a JSON object, got {text!r}")
+    body = {"ruleset": ruleset} if ruleset else {}
+    if game_map:
+        body["map"] = game_map
+    return {**body, "seats": [None if s.strip() == OPEN_NAME else s.strip() for s in seats.split(",")]}
 
 
 class HumanSeat(Player):

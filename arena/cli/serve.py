@@ -40,7 +40,8 @@ def serve(
     replays: Path = typer.Option(Path("replays"), help="Replay library: served, and finished rooms are saved here."),
     tournaments: list[Path] = typer.Option([], help="A `snek tournament --out-dir` folder (or a folder of them)."),
     bot: list[str] = typer.Option([], help="NAME=SPEC: a bot web clients may seat by NAME (any spec, yours)."),
-    room: list[str] = typer.Option([], help="Open a room at start: RULESET:SEAT,SEAT,... ('open' = human) or JSON."),
+    room: list[str] = typer.Option([], help="Open a room at start: RULESET[@MAP]:SEAT,SEAT,... ('open' = human; "
+                                                 "@MAP alone: its usual ruleset) or JSON."),
     no_demo_room: bool = typer.Option(False, "--no-demo-room", help="Do not open the endless classic bot room."),
     max_rooms: int = typer.Option(64, help="Most rooms at once."),
     max_seats: int = typer.Option(16, help="Most seats per room."),
