@@ -12,31 +12,37 @@ import time
 
 import numpy as np
 
-from arena.engine import Engine
+from arena.engine import Engine, seat_ids
 from arena.env import vector_env
 from arena.env.observation import OBS_FORMATS
+from arena.heuristics import GREEDY, SPACE
+from arena.heuristics import prepare as prepare_rule
 from arena.lookahead import Lookahead
 from arena.position import prepare
-from arena.pyrandom import choice_index
+from arena.pyrandom import choice_index, choice_indices
 from arena.rules import RULESETS
 
 
 def warm_up() -> None:
     """Play one short batch of every ruleset, with masks, a search tree and every observation format, and
-    read a request the way the built-in bots do."""
+    read a request the way the built-in bots do (one snake, and a lockstep batch)."""
     for name in RULESETS:
         engine = Engine(name)
         batch = engine.new_batch(range(2), num_snakes=2)
         engine.step(batch, np.zeros(batch.alive.shape, np.int8))
         engine.deadly_moves(batch)
         engine.frame(batch, 0)
+        engine.frame_lines(batch, [0], seat_ids(2), np.full(2, -1, np.int64))  # a tournament's replay lines
         Lookahead(engine).values(batch.select([0]), 0, [1], 1, 2, 1_000)  # the search bots' tree
     for obs_format in OBS_FORMATS:
         env = vector_env(num_games=2, num_snakes=2, obs_format=obs_format)
         _, infos = env.reset(seed=0)
         env.step(np.argmax(infos["action_mask"], axis=1))
     prepare()
+    for rule in (GREEDY, SPACE):
+        prepare_rule(rule)
     choice_index(0, 2)
+    choice_indices(np.zeros(1, np.int64), np.full(1, 2, np.int64))
 
 
 def main() -> None:
