@@ -120,19 +120,26 @@ def test_a_used_folder_bad_options_and_no_torch_are_one_line_exit_2(first_run, t
     out, _ = first_run
     cases = {
         "already holds a training run": snek("train", "--steps", "10", "--out-dir", str(out)),
-        "nothing to resume": snek("train", "--resume", "--out-dir", str(tmp_path / "empty")),
         "board width must be between": snek("train", "--size", "2", "--out-dir", str(tmp_path / "small")),
         "--reward expects name=number": snek("train", "--reward", "food", "--out-dir", str(tmp_path / "r")),
-        "needs torch": subprocess.run(
-            [sys.executable, "-c", "import sys; sys.modules['torch'] = None; sys.argv = ['snek', 'train']; "
-             "from arena.cli import main; main()"], capture_output=True, text=True, timeout=120),
+        "needs torch": without_torch("train", "--out-dir", str(tmp_path / "fresh")),
+        # options and the folder are checked before torch is imported (a refusal does not wait for it)
+        "view_radius must be at least 1": without_torch("train", "--view-radius", "0", "--out-dir", str(tmp_path)),
+        "nothing to resume": without_torch("train", "--resume", "--out-dir", str(tmp_path / "empty")),
     }
     for words, result in cases.items():
         assert result.returncode == 2, (words, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0] and "Traceback" not in result.stderr, (words, result.stderr)
-    assert len(cases) == 5
+    assert len(cases) == 6
     assert not (tmp_path / "small").exists()
+
+
+def without_torch(*args: str) -> subprocess.CompletedProcess:
+    """``snek ARGS`` in a process where ``import torch`` fails."""
+    return subprocess.run([sys.executable, "-c", "import sys; sys.modules['torch'] = None; "
+                           f"sys.argv = ['snek', *{list(args)!r}]; from arena.cli import main; main()"],
+                          capture_output=True, text=True, timeout=120)
 
 
 def test_ctrl_c_saves_a_checkpoint_and_prints_the_resume_command(tmp_path) -> None:

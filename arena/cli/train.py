@@ -80,18 +80,12 @@ def train(
 ) -> None:
     """Train a snake policy by PPO: self-play, past versions and a curriculum of built-in bots (random up to
     space); writes checkpoints, metrics.csv, report.html and policy.npz (play it as the bot learned:OUT_DIR)."""
-    try:
-        import torch
-    except ImportError:
-        fail(NEEDS_TORCH)
-    with user_errors():
-        from arena.train.config import TrainConfig
-        from arena.train.run import Trainer, fresh_run_dir
+    with user_errors():  # every option and the folder checked first: a refusal never waits for torch's import
+        from arena.registry import builtin_bots
+        from arena.train.config import TrainConfig, fresh_run_dir, latest_checkpoint
 
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(True)  # free on the CPU; a kernel without a deterministic form raises
         if resume:
-            trainer = Trainer.resume(out_dir)
+            latest_checkpoint(out_dir)
         else:
             fresh_run_dir(out_dir)
             rules = game_rules(ruleset, map_name, size, width, height, [])
@@ -102,7 +96,17 @@ def train(
                                  rewards=parse_rewards(reward), games=games, lr=lr, ent_coef=ent_coef,
                                  promote_at=promote_at, eval_every=eval_every, eval_games=eval_games,
                                  checkpoint_every=checkpoint_every)
-            trainer = Trainer(config, out_dir)
+            config.check(set(builtin_bots()))
+    try:
+        import torch
+    except ImportError:
+        fail(NEEDS_TORCH)
+    with user_errors():
+        from arena.train.run import Trainer
+
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(True)  # free on the CPU; a kernel without a deterministic form raises
+        trainer = Trainer.resume(out_dir) if resume else Trainer(config, out_dir)
     if steps is None and minutes is None:
         steps = 1_000_000
     run(trainer, out_dir, steps, minutes)

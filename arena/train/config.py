@@ -12,6 +12,8 @@ from arena.train.inputs import INPUTS
 #: The curriculum's ladder of built-in bots, weakest first (``snek train`` climbs it).
 CURRICULUM = ("random", "safe", "greedy", "space")
 #: Shaping that teaches a beginner to eat and not to die; outcomes still dominate.
+#: A run folder's files beside ``checkpoints/``: the checkpoint ``--resume`` reads and the metrics.
+LATEST, METRICS = "latest.pt", "metrics.csv"
 DEFAULT_REWARDS = {"win": 1.0, "loss": -1.0, "draw": 0.0, "food": 0.03, "survival": 0.002}
 
 
@@ -92,6 +94,25 @@ class TrainConfig:
         known = {f.name: f for f in fields(cls)}
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
         return cls(**values)
+
+
+class RunError(ValueError):
+    """A run that cannot start: a used folder, a missing or foreign checkpoint."""
+
+
+def fresh_run_dir(out_dir: Path) -> None:
+    """Refuse a folder that already holds a run: continuing one is ``--resume``'s job."""
+    if (Path(out_dir) / LATEST).exists() or (Path(out_dir) / METRICS).exists():
+        raise RunError(f"{out_dir} already holds a training run: add --resume to continue it, "
+                       f"or choose another --out-dir")
+
+
+def latest_checkpoint(out_dir: Path) -> Path:
+    """The checkpoint ``--resume`` continues from; a folder without one is refused."""
+    path = Path(out_dir) / LATEST
+    if not path.is_file():
+        raise RunError(f"nothing to resume: no {LATEST} in {out_dir}")
+    return path
 
 
 def checkpoint_dir(out_dir: Path) -> Path:

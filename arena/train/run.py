@@ -37,7 +37,7 @@ import torch
 
 from arena.env.vector import SnakeVectorEnv
 from arena.registry import builtin_bots
-from arena.train.config import TrainConfig, checkpoint_dir
+from arena.train.config import LATEST, METRICS, RunError, TrainConfig, checkpoint_dir, latest_checkpoint
 from arena.train.evaluate import evaluate
 from arena.train.inputs import input_spec
 from arena.train.net import PolicyNet, export_npz, masked
@@ -47,14 +47,8 @@ from arena.train.ppo import advantages, update
 from arena.train.report import RUN_FILE, write_report
 
 CHECKPOINT_FORMAT = "snek-train-checkpoint/1"
-LATEST = "latest.pt"
-METRICS = "metrics.csv"
 KEEP_CHECKPOINTS = 2  # .pt files kept in checkpoints/ (every .npz is kept: each is a playable bot)
 EVAL_SEED = 1_000_003
-
-
-class RunError(ValueError):
-    """A run that cannot start: a used folder, a missing or foreign checkpoint."""
 
 
 @dataclass
@@ -411,9 +405,7 @@ class Trainer:
     @classmethod
     def resume(cls, out_dir: Path, bots: dict[str, Callable] | None = None) -> Trainer:
         """The run saved in ``out_dir`` (its ``latest.pt``), ready to continue."""
-        path = Path(out_dir) / LATEST
-        if not path.is_file():
-            raise RunError(f"nothing to resume: no {LATEST} in {out_dir}")
+        path = latest_checkpoint(out_dir)
         try:
             state = torch.load(path, weights_only=False)
         except Exception as exc:  # noqa: BLE001 - a torn or foreign file: one line, not a traceback
@@ -424,13 +416,6 @@ class Trainer:
         trainer.restore(state)
         cut_metrics(Path(out_dir) / METRICS, state["counters"]["updates"])
         return trainer
-
-
-def fresh_run_dir(out_dir: Path) -> None:
-    """Refuse a folder that already holds a run: continuing one is ``--resume``'s job."""
-    if (Path(out_dir) / LATEST).exists() or (Path(out_dir) / METRICS).exists():
-        raise RunError(f"{out_dir} already holds a training run: add --resume to continue it, "
-                       f"or choose another --out-dir")
 
 
 def cut_metrics(path: Path, updates: int) -> None:
