@@ -80,16 +80,19 @@ def _same(value: int) -> ir.Constant:
 
 
 @intrinsic
-def _relate_chunk_compiled(typingctx, dst, at, src, start, heads):
-    """``_relate_chunk`` as sixteen-lane vector code.  The per-lane ``heads[seat]`` is written as sixteen
-    extract/insert pairs, which LLVM turns into one byte shuffle where the CPU has one (x86's pshufb)."""
+def _relate_chunk_compiled(typingctx, dst, at, src, start, heads_low, heads_high):
+    """``_relate_chunk`` as sixteen-lane vector code.  The table of heads stays in registers (written to
+    memory a byte at a time, then read as one vector, it would stall each time), and the per-lane
+    ``heads[seat]`` is sixteen extract/insert pairs, which LLVM turns into one byte shuffle where the
+    CPU has one (x86's pshufb)."""
     def codegen(context, builder, signature, args):
         def bytes_at(array_type, array, at):
             data = context.make_array(array_type)(context, builder, array).data
             return builder.bitcast(builder.gep(data, [at]), _BYTES.as_pointer())
 
-        zero, lane = _same(0), ir.IntType(32)
-        table = builder.load(bytes_at(signature.args[4], args[4], context.get_constant(types.intp, 0)), align=1)
+        zero, lane, words = _same(0), ir.IntType(32), ir.VectorType(ir.IntType(64), 2)
+        table = builder.insert_element(ir.Constant(words, ir.Undefined), args[4], ir.Constant(lane, 0))
+        table = builder.bitcast(builder.insert_element(table, args[5], ir.Constant(lane, 1)), _BYTES)
         drawn = builder.load(bytes_at(signature.args[2], args[2], args[3]), align=1)
         seat = builder.and_(builder.lshr(drawn, _same(1)), _same(15))
         head = ir.Constant(_BYTES, ir.Undefined)
@@ -102,11 +105,13 @@ def _relate_chunk_compiled(typingctx, dst, at, src, start, heads):
         snake = builder.icmp_unsigned("!=", builder.and_(drawn, _same(SNAKE)), zero)
         builder.store(builder.select(snake, code, drawn), bytes_at(signature.args[0], args[0], args[1]), align=1)
         return context.get_dummy_value()
-    return types.void(dst, types.intp, src, types.intp, heads), codegen
+    return types.void(dst, types.intp, src, types.intp, types.int64, types.int64), codegen
 
 
-def _relate_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int, heads: np.ndarray) -> None:
+def _relate_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int, heads_low: int,
+                         heads_high: int) -> None:
     """The same, as plain Python (``NUMBA_DISABLE_JIT=1``): the spill past ``dst``'s end is dropped."""
+    heads = np.array([heads_low, heads_high], np.int64).view(np.uint8)  # native byte order, as the vector's
     drawn = src[start:start + CHUNK].astype(np.int64)
     code = heads[(drawn >> 1) & 15] + (drawn & 1) + HAZARD * ((drawn & HAZARD_BIT) > 0)
     related = np.where(drawn & SNAKE, code, drawn)
@@ -115,8 +120,9 @@ def _relate_chunk_python(dst: np.ndarray, at: int, src: np.ndarray, start: int, 
 
 
 #: ``dst[at:at + 16]`` = the drawn ``src[start:start + 16]`` as an observer sees it: a snake mark becomes
-#: the head code of its seat to that observer (``heads``, from ``_heads``) + 1 off the head + ``HAZARD`` on
-#: a hazard (the code's category order makes that arithmetic); every other cell is its code already.
+#: the head code of its seat to that observer (byte ``seat`` of ``heads_low`` then ``heads_high``, from
+#: ``_heads``) + 1 off the head + ``HAZARD`` on a hazard (the code's category order makes that arithmetic);
+#: every other cell is its code already.
 _relate_chunk = _relate_chunk_python if DISABLED else _relate_chunk_compiled
 
 
@@ -148,10 +154,9 @@ def scratch(cells: int, height: int, width: int, radius: int, window: tuple[int,
     """``encode``'s working arrays, made once per observer (it reuses them every call; one observer
     must not encode from two threads at once): the padded board (walls around it, which ``encode``
     keeps), the engine grid's marks and a window as seen, each with ``CHUNK`` bytes of slack for the
-    16-byte moves, and an observer's ``_heads``."""
+    16-byte moves."""
     big = np.full((height + 2 * radius + 2) * (width + 2 * radius + 2) + CHUNK, WALL, np.uint8)
-    return (big, np.empty(cells + CHUNK, np.uint8), np.empty(window[0] * window[1] + CHUNK, np.uint8),
-            np.zeros(CHUNK, np.uint8))
+    return big, np.empty(cells + CHUNK, np.uint8), np.empty(window[0] * window[1] + CHUNK, np.uint8)
 
 
 @inline_kernel
@@ -198,21 +203,28 @@ def _tile(width, height, radius, big_w, big_h, big):
 
 
 @inline_kernel
-def _heads(b, s, alive, length, heads):
-    """``heads[j]``: the head code seat ``j`` has to seat ``s``: its own, an enemy's at least as long, a shorter
-    one's (branch-free: which it is varies from snake to snake, so branches would be mispredicted)."""
+def _heads(b, s, alive, length):
+    """The head code each seat has to seat ``s`` (its own, an enemy's at least as long, a shorter one's), a
+    byte per seat: seats 0..7 in the first int64, 8..15 in the second (branch-free: which it is varies
+    from snake to snake, so branches would be mispredicted)."""
+    low, high = 0, 0
     for j in range(alive.shape[1]):
-        heads[j] = OWN_HEAD + 2 * int(j != s) * (2 - int(length[b, j] >= length[b, s]))
+        code = OWN_HEAD + 2 * int(j != s) * (2 - int(length[b, j] >= length[b, s]))
+        if j < 8:
+            low |= code << (8 * j)
+        else:
+            high |= code << (8 * (j - 8))
+    return low, high
 
 
 @inline_kernel
-def _relate_window(seen, big, corner, big_w, win_h, win_w, heads):
+def _relate_window(seen, big, corner, big_w, win_h, win_w, heads_low, heads_high):
     """``seen`` = the window of ``big`` whose top left is ``big[corner]``, row after row, as the observer
-    whose ``_heads`` are ``heads`` sees it, in 16-cell chunks: a row's spill lands on the next row
-    written, the last row's up to 15 bytes past the window (``seen`` must have them)."""
+    whose ``_heads`` these are sees it, in 16-cell chunks: a row's spill lands on the next row written,
+    the last row's up to 15 bytes past the window (``seen`` must have them)."""
     for i in range(win_h):
         for j in range(0, win_w, CHUNK):
-            _relate_chunk(seen, i * win_w + j, big, corner + i * big_w + j, heads)
+            _relate_chunk(seen, i * win_w + j, big, corner + i * big_w + j, heads_low, heads_high)
 
 
 @lean_kernel
@@ -261,7 +273,7 @@ def encode_game(b, first, alive, length, head, head_ptr, ring, occ, owner, healt
     size = win_h * win_w
     on = np.uint8(1) if health_value[100] == 100 else np.uint8(255)
     big_w = width + 2 * radius + 2
-    big, cells, seen_by, heads = scratch
+    big, cells, seen_by = scratch
     _draw(b, alive, head, head_ptr, length, ring, occ, owner, food, hazard, base, width, height, radius, wrapped,
           cells, big)
     for s in range(seats):
@@ -276,11 +288,11 @@ def encode_game(b, first, alive, length, head, head_ptr, ring, occ, owner, healt
         top, left = 1, 1
         if egocentric:
             top, left = height - y_of[head[b, s]], x_of[head[b, s]] + 1
-        _heads(b, s, alive, length, heads)
+        low, high = _heads(b, s, alive, length)
         if kind == CODES and a + 1 < codes.shape[0]:  # straight into its row: the spill lands on the next one
-            _relate_window(codes[a], big, top * big_w + left, big_w, win_h, win_w, heads)
+            _relate_window(codes[a], big, top * big_w + left, big_w, win_h, win_w, low, high)
         else:
-            _relate_window(seen_by, big, top * big_w + left, big_w, win_h, win_w, heads)
+            _relate_window(seen_by, big, top * big_w + left, big_w, win_h, win_w, low, high)
             if kind == CODES:
                 move_bytes(codes[a], 0, seen_by, 0, size)
         hp = min(max(health[b, s], 0), 100)
