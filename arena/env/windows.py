@@ -289,7 +289,8 @@ def encode_game(b, first, alive, length, head, head_ptr, ring, occ, owner, healt
         if egocentric:
             top, left = height - y_of[head[b, s]], x_of[head[b, s]] + 1
         low, high = _heads(b, s, alive, length)
-        if kind == CODES and a + 1 < codes.shape[0]:  # straight into its row: the spill lands on the next one
+        # straight into its output row, when the rows after it (written later) can take the spill
+        if kind == CODES and (codes.shape[0] - a - 1) * size >= CHUNK:
             _relate_window(codes[a], big, top * big_w + left, big_w, win_h, win_w, low, high)
         else:
             _relate_window(seen_by, big, top * big_w + left, big_w, win_h, win_w, low, high)
