@@ -39,6 +39,13 @@ def stays_taken(occ: np.ndarray, owner: np.ndarray, alive: np.ndarray, ring: np.
     return not (tail == cell and alive[g, other])
 
 
+@inline_kernel
+def out_of_health(health, on_food, hazards, hazard_damage) -> bool:
+    """Whether stepping onto a cell with ``hazards`` stacked hazard entries leaves a snake with no health:
+    starvation's -1 and the hazard damage, neither on food."""
+    return not on_food and health - 1 - hazard_damage * np.int64(hazards) <= 0
+
+
 @lean_kernel
 def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
                  starves, hazard_damage, mode, out):
@@ -71,8 +78,8 @@ def game_moves(g, out, alive, length, head_ptr, head, health, ring, occ, owner, 
         for m in range(4):
             cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]
             deadly = not board[cell, INSIDE] or stays_taken(occ, owner, alive, ring, head_ptr, length, g, cell)
-            if starves and not deadly and not food[g, cell]:
-                deadly = health[g, s] - 1 - hazard_damage * np.int64(hazard[g, cell]) <= 0
+            if starves and not deadly:
+                deadly = out_of_health(health[g, s], food[g, cell], hazard[g, cell], hazard_damage)
             out[s, m] = deadly if mode == DEADLY else not deadly
             safe_moves += not deadly
         if mode != DEADLY and safe_moves == 0:

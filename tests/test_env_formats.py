@@ -134,6 +134,22 @@ def test_vector_env_formats(obs_format, copy):
     assert finals > 0  # max_turns=20 cut some games off
 
 
+@pytest.mark.parametrize("kwargs", [dict(view_radius=1), dict(view_radius=2), dict(view_radius=5),
+                                    dict(obs="global", width=5, height=4)])
+def test_the_codes_encoder_writes_nothing_past_its_output(kwargs):
+    """Windows are written sixteen cells at a time, the spill landing on the rows after: never past the end."""
+    env = vector_env(num_games=3, num_snakes=2, obs_format="codes", **kwargs)
+    env.reset(seed=5)
+    observer, batch = env.games.observer, env.games.batch
+    fresh = observer.encode(batch)
+    size = fresh["codes"].size
+    backing = np.full(size + 64, 0xEE, np.uint8)
+    out = {"codes": backing[:size].reshape(fresh["codes"].shape), "scalars": np.empty_like(fresh["scalars"])}
+    observer.encode(batch, out=out)
+    assert (backing[size:] == 0xEE).all()
+    np.testing.assert_array_equal(out["codes"], fresh["codes"])
+
+
 def test_unknown_format_is_a_clear_error():
     for make in (lambda: parallel_env(obs_format="rgb"), lambda: vector_env(num_games=1, obs_format="rgb"),
                  lambda: gym.make("snek/Snake-v0", obs_format="rgb")):

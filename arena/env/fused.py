@@ -5,22 +5,23 @@ Why: the separate calls (step, restart, observe, mask) each read every game's ar
 Python's glue between them (~0.13 ms of a step of 1024 games).  Here the engine's program steps the
 batch once, as ``Engine.step`` does (stepping one game at a time costs more: each stage call is
 handed some thirty arrays), and everything after it runs per game while that game's arrays are in
-the cache.  Nothing here is a second version of anything: the step is the engine's own program
-(``run_program``), a restart the setup ``Engine.reset`` runs, the bookkeeping ``Games.step``'s
-(``game_outcome``), the observation the shared encoder's (``windows.encode_game``) and the masks the
-engine's move safety (``game_moves``)."""
+the cache.  The step is the engine's own program (``run_program``), a restart the setup
+``Engine.reset`` runs, the bookkeeping ``Games.step``'s (``game_outcome``) and the observation the
+shared encoder's (``windows.encode_game``).  The one second version is the masks': the engine's move
+safety (``arena.safety.game_moves``, what the separate calls use) read off the encoder's drawing of
+the game (``windows.drawn_masks``), where a head's four neighbours sit beside it, for about a third
+of the cost; tests/test_env_fused.py holds the two equal on every ruleset it steps."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from arena.env.core import Games, game_outcome
-from arena.env.windows import encode_game, rows
+from arena.env.windows import drawn_masks, encode_game, rows
 from arena.jit import is_kernel, lean_kernel
 from arena.kernels import set_seed
 from arena.map_setup import start
 from arena.map_stages import run_program
-from arena.safety import MASK_DEAD_ANY, game_moves
 from arena.stages import Turn, run_stage
 
 # ``control`` (int64): what the call is told ...
@@ -120,11 +121,13 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
             episode_ended[g, s] = ended[g]
             episode_return[g, s] = returns[g, s] if ended[g] else np.float32(0)
             episode_length[g, s] = lengths[g, s] if ended[g] else np.int32(0)
-        encode_game(g, g * seats, b.alive, b.length, b.head, b.head_ptr, b.ring, b.health, b.turn, b.food, b.hazard,
-                    x_of, y_of, base, big_of, control[WIDTH], control[HEIGHT], control[RADIUS], control[EGOCENTRIC],
-                    control[WRAPPED], True, control[KIND], health_value, view_scratch, codes, scalars_out, planes)
-        game_moves(g, masks[g], b.alive, b.length, b.head_ptr, b.head, b.health, b.ring, b.occ, b.owner, b.food,
-                   b.hazard, board, control[KEEPS_HEADING], control[STARVES], control[HAZARD_DAMAGE], MASK_DEAD_ANY)
+        encode_game(g, g * seats, b.alive, b.length, b.head, b.head_ptr, b.ring, b.occ, b.owner, b.health, b.turn,
+                    b.food, b.hazard, x_of, y_of, base, control[WIDTH], control[HEIGHT], control[RADIUS],
+                    control[EGOCENTRIC], control[WRAPPED], True, control[KIND], health_value, view_scratch, codes,
+                    scalars_out, planes)
+        drawn_masks(g, masks[g], b.alive, b.length, b.head, b.head_ptr, b.health, b.ring, b.food, b.hazard, board,
+                    control[KEEPS_HEADING], control[STARVES], control[HAZARD_DAMAGE], view_scratch[0], big_of,
+                    control[WIDTH] + 2 * control[RADIUS] + 2)
     control[RESTARTED] = restarted
     control[ENDED] = ended_count
     return DONE

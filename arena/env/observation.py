@@ -190,14 +190,15 @@ class Observer:
     def _encode(self, batch: GameBatch, games: np.ndarray, blank_dead: bool, kind: int, codes: np.ndarray,
                 scalars: np.ndarray, planes: np.ndarray) -> None:
         g = self.geometry
-        x_of, y_of, base, big_of, health_value = self.tables()
-        windows.encode(games, batch.alive, batch.length, batch.head, batch.head_ptr, batch.ring, batch.health,
-                       batch.turn, batch.food, batch.hazard, x_of, y_of, base, big_of, g.width, g.height, self.radius,
-                       self.encoding == "egocentric", g.wrapped, blank_dead, kind, health_value,
+        x_of, y_of, base, _, health_value = self.tables()
+        windows.encode(games, batch.alive, batch.length, batch.head, batch.head_ptr, batch.ring, batch.occ, batch.owner,
+                       batch.health, batch.turn, batch.food, batch.hazard, x_of, y_of, base, g.width, g.height,
+                       self.radius, self.encoding == "egocentric", g.wrapped, blank_dead, kind, health_value,
                        self.scratch(), codes, scalars, planes)
 
     def tables(self) -> tuple[np.ndarray, ...]:
-        """The encoder's lookup tables (``windows.encode``'s x_of, y_of, base, big_of, health_value)."""
+        """The encoder's lookup tables: ``windows.encode``'s x_of, y_of, base and health_value, and where each
+        engine cell sits in its drawing (``big_of``, for ``windows.drawn_masks``)."""
         g = self.geometry
         return g.x_of, g.y_of, self._base, self._big_of, HEALTH_BYTE if self.image else _HEALTH_PLANE
 
