@@ -170,12 +170,13 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
         for x in range(width):
             score = rng.score(key, stream, k0 + x)
             scores[k0 + x] = score if (occ[c0 + x] == 0) & (food[c0 + x] == 0) else ZERO
-    for i in range(b.alive.shape[1]):
-        if b.alive[g, i]:
-            for d in range(4):
-                near = t.board[b.head[g, i], NEAR + d]
-                if t.board[near, INSIDE]:
-                    scores[t.board[near, Y] * width + t.board[near, X]] = 0
+    for i in range(b.alive.shape[1]):  # no branches (they are mispredicted): others write cell 0's score back
+        h, live = b.head[g, i], b.alive[g, i]
+        for d in range(4):
+            near = t.board[h, NEAR + d]
+            taken = live & (t.board[near, INSIDE] != 0)
+            k = t.board[near, Y] * width + t.board[near, X] if taken else 0
+            scores[k] = ZERO if taken else scores[k]
     area = width * height
     for _ in range(count):
         top = ZERO
@@ -216,25 +217,26 @@ def move_classic(b: Arrays, t: Turn) -> None:
 
 @kernel
 def starve(b: Arrays, t: Turn) -> None:
+    """Every live snake loses one health (no branch on ``alive``: a mispredicted one costs more than the rule)."""
     for g in t.games:
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                b.health[g, i] -= 1
+            b.health[g, i] -= b.alive[g, i]
 
 
 @kernel
 def hazard_damage(b: Arrays, t: Turn) -> None:
-    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell."""
+    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell.
+    The hazard under every seat's head is read first (any seat's head is a cell): most heads are on
+    none, a branch the CPU predicts, unlike ``alive``."""
     damage = t.settings[HAZARD_DAMAGE]
     for g in t.games:
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                h = b.head[g, i]
-                stacks = b.hazard[g, h]
-                if stacks > 0 and not b.food[g, h]:
-                    b.health[g, i] = min(max(b.health[g, i] - np.int64(stacks) * damage, 0), MAX_HEALTH)
-                    if b.health[g, i] <= 0:
-                        kill(b, t, g, i, HAZARD, -1)
+            h = b.head[g, i]
+            stacks = b.hazard[g, h]
+            if stacks > 0 and b.alive[g, i] and not b.food[g, h]:
+                b.health[g, i] = min(max(b.health[g, i] - np.int64(stacks) * damage, 0), MAX_HEALTH)
+                if b.health[g, i] <= 0:
+                    kill(b, t, g, i, HAZARD, -1)
 
 
 @kernel
@@ -243,7 +245,7 @@ def feed_snakes(b: Arrays, t: Turn, growth: int, heal: bool) -> None:
     for g in t.games:
         eaten = False
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i] and b.food[g, b.head[g, i]]:
+            if b.food[g, b.head[g, i]] and b.alive[g, i]:  # food first: a predictable branch (as hazard_damage)
                 eaten = True
                 if heal:
                     b.health[g, i] = MAX_HEALTH
@@ -269,9 +271,32 @@ def feed_classic(b: Arrays, t: Turn) -> None:
 
 
 @kernel
+def head_to_head(b: Arrays, t: Turn, g: int, head_on_kills_all: bool, out: int) -> None:
+    """Head-to-head: the shorter or equal snakes die; the longest gets the credit (pass-1 victims,
+    the bits of ``out``, take no part)."""
+    seats = b.alive.shape[1]
+    causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
+    for i in range(seats):
+        if b.alive[g, i] and not (out >> i) & 1 and causes[i] == 0:
+            best = -1
+            for j in range(seats):
+                if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
+                        head_on_kills_all or b.length[g, i] <= b.length[g, j]):
+                    rank = b.length[g, j] * 32 + 31 - j  # longest first, then lowest seat
+                    if best < 0 or rank > b.length[g, best] * 32 + 31 - best:
+                        best = j
+            if best >= 0:
+                causes[i] = HEAD_COLLISION
+                by[i] = best
+
+
+@kernel
 def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
-    obstacle in pass 2, which is decided against the moved board and applied together."""
+    obstacle in pass 2, which is decided against the moved board and applied together.
+
+    Each test reads every seat and folds ``alive`` into one condition that is rarely true: a branch
+    on ``alive`` alone is mispredicted too often to be cheap."""
     seats = b.alive.shape[1]
     causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
@@ -279,34 +304,27 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
         for i in range(seats):
             causes[i] = 0
             by[i] = -1
-            if b.alive[g, i] and not (t.board[b.head[g, i], INSIDE] and b.health[g, i] > 0):
+            if b.alive[g, i] & ((t.board[b.head[g, i], INSIDE] == 0) | (b.health[g, i] <= 0)):
                 out |= 1 << i
                 causes[i] = OUT_OF_HEALTH if b.health[g, i] <= 0 else WALL
+        clash = False  # two heads of snakes still in play on one cell
         for i in range(seats):  # pass 2: bodies (snakes eliminated this turn are no obstacle)
-            if b.alive[g, i] and not (out >> i) & 1:
-                h = b.head[g, i]
-                if b.occ[g, h] > 0:
-                    o = b.owner[g, h]
-                    if not (t.dead[g, o] or (out >> o) & 1):
-                        causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
-                        by[i] = o
-        for i in range(seats):  # head-to-head: the shorter or equal snakes die; the longest gets the credit
-            if b.alive[g, i] and not (out >> i) & 1 and causes[i] == 0:
-                best = -1
-                for j in range(seats):
-                    if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
-                            head_on_kills_all or b.length[g, i] <= b.length[g, j]):
-                        rank = b.length[g, j] * 32 + 31 - j  # longest first, then lowest seat
-                        if best < 0 or rank > b.length[g, best] * 32 + 31 - best:
-                            best = j
-                if best >= 0:
-                    causes[i] = HEAD_COLLISION
-                    by[i] = best
+            h = b.head[g, i]
+            if (b.occ[g, h] > 0) & b.alive[g, i] & ((out >> i) & 1 == 0):
+                o = b.owner[g, h]
+                if not (t.dead[g, o] or (out >> o) & 1):
+                    causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
+                    by[i] = o
+            for j in range(i):
+                clash |= (b.head[g, j] == h) & b.alive[g, i] & b.alive[g, j] & ((out >> i) & 1 == 0) & (
+                    (out >> j) & 1 == 0)
+        if clash:
+            head_to_head(b, t, g, head_on_kills_all, out)
         for i in range(seats):
-            if causes[i]:
-                kill(b, t, g, i, causes[i], by[i])
-            if t.dead[g, i]:  # killed now or earlier this turn (hazard)
-                lift_body(b, g, i, True)  # the new heads are not on the grid yet
+            if (causes[i] != 0) | t.dead[g, i]:
+                if causes[i]:
+                    kill(b, t, g, i, causes[i], by[i])
+                lift_body(b, g, i, True)  # killed now or earlier this turn (hazard); new heads are not on the grid yet
         for i in range(seats):
             if b.alive[g, i]:
                 b.occ[g, b.head[g, i]] = 1  # a survivor's new head is on a free cell (a taken one killed it)
