@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import Geometry, frozen
-from arena.jit import inline_kernel, kernel
+from arena.jit import inline_kernel, kernel, lowest_bit
 from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -125,6 +125,15 @@ def count_true(values: np.ndarray) -> int:
 
 
 @kernel
+def live_seats(b: Arrays, g: int) -> int:
+    """Game ``g``'s live seats, one bit each (read without a branch)."""
+    live = 0
+    for i in range(b.alive.shape[1]):
+        live |= np.int64(b.alive[g, i]) << i
+    return live
+
+
+@kernel
 def tail_of(b: Arrays, g: int, i: int) -> int:
     return b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - b.length[g, i] + 1) & (b.ring.shape[1] - 1)]
 
@@ -153,7 +162,7 @@ def advance(b: Arrays, t: Turn, g: int, i: int, move: int) -> None:
     b.last_move[g, i] = move
 
 
-@kernel
+@inline_kernel
 def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: int) -> None:
     """Add up to ``count`` food to game ``g`` on its best-scoring free cells (stream ``stream``).
 
@@ -197,12 +206,15 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
 
 @kernel
 def move(b: Arrays, t: Turn) -> None:
-    """Move every live snake; a missing or invalid move becomes the neck direction."""
+    """Move every live snake; a missing or invalid move becomes the neck direction.  The loop visits
+    the live seats' bits: a branch on each seat's ``alive`` is mispredicted too often to be cheap."""
     for g in t.games:
-        for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                m = t.moves[g, i]
-                advance(b, t, g, i, m if 0 <= m <= 3 else default_move(b, t.board, g, i))
+        live = live_seats(b, g)
+        while live:
+            i = lowest_bit(live)
+            live &= live - 1
+            m = t.moves[g, i]
+            advance(b, t, g, i, m if 0 <= m <= 3 else default_move(b, t.board, g, i))
 
 
 @kernel
@@ -243,17 +255,17 @@ def hazard_damage(b: Arrays, t: Turn) -> None:
 def feed_snakes(b: Arrays, t: Turn, growth: int, heal: bool) -> None:
     """Snakes whose head is on food eat it (several may share one): ``heal`` to full, ``growth`` segments."""
     for g in t.games:
-        eaten = False
+        eaters = 0  # one bit per seat
         for i in range(b.alive.shape[1]):
             if b.food[g, b.head[g, i]] and b.alive[g, i]:  # food first: a predictable branch (as hazard_damage)
-                eaten = True
+                eaters |= 1 << i
                 if heal:
                     b.health[g, i] = MAX_HEALTH
                 for _ in range(growth):
                     grow_body(b, g, i)
-        if eaten:
+        if eaters:
             for i in range(b.alive.shape[1]):
-                if b.alive[g, i]:
+                if (eaters >> i) & 1:
                     b.food[g, b.head[g, i]] = False
             b.food_count[g] = count_true(b.food[g])
 
@@ -271,13 +283,20 @@ def feed_classic(b: Arrays, t: Turn) -> None:
 
 
 @kernel
-def head_to_head(b: Arrays, t: Turn, g: int, head_on_kills_all: bool, out: int) -> None:
-    """Head-to-head: the shorter or equal snakes die; the longest gets the credit (pass-1 victims,
-    the bits of ``out``, take no part)."""
+def out_of_play(b: Arrays, t: Turn, g: int, i: int) -> bool:
+    """A pass-1 victim: alive, but off the board or out of health."""
+    return b.alive[g, i] & ((t.board[b.head[g, i], INSIDE] == 0) | (b.health[g, i] <= 0))
+
+
+@kernel
+def head_to_head(b: Arrays, t: Turn, g: int, head_on_kills_all: bool, out: int, hit: int) -> int:
+    """Head-to-head: the shorter or equal snakes die; the longest gets the credit.  Pass-1 victims (the
+    bits of ``out``) take no part and snakes already hit (``hit``) are not hit again; ``hit`` plus the new ones."""
     seats = b.alive.shape[1]
     causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
+    hits = hit
     for i in range(seats):
-        if b.alive[g, i] and not (out >> i) & 1 and causes[i] == 0:
+        if b.alive[g, i] and not (out >> i) & 1 and not (hit >> i) & 1:
             best = -1
             for j in range(seats):
                 if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
@@ -288,6 +307,8 @@ def head_to_head(b: Arrays, t: Turn, g: int, head_on_kills_all: bool, out: int) 
             if best >= 0:
                 causes[i] = HEAD_COLLISION
                 by[i] = best
+                hits |= 1 << i
+    return hits
 
 
 @kernel
@@ -295,40 +316,47 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
     obstacle in pass 2, which is decided against the moved board and applied together.
 
-    Each test reads every seat and folds ``alive`` into one condition that is rarely true: a branch
-    on ``alive`` alone is mispredicted too often to be cheap."""
+    One loop over the seats does both passes (a body's owner is tested for pass 1 when a head meets
+    it) and looks for two heads on one cell.  Each test folds ``alive`` into one condition that is
+    rarely true: a branch on ``alive`` alone is mispredicted too often to be cheap."""
     seats = b.alive.shape[1]
     causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
         out = 0  # pass-1 victims, one bit per seat
-        for i in range(seats):
-            causes[i] = 0
-            by[i] = -1
-            if b.alive[g, i] & ((t.board[b.head[g, i], INSIDE] == 0) | (b.health[g, i] <= 0)):
-                out |= 1 << i
-                causes[i] = OUT_OF_HEALTH if b.health[g, i] <= 0 else WALL
+        stay = 0  # live seats that are not
+        hit = 0  # seats with a cause (their causes and by are set)
         clash = False  # two heads of snakes still in play on one cell
-        for i in range(seats):  # pass 2: bodies (snakes eliminated this turn are no obstacle)
+        for i in range(seats):
             h = b.head[g, i]
-            if (b.occ[g, h] > 0) & b.alive[g, i] & ((out >> i) & 1 == 0):
+            gone = out_of_play(b, t, g, i)
+            alive_here = b.alive[g, i] & ~gone
+            if gone:
+                out |= 1 << i
+                hit |= 1 << i
+                causes[i] = OUT_OF_HEALTH if b.health[g, i] <= 0 else WALL
+                by[i] = -1
+            if (b.occ[g, h] > 0) & alive_here:  # pass 2: bodies (snakes eliminated this turn are no obstacle)
                 o = b.owner[g, h]
-                if not (t.dead[g, o] or (out >> o) & 1):
+                if not (t.dead[g, o] or out_of_play(b, t, g, o)):
+                    hit |= 1 << i
                     causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
                     by[i] = o
             for j in range(i):
-                clash |= (b.head[g, j] == h) & b.alive[g, i] & b.alive[g, j] & ((out >> i) & 1 == 0) & (
-                    (out >> j) & 1 == 0)
+                clash |= (b.head[g, j] == h) & alive_here & ((stay >> j) & 1 != 0)
+            stay |= np.int64(alive_here) << i
         if clash:
-            head_to_head(b, t, g, head_on_kills_all, out)
+            hit = head_to_head(b, t, g, head_on_kills_all, out, hit)
         for i in range(seats):
-            if (causes[i] != 0) | t.dead[g, i]:
-                if causes[i]:
+            if ((hit >> i) & 1 != 0) | t.dead[g, i]:
+                if (hit >> i) & 1:
                     kill(b, t, g, i, causes[i], by[i])
                 lift_body(b, g, i, True)  # killed now or earlier this turn (hazard); new heads are not on the grid yet
-        for i in range(seats):
-            if b.alive[g, i]:
-                b.occ[g, b.head[g, i]] = 1  # a survivor's new head is on a free cell (a taken one killed it)
-                b.owner[g, b.head[g, i]] = i
+        live = live_seats(b, g)
+        while live:  # a survivor's new head is on a free cell (a taken one killed it)
+            i = lowest_bit(live)
+            live &= live - 1
+            b.occ[g, b.head[g, i]] = 1
+            b.owner[g, b.head[g, i]] = i
 
 
 @kernel
