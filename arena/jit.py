@@ -35,6 +35,8 @@ from typing import TypeVar
 import numba
 import numpy as np
 from numba.core import caching
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import overload
 
 F = TypeVar("F", bound=Callable)
 
@@ -60,6 +62,17 @@ def lean_kernel(function: F) -> F:
 def inline_kernel(function: F) -> F:
     """``@kernel`` inlined into its callers by numba (``inline="always"``)."""
     return numba.njit(**OPTIONS, inline="always")(function)
+
+
+def lowest_bit(bits: int) -> int:
+    """The index of the lowest set bit of ``bits`` > 0 (compiled: one instruction, ``tzcnt``)."""
+    bits = int(bits)
+    return (bits & -bits).bit_length() - 1
+
+
+@overload(lowest_bit, jit_options=OPTIONS)
+def _lowest_bit_compiled(bits):
+    return lambda bits: trailing_zeros(bits)
 
 
 def is_kernel(function: object) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from arena import map_data as data
 from arena import rng
-from arena.jit import kernel
+from arena.jit import inline_kernel, kernel
 from arena.maze import build_level
 from arena.setup import NO_FOOD, _cell, _fixed_food, _rank, _start_standard, place_stacked, start_game
 from arena.stages import HEIGHT, MINIMUM_FOOD, WIDTH, Turn
@@ -171,7 +171,7 @@ def _start_map(b: Arrays, t: Turn, g: int, count: int, mode: int) -> bool:
     return True
 
 
-@kernel
+@inline_kernel
 def start(b: Arrays, t: Turn, g: int, count: int, mode: int) -> bool:
     """Start game ``g`` with ``count`` snakes in ``mode`` (a ruleset's or a map's); False: no room."""
     base = mode & (NO_FOOD - 1)

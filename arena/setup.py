@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import frozen
-from arena.jit import kernel
+from arena.jit import inline_kernel, kernel
 from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, count_true, place_food
 from arena.state import MAX_HEALTH, Arrays, clear_game, place_body
 
@@ -23,19 +23,19 @@ START_LENGTH = 3
 DIAGONALS = frozen(np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.int64))  # (dx, dy) of the start food candidates
 STANDARD, STANDARD_NO_FOOD, CLASSIC = 0, 1, 2  # ``start_game`` modes (``arena.map_setup`` adds the maps')
 NO_FOOD = 256  # flag on a map's mode: remove the map's first food (a ruleset without food, as constrictor)
+FIXED_SPOT_LEVELS = frozen(np.array([[0, 0], [0, 2], [2, 0], [2, 2], [0, 1], [1, 0], [1, 2], [2, 1]], np.int64))
 
 
 @kernel
 def _rank(scores: np.ndarray, order: np.ndarray) -> None:
-    """``order`` = indices of ``scores`` from highest to lowest, ties to the lower index (a stable sort)."""
+    """``order`` = indices of ``scores`` from highest to lowest, ties to the lower index (a stable sort).
+    Each index goes where the count of those before it says: no branch on the (random) scores."""
     n = scores.shape[0]
-    for k in range(n):
-        order[k] = k
-    for k in range(1, n):
-        j = k
-        while j > 0 and scores[order[j]] > scores[order[j - 1]]:
-            order[j], order[j - 1] = order[j - 1], order[j]
-            j -= 1
+    for i in range(n):
+        before = 0
+        for j in range(n):
+            before += (scores[j] > scores[i]) | ((scores[j] == scores[i]) & (j < i))
+        order[before] = i
 
 
 @kernel
@@ -45,11 +45,13 @@ def _cell(width: int, x: int, y: int) -> int:
 
 @kernel
 def _fixed_spot(width: int, index: int) -> int:
-    """Fixed start spot ``index``: the corners (0..3) and the edge midpoints (4..7), one cell in."""
+    """Fixed start spot ``index``: the corners (0..3) and the edge midpoints (4..7), one cell in.
+    Read from a table of levels (0 low, 1 middle, 2 high): a tuple indexed by a random index branches."""
     lo, mid, hi = 1, (width - 1) // 2, width - 2
-    xs = (lo, lo, hi, hi, lo, mid, mid, hi)
-    ys = (lo, hi, lo, hi, mid, lo, hi, mid)
-    return _cell(width, xs[index], ys[index])
+    lx, ly = FIXED_SPOT_LEVELS[index, 0], FIXED_SPOT_LEVELS[index, 1]
+    x = lo + (lx >= 1) * (mid - lo) + (lx >= 2) * (hi - mid)
+    y = lo + (ly >= 1) * (mid - lo) + (ly >= 2) * (hi - mid)
+    return _cell(width, x, y)
 
 
 @kernel
@@ -126,18 +128,16 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
     hx, hy = board[h, 8], board[h, 9]
     cx, cy = (width - 1) // 2, (height - 1) // 2
     best, best_score = -1, np.uint64(0)
-    for d in range(4):
+    for d in range(4):  # every test on every diagonal, combined without branches (they are mispredicted)
         px, py = hx + DIAGONALS[d, 0], hy + DIAGONALS[d, 1]
-        if not (0 <= px < width and 0 <= py < height):
-            continue
-        away = (px < hx < cx) or (cx < hx < px) or (py < hy < cy) or (cy < hy < py)
-        corner = (px == 0 or px == width - 1) and (py == 0 or py == height - 1)
-        cell = _cell(width, px, py)
-        if not away or corner or (px == cx and py == cy) or (avoid_food and b.food[g, cell]) or b.hazard[g, cell]:
-            continue
+        inside = (0 <= px) & (px < width) & (0 <= py) & (py < height)
+        away = ((px < hx) & (hx < cx)) | ((cx < hx) & (hx < px)) | ((py < hy) & (hy < cy)) | ((cy < hy) & (hy < py))
+        corner = ((px == 0) | (px == width - 1)) & ((py == 0) | (py == height - 1))
+        cell = _cell(width, px, py) if inside else 0
+        blocked = (avoid_food & b.food[g, cell]) | (b.hazard[g, cell] != 0)
         s = rng.score(key, rng.START_FOOD_DIAGONAL, seat * 4 + d)
-        if s > best_score:
-            best, best_score = cell, s
+        better = inside & away & ~corner & ~((px == cx) & (py == cy)) & ~blocked & (s > best_score)
+        best, best_score = (cell, s) if better else (best, best_score)
     return best
 
 
@@ -151,7 +151,7 @@ def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: i
         for i in range(count):
             picks[i] = _diagonal_pick(b, t.board, g, i, key, width, height, False)
             for j in range(i):
-                clash |= picks[i] >= 0 and picks[i] == picks[j]
+                clash |= (picks[i] >= 0) & (picks[i] == picks[j])
         for i in range(count):
             if clash:
                 picks[i] = _diagonal_pick(b, t.board, g, i, key, width, height, True)
@@ -185,7 +185,7 @@ def place_stacked(b: Arrays, g: int, count: int, starts: np.ndarray) -> None:
             b.owner[g, head] = i
 
 
-@kernel
+@inline_kernel
 def _start_standard(b: Arrays, t: Turn, g: int, count: int, food: bool) -> bool:
     width, height = t.settings[WIDTH], t.settings[HEIGHT]
     key = rng.turn_key(b.seed_key[g], 0)
@@ -261,7 +261,7 @@ def _start_classic(b: Arrays, t: Turn, g: int, count: int) -> bool:
     return True
 
 
-@kernel
+@inline_kernel
 def start_game(b: Arrays, t: Turn, g: int, count: int, mode: int) -> bool:
     """Start game ``g`` afresh with ``count`` snakes (every per-game field but the seed is rewritten);
     False when the board has no room for them.  ``mode``: STANDARD, STANDARD_NO_FOOD or CLASSIC."""

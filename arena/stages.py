@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import Geometry, frozen
-from arena.jit import inline_kernel, kernel
+from arena.jit import inline_kernel, kernel, lowest_bit
 from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -125,6 +125,15 @@ def count_true(values: np.ndarray) -> int:
 
 
 @kernel
+def live_seats(b: Arrays, g: int) -> int:
+    """Game ``g``'s live seats, one bit each (read without a branch)."""
+    live = 0
+    for i in range(b.alive.shape[1]):
+        live |= np.int64(b.alive[g, i]) << i
+    return live
+
+
+@kernel
 def tail_of(b: Arrays, g: int, i: int) -> int:
     return b.ring[g * b.alive.shape[1] + i, (b.head_ptr[g, i] - b.length[g, i] + 1) & (b.ring.shape[1] - 1)]
 
@@ -153,7 +162,7 @@ def advance(b: Arrays, t: Turn, g: int, i: int, move: int) -> None:
     b.last_move[g, i] = move
 
 
-@kernel
+@inline_kernel
 def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: int) -> None:
     """Add up to ``count`` food to game ``g`` on its best-scoring free cells (stream ``stream``).
 
@@ -170,12 +179,13 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
         for x in range(width):
             score = rng.score(key, stream, k0 + x)
             scores[k0 + x] = score if (occ[c0 + x] == 0) & (food[c0 + x] == 0) else ZERO
-    for i in range(b.alive.shape[1]):
-        if b.alive[g, i]:
-            for d in range(4):
-                near = t.board[b.head[g, i], NEAR + d]
-                if t.board[near, INSIDE]:
-                    scores[t.board[near, Y] * width + t.board[near, X]] = 0
+    for i in range(b.alive.shape[1]):  # no branches (they are mispredicted): others write cell 0's score back
+        h, live = b.head[g, i], b.alive[g, i]
+        for d in range(4):
+            near = t.board[h, NEAR + d]
+            taken = live & (t.board[near, INSIDE] != 0)
+            k = t.board[near, Y] * width + t.board[near, X] if taken else 0
+            scores[k] = ZERO if taken else scores[k]
     area = width * height
     for _ in range(count):
         top = ZERO
@@ -196,12 +206,15 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
 
 @kernel
 def move(b: Arrays, t: Turn) -> None:
-    """Move every live snake; a missing or invalid move becomes the neck direction."""
+    """Move every live snake; a missing or invalid move becomes the neck direction.  The loop visits
+    the live seats' bits: a branch on each seat's ``alive`` is mispredicted too often to be cheap."""
     for g in t.games:
-        for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                m = t.moves[g, i]
-                advance(b, t, g, i, m if 0 <= m <= 3 else default_move(b, t.board, g, i))
+        live = live_seats(b, g)
+        while live:
+            i = lowest_bit(live)
+            live &= live - 1
+            m = t.moves[g, i]
+            advance(b, t, g, i, m if 0 <= m <= 3 else default_move(b, t.board, g, i))
 
 
 @kernel
@@ -216,42 +229,43 @@ def move_classic(b: Arrays, t: Turn) -> None:
 
 @kernel
 def starve(b: Arrays, t: Turn) -> None:
+    """Every live snake loses one health (no branch on ``alive``: a mispredicted one costs more than the rule)."""
     for g in t.games:
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                b.health[g, i] -= 1
+            b.health[g, i] -= b.alive[g, i]
 
 
 @kernel
 def hazard_damage(b: Arrays, t: Turn) -> None:
-    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell."""
+    """Each hazard entry under a head costs hazardDamagePerTurn, unless food is on that cell.
+    The hazard under every seat's head is read first (any seat's head is a cell): most heads are on
+    none, a branch the CPU predicts, unlike ``alive``."""
     damage = t.settings[HAZARD_DAMAGE]
     for g in t.games:
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i]:
-                h = b.head[g, i]
-                stacks = b.hazard[g, h]
-                if stacks > 0 and not b.food[g, h]:
-                    b.health[g, i] = min(max(b.health[g, i] - np.int64(stacks) * damage, 0), MAX_HEALTH)
-                    if b.health[g, i] <= 0:
-                        kill(b, t, g, i, HAZARD, -1)
+            h = b.head[g, i]
+            stacks = b.hazard[g, h]
+            if stacks > 0 and b.alive[g, i] and not b.food[g, h]:
+                b.health[g, i] = min(max(b.health[g, i] - np.int64(stacks) * damage, 0), MAX_HEALTH)
+                if b.health[g, i] <= 0:
+                    kill(b, t, g, i, HAZARD, -1)
 
 
 @kernel
 def feed_snakes(b: Arrays, t: Turn, growth: int, heal: bool) -> None:
     """Snakes whose head is on food eat it (several may share one): ``heal`` to full, ``growth`` segments."""
     for g in t.games:
-        eaten = False
+        eaters = 0  # one bit per seat
         for i in range(b.alive.shape[1]):
-            if b.alive[g, i] and b.food[g, b.head[g, i]]:
-                eaten = True
+            if b.food[g, b.head[g, i]] and b.alive[g, i]:  # food first: a predictable branch (as hazard_damage)
+                eaters |= 1 << i
                 if heal:
                     b.health[g, i] = MAX_HEALTH
                 for _ in range(growth):
                     grow_body(b, g, i)
-        if eaten:
+        if eaters:
             for i in range(b.alive.shape[1]):
-                if b.alive[g, i]:
+                if (eaters >> i) & 1:
                     b.food[g, b.head[g, i]] = False
             b.food_count[g] = count_true(b.food[g])
 
@@ -269,48 +283,80 @@ def feed_classic(b: Arrays, t: Turn) -> None:
 
 
 @kernel
+def out_of_play(b: Arrays, t: Turn, g: int, i: int) -> bool:
+    """A pass-1 victim: alive, but off the board or out of health."""
+    return b.alive[g, i] & ((t.board[b.head[g, i], INSIDE] == 0) | (b.health[g, i] <= 0))
+
+
+@kernel
+def head_to_head(b: Arrays, t: Turn, g: int, head_on_kills_all: bool, out: int, hit: int) -> int:
+    """Head-to-head: the shorter or equal snakes die; the longest gets the credit.  Pass-1 victims (the
+    bits of ``out``) take no part and snakes already hit (``hit``) are not hit again; ``hit`` plus the new ones."""
+    seats = b.alive.shape[1]
+    causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
+    hits = hit
+    for i in range(seats):
+        if b.alive[g, i] and not (out >> i) & 1 and not (hit >> i) & 1:
+            best = -1
+            for j in range(seats):
+                if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
+                        head_on_kills_all or b.length[g, i] <= b.length[g, j]):
+                    rank = b.length[g, j] * 32 + 31 - j  # longest first, then lowest seat
+                    if best < 0 or rank > b.length[g, best] * 32 + 31 - best:
+                        best = j
+            if best >= 0:
+                causes[i] = HEAD_COLLISION
+                by[i] = best
+                hits |= 1 << i
+    return hits
+
+
+@kernel
 def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     """Battlesnake's two-pass elimination.  Pass 1 (out of health, off the board) victims are no
-    obstacle in pass 2, which is decided against the moved board and applied together."""
+    obstacle in pass 2, which is decided against the moved board and applied together.
+
+    One loop over the seats does both passes (a body's owner is tested for pass 1 when a head meets
+    it) and looks for two heads on one cell.  Each test folds ``alive`` into one condition that is
+    rarely true: a branch on ``alive`` alone is mispredicted too often to be cheap."""
     seats = b.alive.shape[1]
     causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
         out = 0  # pass-1 victims, one bit per seat
+        stay = 0  # live seats that are not
+        hit = 0  # seats with a cause (their causes and by are set)
+        clash = False  # two heads of snakes still in play on one cell
         for i in range(seats):
-            causes[i] = 0
-            by[i] = -1
-            if b.alive[g, i] and not (t.board[b.head[g, i], INSIDE] and b.health[g, i] > 0):
+            h = b.head[g, i]
+            gone = out_of_play(b, t, g, i)
+            alive_here = b.alive[g, i] & ~gone
+            if gone:
                 out |= 1 << i
+                hit |= 1 << i
                 causes[i] = OUT_OF_HEALTH if b.health[g, i] <= 0 else WALL
-        for i in range(seats):  # pass 2: bodies (snakes eliminated this turn are no obstacle)
-            if b.alive[g, i] and not (out >> i) & 1:
-                h = b.head[g, i]
-                if b.occ[g, h] > 0:
-                    o = b.owner[g, h]
-                    if not (t.dead[g, o] or (out >> o) & 1):
-                        causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
-                        by[i] = o
-        for i in range(seats):  # head-to-head: the shorter or equal snakes die; the longest gets the credit
-            if b.alive[g, i] and not (out >> i) & 1 and causes[i] == 0:
-                best = -1
-                for j in range(seats):
-                    if j != i and b.alive[g, j] and not (out >> j) & 1 and b.head[g, j] == b.head[g, i] and (
-                            head_on_kills_all or b.length[g, i] <= b.length[g, j]):
-                        rank = b.length[g, j] * 32 + 31 - j  # longest first, then lowest seat
-                        if best < 0 or rank > b.length[g, best] * 32 + 31 - best:
-                            best = j
-                if best >= 0:
-                    causes[i] = HEAD_COLLISION
-                    by[i] = best
+                by[i] = -1
+            if (b.occ[g, h] > 0) & alive_here:  # pass 2: bodies (snakes eliminated this turn are no obstacle)
+                o = b.owner[g, h]
+                if not (t.dead[g, o] or out_of_play(b, t, g, o)):
+                    hit |= 1 << i
+                    causes[i] = SELF_COLLISION if o == i else BODY_COLLISION
+                    by[i] = o
+            for j in range(i):
+                clash |= (b.head[g, j] == h) & alive_here & ((stay >> j) & 1 != 0)
+            stay |= np.int64(alive_here) << i
+        if clash:
+            hit = head_to_head(b, t, g, head_on_kills_all, out, hit)
         for i in range(seats):
-            if causes[i]:
-                kill(b, t, g, i, causes[i], by[i])
-            if t.dead[g, i]:  # killed now or earlier this turn (hazard)
-                lift_body(b, g, i, True)  # the new heads are not on the grid yet
-        for i in range(seats):
-            if b.alive[g, i]:
-                b.occ[g, b.head[g, i]] = 1  # a survivor's new head is on a free cell (a taken one killed it)
-                b.owner[g, b.head[g, i]] = i
+            if ((hit >> i) & 1 != 0) | t.dead[g, i]:
+                if (hit >> i) & 1:
+                    kill(b, t, g, i, causes[i], by[i])
+                lift_body(b, g, i, True)  # killed now or earlier this turn (hazard); new heads are not on the grid yet
+        live = live_seats(b, g)
+        while live:  # a survivor's new head is on a free cell (a taken one killed it)
+            i = lowest_bit(live)
+            live &= live - 1
+            b.occ[g, b.head[g, i]] = 1
+            b.owner[g, b.head[g, i]] = i
 
 
 @kernel
