@@ -79,6 +79,28 @@ def test_plain_python_plays_the_pinned_games() -> None:
     assert set(PLAIN_GAMES) <= set(CASES) and FIXTURE.exists()
 
 
+CROWDED_GAME = (  # 16 snakes on 19x19 moving at random: every kind of collision, with seats past 7
+    "import hashlib, numpy as np, arena.jit\n"
+    "from arena.engine import Engine\n"
+    "engine = Engine('standard', width=19, height=19)\n"
+    "batch = engine.new_batch(range(4), num_snakes=16)\n"
+    "moves = np.random.default_rng(7)\n"
+    "digest = hashlib.sha256()\n"
+    "for _ in range(80):\n"
+    "    engine.step_restart(batch, moves.integers(0, 4, batch.alive.shape).astype(np.int8), 100)\n"
+    "    for part in (batch.alive, batch.head, batch.length, batch.health, batch.food, batch.turn):\n"
+    "        digest.update(part.tobytes())\n"
+    "print(arena.jit.DISABLED, digest.hexdigest())\n")
+
+
+def test_plain_python_plays_crowded_games_as_compiled() -> None:
+    """Seats past 7 in every stage (an int8 seat in a bit test once overflowed in plain Python only)."""
+    plain = run_python(CROWDED_GAME, env={"NUMBA_DISABLE_JIT": "1"}).split()
+    compiled = run_python(CROWDED_GAME).split()
+    assert plain[0] == "True" and compiled[0] == "False"
+    assert plain[1] == compiled[1]
+
+
 def test_cache_lives_in_the_package_not_the_working_directory(tmp_path: Path) -> None:
     out = run_python(
         "import numpy as np, arena.kernels\n"
