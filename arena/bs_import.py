@@ -33,7 +33,7 @@ from arena.battlesnake import RequestError, check_request, load_request
 from arena.engine import move_codes
 from arena.geometry import MOVES, OPPOSITE
 from arena.match import COLORS
-from arena.replay import FORMAT, Replay, ReplayWriter, result_for
+from arena.replay import FORMAT, MAX_LINE_BYTES, Replay, ReplayWriter, result_for, size_text
 from arena.replay_schema import SchemaError, check_frame, check_header, check_result
 from arena.verify import simulation_engine
 
@@ -52,26 +52,44 @@ class Imported:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read_lines(path: Path) -> list[tuple[int, dict]]:
+def _read_lines(path: Path, max_bytes: int | None = None, max_lines: int | None = None) -> list[tuple[int, dict]]:
+    """The file's JSON objects with their line numbers, read a line at a time.  ``max_bytes`` (unpacked, blank
+    lines included) and ``max_lines`` bound what a file from a stranger can make this hold: a gzip bomb is
+    refused as it unpacks, not after (the server's uploads pass its caps)."""
+    objects: list[tuple[int, dict]] = []
+    unpacked = 0
     try:
-        text = (gzip.open(path, "rt", encoding="utf-8").read() if path.suffix == ".gz"
-                else path.read_text(encoding="utf-8"))
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as handle:
+            for number in itertools.count(1):
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                unpacked += len(raw)
+                if max_bytes is not None and unpacked > max_bytes:
+                    raise BattlesnakeFileError(f"{path.name}: more than {size_text(max_bytes)} unpacked")
+                if max_lines is not None and number > max_lines:
+                    raise BattlesnakeFileError(f"{path.name}: more than {max_lines} lines")
+                if len(raw) > MAX_LINE_BYTES:
+                    raise BattlesnakeFileError(f"{path.name} line {number}: longer than {size_text(MAX_LINE_BYTES)}, "
+                                               f"not a Battlesnake game state")
+                line = raw.decode("utf-8")
+                if line.strip():
+                    objects.append((number, _json_object(path, number, line)))
     except FileNotFoundError:
         raise BattlesnakeFileError(f"{path}: no such file") from None
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise BattlesnakeFileError(f"{path}: cannot read it ({exc})") from None
-    objects = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = jsonio.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BattlesnakeFileError(f"{path.name} line {number}: not JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise BattlesnakeFileError(f"{path.name} line {number}: expected a JSON object")
-        objects.append((number, obj))
     return objects
+
+
+def _json_object(path: Path, number: int, line: str) -> dict:
+    try:
+        obj = jsonio.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BattlesnakeFileError(f"{path.name} line {number}: not JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise BattlesnakeFileError(f"{path.name} line {number}: expected a JSON object")
+    return obj
 
 
 def _split(path: Path, objects: list[tuple[int, dict]]) -> tuple[dict, int, list[tuple[int, dict]], dict | None]:
@@ -118,10 +136,11 @@ def _live(request: dict, where: str) -> dict[str, dict]:
         raise BattlesnakeFileError(f"{where}: a snake without a usable id/body/health ({exc})") from None
 
 
-def import_cli_game(path: str | Path) -> Imported:
-    """Read a Battlesnake CLI game file and convert it (nothing is written; see ``write_imported``)."""
+def import_cli_game(path: str | Path, max_bytes: int | None = None, max_lines: int | None = None) -> Imported:
+    """Read a Battlesnake CLI game file and convert it (nothing is written; see ``write_imported``);
+    ``max_bytes`` and ``max_lines`` refuse a bigger file as it is read (``_read_lines``)."""
     path = Path(path)
-    game, game_line, requests, cli_result = _split(path, _read_lines(path))
+    game, game_line, requests, cli_result = _split(path, _read_lines(path, max_bytes, max_lines))
     first_number, first = requests[0]
     body = {**first, "game": {**(first.get("game") or {}), "ruleset": game.get("ruleset") or {}}}
     try:

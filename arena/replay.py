@@ -205,7 +205,7 @@ class ReplayReader:
             self._number += 1
             self.bytes_read += len(raw)
             if self.max_bytes is not None and self.bytes_read > self.max_bytes:
-                raise self._error(f"more than {_size(self.max_bytes)} unpacked")
+                raise self._error(f"more than {size_text(self.max_bytes)} unpacked")
             if self.max_lines is not None and self._number > self.max_lines:
                 raise self._error(f"more than {self.max_lines} lines")
             if len(raw) > MAX_LINE_BYTES:
@@ -282,7 +282,8 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
+    """A byte limit as an error message says it."""
     return f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes"
 
 

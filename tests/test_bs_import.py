@@ -180,6 +180,22 @@ def test_bad_files_get_one_clear_line(tmp_path: Path) -> None:
     assert len(cases) == 10
 
 
+def test_caps_refuse_a_file_as_it_is_read(tmp_path: Path) -> None:
+    """The server's caps (``import_cli_game(max_bytes=, max_lines=)``) refuse a bigger game, and a line
+    over 4 MB is never taken whole; the same game imports with room to spare."""
+    size, lines = HAND_MADE.stat().st_size, len(HAND_MADE.read_text().splitlines())
+    assert import_cli_game(HAND_MADE, max_bytes=size, max_lines=lines).replay.frames
+    refusals = {"more than 100 bytes unpacked": dict(max_bytes=100), "more than 2 lines": dict(max_lines=2)}
+    for words, caps in refusals.items():
+        with pytest.raises(BattlesnakeFileError, match=words):
+            import_cli_game(HAND_MADE, **caps)
+    long_line = tmp_path / "long.jsonl"
+    long_line.write_bytes(HAND_MADE.read_bytes().splitlines()[0] + b" " * (5 << 20) + b"\n")
+    with pytest.raises(BattlesnakeFileError, match="line 1: longer than 4 MB"):
+        import_cli_game(long_line)
+    assert len(refusals) == 2
+
+
 def test_cli_import_then_verify(tmp_path: Path) -> None:
     source = tmp_path / "game.jsonl"
     source.write_bytes(HAND_MADE.read_bytes())

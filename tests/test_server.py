@@ -265,12 +265,19 @@ def test_pages_are_served(server):
         assert "script-src 'self'" in headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("line, words", [(b" " * (1 << 20) + b"\n", "more than 200 MB unpacked"),
-                                         (b"\n", "more than 100002 lines")])
-def test_upload_of_a_gzip_bomb_is_refused(server, line, words):
+CLI_GAME_LINE = b'{"id": "g", "ruleset": {"name": "standard"}}\n'  # a first line as Battlesnake's CLI writes it
+BOMBS = [(b"", b" " * (1 << 20) + b"\n", "more than 200 MB unpacked"), (b"", b"\n", "more than 100002 lines"),
+         # a file that starts like a Battlesnake CLI game goes to the importer, which keeps the same caps
+         (CLI_GAME_LINE, b" " * (1 << 20) + b"\n", "more than 200 MB unpacked"),
+         (CLI_GAME_LINE, b"\n", "more than 100002 lines")]
+
+
+@pytest.mark.parametrize("first, line, words", BOMBS)
+def test_upload_of_a_gzip_bomb_is_refused(server, first, line, words):
     """210 MB unpacked: refused by the unpacked-size cap, or (blank lines) by the line cap long before."""
     bomb = io.BytesIO()
     with gzip.GzipFile(fileobj=bomb, mode="wb", compresslevel=1) as handle:
+        handle.write(first)
         chunk = line * max(1, (1 << 20) // len(line))
         for _ in range(210):
             handle.write(chunk)

@@ -272,7 +272,7 @@ def _import_cli_game(probe: Path, error: ReplayError) -> Imported:
     if not _first_line_untyped(probe):
         raise error
     try:
-        return import_cli_game(probe)
+        return import_cli_game(probe, max_bytes=UNPACKED_LIMIT, max_lines=UPLOAD_FRAMES + 2)
     except BattlesnakeFileError as exc:
         raise ReplayError(f"not a snek replay, nor a Battlesnake CLI game: {exc}") from None
 
