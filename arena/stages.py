@@ -323,7 +323,7 @@ def eliminate_snakes(b: Arrays, t: Turn, head_on_kills_all: bool) -> None:
     causes, by = t.work[WORK_CAUSES:WORK_CAUSES + seats], t.work[WORK_BY:WORK_BY + seats]
     for g in t.games:
         out = 0  # pass-1 victims, one bit per seat
-        stay = 0  # live seats that are not
+        stay = 0  # live seats still in play (not pass-1 victims), one bit each
         hit = 0  # seats with a cause (their causes and by are set)
         clash = False  # two heads of snakes still in play on one cell
         for i in range(seats):
