@@ -46,6 +46,19 @@ def out_of_health(health, on_food, hazards, hazard_damage) -> bool:
     return not on_food and health - 1 - hazard_damage * np.int64(hazards) <= 0
 
 
+@inline_kernel
+def move_directions(g, s, length, head_ptr, head, ring, board, keeps_heading):
+    """(heading, has_neck) for ``classic_move``: the move stage turns a reversal into the heading (classic
+    only; elsewhere ``keeps_heading`` is False and a move is its own direction)."""
+    heading, has_neck = 0, False
+    if keeps_heading and length[g, s] >= 2:
+        h = head[g, s]
+        neck = ring[g * length.shape[1] + s, (head_ptr[g, s] - 1) & (ring.shape[1] - 1)]
+        heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
+        has_neck = h != neck
+    return heading, has_neck
+
+
 @lean_kernel
 def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
                  starves, hazard_damage, mode, out):
@@ -60,20 +73,16 @@ def moves_kernel(games, alive, length, head_ptr, head, health, ring, occ, owner,
 @inline_kernel
 def game_moves(g, out, alive, length, head_ptr, head, health, ring, occ, owner, food, hazard, board, keeps_heading,
                starves, hazard_damage, mode):
-    """``moves_kernel`` for one game ``g``: ``out[s, m]`` (the vector env's fused step calls this per game)."""
+    """``moves_kernel`` for one game ``g``: ``out[s, m]`` (the vector env's fused step reads the same masks off
+    its drawing instead: ``arena.env.windows.drawn_masks``)."""
     seats = alive.shape[1]
-    ring_mask = ring.shape[1] - 1
     for s in range(seats):
         if mode == MASK_DEAD_ANY and not alive[g, s]:  # a dead snake may do anything
             for m in range(4):
                 out[s, m] = 1
             continue
         h = head[g, s]
-        heading, has_neck = 0, False
-        if keeps_heading and length[g, s] >= 2:  # the move stage turns a reversal into the heading
-            neck = ring[g * seats + s, (head_ptr[g, s] - 1) & ring_mask]
-            heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
-            has_neck = h != neck
+        heading, has_neck = move_directions(g, s, length, head_ptr, head, ring, board, keeps_heading)
         safe_moves = 0
         for m in range(4):
             cell = board[h, NEXT + (classic_move(m, heading, has_neck) if keeps_heading else m)]

@@ -22,8 +22,8 @@ from numba.extending import intrinsic
 
 from arena.geometry import DX, DY
 from arena.jit import DISABLED, inline_kernel, kernel, lean_kernel
-from arena.safety import out_of_health
-from arena.stages import NEXT, X, Y, classic_move, neck_heading
+from arena.safety import move_directions, out_of_health
+from arena.stages import NEXT, classic_move
 
 #: The category of a cell as seen by one snake; planes channel ``c`` (0..7) is category ``c + 1``.
 EMPTY, OWN_HEAD, OWN_BODY, LONG_HEAD, LONG_BODY, SHORT_HEAD, SHORT_BODY, FOOD, WALL = range(9)
@@ -324,19 +324,13 @@ def drawn_masks(b, out, alive, length, head, head_ptr, health, ring, food, hazar
     the tiled cell); a snake mark without ``VACATES`` is a segment that stays (``stays_taken``); health
     as ``out_of_health`` says, the hazard entries and food read from the engine only on a cell that
     shows a hazard or a snake.  ``big_of``: ``big_index`` of the engine's cells."""
-    seats = alive.shape[1]
-    ring_mask = ring.shape[1] - 1
-    for s in range(seats):
+    for s in range(alive.shape[1]):
         if not alive[b, s]:  # a dead snake may do anything
             for m in range(4):
                 out[s, m] = 1
             continue
         h = head[b, s]
-        heading, has_neck = 0, False
-        if keeps_heading and length[b, s] >= 2:  # the move stage turns a reversal into the heading
-            neck = ring[b * seats + s, (head_ptr[b, s] - 1) & ring_mask]
-            heading = neck_heading(board[h, X], board[h, Y], board[neck, X], board[neck, Y])
-            has_neck = h != neck
+        heading, has_neck = move_directions(b, s, length, head_ptr, head, ring, board, keeps_heading)
         at, safe_moves = big_of[h], 0
         for m in range(4):
             d = classic_move(m, heading, has_neck) if keeps_heading else m
