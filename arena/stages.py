@@ -15,7 +15,7 @@ import numpy as np
 
 from arena import rng
 from arena.geometry import Geometry, frozen
-from arena.jit import inline_kernel, kernel, lowest_bit
+from arena.jit import inline_kernel, kernel, lowest_bit, prefetch
 from arena.state import CAUSE_INDEX, MAX_HEALTH, Arrays, GameBatch, grow_body, lift_body
 
 OUT_OF_HEALTH = CAUSE_INDEX["out-of-health"]
@@ -36,6 +36,7 @@ SETTING_NAMES = ("hazardDamagePerTurn", "minimumFood", "foodSpawnChance", "shrin
 WORK_BODY, WORK_CAUSES, WORK_BY = 52, 56, 72
 WORK = 88
 ZERO = np.uint64(0)
+AHEAD = 6  # games ``move`` prefetches ahead (``arena.jit.prefetch``)
 SHRINK_STEP = frozen(np.array([1, -1, 1, -1], np.int64))  # per side of the royale box: min x in, max x in, ...
 
 
@@ -114,9 +115,10 @@ def classic_move(move: int, heading: int, has_neck: bool) -> int:
     return move
 
 
-@kernel
+@inline_kernel
 def count_true(values: np.ndarray) -> int:
-    """How many of a row's entries are set (a loop: ``np.count_nonzero`` on a row allocates a temporary)."""
+    """How many of a row's entries are set (a loop: ``np.count_nonzero`` on a row allocates a temporary;
+    inlined: a game-over test calls it once a game every turn)."""
     count = 0
     for value in values:
         if value:
@@ -201,14 +203,31 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
         scores[best] = 0
 
 
+@inline_kernel
+def prefetch_tails(b: Arrays, g: int) -> None:
+    """Start loading the ring lines of game ``g``'s tails: a loop over games that reads every tail does it a
+    few games ahead (``AHEAD``), as each game's tails are far apart in the ring and stall on memory."""
+    seats, mask = b.alive.shape[1], b.ring.shape[1] - 1
+    for i in range(seats):
+        prefetch(b.ring, g * seats + i, (b.head_ptr[g, i] - b.length[g, i] + 1) & mask)
+
+
 # --- the stages ---------------------------------------------------------------------------------
 
 
 @kernel
 def move(b: Arrays, t: Turn) -> None:
     """Move every live snake; a missing or invalid move becomes the neck direction.  The loop visits
-    the live seats' bits: a branch on each seat's ``alive`` is mispredicted too often to be cheap."""
-    for g in t.games:
+    the live seats' bits: a branch on each seat's ``alive`` is mispredicted too often to be cheap.  It
+    prefetches the tails and occupancy of the game ``AHEAD`` games on: each game's tail lines are far
+    apart in the bodies' ring, a load that otherwise stalls on memory (about a tenth of a step)."""
+    games, last = t.games, t.games.shape[0] - 1
+    for k in range(games.shape[0]):
+        g = games[k]
+        ahead = games[min(k + AHEAD, last)]
+        prefetch_tails(b, ahead)
+        for c in range(0, b.occ.shape[1], 32):  # 64-byte lines of int16
+            prefetch(b.occ, ahead, c)
         live = live_seats(b, g)
         while live:
             i = lowest_bit(live)

@@ -22,7 +22,7 @@ from arena.jit import is_kernel, lean_kernel
 from arena.kernels import set_seed
 from arena.map_setup import start
 from arena.map_stages import run_program
-from arena.stages import Turn, run_stage
+from arena.stages import AHEAD, Turn, prefetch_tails, run_stage
 
 # ``control`` (int64): what the call is told ...
 DEFAULT_ACTIONS, WAIT, SETUP_MODE, SNAKES, POOL_NEXT, MAX_TURNS = range(6)
@@ -95,6 +95,7 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
     t = Turn(board, settings, moves, one, dead, scores, work)
     restarted, ended_count, next_seed = 0, 0, control[POOL_NEXT]
     for g in range(games):  # then, one game at a time while its arrays are in the cache, everything else
+        prefetch_tails(b, min(g + AHEAD, games - 1))  # the drawing and the masks read every tail
         game_outcome(g, stepped[g], alive_before[g], food_before[g], b.alive, b.done, b.turn, b.head,
                      control[MAX_TURNS], win, loss, draw, survival, food, returns, lengths, rewards, terminated,
                      truncated, ended)

@@ -335,8 +335,9 @@ def drawn_masks(b, out, alive, length, head, head_ptr, health, ring, food, hazar
         for m in range(4):
             d = classic_move(m, heading, has_neck) if keeps_heading else m
             seen = big[at + DX[d] - DY[d] * big_w]  # y up is a row up
-            deadly = seen == WALL or (seen & (SNAKE | VACATES)) == SNAKE
-            if starves and not deadly:
+            deadly = (seen == WALL) | ((seen & (SNAKE | VACATES)) == SNAKE)
+            # one branch on a rarely-true test (a tail, a hazard, a starving snake): ``not deadly`` alone is a coin toss
+            if starves & ~deadly & ((seen >= HAZARD) | (health[b, s] <= 1)):
                 if seen < HAZARD:  # no hazard and no snake there: food or not is all that counts
                     deadly = out_of_health(health[b, s], seen == FOOD, 0, hazard_damage)
                 else:
