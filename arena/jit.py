@@ -20,6 +20,9 @@ with ``NUMBA_DISABLE_JIT=1`` the very same source runs as plain Python (debuggin
   a stage increfs and decrefs the ~30 arrays it is handed (the batch's ``Arrays``, the ``Turn``): a
   few microseconds per turn, more than a one-game turn's rules.  The price: those kernels allocate
   no arrays (``np.empty`` & co. do not compile there; callers pass scratch arrays in).
+- Prefetch hints (``prefetch``): a loop over a thousand games reads each game's lines once, far apart in
+  memory (a snake's tail slot in the bodies' ring); asking for game g + a few's lines while working on
+  game g overlaps the memory latency with the work.  A hint only: results never depend on it.
 - No ``fastmath``/``parallel``: results must be bit-identical to the plain-Python run and the same
   on every machine (determinism), and a step is too small to pay for threads.
 """
