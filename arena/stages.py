@@ -179,8 +179,8 @@ def place_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, stream: i
     for y in range(height):  # every cell is scored, free or not: a branch-free loop the compiler vectorises
         k0, c0 = y * width, (y + 1) * (width + 2) + 1
         for x in range(width):
-            score = rng.score(key, stream, k0 + x)
-            scores[k0 + x] = score if (occ[c0 + x] == 0) & (food[c0 + x] == 0) else ZERO
+            free = (occ[c0 + x] == 0) & (food[c0 + x] == 0)  # kept by a mask, not a select: the loop's scalar
+            scores[k0 + x] = rng.score(key, stream, k0 + x) & (ZERO - np.uint64(free))  # remainder stays branch-free
     for i in range(b.alive.shape[1]):  # no branches (they are mispredicted): others write cell 0's score back
         h, live = b.head[g, i], b.alive[g, i]
         for d in range(4):
