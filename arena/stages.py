@@ -220,7 +220,7 @@ def move(b: Arrays, t: Turn) -> None:
     """Move every live snake; a missing or invalid move becomes the neck direction.  The loop visits
     the live seats' bits: a branch on each seat's ``alive`` is mispredicted too often to be cheap.  It
     prefetches the tails and occupancy of the game ``AHEAD`` games on: each game's tail lines are far
-    apart in the bodies' ring, a load that otherwise stalls on memory (about a tenth of a step)."""
+    apart in the bodies' ring, a load that otherwise stalls on memory (a tenth of this stage's time)."""
     games, last = t.games, t.games.shape[0] - 1
     for k in range(games.shape[0]):
         g = games[k]
