@@ -106,6 +106,40 @@ def test_fused_step_refuses_bad_actions_and_waiting_games_as_before() -> None:
     assert_same(fused.step(np.ones(8, np.int64)), plain.step(np.ones(8, np.int64)), "after the reset")
 
 
+def test_restart_seeds_are_drawn_when_and_as_the_separate_calls_draw_them() -> None:
+    """The fused step hands restart seeds out itself and draws more (256 at a time) only when the
+    games waiting to restart would run short, as the separate calls do; a step refused for a bad
+    action draws nothing.  The env's generator must stand where the separate calls leave it after
+    every step: an unseeded reset draws its seed from it."""
+    kwargs = dict(num_games=64, num_snakes=4, obs_format="codes", max_turns=12)
+    fused, plain = vector_env(**kwargs), unfused(kwargs)
+    assert_same(fused.reset(seed=5), plain.reset(seed=5), "reset")
+    pick = np.random.default_rng(1)
+    pools, refused, refused_at_a_draw = set(), 0, 0
+    for step in range(150):
+        actions = pick.integers(0, 4, fused.num_envs)
+        waiting = int(np.count_nonzero(fused._waiting))
+        if step % 10 == 9:  # a bad action: refused before anything moves or any seed is drawn
+            actions[3] = 4
+            refused_at_a_draw += waiting > fused.games.seeds_left()
+            for env in (fused, plain):
+                with pytest.raises(ValueError, match="slot 3"):
+                    env.step(actions)
+            refused += 1
+        elif step == 100:  # an unseeded reset takes its seed from the generator the restarts draw from
+            assert_same(fused.reset(), plain.reset(), "unseeded reset")
+        elif step % 25 == 0:  # restarts asked for by a mask take the same seeds from the same pool
+            mask = np.repeat(pick.random(fused.num_games) < 0.3, fused.num_snakes)
+            assert_same(fused.reset(options={"reset_mask": mask}), plain.reset(options={"reset_mask": mask}), "mask")
+        else:
+            assert_same(fused.step(actions), plain.step(actions), f"step {step}")
+        assert fused.np_random.bit_generator.state == plain.np_random.bit_generator.state, f"step {step}"
+        assert fused.games.seeds_left() == plain.games.seeds_left(), f"step {step}"
+        pools.add(id(fused.games.seeds))
+    assert refused == 15 and refused_at_a_draw >= 1  # some refusals came just when seeds were due
+    assert len(pools) >= 6  # seeds drawn again and again
+
+
 def test_same_step_autoreset_and_recording_keep_the_separate_calls(tmp_path) -> None:
     assert vector_env(num_games=2, autoreset_mode="same_step")._fused is None  # final_obs need the state before
     assert vector_env(num_games=2, record_dir=str(tmp_path))._fused is None  # the recorder reads every frame

@@ -127,9 +127,10 @@ class Games:
         self.batch = self.engine.new_batch(range(self.size), self.num_snakes)
         self.returns = np.zeros((self.size, self.num_snakes), np.float32)
         self.lengths = np.zeros((self.size, self.num_snakes), np.int32)
-        self._seeds: np.ndarray | None = None  # seeds drawn for restarts, handed out from _seeds_next on
-        self._seeds_next = 0
-        self._no_seeds = np.zeros(0, np.uint64)
+        # Seeds drawn for restarts, handed out from ``seed_cursor[0]`` on; the cursor is an array so the
+        # fused step (arena/env/fused.py) hands seeds out and moves it itself.
+        self.seeds = np.zeros(0, np.uint64)
+        self.seed_cursor = np.zeros(1, np.int64)
 
     @property
     def geometry(self):
@@ -139,7 +140,7 @@ class Games:
         """Start the given games afresh with the given seeds."""
         games = np.asarray(games, dtype=np.intp)
         self.engine.reset(self.batch, games, seeds, self.num_snakes)
-        self._seeds = None  # restarts after a seeded reset must draw from the new generator only
+        self.seeds, self.seed_cursor[0] = np.zeros(0, np.uint64), 0  # restarts after a seeded reset draw afresh
         self.returns[games] = 0
         self.lengths[games] = 0
 
@@ -160,24 +161,24 @@ class Games:
         out (the sequence every run so far has used)."""
         left = self.seeds_left()
         if left < count:
-            kept = self._no_seeds if self._seeds is None else self._seeds[self._seeds_next:]
+            kept = self.seeds[self.seed_cursor[0]:]
             fresh = [rng.integers(0, 2**63, POOL_SIZE, dtype=np.uint64) for _ in range(-(-(count - left) // POOL_SIZE))]
-            self._seeds, self._seeds_next = np.concatenate([kept, *fresh]), 0
-        return (self._no_seeds if self._seeds is None else self._seeds), self._seeds_next
+            self.seeds, self.seed_cursor[0] = np.concatenate([kept, *fresh]), 0
+        return self.seeds, int(self.seed_cursor[0])
 
     def took_seeds(self, count: int) -> None:
-        self._seeds_next += count
+        self.seed_cursor[0] += count
 
     def seed_state(self, rng: np.random.Generator) -> tuple:
         """Where the restart seeds stand (``rng``'s state included), for ``restore_seed_state``."""
-        return rng.bit_generator.state, self._seeds, self._seeds_next
+        return rng.bit_generator.state, self.seeds, int(self.seed_cursor[0])
 
     def restore_seed_state(self, rng: np.random.Generator, state: tuple) -> None:
-        rng.bit_generator.state, self._seeds, self._seeds_next = state
+        rng.bit_generator.state, self.seeds, self.seed_cursor[0] = state
 
     def seeds_left(self) -> int:
         """Restart seeds drawn and not handed out yet."""
-        return 0 if self._seeds is None else self._seeds.size - self._seeds_next
+        return self.seeds.size - int(self.seed_cursor[0])
 
     def step(self, moves: np.ndarray) -> StepOutcome:
         """Advance every unfinished game one turn; ``moves`` (B, N) ints, -1 = default move."""

@@ -24,25 +24,26 @@ from arena.map_setup import start
 from arena.map_stages import run_program
 from arena.stages import AHEAD, Turn, prefetch_tails, run_stage
 
-# ``control`` (int64): what the call is told ...
-DEFAULT_ACTIONS, WAIT, SETUP_MODE, SNAKES, POOL_NEXT, MAX_TURNS = range(6)
-WIDTH, HEIGHT, RADIUS, EGOCENTRIC, WRAPPED, KIND, KEEPS_HEADING, STARVES, HAZARD_DAMAGE = range(6, 15)
+# ``control`` (int64): what the call is told (set once per env) ...
+DEFAULT_ACTIONS, WAIT, SETUP_MODE, SNAKES, MAX_TURNS = range(5)
+WIDTH, HEIGHT, RADIUS, EGOCENTRIC, WRAPPED, KIND, KEEPS_HEADING, STARVES, HAZARD_DAMAGE = range(5, 14)
 # ... and what it tells back
-RESTARTED, ENDED, BAD_SLOT = range(15, 18)
-CONTROL = 18
+ENDED, BAD_SLOT = range(14, 16)
+CONTROL = 16
 # the call's result
-DONE, BAD_ACTION, WAITING, NO_ROOM = range(4)
+DONE, BAD_ACTION, WAITING, NO_ROOM, NEED_SEEDS = range(5)
 
 
 @lean_kernel
-def env_step(actions, control, waiting, pool, payout, tables, scratch, b, returns, lengths, moves, before, outputs,
-             view, view_scratch, obs_out):
+def env_step(actions, outputs, waiting, seeds, cursor, control, payout, tables, scratch, b, returns, lengths, moves,
+             before, view, view_scratch, obs_out):
     """One vector-env step of every game (``SnakeVectorEnv.step``'s, bit for bit).
 
     ``actions`` (A,) int64, slot ``g * N + s``: 0..3, otherwise (``control[DEFAULT_ACTIONS]``) the default
     move or BAD_ACTION (``control[BAD_SLOT]``: the first bad slot) before anything changes.  Games in
-    ``waiting`` (they ended last step) restart with seeds ``pool[control[POOL_NEXT]:]`` in game order (or,
-    ``control[WAIT]``, the call returns WAITING: they wait for a reset); the others step unless over.
+    ``waiting`` (they ended last step) restart with seeds ``seeds[cursor[0]:]`` in game order, moving the
+    cursor (or, ``control[WAIT]``, the call returns WAITING: they wait for a reset; with too few seeds
+    left, NEED_SEEDS: draw more and call again); the others step unless over.
     ``payout``: win, loss, draw, survival, food (``Rewards``).  ``outputs``: rewards, terminated,
     truncated, alive, masks, episode returns, episode lengths, episode-ended (per slot) and ended (per
     game).  ``before``: scratch for the alive seats and food before the step.  The observations go into
@@ -71,10 +72,13 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
         else:
             control[BAD_SLOT] = a
             return BAD_ACTION
-    if control[WAIT]:
-        for g in range(games):
-            if waiting[g]:
-                return WAITING
+    restarts = 0
+    for g in range(games):
+        restarts += waiting[g]
+    if restarts and control[WAIT]:
+        return WAITING
+    if restarts > seeds.shape[0] - cursor[0]:
+        return NEED_SEEDS
     codes, planes = rows(codes_out, planes_out)
     win, loss, draw, survival, food = payout[0], payout[1], payout[2], payout[3], payout[4]
     stepped = ended  # (scratch until each game's end is known)
@@ -93,7 +97,7 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
     run_program(program, b, Turn(board, settings, moves, stepping[:count], dead, scores, work))
     one = stepping[:1]
     t = Turn(board, settings, moves, one, dead, scores, work)
-    restarted, ended_count, next_seed = 0, 0, control[POOL_NEXT]
+    ended_count = 0
     for g in range(games):  # then, one game at a time while its arrays are in the cache, everything else
         prefetch_tails(b, min(g + AHEAD, games - 1))  # the drawing and the masks read every tail
         game_outcome(g, stepped[g], alive_before[g], food_before[g], b.alive, b.done, b.turn, b.head,
@@ -103,8 +107,8 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
             one[0] = g
             for s in range(seats):
                 dead[g, s] = False
-            set_seed(b, g, pool[next_seed])
-            next_seed += 1
+            set_seed(b, g, seeds[cursor[0]])
+            cursor[0] += 1
             if not start(b, t, g, control[SNAKES], control[SETUP_MODE]):
                 return NO_ROOM
             run_stage(program[-1], b, t)  # a lone snake may have nothing to play for
@@ -112,7 +116,6 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
                 returns[g, s] = 0
                 lengths[g, s] = 0
             waiting[g] = False
-            restarted += 1
         elif ended[g]:
             waiting[g] = True
             ended_count += 1
@@ -129,21 +132,25 @@ def env_step(actions, control, waiting, pool, payout, tables, scratch, b, return
         drawn_masks(g, masks[g], b.alive, b.length, b.head, b.head_ptr, b.health, b.ring, b.food, b.hazard, board,
                     control[KEEPS_HEADING], control[STARVES], control[HAZARD_DAMAGE], view_scratch[0], big_of,
                     control[WIDTH] + 2 * control[RADIUS] + 2)
-    control[RESTARTED] = restarted
     control[ENDED] = ended_count
     return DONE
 
 
 class FusedStep:
-    """``env_step`` bound to one vector env's games, observer buffers and scratch (made once)."""
+    """``env_step`` bound to one vector env's games, observer buffers and scratch (made once).
 
-    def __init__(self, games: Games, obs: dict[str, np.ndarray]) -> None:
+    Its Python side is kept to a few lines: it runs right after a call that has evicted most of the
+    interpreter's data from the caches, where each line costs microseconds (~7% of a 1024-game step)."""
+
+    def __init__(self, games: Games, obs: dict[str, np.ndarray], default_actions: bool, wait: bool) -> None:
         engine, observer, batch = games.engine, games.observer, games.batch
         g, safety = engine.geometry, engine.safety
         self.games, self.obs = games, obs
         self.control = np.zeros(CONTROL, np.int64)
-        self.control[[SETUP_MODE, SNAKES, MAX_TURNS]] = (engine.setup_mode, games.num_snakes,
-                                                         -1 if games.max_turns is None else games.max_turns)
+        max_turns = -1 if games.max_turns is None else games.max_turns
+        self.control[[DEFAULT_ACTIONS, WAIT, SETUP_MODE, SNAKES, MAX_TURNS]] = (default_actions, wait,
+                                                                               engine.setup_mode, games.num_snakes,
+                                                                               max_turns)
         self.control[WIDTH:HAZARD_DAMAGE + 1] = (g.width, g.height, observer.radius, observer.encoding == "egocentric",
                                                  g.wrapped, observer.kind, safety.keeps_heading, safety.starves,
                                                  safety.hazard_damage)
@@ -155,35 +162,58 @@ class FusedStep:
         self.view = observer.tables()
         self.obs_out = observer.outputs(obs)
         self._point = None  # the compiled entry point (as ``arena.kernels.run``: no per-call type dispatch)
+        self._args = None  # the call's arguments after the per-step ones (remade when the seed pool is)
 
     def __getstate__(self) -> dict:
         """Pickles and copies (a trainer's snapshot holds the env) find the entry point again: it cannot be pickled."""
-        return {**self.__dict__, "_point": None}
+        return {**self.__dict__, "_point": None, "_args": None}
 
-    def __call__(self, actions: np.ndarray, waiting: np.ndarray, default_actions: bool, wait: bool,
-                 rng: np.random.Generator) -> tuple[int, tuple[np.ndarray, ...]]:
+    def __call__(self, actions: np.ndarray, waiting: np.ndarray, rng: np.random.Generator
+                 ) -> tuple[int, tuple[np.ndarray, ...]]:
         """Run one step; (result, outputs) with the outputs as ``env_step`` lists them (fresh arrays)."""
-        games, batch, control = self.games, self.games.batch, self.control
-        slots = batch.alive.size
-        restarts = 0 if wait else int(np.count_nonzero(waiting))
-        before = games.seed_state(rng) if games.seeds_left() < restarts else None  # a draw is coming
-        pool, first = games.seed_pool(restarts, rng)
-        control[DEFAULT_ACTIONS], control[WAIT], control[POOL_NEXT] = default_actions, wait, first
+        slots = self.moves.size
         outputs = (np.empty(slots, np.float32), np.empty(slots, np.bool_), np.empty(slots, np.bool_),
                    np.empty(slots, np.bool_), np.empty((slots, 4), np.int8), np.empty(slots, np.float32),
                    np.empty(slots, np.int32), np.empty(slots, np.bool_), self.ended)
-        engine = games.engine
-        args = (actions, control, waiting, pool, self.payout, engine.tables, batch.scratch(engine.work_size),
-                batch.arrays(), games.returns, games.lengths, self.moves, self.before, outputs, self.view,
-                games.observer.scratch(), self.obs_out)
-        if self._point is not None:
-            result = self._point(*args)
-        else:
-            result = env_step(*args)
-            if is_kernel(env_step):
-                self._point = env_step.overloads[tuple(env_step.typeof_pyval(a) for a in args)].entry_point
-        if result == DONE:
-            games.took_seeds(int(control[RESTARTED]))
-        elif before is not None:  # a refused step draws nothing (as the unfused step, which refuses first)
-            games.restore_seed_state(rng, before)
+        args = self._args
+        if args is None or args[0] is not self.games.seeds:
+            args = self._arguments()
+        # At most the games that ended last step wait (a reset only restarts some): only when they
+        # could outnumber the seeds left are they counted and seeds drawn, as the unfused step draws
+        # them; a refused step draws nothing (as the unfused step, which refuses first).
+        before = None
+        if self.control[ENDED] > args[0].size - args[1][0] and not self.control[WAIT]:
+            before = self.games.seed_state(rng)
+            args = self._draw_seeds(waiting, rng)
+        while True:
+            point = self._point
+            result = point(actions, outputs, waiting, *args) if point is not None else \
+                self._run(actions, outputs, waiting, args)
+            if result != NEED_SEEDS:  # (never, unless after a step that failed half-way: NO_ROOM)
+                break
+            args = self._draw_seeds(waiting, rng)
+        if result != DONE and before is not None:
+            self.games.restore_seed_state(rng, before)
         return result, outputs
+
+    def _draw_seeds(self, waiting: np.ndarray, rng: np.random.Generator) -> tuple:
+        """Restart seeds for the waiting games drawn (if those left are too few); the call's arguments."""
+        self.games.seed_pool(int(np.count_nonzero(waiting)), rng)
+        return self._arguments()
+
+    def _arguments(self) -> tuple:
+        games, engine = self.games, self.games.engine
+        batch = games.batch
+        self._args = (games.seeds, games.seed_cursor, self.control, self.payout, engine.tables,
+                      batch.scratch(engine.work_size), batch.arrays(), games.returns, games.lengths, self.moves,
+                      self.before, self.view, games.observer.scratch(), self.obs_out)
+        return self._args
+
+    def _run(self, actions: np.ndarray, outputs: tuple, waiting: np.ndarray, args: tuple) -> int:
+        """The call through numba's dispatcher, which finds (and the first time compiles) the entry point
+        (without numba, it runs the plain Python function)."""
+        every = (actions, outputs, waiting, *args)
+        result = env_step(*every)
+        if is_kernel(env_step):
+            self._point = env_step.overloads[tuple(env_step.typeof_pyval(a) for a in every)].entry_point
+        return result

@@ -105,9 +105,11 @@ class SnakeVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = self.games.observer.buffers(num_games)
         self._waiting = np.zeros(num_games, bool)  # games that ended and are not restarted yet
+        self._every = np.ones(self.num_envs, bool)
         # one compiled call per step, except where a step hands out more than its arrays (final_obs, recordings)
         fusable = self.autoreset_mode != AutoresetMode.SAME_STEP and not record_dir
-        self._fused = fused.FusedStep(self.games, self._obs) if fusable else None
+        self._fused = fused.FusedStep(self.games, self._obs, self.invalid_action == "default",
+                                      self.autoreset_mode == AutoresetMode.DISABLED) if fusable else None
         self.recorder = Recorder(record_dir, self.games, [f"snake_{i}" for i in range(num_snakes)]) \
             if record_dir else None
         self.record_game = record_game
@@ -170,8 +172,7 @@ class SnakeVectorEnv(VectorEnv):
         if not (type(values) is np.ndarray and values.dtype == np.int64 and values.shape == (self.num_envs,)
                 and values.flags.c_contiguous):
             values = np.ascontiguousarray(action_array(actions, self.num_envs, self.invalid_action), np.int64)
-        wait = self.autoreset_mode == AutoresetMode.DISABLED
-        result, outputs = self._fused(values, self._waiting, self.invalid_action == "default", wait, self.np_random)
+        result, outputs = self._fused(values, self._waiting, self.np_random)
         if result == fused.BAD_ACTION:
             action_array(values, self.num_envs, self.invalid_action)  # raises, saying which and why
         if result == fused.WAITING:
@@ -197,12 +198,11 @@ class SnakeVectorEnv(VectorEnv):
 
     def _present(self, parts: dict[str, np.ndarray], masks: np.ndarray, alive: np.ndarray,
                  infos: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        g = self.games
-        every = np.ones(self.num_envs, bool)
-        infos.update(alive=alive, _alive=every, action_mask=masks, _action_mask=every.copy())
+        every = self._every  # (copied: cheaper than np.ones, and each key gets its own array as before)
+        infos.update(alive=alive, _alive=every.copy(), action_mask=masks, _action_mask=every.copy())
         if self.copy:
             parts, masks = {k: v.copy() for k, v in parts.items()}, masks.copy()
-        return g.observer.present(parts, masks), infos
+        return self.games.observer.present(parts, masks), infos
 
     def _final(self, games: np.ndarray, infos: dict[str, Any]) -> dict[str, Any]:
         """SAME_STEP's ``final_obs`` / ``final_info`` for the slots of the given ended games, laid out as
