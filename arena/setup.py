@@ -16,7 +16,7 @@ import numpy as np
 from arena import rng
 from arena.geometry import frozen
 from arena.jit import inline_kernel, kernel
-from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, count_true, place_food
+from arena.stages import HEIGHT, WIDTH, WORK_BODY, Turn, place_food
 from arena.state import MAX_HEALTH, Arrays, clear_game, place_body
 
 START_LENGTH = 3
@@ -143,8 +143,11 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
 
 @kernel
 def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: int, height: int) -> None:
-    """One food per snake on a diagonal next to its head, then one in the centre.  Snakes are served
-    in seat order: where two would pick the same cell (small boards only), the later one picks again."""
+    """One food per snake on a diagonal next to its head, then one in the centre, on a cleared board
+    (``clear_game``).  Snakes are served in seat order: where two would pick the same cell (small boards
+    only), the later one picks again.  The food is counted as it is placed (a count of the whole grid
+    was a tenth of a standard start)."""
+    placed = 0
     if count <= 4 or width * height >= 11 * 11:
         picks = t.work[16:32]
         clash = False
@@ -156,13 +159,14 @@ def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: i
             if clash:
                 picks[i] = _diagonal_pick(b, t.board, g, i, key, width, height, True)
             if picks[i] >= 0:
+                placed += not b.food[g, picks[i]]
                 b.food[g, picks[i]] = True
-    center = _cell(width, (width - 1) // 2, (height - 1) // 2)
+    center = _cell(width, (width - 1) // 2, (height - 1) // 2)  # (never a diagonal pick)
     b.food[g, center] = b.hazard[g, center] == 0  # a map's hazard there keeps it free (hz_rivers_bridges)
     for i in range(count):
         if b.head[g, i] == center:
             b.food[g, center] = False
-    b.food_count[g] = count_true(b.food[g])
+    b.food_count[g] = placed + b.food[g, center]
 
 
 @kernel

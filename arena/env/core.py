@@ -225,16 +225,13 @@ def game_outcome(g, stepping, alive_before, food_before, alive, done, turn, head
         was_alive = alive_before[s] and stepping  # a finished game's winner is not stepped again
         died_count += was_alive and not alive[g, s]
         anyone |= alive[g, s]
-    draw_game = over and not anyone and died_count >= 2
+    lost = draw if over and not anyone and died_count >= 2 else loss
     for s in range(seats):
         was_alive = alive_before[s] and stepping
         died = was_alive and not alive[g, s]
         won = alive[g, s] and over
-        value = 0.0
-        if won:
-            value = win
-        elif died:
-            value = draw if draw_game else loss
+        # selects, not branches: who dies is a coin toss to the CPU
+        value = win if won else (lost if died else 0.0)
         if survival != 0.0:
             value += survival * (was_alive and alive[g, s])
         if food != 0.0:
