@@ -145,8 +145,8 @@ def _diagonal_pick(b: Arrays, board: np.ndarray, g: int, seat: int, key: np.uint
 def _fixed_food(b: Arrays, t: Turn, g: int, count: int, key: np.uint64, width: int, height: int) -> None:
     """One food per snake on a diagonal next to its head, then one in the centre, on a cleared board
     (``clear_game``).  Snakes are served in seat order: where two would pick the same cell (small boards
-    only), the later one picks again.  The food is counted as it is placed (a count of the whole grid
-    was a tenth of a standard start)."""
+    only), the later one picks again.  The food is counted as it is placed (counting the whole grid
+    afterwards was ~3% of a standard start, which the vector env runs ~170 times a step)."""
     placed = 0
     if count <= 4 or width * height >= 11 * 11:
         picks = t.work[16:32]
