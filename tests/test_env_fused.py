@@ -140,6 +140,30 @@ def test_restart_seeds_are_drawn_when_and_as_the_separate_calls_draw_them() -> N
     assert len(pools) >= 6  # seeds drawn again and again
 
 
+def test_a_restart_with_no_room_fails_as_with_the_separate_calls_and_a_reset_recovers() -> None:
+    """Classic spawns need room: on 9x9 four snakes fit from some seeds and not from others, so a restart
+    can fail half-way through a fused step.  The same error at the same step, then a reset starts over
+    exactly as the separate calls do."""
+    kwargs = dict(num_games=8, ruleset="classic", width=9, height=9, num_snakes=4, max_turns=5)
+    fused, plain = vector_env(**kwargs), unfused(kwargs)
+    assert_same(fused.reset(seed=1), plain.reset(seed=1), "reset")
+    actions, steps = np.zeros(fused.num_envs, np.int64), 0
+    while steps < 200:
+        try:
+            got = fused.step(actions)
+        except ValueError as error:
+            with pytest.raises(ValueError) as same:
+                plain.step(actions)
+            assert str(error) == str(same.value) == "no room for 4 classic snakes on a 9x9 board"
+            break
+        assert_same(got, plain.step(actions), f"step {steps}")
+        steps += 1
+    assert 0 < steps < 200  # games were played, then a restart found no room
+    assert_same(fused.reset(seed=2), plain.reset(seed=2), "reset after")
+    for step in range(3):
+        assert_same(fused.step(actions), plain.step(actions), f"after, step {step}")
+
+
 def test_same_step_autoreset_and_recording_keep_the_separate_calls(tmp_path) -> None:
     assert vector_env(num_games=2, autoreset_mode="same_step")._fused is None  # final_obs need the state before
     assert vector_env(num_games=2, record_dir=str(tmp_path))._fused is None  # the recorder reads every frame
