@@ -4,16 +4,16 @@
         [--seconds 3] [--games 1024] [--snakes 4] [--size 11] [--view-radius 5] [--food 4] [--cflags "-O2 -fwrapv"]
 
 Issue 16 asks for our ``codes`` vector env to beat PufferLib 3.0's snake "measured right after on the
-same core".  PufferLib's wheel builds download raylib, which a machine without the internet cannot do,
-so this script needs only the env's one header from a PufferLib checkout (``git clone
-https://github.com/PufferAI/PufferLib``; 3.0's ``pufferlib/ocean/snake/snake.h``).  It compiles that
-header with a driver of ours and an empty stand-in for raylib (rendering is never called) as
-PufferLib 3.0's setup.py compiles it (``-O2``, linked with ``-fwrapv``; ``--cflags`` to try others), and runs it the way
-PufferLib's vector env does: ``--games`` envs whose observations, actions and rewards live in shared
-buffers, each stepped by ``c_step`` in turn, actions copied in from a cache of random moves each step
-(as ``PufferEnv.step`` does).  No Python runs per step: its figure is an upper bound on what
-PufferLib's Python env gives.  Then our vector env runs the same shape (``obs_format="codes"``,
-masked random moves, ``benchmarks/env.py``'s loop).
+same core". PufferLib's build downloads raylib (the machine these figures come from has no internet
+beyond package registries), so this script needs only the env's one header from a PufferLib checkout
+(``git clone https://github.com/PufferAI/PufferLib``; 3.0's ``pufferlib/ocean/snake/snake.h``). It
+compiles that header with a driver of ours and an empty stand-in for raylib (rendering is never called)
+as PufferLib 3.0's setup.py compiles it (``-O2``, linked with ``-fwrapv``; ``--cflags`` to try others),
+and runs it the way PufferLib's vector env does: ``--games`` envs whose observations, actions and
+rewards live in shared buffers, each stepped by ``c_step`` in turn, actions copied in from a cache of
+random moves each step (as ``PufferEnv.step`` does). No Python runs per step: its figure is an upper
+bound on what PufferLib's Python env gives. Then our vector env runs the same shape
+(``obs_format="codes"``, masked random moves, ``benchmarks/env.py``'s loop).
 
 PufferLib's snake has simpler rules: snakes move one after the other, no health, no hazards, no
 head-to-head rule, and a snake that dies respawns at once (every snake is live every step; its
