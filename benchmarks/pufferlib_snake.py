@@ -149,12 +149,20 @@ def main() -> None:
     args = parser.parse_args()
     if not args.snake_h.is_file():
         parser.error(f"--snake-h: no file {args.snake_h}")
+    for name in ("games", "snakes", "size", "view_radius", "food", "seconds"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    if args.snakes + args.food > args.size * args.size // 2:  # PufferLib spawns by retrying random cells
+        parser.error(f"--snakes + --food must fit in half the {args.size}x{args.size} board")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, for the driver too (inherited)
     with tempfile.TemporaryDirectory() as work:
         binary = build(args.snake_h, args.cflags.split(), Path(work))
         shape = [str(v) for v in (args.games, args.snakes, args.size, args.view_radius, args.food)]
-        run = subprocess.run([str(binary), *shape, str(args.seconds)], capture_output=True, text=True, check=True)
+        run = subprocess.run([str(binary), *shape, str(args.seconds)], capture_output=True, text=True)
+    if run.returncode != 0 or not run.stdout.split():
+        raise SystemExit(f"benchmarks/pufferlib_snake.py: the compiled driver failed (exit {run.returncode}): "
+                         f"{(run.stderr.strip() or '(no output)').splitlines()[0]}")
     puffer = float(run.stdout.split()[0])
     ours = vector_run(args.games, args.snakes, args.view_radius, "codes", "next_step", args.seconds,
                       time.perf_counter)
