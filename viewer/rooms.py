@@ -356,10 +356,10 @@ class Room:
         with self.lock:
             self.status = "finished"
             self.finished_at = time.monotonic()
-        try:
+        try:  # the listing first: whoever the notice sends to look at the room sees it finished
+            self.announce()
             self.hub.publish(self.id, dumps(error("room_error", f"this room stopped on an error "
                                                                 f"({type(exc).__name__})")), "frame")
-            self.announce()
         except Exception:  # the hub may be what failed; the janitor still closes the room
             log.exception("room %s: could not announce its end", self.id)
 
@@ -415,16 +415,17 @@ class Room:
         self.announce()
 
     def _finish(self, reason: str | None) -> None:
-        """Save the game into the library first, so whoever sees the result can fetch the replay."""
+        """Save the game into the library and list the room as finished first, so whoever sees the result
+        can fetch the replay and finds the room over."""
         result = self.match.finish(reason)
         writer = self.match.writer  # None if the recording failed on the way
         if writer is not None and self.config.replays is not None:
             self._to_library(writer.path, writer.path.name)
-        self.hub.publish(self.id, dumps(result), "result")
         with self.lock:
             self.status = "finished"
             self.finished_at = time.monotonic()
         self.announce()
+        self.hub.publish(self.id, dumps(result), "result")
 
     # --- input from sockets (any thread) ------------------------------------------------------
 
